@@ -1,0 +1,96 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "Mcli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mcli-common.h"
+
+static gboolean
+print_consent(McliContext *ctx, GError **error)
+{
+	g_autoptr(GVariant) status = metrics_client_get_status_sync(ctx->client, NULL, error);
+	const char *consent_str = "unknown";
+	MetricsConsent consent = METRICS_CONSENT_UNKNOWN;
+
+	if (status == NULL)
+		return FALSE;
+	g_variant_lookup(status, "consent", "&s", &consent_str);
+	metrics_consent_from_string(consent_str, &consent);
+	if (ctx->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "consent");
+		json_builder_add_string_value(builder, metrics_consent_to_string(consent));
+		json_builder_end_object(builder);
+		mcli_print_json(builder);
+	} else {
+		g_print("%s\n", mcli_consent_label(consent));
+	}
+	return TRUE;
+}
+
+gboolean
+mcli_cmd_consent(McliContext *ctx, int argc, char **argv, GError **error)
+{
+	const char *usage = "metrics-cli consent grant|deny|status";
+	MetricsConsent consent;
+
+	if (argc != 2)
+		return mcli_usage_error(error, usage);
+	if (g_strcmp0(argv[1], "status") == 0)
+		return print_consent(ctx, error);
+	if (g_strcmp0(argv[1], "grant") == 0)
+		consent = METRICS_CONSENT_GRANTED;
+	else if (g_strcmp0(argv[1], "deny") == 0)
+		consent = METRICS_CONSENT_DENIED;
+	else
+		return mcli_usage_error(error, usage);
+
+	if (!metrics_client_set_consent_sync(ctx->client, consent,
+					     ctx->interactive ? METRICS_CLIENT_FLAGS_INTERACTIVE :
+								METRICS_CLIENT_FLAGS_NONE,
+					     NULL, error))
+		return FALSE;
+	return print_consent(ctx, error);
+}
+
+gboolean
+mcli_cmd_clear(McliContext *ctx, int argc, char **argv, GError **error)
+{
+	MetricsClientFlags flags = METRICS_CLIENT_FLAGS_NONE;
+	guint64 removed = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (g_strcmp0(argv[i], "--all") == 0)
+			flags |= METRICS_CLIENT_FLAGS_ALL_USERS;
+		else
+			return mcli_usage_error(error, "metrics-cli clear [--all]");
+	}
+	if (ctx->interactive)
+		flags |= METRICS_CLIENT_FLAGS_INTERACTIVE;
+	if (!metrics_client_clear_sync(ctx->client, flags, &removed, NULL, error))
+		return FALSE;
+	if (ctx->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "removed");
+		json_builder_add_int_value(builder, (gint64)removed);
+		json_builder_end_object(builder);
+		mcli_print_json(builder);
+	} else {
+		g_autofree char *count = g_strdup_printf("%" G_GUINT64_FORMAT, removed);
+		/* TRANSLATORS: %s is a number of stored aggregates */
+		g_print(_("Deleted %s stored aggregates.\n"), count);
+	}
+	if (removed == 0)
+		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
+	return TRUE;
+}

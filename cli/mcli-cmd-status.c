@@ -1,0 +1,102 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "Mcli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mcli-common.h"
+
+static guint64
+lookup_u64(GVariant *status, const char *key)
+{
+	guint64 value = 0;
+	g_variant_lookup(status, key, "t", &value);
+	return value;
+}
+
+gboolean
+mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
+{
+	g_autoptr(GVariant) status = NULL;
+	g_autoptr(GVariant) drops = NULL;
+	const char *consent_str = "unknown";
+	gint64 changed = 0;
+	MetricsConsent consent = METRICS_CONSENT_UNKNOWN;
+	const char *keys[] = {"stored-keys", "stored-events", "stored-bytes", "accepted"};
+
+	if (argc > 1)
+		return mcli_usage_error(error, "metrics-cli status");
+	status = metrics_client_get_status_sync(ctx->client, NULL, error);
+	if (status == NULL)
+		return FALSE;
+	g_variant_lookup(status, "consent", "&s", &consent_str);
+	g_variant_lookup(status, "consent-timestamp", "x", &changed);
+	metrics_consent_from_string(consent_str, &consent);
+	drops = g_variant_lookup_value(status, "drops", G_VARIANT_TYPE("a{st}"));
+
+	if (ctx->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "consent");
+		json_builder_add_string_value(builder, metrics_consent_to_string(consent));
+		json_builder_set_member_name(builder, "consent-changed-usec");
+		json_builder_add_int_value(builder, changed);
+		for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+			json_builder_set_member_name(builder, keys[i]);
+			json_builder_add_int_value(builder, (gint64)lookup_u64(status, keys[i]));
+		}
+		json_builder_set_member_name(builder, "drops");
+		json_builder_begin_object(builder);
+		if (drops != NULL) {
+			GVariantIter iter;
+			const char *reason;
+			guint64 count;
+
+			g_variant_iter_init(&iter, drops);
+			while (g_variant_iter_next(&iter, "{&st}", &reason, &count)) {
+				json_builder_set_member_name(builder, reason);
+				json_builder_add_int_value(builder, (gint64)count);
+			}
+		}
+		json_builder_end_object(builder);
+		json_builder_end_object(builder);
+		mcli_print_json(builder);
+		return TRUE;
+	}
+
+	{
+		g_autofree char *changed_str = mcli_format_timestamp(changed);
+		g_autofree char *size_str = g_format_size(lookup_u64(status, "stored-bytes"));
+
+		/* TRANSLATORS: a label, then the consent state */
+		g_print("%-22s %s\n", _("Consent:"), mcli_consent_label(consent));
+		/* TRANSLATORS: a label, then a date */
+		g_print("%-22s %s\n", _("Consent changed:"), changed_str);
+		/* TRANSLATORS: a label, then numbers of aggregates and events */
+		g_print("%-22s %" G_GUINT64_FORMAT " aggregates of %" G_GUINT64_FORMAT
+			" events, %s on disk\n",
+			_("Stored:"), lookup_u64(status, "stored-keys"),
+			lookup_u64(status, "stored-events"), size_str);
+		/* TRANSLATORS: a label, then a number of events */
+		g_print("%-22s %" G_GUINT64_FORMAT "\n", _("Accepted since start:"),
+			lookup_u64(status, "accepted"));
+		if (drops != NULL && g_variant_n_children(drops) > 0) {
+			GVariantIter iter;
+			const char *reason;
+			guint64 count;
+
+			/* TRANSLATORS: a heading for counts of dropped events by reason */
+			g_print("%s\n", _("Dropped since start:"));
+			g_variant_iter_init(&iter, drops);
+			while (g_variant_iter_next(&iter, "{&st}", &reason, &count))
+				g_print("  %-20s %" G_GUINT64_FORMAT "\n", reason, count);
+		}
+	}
+	return TRUE;
+}

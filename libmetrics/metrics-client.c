@@ -1,0 +1,599 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "MetricsClient"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "metrics-client.h"
+#include "metrics-error.h"
+#include "metrics-private.h"
+
+/**
+ * MetricsClient:
+ *
+ * Inspects and controls the recorder daemon: the consent state, the data
+ * stored locally, and its status. This is what `metrics-cli`, a settings
+ * panel and an initial-setup page use; apps that only record events use
+ * [class@Recorder].
+ *
+ * Every call has an asynchronous form and a synchronous one for command-line
+ * tools; errors are in the [error@Metrics.Error] domain.
+ *
+ * Since: 0.1
+ */
+
+struct _MetricsClient {
+	GObject parent_instance;
+	GDBusConnection *connection; /* (owned) */
+};
+
+G_DEFINE_TYPE(MetricsClient, metrics_client, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_CONNECTION, N_PROPS };
+static GParamSpec *props[N_PROPS] = {NULL};
+
+/* a synchronous call runs the asynchronous one on a private main context,
+ * so it neither needs nor disturbs the caller's main loop */
+typedef struct {
+	GMainContext *context; /* (owned) */
+	GAsyncResult *result;  /* (owned) (nullable) */
+} SyncCall;
+
+static void
+sync_call_begin(SyncCall *call)
+{
+	call->context = g_main_context_new();
+	call->result = NULL;
+	g_main_context_push_thread_default(call->context);
+}
+
+static void
+sync_call_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	SyncCall *call = user_data;
+	call->result = g_object_ref(result);
+	g_main_context_wakeup(call->context);
+}
+
+/* returns the result, which the caller must unref */
+static GAsyncResult *
+sync_call_wait(SyncCall *call)
+{
+	while (call->result == NULL)
+		g_main_context_iteration(call->context, TRUE);
+	g_main_context_pop_thread_default(call->context);
+	g_main_context_unref(call->context);
+	return call->result;
+}
+
+static GDBusCallFlags
+call_flags(MetricsClientFlags flags)
+{
+	return (flags & METRICS_CLIENT_FLAGS_INTERACTIVE) != 0 ?
+		       G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION :
+		       G_DBUS_CALL_FLAGS_NONE;
+}
+
+static GVariant *
+options_for_flags(MetricsClientFlags flags)
+{
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	if ((flags & METRICS_CLIENT_FLAGS_ALL_USERS) != 0)
+		g_variant_builder_add(&builder, "{sv}", "all", g_variant_new_boolean(TRUE));
+	return g_variant_builder_end(&builder);
+}
+
+static void
+call_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+	GVariant *reply;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply == NULL) {
+		g_task_return_error(task, metrics_error_from_dbus(error));
+		return;
+	}
+	g_task_return_pointer(task, reply, (GDestroyNotify)g_variant_unref);
+}
+
+static void
+metrics_client_call(MetricsClient *self,
+		    const char *method,
+		    GVariant *parameters,
+		    const char *reply_type,
+		    MetricsClientFlags flags,
+		    GCancellable *cancellable,
+		    gpointer source_tag,
+		    GAsyncReadyCallback callback,
+		    gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+
+	g_task_set_source_tag(task, source_tag);
+	g_dbus_connection_call(self->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+			       METRICS_DBUS_INTERFACE, method, parameters,
+			       G_VARIANT_TYPE(reply_type), call_flags(flags),
+			       /* a person may take a while to authenticate */
+			       (flags & METRICS_CLIENT_FLAGS_INTERACTIVE) != 0 ? G_MAXINT : -1,
+			       cancellable, call_cb, g_steal_pointer(&task));
+}
+
+static GVariant *
+metrics_client_call_finish(MetricsClient *self,
+			   GAsyncResult *result,
+			   gpointer source_tag,
+			   GError **error)
+{
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(g_task_is_valid(result, self), NULL);
+	g_return_val_if_fail(g_task_get_source_tag(G_TASK(result)) == source_tag, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/**
+ * metrics_client_new:
+ * @connection: the bus on which the daemon runs, usually the system bus
+ *
+ * Creates a client. It does no I/O until a call is made.
+ *
+ * Returns: (transfer full): a new client
+ *
+ * Since: 0.1
+ */
+MetricsClient *
+metrics_client_new(GDBusConnection *connection)
+{
+	g_return_val_if_fail(G_IS_DBUS_CONNECTION(connection), NULL);
+	return g_object_new(METRICS_TYPE_CLIENT, "connection", connection, NULL);
+}
+
+/**
+ * metrics_client_get_connection:
+ * @self: a client
+ *
+ * Gets the bus connection given at construction.
+ *
+ * Returns: (transfer none): the connection
+ *
+ * Since: 0.1
+ */
+GDBusConnection *
+metrics_client_get_connection(MetricsClient *self)
+{
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	return self->connection;
+}
+
+/**
+ * metrics_client_get_status_async:
+ * @self: a client
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Asks the daemon for its status: the consent state and how much is stored.
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_get_status_async(MetricsClient *self,
+				GCancellable *cancellable,
+				GAsyncReadyCallback callback,
+				gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetStatus",
+			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+			    "(a{sv})", METRICS_CLIENT_FLAGS_NONE, cancellable,
+			    metrics_client_get_status_async, callback, user_data);
+}
+
+/**
+ * metrics_client_get_status_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.get_status_async].
+ *
+ * Returns: (transfer full): an `a{sv}` dictionary with the keys documented
+ *   for the daemon's `GetStatus` method, such as `consent` and `stored-keys`
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_status_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply =
+		metrics_client_call_finish(self, result, metrics_client_get_status_async, error);
+
+	if (reply == NULL)
+		return NULL;
+	return g_variant_get_child_value(reply, 0);
+}
+
+/**
+ * metrics_client_get_status_sync:
+ * @self: a client
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.get_status_async].
+ *
+ * Returns: (transfer full): the status dictionary, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_status_sync(MetricsClient *self, GCancellable *cancellable, GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_get_status_async(self, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_get_status_finish(self, result, error);
+}
+
+/**
+ * metrics_client_set_consent_async:
+ * @self: a client
+ * @consent: [enum@Metrics.Consent.GRANTED] or [enum@Metrics.Consent.DENIED]
+ * @flags: [flags@Metrics.ClientFlags.INTERACTIVE] to allow an authentication dialog
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Records the user's choice. This needs authorisation by polkit (action
+ * `org.fedoraproject.Metrics1.set-consent`). Denying deletes every stored
+ * event at once.
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_set_consent_async(MetricsClient *self,
+				 MetricsConsent consent,
+				 MetricsClientFlags flags,
+				 GCancellable *cancellable,
+				 GAsyncReadyCallback callback,
+				 gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "SetConsent",
+			    g_variant_new("(s@a{sv})", metrics_consent_to_string(consent),
+					  options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+			    "()", flags, cancellable, metrics_client_set_consent_async, callback,
+			    user_data);
+}
+
+/**
+ * metrics_client_set_consent_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.set_consent_async].
+ *
+ * Returns: %TRUE if the choice was saved; %FALSE with
+ *   [error@Metrics.Error.PERMISSION_DENIED] if not authorised
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_set_consent_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply =
+		metrics_client_call_finish(self, result, metrics_client_set_consent_async, error);
+	return reply != NULL;
+}
+
+/**
+ * metrics_client_set_consent_sync:
+ * @self: a client
+ * @consent: the new consent state
+ * @flags: flags
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.set_consent_async].
+ *
+ * Returns: %TRUE if the choice was saved
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_set_consent_sync(MetricsClient *self,
+				MetricsConsent consent,
+				MetricsClientFlags flags,
+				GCancellable *cancellable,
+				GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	sync_call_begin(&call);
+	metrics_client_set_consent_async(self, consent, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_set_consent_finish(self, result, error);
+}
+
+/**
+ * metrics_client_get_local_data_async:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.ALL_USERS] for every user's data (needs
+ *   authorisation)
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Gets exactly what the daemon stores locally for the calling user.
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_get_local_data_async(MetricsClient *self,
+				    MetricsClientFlags flags,
+				    GCancellable *cancellable,
+				    GAsyncReadyCallback callback,
+				    gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetLocalData",
+			    g_variant_new("(@a{sv})", options_for_flags(flags)),
+			    "(a" METRICS_WIRE_AGGREGATE ")", flags, cancellable,
+			    metrics_client_get_local_data_async, callback, user_data);
+}
+
+/**
+ * metrics_client_get_local_data_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.get_local_data_async].
+ *
+ * Returns: (transfer container) (element-type MetricsAggregate): the stored
+ *   aggregates, possibly none, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+metrics_client_get_local_data_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply = metrics_client_call_finish(
+		self, result, metrics_client_get_local_data_async, error);
+	g_autoptr(GVariant) rows = NULL;
+	g_autoptr(GPtrArray) aggregates = NULL;
+	gsize n;
+
+	if (reply == NULL)
+		return NULL;
+	rows = g_variant_get_child_value(reply, 0);
+	n = g_variant_n_children(rows);
+	aggregates = g_ptr_array_new_full(n, (GDestroyNotify)metrics_aggregate_unref);
+	for (gsize i = 0; i < n; i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
+		MetricsAggregate *aggregate = metrics_aggregate_deserialize(row, error);
+
+		if (aggregate == NULL)
+			return NULL;
+		g_ptr_array_add(aggregates, aggregate);
+	}
+	return g_steal_pointer(&aggregates);
+}
+
+/**
+ * metrics_client_get_local_data_sync:
+ * @self: a client
+ * @flags: flags
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.get_local_data_async].
+ *
+ * Returns: (transfer container) (element-type MetricsAggregate): the stored
+ *   aggregates, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+metrics_client_get_local_data_sync(MetricsClient *self,
+				   MetricsClientFlags flags,
+				   GCancellable *cancellable,
+				   GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_get_local_data_async(self, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_get_local_data_finish(self, result, error);
+}
+
+/**
+ * metrics_client_clear_async:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.ALL_USERS] to delete every user's data
+ *   (needs authorisation)
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Deletes the calling user's stored data.
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_clear_async(MetricsClient *self,
+			   MetricsClientFlags flags,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "Clear", g_variant_new("(@a{sv})", options_for_flags(flags)),
+			    "(t)", flags, cancellable, metrics_client_clear_async, callback,
+			    user_data);
+}
+
+/**
+ * metrics_client_clear_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @removed: (out) (optional): return location for how many aggregates were deleted
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.clear_async].
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_clear_finish(MetricsClient *self,
+			    GAsyncResult *result,
+			    guint64 *removed,
+			    GError **error)
+{
+	g_autoptr(GVariant) reply =
+		metrics_client_call_finish(self, result, metrics_client_clear_async, error);
+
+	if (reply == NULL)
+		return FALSE;
+	if (removed != NULL)
+		g_variant_get(reply, "(t)", removed);
+	return TRUE;
+}
+
+/**
+ * metrics_client_clear_sync:
+ * @self: a client
+ * @flags: flags
+ * @removed: (out) (optional): return location for how many aggregates were deleted
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.clear_async].
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_clear_sync(MetricsClient *self,
+			  MetricsClientFlags flags,
+			  guint64 *removed,
+			  GCancellable *cancellable,
+			  GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	sync_call_begin(&call);
+	metrics_client_clear_async(self, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_clear_finish(self, result, removed, error);
+}
+
+static void
+metrics_client_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	MetricsClient *self = METRICS_CLIENT(object);
+
+	switch (prop_id) {
+	case PROP_CONNECTION:
+		g_value_set_object(value, self->connection);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
+metrics_client_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+	MetricsClient *self = METRICS_CLIENT(object);
+
+	switch (prop_id) {
+	case PROP_CONNECTION:
+		self->connection = g_value_dup_object(value);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
+metrics_client_dispose(GObject *object)
+{
+	MetricsClient *self = METRICS_CLIENT(object);
+
+	g_clear_object(&self->connection);
+
+	G_OBJECT_CLASS(metrics_client_parent_class)->dispose(object);
+}
+
+static void
+metrics_client_class_init(MetricsClientClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->get_property = metrics_client_get_property;
+	object_class->set_property = metrics_client_set_property;
+	object_class->dispose = metrics_client_dispose;
+
+	(void)metrics_error_quark();
+	metrics_i18n_init();
+
+	/**
+	 * MetricsClient:connection:
+	 *
+	 * The bus on which the daemon runs.
+	 *
+	 * Since: 0.1
+	 */
+	props[PROP_CONNECTION] = g_param_spec_object(
+		"connection", NULL, NULL, G_TYPE_DBUS_CONNECTION,
+		G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, N_PROPS, props);
+}
+
+static void
+metrics_client_init(MetricsClient *self)
+{
+}

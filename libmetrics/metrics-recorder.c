@@ -1,0 +1,1216 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "MetricsRecorder"
+
+#include "config.h"
+
+#include "metrics-enums.h"
+#include "metrics-error.h"
+#include "metrics-private.h"
+#include "metrics-recorder.h"
+
+/**
+ * MetricsRecorder:
+ *
+ * Records anonymous events for the metrics recorder daemon.
+ *
+ * Recording never blocks and never fails: an event is appended to an
+ * in-process queue and the call returns. The queue is sent to the daemon in
+ * batches, one D-Bus call for many events, about 100 ms after the first
+ * queued event, as soon as 256 events are queued, or when
+ * [method@Recorder.flush_async] or [method@Recorder.flush_sync] is called. The
+ * batches are sent from the [struct@GLib.MainContext] that was the
+ * thread-default one when the recorder was created, so that context must be
+ * running (as it is in any GTK or GApplication app); short-lived programs call
+ * [method@Recorder.flush_sync] before they exit. In a [class@Gio.Application],
+ * the default recorder flushes itself on [signal@Gio.Application::shutdown].
+ *
+ * While the user has not consented to metrics, or the daemon is not
+ * installed, events are dropped in-process and nothing is sent on the bus.
+ * The first event recorded makes the recorder ask the daemon for the consent
+ * state and then follow its changes.
+ *
+ * Methods of this object may be called from any thread.
+ *
+ * Since: 0.1
+ */
+
+/**
+ * MetricsTimer:
+ *
+ * A running measurement of a duration, started with
+ * [method@Recorder.start_timer]. Stop it with [method@Timer.stop] to record the
+ * duration, or cancel it with [method@Timer.cancel].
+ *
+ * The duration is measured with the monotonic clock, so changes of the wall
+ * clock do not distort it.
+ *
+ * Since: 0.1
+ */
+
+#define FLUSH_INTERVAL_MS 100
+#define FLUSH_THRESHOLD 256
+#define MAX_QUEUED_EVENTS 8192
+#define SYNC_CALL_TIMEOUT 10000 /* ms */
+#define BATCH_NOT_ASSIGNED G_MAXUINT64
+
+typedef struct {
+	guint8 id[METRICS_UUID_SIZE];
+	guint32 kind;
+	gint64 time;
+	gint64 amount;
+	GVariant *payload; /* (owned) (nullable) */
+} QueuedEvent;
+
+typedef enum {
+	STATE_IDLE,	  /* nothing recorded yet: no bus traffic at all */
+	STATE_CONNECTING, /* asking the daemon for the consent state */
+	STATE_READY,	  /* consent known */
+	STATE_ABSENT,	  /* the daemon is neither running nor activatable */
+} RecorderState;
+
+struct _MetricsRecorder {
+	GObject parent_instance;
+
+	GMainContext *context;	     /* (owned) where batches are sent and signals arrive */
+	GCancellable *cancellable;   /* (owned) */
+	GDBusConnection *connection; /* (owned) (nullable) until connected; protected by lock */
+
+	GMutex lock;
+	/* protected by lock */
+	GArray *queue; /* (element-type QueuedEvent) */
+	RecorderState state;
+	MetricsConsent consent;
+	GSource *flush_source;	/* (owned) (nullable) the pending timed flush */
+	GSource *urgent_source; /* (owned) (nullable) the pending immediate flush */
+	guint64 n_dropped;
+
+	/* only used in context */
+	gboolean subscribed;
+	guint properties_changed_id;
+	guint watch_id;
+	guint64 next_batch_id;
+	GArray *pending_batches;   /* (element-type guint64) ascending */
+	GPtrArray *waiters;	   /* (element-type GTask) */
+	GError *send_error;	   /* (owned) (nullable) last failure, for waiters */
+	GApplication *application; /* (nullable) (unowned) weak pointer */
+	gulong shutdown_id;
+};
+
+struct _MetricsTimer {
+	GObject parent_instance;
+
+	MetricsRecorder *recorder; /* (owned) */
+	guint8 id[METRICS_UUID_SIZE];
+	GVariant *payload; /* (owned) (nullable) */
+	gint64 start_wall;
+	gint64 start_monotonic;
+	gboolean done;
+};
+
+G_DEFINE_TYPE(MetricsRecorder, metrics_recorder, G_TYPE_OBJECT)
+G_DEFINE_TYPE(MetricsTimer, metrics_timer, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_CONNECTION, PROP_CONSENT, N_PROPS };
+static GParamSpec *props[N_PROPS] = {NULL};
+
+static void
+metrics_recorder_flush_in_context(MetricsRecorder *self);
+static void
+metrics_recorder_connect_async(MetricsRecorder *self);
+
+static void
+queued_event_clear(gpointer data)
+{
+	QueuedEvent *event = data;
+	g_clear_pointer(&event->payload, g_variant_unref);
+}
+
+static GArray *
+queue_new(void)
+{
+	GArray *queue = g_array_sized_new(FALSE, FALSE, sizeof(QueuedEvent), 64);
+	g_array_set_clear_func(queue, queued_event_clear);
+	return queue;
+}
+
+static gboolean
+notify_consent_cb(gpointer user_data)
+{
+	MetricsRecorder *self = METRICS_RECORDER(user_data);
+	g_object_notify_by_pspec(G_OBJECT(self), props[PROP_CONSENT]);
+	return G_SOURCE_REMOVE;
+}
+
+/* called with the lock held; drops what is queued when consent is not
+ * granted so that nothing recorded before a "no" is sent after it */
+static void
+metrics_recorder_set_consent_locked(MetricsRecorder *self, MetricsConsent consent)
+{
+	gboolean changed = self->state != STATE_READY || self->consent != consent;
+
+	self->state = STATE_READY;
+	if (self->consent != consent) {
+		self->consent = consent;
+		g_main_context_invoke_full(self->context, G_PRIORITY_DEFAULT, notify_consent_cb,
+					   g_object_ref(self), g_object_unref);
+	}
+	if (consent != METRICS_CONSENT_GRANTED && self->queue->len > 0) {
+		g_debug("dropping %u queued events: consent is %s", self->queue->len,
+			metrics_consent_to_string(consent));
+		self->n_dropped += self->queue->len;
+		g_array_set_size(self->queue, 0);
+	}
+	if (changed)
+		g_debug("consent is %s", metrics_consent_to_string(consent));
+}
+
+static void
+metrics_recorder_set_absent_locked(MetricsRecorder *self)
+{
+	if (self->state != STATE_ABSENT)
+		g_debug("the metrics daemon is not available: dropping events");
+	self->state = STATE_ABSENT;
+	self->n_dropped += self->queue->len;
+	g_array_set_size(self->queue, 0);
+}
+
+static gboolean
+is_daemon_absent_error(const GError *error)
+{
+	return g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND) ||
+	       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER);
+}
+
+/* parses the reply of Properties.Get("Consent") */
+static MetricsConsent
+consent_from_reply(GVariant *reply)
+{
+	g_autoptr(GVariant) value = NULL;
+	MetricsConsent consent = METRICS_CONSENT_UNKNOWN;
+
+	g_variant_get(reply, "(v)", &value);
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+	    !metrics_consent_from_string(g_variant_get_string(value, NULL), &consent)) {
+		g_debug("the daemon sent an invalid consent value; treating it as unknown");
+		return METRICS_CONSENT_UNKNOWN;
+	}
+	return consent;
+}
+
+static void
+metrics_recorder_handle_consent_reply(MetricsRecorder *self, GVariant *reply, const GError *error)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->lock);
+
+	if (reply != NULL) {
+		metrics_recorder_set_consent_locked(self, consent_from_reply(reply));
+	} else if (is_daemon_absent_error(error)) {
+		metrics_recorder_set_absent_locked(self);
+	} else {
+		/* any other failure: behave as if not consented, which is safe */
+		g_debug("cannot get the consent state: %s", error->message);
+		metrics_recorder_set_consent_locked(self, METRICS_CONSENT_UNKNOWN);
+	}
+}
+
+static void
+properties_changed_cb(GDBusConnection *connection,
+		      const char *sender_name,
+		      const char *object_path,
+		      const char *interface_name,
+		      const char *signal_name,
+		      GVariant *parameters,
+		      gpointer user_data)
+{
+	MetricsRecorder *self = METRICS_RECORDER(user_data);
+	g_autoptr(GVariant) changed = NULL;
+	g_autoptr(GVariant) value = NULL;
+	g_autoptr(GMutexLocker) locker = NULL;
+	const char *iface = NULL;
+	MetricsConsent consent;
+
+	if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(sa{sv}as)")))
+		return;
+	g_variant_get(parameters, "(&s@a{sv}@as)", &iface, &changed, NULL);
+	if (g_strcmp0(iface, METRICS_DBUS_INTERFACE) != 0)
+		return;
+	value = g_variant_lookup_value(changed, "Consent", G_VARIANT_TYPE_STRING);
+	if (value == NULL)
+		return;
+	if (!metrics_consent_from_string(g_variant_get_string(value, NULL), &consent))
+		consent = METRICS_CONSENT_UNKNOWN;
+	locker = g_mutex_locker_new(&self->lock);
+	metrics_recorder_set_consent_locked(self, consent);
+}
+
+static void
+consent_get_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(MetricsRecorder) self = METRICS_RECORDER(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	metrics_recorder_handle_consent_reply(self, reply, error);
+	metrics_recorder_flush_in_context(self);
+}
+
+static void
+metrics_recorder_query_consent_async(MetricsRecorder *self, GDBusConnection *connection)
+{
+	/* auto-start is allowed: the daemon is bus-activated and may have
+	 * exited because it was idle */
+	g_dbus_connection_call(connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+			       "org.freedesktop.DBus.Properties", "Get",
+			       g_variant_new("(ss)", METRICS_DBUS_INTERFACE, "Consent"),
+			       G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
+			       consent_get_cb, g_object_ref(self));
+}
+
+static void
+name_appeared_cb(GDBusConnection *connection,
+		 const char *name,
+		 const char *name_owner,
+		 gpointer user_data)
+{
+	MetricsRecorder *self = METRICS_RECORDER(user_data);
+	/* a (re)started daemon: learn its consent state again */
+	metrics_recorder_query_consent_async(self, connection);
+}
+
+static void
+application_shutdown_cb(GApplication *application, gpointer user_data)
+{
+	MetricsRecorder *self = METRICS_RECORDER(user_data);
+	g_autoptr(GError) error = NULL;
+
+	if (!metrics_recorder_flush_sync(self, NULL, &error))
+		g_debug("flush at shutdown failed: %s", error->message);
+}
+
+/* in context, once connected: follow the daemon's consent and presence */
+static void
+metrics_recorder_subscribe(MetricsRecorder *self, GDBusConnection *connection)
+{
+	GApplication *application;
+
+	if (self->subscribed)
+		return;
+	self->subscribed = TRUE;
+	self->properties_changed_id = g_dbus_connection_signal_subscribe(
+		connection, METRICS_DBUS_NAME, "org.freedesktop.DBus.Properties",
+		"PropertiesChanged", METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE,
+		G_DBUS_SIGNAL_FLAGS_NONE, properties_changed_cb, self, NULL);
+	self->watch_id = g_bus_watch_name_on_connection(connection, METRICS_DBUS_NAME,
+							G_BUS_NAME_WATCHER_FLAGS_NONE,
+							name_appeared_cb, NULL, self, NULL);
+
+	application = g_application_get_default();
+	if (application != NULL && self == metrics_recorder_get_default()) {
+		self->application = application;
+		g_object_add_weak_pointer(G_OBJECT(application), (gpointer *)&self->application);
+		self->shutdown_id = g_signal_connect(application, "shutdown",
+						     G_CALLBACK(application_shutdown_cb), self);
+	}
+}
+
+static void
+bus_get_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(MetricsRecorder) self = METRICS_RECORDER(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) connection = g_bus_get_finish(result, &error);
+
+	if (connection == NULL) {
+		g_autoptr(GMutexLocker) locker = NULL;
+
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return;
+		g_debug("no system bus: %s", error->message);
+		locker = g_mutex_locker_new(&self->lock);
+		metrics_recorder_set_absent_locked(self);
+		g_clear_pointer(&locker, g_mutex_locker_free);
+		metrics_recorder_flush_in_context(self);
+		return;
+	}
+	g_mutex_lock(&self->lock);
+	if (self->connection == NULL)
+		self->connection = g_object_ref(connection);
+	g_mutex_unlock(&self->lock);
+	metrics_recorder_subscribe(self, self->connection);
+	/* name_appeared_cb queries the consent once the name has an owner;
+	 * ask now too, which activates the daemon if it is not running */
+	metrics_recorder_query_consent_async(self, self->connection);
+}
+
+/* in context */
+static void
+metrics_recorder_connect_async(MetricsRecorder *self)
+{
+	GDBusConnection *connection;
+
+	g_mutex_lock(&self->lock);
+	connection = self->connection != NULL ? g_object_ref(self->connection) : NULL;
+	g_mutex_unlock(&self->lock);
+
+	if (connection == NULL) {
+		g_bus_get(G_BUS_TYPE_SYSTEM, self->cancellable, bus_get_cb, g_object_ref(self));
+		return;
+	}
+	metrics_recorder_subscribe(self, connection);
+	metrics_recorder_query_consent_async(self, connection);
+	g_object_unref(connection);
+}
+
+/* builds the RecordEvents arguments from up to METRICS_MAX_BATCH events
+ * taken from the start of @events */
+static GVariant *
+build_batch(GArray *events, guint start, guint n)
+{
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("(a" METRICS_WIRE_EVENT_TYPE "a{sv})"));
+	g_variant_builder_open(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
+	for (guint i = start; i < start + n; i++) {
+		QueuedEvent *event = &g_array_index(events, QueuedEvent, i);
+		GVariant *id = g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, event->id,
+							 METRICS_UUID_SIZE, 1);
+		GVariant *boxed =
+			event->payload != NULL ? g_variant_new_variant(event->payload) : NULL;
+
+		g_variant_builder_add(
+			&builder, "(@ayuxx@av)", id, event->kind, event->time, event->amount,
+			g_variant_new_array(G_VARIANT_TYPE_VARIANT, &boxed, boxed != NULL ? 1 : 0));
+	}
+	g_variant_builder_close(&builder);
+	g_variant_builder_open(&builder, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_close(&builder);
+	return g_variant_builder_end(&builder);
+}
+
+/* takes what is queued if the recorder may send it; returns NULL when there
+ * is nothing to send (and drops the queue when sending is not allowed) */
+static GArray *
+metrics_recorder_take_queue(MetricsRecorder *self, RecorderState *state_out)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->lock);
+	GArray *events;
+
+	*state_out = self->state;
+	if (self->state == STATE_IDLE || self->state == STATE_CONNECTING)
+		return NULL;
+	if (self->state == STATE_ABSENT || self->consent != METRICS_CONSENT_GRANTED) {
+		self->n_dropped += self->queue->len;
+		g_array_set_size(self->queue, 0);
+		return NULL;
+	}
+	if (self->queue->len == 0)
+		return NULL;
+	events = self->queue;
+	self->queue = queue_new();
+	return events;
+}
+
+typedef struct {
+	MetricsRecorder *self; /* (owned) */
+	guint64 batch_id;
+	guint n_events;
+} BatchData;
+
+static void
+batch_data_free(BatchData *data)
+{
+	g_clear_object(&data->self);
+	g_free(data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BatchData, batch_data_free)
+
+static void
+metrics_recorder_complete_waiters(MetricsRecorder *self)
+{
+	guint64 oldest_pending = self->pending_batches->len > 0 ?
+					 g_array_index(self->pending_batches, guint64, 0) :
+					 G_MAXUINT64;
+
+	for (guint i = 0; i < self->waiters->len;) {
+		GTask *task = g_ptr_array_index(self->waiters, i);
+		guint64 target = GPOINTER_TO_SIZE(g_task_get_task_data(task));
+
+		/* target is the last batch this flush sent; BATCH_NOT_ASSIGNED
+		 * while the consent state is still being asked */
+		if (target == BATCH_NOT_ASSIGNED || target >= oldest_pending) {
+			i++;
+			continue;
+		}
+		if (self->send_error != NULL)
+			g_task_return_error(task, metrics_error_from_dbus(self->send_error));
+		else
+			g_task_return_boolean(task, TRUE);
+		g_ptr_array_remove_index(self->waiters, i);
+	}
+	if (self->waiters->len == 0)
+		g_clear_error(&self->send_error);
+}
+
+static void
+record_events_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(BatchData) data = user_data;
+	MetricsRecorder *self = data->self;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	for (guint i = 0; i < self->pending_batches->len; i++) {
+		if (g_array_index(self->pending_batches, guint64, i) == data->batch_id) {
+			g_array_remove_index(self->pending_batches, i);
+			break;
+		}
+	}
+	if (reply == NULL) {
+		/* never loud: the app must not suffer from metrics */
+		g_debug("sending %u events failed: %s", data->n_events, error->message);
+		if (is_daemon_absent_error(error)) {
+			g_mutex_lock(&self->lock);
+			metrics_recorder_set_absent_locked(self);
+			g_mutex_unlock(&self->lock);
+		}
+		if (self->send_error == NULL)
+			self->send_error = g_steal_pointer(&error);
+	} else {
+		guint32 accepted = 0, dropped = 0;
+		g_variant_get(reply, "(uu)", &accepted, &dropped);
+		g_debug("sent %u events: %u accepted, %u dropped", data->n_events, accepted,
+			dropped);
+	}
+	metrics_recorder_complete_waiters(self);
+}
+
+/* in context: sends or drops what is queued, then completes the waiters
+ * that this flush covers */
+static void
+metrics_recorder_flush_in_context(MetricsRecorder *self)
+{
+	g_autoptr(GArray) events = NULL;
+	GDBusConnection *connection;
+	RecorderState state;
+
+	events = metrics_recorder_take_queue(self, &state);
+	if (state == STATE_IDLE) {
+		g_mutex_lock(&self->lock);
+		self->state = STATE_CONNECTING;
+		g_mutex_unlock(&self->lock);
+		metrics_recorder_connect_async(self);
+		return;
+	}
+	if (state == STATE_CONNECTING)
+		return;
+
+	g_mutex_lock(&self->lock);
+	connection = self->connection;
+	g_mutex_unlock(&self->lock);
+	for (guint start = 0; events != NULL && start < events->len; start += METRICS_MAX_BATCH) {
+		guint n = MIN(METRICS_MAX_BATCH, events->len - start);
+		BatchData *data = g_new0(BatchData, 1);
+
+		data->self = g_object_ref(self);
+		data->batch_id = self->next_batch_id++;
+		data->n_events = n;
+		g_array_append_val(self->pending_batches, data->batch_id);
+		g_dbus_connection_call(connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+				       METRICS_DBUS_INTERFACE, "RecordEvents",
+				       build_batch(events, start, n), G_VARIANT_TYPE("(uu)"),
+				       G_DBUS_CALL_FLAGS_NONE, -1, NULL, record_events_cb, data);
+	}
+
+	/* every waiter so far is covered by the batches sent until now */
+	for (guint i = 0; i < self->waiters->len; i++) {
+		GTask *task = g_ptr_array_index(self->waiters, i);
+		if (GPOINTER_TO_SIZE(g_task_get_task_data(task)) == BATCH_NOT_ASSIGNED)
+			g_task_set_task_data(task, GSIZE_TO_POINTER(self->next_batch_id - 1), NULL);
+	}
+	metrics_recorder_complete_waiters(self);
+}
+
+static gboolean
+flush_source_cb(gpointer user_data)
+{
+	MetricsRecorder *self = METRICS_RECORDER(user_data);
+
+	g_mutex_lock(&self->lock);
+	if (self->flush_source != NULL && g_source_is_destroyed(self->flush_source))
+		g_clear_pointer(&self->flush_source, g_source_unref);
+	if (self->urgent_source != NULL && g_source_is_destroyed(self->urgent_source))
+		g_clear_pointer(&self->urgent_source, g_source_unref);
+	g_mutex_unlock(&self->lock);
+
+	metrics_recorder_flush_in_context(self);
+	return G_SOURCE_REMOVE;
+}
+
+static GSource *
+attach_flush_source(MetricsRecorder *self, guint interval_ms)
+{
+	GSource *source = interval_ms > 0 ? g_timeout_source_new(interval_ms) : g_idle_source_new();
+
+	g_source_set_priority(source, G_PRIORITY_LOW);
+	g_source_set_callback(source, flush_source_cb, g_object_ref(self), g_object_unref);
+	g_source_set_static_name(source, "[libmetrics] flush");
+	g_source_attach(source, self->context);
+	return source;
+}
+
+static void
+metrics_recorder_enqueue(MetricsRecorder *self,
+			 const char *event_id,
+			 MetricsEventKind kind,
+			 gint64 time,
+			 gint64 amount,
+			 GVariant *payload)
+{
+	QueuedEvent event = {
+		.kind = kind,
+		.time = time,
+		.amount = amount,
+	};
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	if (payload != NULL)
+		g_variant_ref_sink(payload);
+	if (!metrics_uuid_parse(event_id, event.id)) {
+		g_debug("dropping an event with an invalid id “%s”", event_id);
+		goto drop;
+	}
+	if (payload != NULL && g_variant_get_size(payload) > METRICS_MAX_PAYLOAD_SIZE) {
+		g_debug("dropping an event of %s with a payload over %u bytes", event_id,
+			(guint)METRICS_MAX_PAYLOAD_SIZE);
+		goto drop;
+	}
+	if (amount <= 0) {
+		g_debug("dropping an event of %s with a non-positive amount", event_id);
+		goto drop;
+	}
+
+	locker = g_mutex_locker_new(&self->lock);
+	if (self->state == STATE_ABSENT ||
+	    (self->state == STATE_READY && self->consent != METRICS_CONSENT_GRANTED) ||
+	    self->queue->len >= MAX_QUEUED_EVENTS) {
+		self->n_dropped++;
+		g_clear_pointer(&payload, g_variant_unref);
+		return;
+	}
+	event.payload = payload;
+	g_array_append_val(self->queue, event);
+	if (self->flush_source == NULL)
+		self->flush_source = attach_flush_source(self, FLUSH_INTERVAL_MS);
+	if (self->queue->len >= FLUSH_THRESHOLD && self->urgent_source == NULL)
+		self->urgent_source = attach_flush_source(self, 0);
+	return;
+
+drop:
+	g_clear_pointer(&payload, g_variant_unref);
+	g_mutex_lock(&self->lock);
+	self->n_dropped++;
+	g_mutex_unlock(&self->lock);
+}
+
+/**
+ * metrics_recorder_record:
+ * @self: a recorder
+ * @event_id: the metric's id, a UUID such as `"5c9a1c5e-…"`, listed in the allowlist
+ * @payload: (nullable) (transfer floating): the value, of the type the allowlist gives
+ *
+ * Records one occurrence of an event, such as “app X opened” with the app's
+ * id as @payload. Returns at once and never fails; an event the daemon does
+ * not approve is dropped there.
+ *
+ * Since: 0.1
+ */
+void
+metrics_recorder_record(MetricsRecorder *self, const char *event_id, GVariant *payload)
+{
+	g_return_if_fail(METRICS_IS_RECORDER(self));
+	g_return_if_fail(event_id != NULL);
+
+	metrics_recorder_enqueue(self, event_id, METRICS_EVENT_KIND_VALUE, g_get_real_time(), 1,
+				 payload);
+}
+
+/**
+ * metrics_recorder_add:
+ * @self: a recorder
+ * @event_id: the metric's id (a UUID)
+ * @payload: (nullable) (transfer floating): the value the counter is kept for
+ * @count: how much to add, at least 1
+ *
+ * Adds @count to a counter metric, such as a crash count. Returns at once and
+ * never fails.
+ *
+ * Since: 0.1
+ */
+void
+metrics_recorder_add(MetricsRecorder *self, const char *event_id, GVariant *payload, gint64 count)
+{
+	g_return_if_fail(METRICS_IS_RECORDER(self));
+	g_return_if_fail(event_id != NULL);
+
+	metrics_recorder_enqueue(self, event_id, METRICS_EVENT_KIND_COUNTER, g_get_real_time(),
+				 count, payload);
+}
+
+/**
+ * metrics_recorder_record_duration:
+ * @self: a recorder
+ * @event_id: the metric's id (a UUID)
+ * @payload: (nullable) (transfer floating): the value the duration is kept for
+ * @start_time_usec: when the measured period started, in microseconds since
+ *   the Unix epoch, as from [func@GLib.get_real_time]
+ * @duration_usec: how long it lasted, in microseconds, at least 1
+ *
+ * Records a duration measured by the caller. The daemon splits a duration
+ * that spans the end of a week between the weeks. Most callers use
+ * [method@Recorder.start_timer] instead.
+ *
+ * Since: 0.1
+ */
+void
+metrics_recorder_record_duration(MetricsRecorder *self,
+				 const char *event_id,
+				 GVariant *payload,
+				 gint64 start_time_usec,
+				 gint64 duration_usec)
+{
+	g_return_if_fail(METRICS_IS_RECORDER(self));
+	g_return_if_fail(event_id != NULL);
+
+	metrics_recorder_enqueue(self, event_id, METRICS_EVENT_KIND_DURATION, start_time_usec,
+				 duration_usec, payload);
+}
+
+/**
+ * metrics_recorder_start_timer:
+ * @self: a recorder
+ * @event_id: the metric's id (a UUID)
+ * @payload: (nullable) (transfer floating): the value the duration is kept for
+ *
+ * Starts measuring a duration, such as how long a task took. Call
+ * [method@Timer.stop] on the result to record it.
+ *
+ * Returns: (transfer full): a running timer
+ *
+ * Since: 0.1
+ */
+MetricsTimer *
+metrics_recorder_start_timer(MetricsRecorder *self, const char *event_id, GVariant *payload)
+{
+	MetricsTimer *timer;
+
+	g_return_val_if_fail(METRICS_IS_RECORDER(self), NULL);
+	g_return_val_if_fail(event_id != NULL, NULL);
+
+	timer = g_object_new(METRICS_TYPE_TIMER, NULL);
+	timer->recorder = g_object_ref(self);
+	if (!metrics_uuid_parse(event_id, timer->id)) {
+		g_debug("timer for an invalid id “%s” will record nothing", event_id);
+		timer->done = TRUE;
+	}
+	if (payload != NULL)
+		timer->payload = g_variant_ref_sink(payload);
+	timer->start_wall = g_get_real_time();
+	timer->start_monotonic = g_get_monotonic_time();
+	return timer;
+}
+
+/**
+ * metrics_timer_stop:
+ * @self: a timer
+ *
+ * Stops the timer and records the duration since it started. Stopping a timer
+ * a second time, or after [method@Timer.cancel], does nothing.
+ *
+ * Since: 0.1
+ */
+void
+metrics_timer_stop(MetricsTimer *self)
+{
+	char id[METRICS_UUID_STRING_LENGTH + 1];
+	gint64 duration;
+
+	g_return_if_fail(METRICS_IS_TIMER(self));
+
+	if (self->done)
+		return;
+	self->done = TRUE;
+	duration = MAX(g_get_monotonic_time() - self->start_monotonic, 1);
+	metrics_uuid_unparse(self->id, id);
+	metrics_recorder_enqueue(self->recorder, id, METRICS_EVENT_KIND_DURATION, self->start_wall,
+				 duration, g_steal_pointer(&self->payload));
+}
+
+/**
+ * metrics_timer_cancel:
+ * @self: a timer
+ *
+ * Stops the timer without recording anything.
+ *
+ * Since: 0.1
+ */
+void
+metrics_timer_cancel(MetricsTimer *self)
+{
+	g_return_if_fail(METRICS_IS_TIMER(self));
+	self->done = TRUE;
+	g_clear_pointer(&self->payload, g_variant_unref);
+}
+
+static gboolean
+flush_invoke_cb(gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	MetricsRecorder *self = g_task_get_source_object(task);
+
+	g_task_set_task_data(task, GSIZE_TO_POINTER(BATCH_NOT_ASSIGNED), NULL);
+	g_ptr_array_add(self->waiters, g_object_ref(task));
+	metrics_recorder_flush_in_context(self);
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * metrics_recorder_flush_async:
+ * @self: a recorder
+ * @cancellable: (nullable): a cancellable (the flush itself is not undone)
+ * @callback: (scope async): called when the events queued so far were handled
+ * @user_data: data for @callback
+ *
+ * Sends the queued events to the daemon now, or drops them if the user has not
+ * consented or the daemon is not installed. @callback is called once the
+ * daemon acknowledged them (which it does only after storing them) or they
+ * were dropped. The recorder's main context must be running.
+ *
+ * Since: 0.1
+ */
+void
+metrics_recorder_flush_async(MetricsRecorder *self,
+			     GCancellable *cancellable,
+			     GAsyncReadyCallback callback,
+			     gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+
+	g_return_if_fail(METRICS_IS_RECORDER(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, metrics_recorder_flush_async);
+	g_task_set_check_cancellable(task, TRUE);
+	g_main_context_invoke_full(self->context, G_PRIORITY_DEFAULT, flush_invoke_cb,
+				   g_object_ref(task), g_object_unref);
+}
+
+/**
+ * metrics_recorder_flush_finish:
+ * @self: a recorder
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Recorder.flush_async].
+ *
+ * Returns: %TRUE if every queued event was delivered or deliberately dropped;
+ *   %FALSE if sending failed
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_recorder_flush_finish(MetricsRecorder *self, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(METRICS_IS_RECORDER(self), FALSE);
+	g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+static gboolean
+subscribe_invoke_cb(gpointer user_data)
+{
+	MetricsRecorder *self = METRICS_RECORDER(user_data);
+	GDBusConnection *connection;
+
+	g_mutex_lock(&self->lock);
+	connection = self->connection;
+	g_mutex_unlock(&self->lock);
+	if (connection != NULL)
+		metrics_recorder_subscribe(self, connection);
+	return G_SOURCE_REMOVE;
+}
+
+/* for flush_sync, which must not depend on the recorder's main context */
+static gboolean
+metrics_recorder_ensure_consent_sync(MetricsRecorder *self,
+				     GCancellable *cancellable,
+				     GError **error)
+{
+	g_autoptr(GDBusConnection) connection = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error_local = NULL;
+	RecorderState state;
+
+	g_mutex_lock(&self->lock);
+	state = self->state;
+	if (self->connection != NULL)
+		connection = g_object_ref(self->connection);
+	g_mutex_unlock(&self->lock);
+	if (state == STATE_READY || state == STATE_ABSENT)
+		return TRUE;
+
+	if (connection == NULL) {
+		connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, cancellable, &error_local);
+		if (connection == NULL) {
+			g_debug("no system bus: %s", error_local->message);
+			g_mutex_lock(&self->lock);
+			metrics_recorder_set_absent_locked(self);
+			g_mutex_unlock(&self->lock);
+			return TRUE;
+		}
+		g_mutex_lock(&self->lock);
+		if (self->connection == NULL)
+			self->connection = g_object_ref(connection);
+		g_mutex_unlock(&self->lock);
+	}
+	reply = g_dbus_connection_call_sync(
+		connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH, "org.freedesktop.DBus.Properties",
+		"Get", g_variant_new("(ss)", METRICS_DBUS_INTERFACE, "Consent"),
+		G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, SYNC_CALL_TIMEOUT, cancellable,
+		&error_local);
+	if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	metrics_recorder_handle_consent_reply(self, reply, error_local);
+	/* follow consent changes from now on, in the recorder's context */
+	g_main_context_invoke_full(self->context, G_PRIORITY_DEFAULT, subscribe_invoke_cb,
+				   g_object_ref(self), g_object_unref);
+	return TRUE;
+}
+
+/**
+ * metrics_recorder_flush_sync:
+ * @self: a recorder
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Sends the queued events to the daemon and waits until it acknowledged them,
+ * or drops them if the user has not consented or the daemon is not installed.
+ * Unlike [method@Recorder.flush_async] this does not need the recorder's main
+ * context to run; use it before a short-lived program exits. It waits for at
+ * most a few seconds per batch.
+ *
+ * Returns: %TRUE if every queued event was delivered or deliberately dropped
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_recorder_flush_sync(MetricsRecorder *self, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GArray) events = NULL;
+	g_autoptr(GDBusConnection) connection = NULL;
+	RecorderState state;
+
+	g_return_val_if_fail(METRICS_IS_RECORDER(self), FALSE);
+	g_return_val_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!metrics_recorder_ensure_consent_sync(self, cancellable, error))
+		return FALSE;
+	events = metrics_recorder_take_queue(self, &state);
+	if (events == NULL)
+		return TRUE;
+
+	g_mutex_lock(&self->lock);
+	connection = g_object_ref(self->connection);
+	g_mutex_unlock(&self->lock);
+	for (guint start = 0; start < events->len; start += METRICS_MAX_BATCH) {
+		guint n = MIN(METRICS_MAX_BATCH, events->len - start);
+		g_autoptr(GVariant) reply = NULL;
+		g_autoptr(GError) error_local = NULL;
+
+		reply = g_dbus_connection_call_sync(
+			connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE,
+			"RecordEvents", build_batch(events, start, n), G_VARIANT_TYPE("(uu)"),
+			G_DBUS_CALL_FLAGS_NONE, SYNC_CALL_TIMEOUT, cancellable, &error_local);
+		if (reply == NULL) {
+			if (is_daemon_absent_error(error_local)) {
+				g_mutex_lock(&self->lock);
+				metrics_recorder_set_absent_locked(self);
+				g_mutex_unlock(&self->lock);
+			}
+			g_propagate_error(error, metrics_error_from_dbus(error_local));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/**
+ * metrics_recorder_get_consent:
+ * @self: a recorder
+ *
+ * Gets the consent state as last reported by the daemon. It is
+ * [enum@Metrics.Consent.UNKNOWN] until the recorder has talked to the daemon,
+ * which it does when the first event is recorded. Connect to
+ * `notify::consent` to follow changes.
+ *
+ * Returns: the consent state
+ *
+ * Since: 0.1
+ */
+MetricsConsent
+metrics_recorder_get_consent(MetricsRecorder *self)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	g_return_val_if_fail(METRICS_IS_RECORDER(self), METRICS_CONSENT_UNKNOWN);
+
+	locker = g_mutex_locker_new(&self->lock);
+	return self->consent;
+}
+
+/**
+ * metrics_recorder_get_n_dropped:
+ * @self: a recorder
+ *
+ * Gets how many events this recorder dropped in-process (no consent, no
+ * daemon, invalid, or over the queue limit). For diagnostics and tests.
+ *
+ * Returns: a count
+ *
+ * Since: 0.1
+ */
+guint64
+metrics_recorder_get_n_dropped(MetricsRecorder *self)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	g_return_val_if_fail(METRICS_IS_RECORDER(self), 0);
+
+	locker = g_mutex_locker_new(&self->lock);
+	return self->n_dropped;
+}
+
+/**
+ * metrics_recorder_new:
+ * @connection: (nullable): the bus on which the daemon runs, or %NULL for
+ *   the system bus
+ *
+ * Creates a recorder. Apps use [func@Recorder.get_default] instead; this is
+ * for tests and for programs that talk to a daemon on another bus. The
+ * thread-default main context at this call is the one the recorder sends
+ * from.
+ *
+ * Returns: (transfer full): a new recorder
+ *
+ * Since: 0.1
+ */
+MetricsRecorder *
+metrics_recorder_new(GDBusConnection *connection)
+{
+	g_return_val_if_fail(connection == NULL || G_IS_DBUS_CONNECTION(connection), NULL);
+	return g_object_new(METRICS_TYPE_RECORDER, "connection", connection, NULL);
+}
+
+/**
+ * metrics_recorder_get_default:
+ *
+ * Gets the process's recorder, which talks to the daemon on the system bus.
+ * It is created on the first call; the thread-default main context at that
+ * call is the one it sends from.
+ *
+ * Returns: (transfer none): the default recorder
+ *
+ * Since: 0.1
+ */
+MetricsRecorder *
+metrics_recorder_get_default(void)
+{
+	static MetricsRecorder *default_recorder = NULL;
+	static gsize initialized = 0;
+
+	if (g_once_init_enter(&initialized)) {
+		default_recorder = metrics_recorder_new(NULL);
+		g_once_init_leave(&initialized, 1);
+	}
+	return default_recorder;
+}
+
+static void
+metrics_recorder_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	MetricsRecorder *self = METRICS_RECORDER(object);
+
+	switch (prop_id) {
+	case PROP_CONNECTION:
+		g_mutex_lock(&self->lock);
+		g_value_set_object(value, self->connection);
+		g_mutex_unlock(&self->lock);
+		break;
+	case PROP_CONSENT:
+		g_value_set_enum(value, metrics_recorder_get_consent(self));
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
+metrics_recorder_set_property(GObject *object,
+			      guint prop_id,
+			      const GValue *value,
+			      GParamSpec *pspec)
+{
+	MetricsRecorder *self = METRICS_RECORDER(object);
+
+	switch (prop_id) {
+	case PROP_CONNECTION:
+		self->connection = g_value_dup_object(value);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
+metrics_recorder_dispose(GObject *object)
+{
+	MetricsRecorder *self = METRICS_RECORDER(object);
+
+	g_cancellable_cancel(self->cancellable);
+	if (self->properties_changed_id != 0) {
+		g_dbus_connection_signal_unsubscribe(self->connection, self->properties_changed_id);
+		self->properties_changed_id = 0;
+	}
+	g_clear_handle_id(&self->watch_id, g_bus_unwatch_name);
+	if (self->application != NULL) {
+		g_clear_signal_handler(&self->shutdown_id, self->application);
+		g_object_remove_weak_pointer(G_OBJECT(self->application),
+					     (gpointer *)&self->application);
+		self->application = NULL;
+	}
+	g_mutex_lock(&self->lock);
+	if (self->flush_source != NULL) {
+		g_source_destroy(self->flush_source);
+		g_clear_pointer(&self->flush_source, g_source_unref);
+	}
+	if (self->urgent_source != NULL) {
+		g_source_destroy(self->urgent_source);
+		g_clear_pointer(&self->urgent_source, g_source_unref);
+	}
+	g_mutex_unlock(&self->lock);
+
+	G_OBJECT_CLASS(metrics_recorder_parent_class)->dispose(object);
+}
+
+static void
+metrics_recorder_finalize(GObject *object)
+{
+	MetricsRecorder *self = METRICS_RECORDER(object);
+
+	if (self->queue->len > 0)
+		g_debug("%u events were never flushed", self->queue->len);
+	g_clear_pointer(&self->queue, g_array_unref);
+	g_clear_pointer(&self->pending_batches, g_array_unref);
+	g_clear_pointer(&self->waiters, g_ptr_array_unref);
+	g_clear_error(&self->send_error);
+	g_clear_object(&self->connection);
+	g_clear_object(&self->cancellable);
+	g_clear_pointer(&self->context, g_main_context_unref);
+	g_mutex_clear(&self->lock);
+
+	G_OBJECT_CLASS(metrics_recorder_parent_class)->finalize(object);
+}
+
+static void
+metrics_recorder_class_init(MetricsRecorderClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->get_property = metrics_recorder_get_property;
+	object_class->set_property = metrics_recorder_set_property;
+	object_class->dispose = metrics_recorder_dispose;
+	object_class->finalize = metrics_recorder_finalize;
+
+	/* make sure errors from the daemon arrive in our domain */
+	(void)metrics_error_quark();
+	metrics_i18n_init();
+
+	/**
+	 * MetricsRecorder:connection:
+	 *
+	 * The bus connection to the daemon; %NULL until the recorder first
+	 * connects to the system bus, unless given at construction.
+	 *
+	 * Since: 0.1
+	 */
+	props[PROP_CONNECTION] = g_param_spec_object(
+		"connection", NULL, NULL, G_TYPE_DBUS_CONNECTION,
+		G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+	/**
+	 * MetricsRecorder:consent:
+	 *
+	 * The consent state as last reported by the daemon; see
+	 * [method@Recorder.get_consent].
+	 *
+	 * Since: 0.1
+	 */
+	props[PROP_CONSENT] = g_param_spec_enum("consent", NULL, NULL, METRICS_TYPE_CONSENT,
+						METRICS_CONSENT_UNKNOWN,
+						G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+	g_object_class_install_properties(object_class, N_PROPS, props);
+}
+
+static void
+metrics_recorder_init(MetricsRecorder *self)
+{
+	g_mutex_init(&self->lock);
+	self->context = g_main_context_ref_thread_default();
+	self->cancellable = g_cancellable_new();
+	self->queue = queue_new();
+	self->pending_batches = g_array_new(FALSE, FALSE, sizeof(guint64));
+	self->waiters = g_ptr_array_new_with_free_func(g_object_unref);
+	self->next_batch_id = 1;
+	self->state = STATE_IDLE;
+	self->consent = METRICS_CONSENT_UNKNOWN;
+}
+
+static void
+metrics_timer_finalize(GObject *object)
+{
+	MetricsTimer *self = METRICS_TIMER(object);
+
+	g_clear_object(&self->recorder);
+	g_clear_pointer(&self->payload, g_variant_unref);
+
+	G_OBJECT_CLASS(metrics_timer_parent_class)->finalize(object);
+}
+
+static void
+metrics_timer_class_init(MetricsTimerClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = metrics_timer_finalize;
+}
+
+static void
+metrics_timer_init(MetricsTimer *self)
+{
+}

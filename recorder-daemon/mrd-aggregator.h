@@ -1,0 +1,35 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mrd-event.h"
+
+G_BEGIN_DECLS
+
+/* what one batch adds to one stored aggregate: the key is (id, week, kind,
+ * payload); the uid is added by the store */
+typedef struct {
+	guint8 id[METRICS_UUID_SIZE];
+	gint64 week; /* usec since the epoch of that ISO week's Monday 00:00 UTC */
+	MetricsEventKind kind;
+	GBytes *payload; /* (owned) serialized "mv", in normal form */
+	guint64 count;
+	guint64 duration; /* usec, for durations */
+} MrdDelta;
+
+gint64
+mrd_week_start(gint64 time_usec);
+char *
+mrd_week_to_string(gint64 week_start);
+gboolean
+mrd_week_from_string(const char *str, gint64 *week_start);
+
+GArray *
+mrd_aggregate_events(GArray *events, gint64 now);
+
+G_END_DECLS

@@ -1,0 +1,163 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "MrdCaller"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "metrics-error.h"
+#include "mrd-caller.h"
+
+/*
+ * Who is calling: the Unix uid of a bus peer, asked of the bus itself and
+ * never taken from arguments. Answers are cached per unique name and
+ * forgotten when that name leaves the bus, so per-client state dies with the
+ * client.
+ */
+
+struct _MrdCallerRegistry {
+	GObject parent_instance;
+	GDBusConnection *connection; /* (owned) */
+	GHashTable *uids;	     /* (owned) unique name → uid */
+	guint name_owner_changed_id;
+};
+
+G_DEFINE_TYPE(MrdCallerRegistry, mrd_caller_registry, G_TYPE_OBJECT)
+
+static void
+name_owner_changed_cb(GDBusConnection *connection,
+		      const char *sender_name,
+		      const char *object_path,
+		      const char *interface_name,
+		      const char *signal_name,
+		      GVariant *parameters,
+		      gpointer user_data)
+{
+	MrdCallerRegistry *self = MRD_CALLER_REGISTRY(user_data);
+	const char *name = NULL;
+	const char *new_owner = NULL;
+
+	if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(sss)")))
+		return;
+	g_variant_get(parameters, "(&s&s&s)", &name, NULL, &new_owner);
+	if (name[0] == ':' && new_owner[0] == '\0')
+		g_hash_table_remove(self->uids, name);
+}
+
+MrdCallerRegistry *
+mrd_caller_registry_new(GDBusConnection *connection)
+{
+	MrdCallerRegistry *self = g_object_new(MRD_TYPE_CALLER_REGISTRY, NULL);
+
+	self->connection = g_object_ref(connection);
+	self->name_owner_changed_id = g_dbus_connection_signal_subscribe(
+		connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+		"/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE, name_owner_changed_cb,
+		self, NULL);
+	return self;
+}
+
+static void
+get_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	MrdCallerRegistry *self = g_task_get_source_object(task);
+	const char *sender = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	guint32 uid = 0;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply == NULL) {
+		g_task_return_new_error(task, METRICS_ERROR, METRICS_ERROR_PERMISSION_DENIED,
+					_("Cannot identify the caller: %s"), error->message);
+		return;
+	}
+	g_variant_get(reply, "(u)", &uid);
+	g_hash_table_insert(self->uids, g_strdup(sender), GUINT_TO_POINTER(uid));
+	g_task_return_int(task, uid);
+}
+
+void
+mrd_caller_registry_get_uid_async(MrdCallerRegistry *self,
+				  const char *sender,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	gpointer uid;
+
+	g_return_if_fail(MRD_IS_CALLER_REGISTRY(self));
+	g_return_if_fail(sender != NULL);
+
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, mrd_caller_registry_get_uid_async);
+	if (g_hash_table_lookup_extended(self->uids, sender, NULL, &uid)) {
+		g_task_return_int(task, GPOINTER_TO_UINT(uid));
+		return;
+	}
+	g_task_set_task_data(task, g_strdup(sender), g_free);
+	g_dbus_connection_call(self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus", "GetConnectionUnixUser",
+			       g_variant_new("(s)", sender), G_VARIANT_TYPE("(u)"),
+			       G_DBUS_CALL_FLAGS_NONE, -1, cancellable, get_uid_cb,
+			       g_steal_pointer(&task));
+}
+
+gboolean
+mrd_caller_registry_get_uid_finish(MrdCallerRegistry *self,
+				   GAsyncResult *result,
+				   guint32 *uid,
+				   GError **error)
+{
+	gssize value;
+
+	g_return_val_if_fail(MRD_IS_CALLER_REGISTRY(self), FALSE);
+	g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	value = g_task_propagate_int(G_TASK(result), error);
+	if (value < 0)
+		return FALSE;
+	*uid = (guint32)value;
+	return TRUE;
+}
+
+guint
+mrd_caller_registry_get_n_cached(MrdCallerRegistry *self)
+{
+	g_return_val_if_fail(MRD_IS_CALLER_REGISTRY(self), 0);
+	return g_hash_table_size(self->uids);
+}
+
+static void
+mrd_caller_registry_dispose(GObject *object)
+{
+	MrdCallerRegistry *self = MRD_CALLER_REGISTRY(object);
+
+	if (self->name_owner_changed_id != 0) {
+		g_dbus_connection_signal_unsubscribe(self->connection, self->name_owner_changed_id);
+		self->name_owner_changed_id = 0;
+	}
+	g_clear_object(&self->connection);
+	g_clear_pointer(&self->uids, g_hash_table_unref);
+
+	G_OBJECT_CLASS(mrd_caller_registry_parent_class)->dispose(object);
+}
+
+static void
+mrd_caller_registry_class_init(MrdCallerRegistryClass *klass)
+{
+	G_OBJECT_CLASS(klass)->dispose = mrd_caller_registry_dispose;
+}
+
+static void
+mrd_caller_registry_init(MrdCallerRegistry *self)
+{
+	self->uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}

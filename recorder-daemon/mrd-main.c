@@ -1,0 +1,159 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "MrdMain"
+
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <sys/stat.h>
+
+#include "metrics-error.h"
+#include "metrics-private.h"
+#include "mrd-service.h"
+
+typedef struct {
+	GMainLoop *loop;      /* (owned) */
+	MrdService *service;  /* (owned) (nullable) */
+	GDBusConnection *bus; /* (owned) */
+	int exit_status;
+} MrdMain;
+
+static void
+name_acquired_cb(GDBusConnection *connection, const char *name, gpointer user_data)
+{
+	g_message("owning %s", name);
+}
+
+static void
+name_lost_cb(GDBusConnection *connection, const char *name, gpointer user_data)
+{
+	MrdMain *main_data = user_data;
+
+	if (connection == NULL) {
+		g_warning("lost the connection to the system bus");
+	} else {
+		g_warning("cannot own %s (another recorder runs; use --replace to replace it)",
+			  name);
+	}
+	main_data->exit_status = 1;
+	g_main_loop_quit(main_data->loop);
+}
+
+static gboolean
+quit_signal_cb(gpointer user_data)
+{
+	MrdMain *main_data = user_data;
+
+	/* every accepted batch is committed before its reply, so there is
+	 * nothing to flush: just stop */
+	g_message("stopping on signal");
+	g_main_loop_quit(main_data->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+/* STATE_DIRECTORY from systemd may list several directories */
+static char *
+default_state_dir(void)
+{
+	const char *env = g_getenv("STATE_DIRECTORY");
+
+	if (env != NULL && env[0] != '\0') {
+		g_auto(GStrv) dirs = g_strsplit(env, ":", 2);
+		return g_strdup(dirs[0]);
+	}
+	return g_strdup(DEFAULT_STATE_DIR);
+}
+
+int
+main(int argc, char *argv[])
+{
+	gboolean verbose = FALSE;
+	gboolean replace = FALSE;
+	gboolean version = FALSE;
+	g_autofree char *state_dir = NULL;
+	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdAuthority) authority = NULL;
+	g_autoptr(MrdClock) clock = NULL;
+	MrdMain main_data = {0};
+	guint owner_id;
+	const GOptionEntry options[] = {
+		{"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		 /* TRANSLATORS: command line option */
+		 N_("Show debug messages"), NULL},
+		{"replace", 'r', 0, G_OPTION_ARG_NONE, &replace,
+		 /* TRANSLATORS: command line option */
+		 N_("Replace a running recorder"), NULL},
+		{"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+		 /* TRANSLATORS: command line option */
+		 N_("Directory for the consent record and the store (default: $STATE_DIRECTORY)"),
+		 N_("DIR")},
+		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
+		 /* TRANSLATORS: command line option */
+		 N_("Show the version and exit"), NULL},
+		{NULL},
+	};
+
+	setlocale(LC_ALL, "");
+	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
+	/* the store and the consent record are private to the service user */
+	umask(0077);
+
+	/* TRANSLATORS: the daemon's one-line description */
+	context = g_option_context_new(_("— record opt-in desktop metrics"));
+	g_option_context_add_main_entries(context, options, GETTEXT_PACKAGE);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("%s\n", error->message);
+		return 2;
+	}
+	if (version) {
+		g_print("metrics-recorder %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (verbose)
+		g_log_set_debug_enabled(TRUE);
+	if (state_dir == NULL)
+		state_dir = default_state_dir();
+	(void)metrics_error_quark();
+
+	main_data.bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+	if (main_data.bus == NULL) {
+		g_printerr("cannot connect to the system bus: %s\n", error->message);
+		return 1;
+	}
+	g_dbus_connection_set_exit_on_close(main_data.bus, FALSE);
+
+	authority = mrd_authority_new();
+	clock = mrd_clock_new();
+	main_data.service = mrd_service_new(main_data.bus, state_dir, authority, clock);
+	if (!mrd_service_start(main_data.service, &error)) {
+		g_printerr("cannot start: %s\n", error->message);
+		g_clear_object(&main_data.service);
+		g_clear_object(&main_data.bus);
+		return 1;
+	}
+
+	main_data.loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, quit_signal_cb, &main_data);
+	g_unix_signal_add(SIGINT, quit_signal_cb, &main_data);
+	owner_id = g_bus_own_name_on_connection(
+		main_data.bus, METRICS_DBUS_NAME,
+		G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
+			(replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : G_BUS_NAME_OWNER_FLAGS_NONE),
+		name_acquired_cb, name_lost_cb, &main_data, NULL);
+	g_main_loop_run(main_data.loop);
+
+	g_bus_unown_name(owner_id);
+	mrd_service_stop(main_data.service);
+	g_clear_object(&main_data.service);
+	g_clear_pointer(&main_data.loop, g_main_loop_unref);
+	g_clear_object(&main_data.bus);
+	return main_data.exit_status;
+}

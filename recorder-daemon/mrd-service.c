@@ -1,0 +1,690 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "MrdService"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+
+#include "metrics-error.h"
+#include "metrics-private.h"
+#include "mrd-aggregator.h"
+#include "mrd-caller.h"
+#include "mrd-consent.h"
+#include "mrd-event.h"
+#include "mrd-service.h"
+#include "mrd-store.h"
+
+/*
+ * The org.fedoraproject.Metrics1.Recorder object. A recorded batch travels
+ * one straight line:
+ *
+ *   receive (bus types) → parse (shape, limits) → consent → caller (uid from
+ *   the bus) → aggregate (weekly keys) → store (one transaction) → reply
+ *
+ * Nothing about events touches the disk unless consent is granted; the
+ * consent record is the only file written before that.
+ */
+
+#define INTERFACE_VERSION 1
+#define STORE_FILENAME "metrics.db"
+#define CONSENT_FILENAME "consent.conf"
+#define REJECT_LOG_PERIOD (10 * G_TIME_SPAN_SECOND)
+
+struct _MrdService {
+	MrdDBusRecorderSkeleton parent_instance;
+
+	GDBusConnection *connection; /* (owned) */
+	char *state_dir;	     /* (owned) */
+	char *store_path;	     /* (owned) */
+	MrdAuthority *authority;     /* (owned) */
+	MrdClock *clock;	     /* (owned) */
+	MrdConsent *consent;	     /* (owned) */
+	MrdCallerRegistry *callers;  /* (owned) */
+	MrdStore *store;	     /* (owned) (nullable) open only while consent is granted */
+	GCancellable *cancellable;   /* (owned) */
+
+	guint64 n_accepted;
+	GHashTable *drops; /* (owned) reason → guint64 count, since start */
+	gint64 last_reject_log;
+	guint n_rejects_unlogged;
+};
+
+static void
+mrd_service_iface_init(MrdDBusRecorderIface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(MrdService,
+			mrd_service,
+			MRD_DBUS_TYPE_RECORDER_SKELETON,
+			G_IMPLEMENT_INTERFACE(MRD_DBUS_TYPE_RECORDER, mrd_service_iface_init))
+
+static void
+mrd_service_count_drop(MrdService *self, const char *reason, guint64 n)
+{
+	gpointer key = NULL;
+	guint64 *count = NULL;
+
+	if (!g_hash_table_lookup_extended(self->drops, reason, &key, (gpointer *)&count)) {
+		count = g_new0(guint64, 1);
+		g_hash_table_insert(self->drops, g_strdup(reason), count);
+	}
+	*count += n;
+}
+
+/* a misbehaving client must not flood the journal: one line per period */
+static void
+mrd_service_log_rejected(MrdService *self, const char *method, const GError *error)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (self->last_reject_log != 0 && now - self->last_reject_log < REJECT_LOG_PERIOD) {
+		self->n_rejects_unlogged++;
+		g_debug("rejected a %s call: %s", method, error->message);
+		return;
+	}
+	if (self->n_rejects_unlogged > 0)
+		g_message("rejected a malformed %s call: %s (and %u more since the last report)",
+			  method, error->message, self->n_rejects_unlogged);
+	else
+		g_message("rejected a malformed %s call: %s", method, error->message);
+	self->last_reject_log = now;
+	self->n_rejects_unlogged = 0;
+}
+
+static void
+return_error(MrdService *self, GDBusMethodInvocation *invocation, const GError *error)
+{
+	if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA) ||
+	    g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED))
+		mrd_service_log_rejected(self, g_dbus_method_invocation_get_method_name(invocation),
+					 error);
+	else if (error->domain != METRICS_ERROR || error->code != METRICS_ERROR_PERMISSION_DENIED)
+		g_warning("%s failed: %s", g_dbus_method_invocation_get_method_name(invocation),
+			  error->message);
+	g_dbus_method_invocation_return_gerror(invocation, error);
+}
+
+/* checks an a{sv} of options: only the keys of @allowed (NULL-terminated
+ * pairs of name and type string) with their types */
+static gboolean
+check_options(GVariant *options, const char *const *allowed, GError **error)
+{
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+		gboolean known = FALSE;
+
+		for (guint i = 0; allowed != NULL && allowed[i] != NULL; i += 2) {
+			if (g_strcmp0(allowed[i], key) != 0)
+				continue;
+			if (!g_variant_is_of_type(value, G_VARIANT_TYPE(allowed[i + 1]))) {
+				g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+					    _("Option “%s” must be of type %s, not %s"), key,
+					    allowed[i + 1], g_variant_get_type_string(value));
+				g_variant_unref(value);
+				return FALSE;
+			}
+			known = TRUE;
+		}
+		if (!known) {
+			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+				    _("Unknown option “%s”"), key);
+			g_variant_unref(value);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+invocation_allows_interaction(GDBusMethodInvocation *invocation)
+{
+	GDBusMessage *message = g_dbus_method_invocation_get_message(invocation);
+	return (g_dbus_message_get_flags(message) &
+		G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
+}
+
+static MetricsConsent
+mrd_service_get_consent(MrdService *self)
+{
+	return mrd_consent_get_state(self->consent);
+}
+
+/* the store exists only while consent is granted; opened on demand so a
+ * failure to open it (full disk, say) is retried on the next call */
+static MrdStore *
+mrd_service_ensure_store(MrdService *self, GError **error)
+{
+	if (self->store != NULL)
+		return self->store;
+	if (mrd_service_get_consent(self) != METRICS_CONSENT_GRANTED) {
+		g_set_error_literal(error, METRICS_ERROR, METRICS_ERROR_DISABLED,
+				    _("Metrics are disabled: the user has not consented"));
+		return NULL;
+	}
+	self->store = mrd_store_open(self->store_path, error);
+	return self->store;
+}
+
+static gboolean
+mrd_service_delete_store(MrdService *self, GError **error)
+{
+	if (self->store != NULL) {
+		mrd_store_close(self->store);
+		g_clear_object(&self->store);
+	}
+	return mrd_store_delete_files(self->store_path, error);
+}
+
+static void
+mrd_service_publish_consent(MrdService *self)
+{
+	MrdDBusRecorder *iface = MRD_DBUS_RECORDER(self);
+
+	mrd_dbus_recorder_set_consent(iface,
+				      metrics_consent_to_string(mrd_service_get_consent(self)));
+	mrd_dbus_recorder_set_consent_timestamp(iface, mrd_consent_get_timestamp(self->consent));
+}
+
+/* ---- RecordEvents ---- */
+
+typedef struct {
+	MrdService *self; /* (owned) */
+	GDBusMethodInvocation *invocation;
+	GArray *batch; /* (owned) (element-type MrdEvent) */
+} RecordData;
+
+static void
+record_data_free(RecordData *data)
+{
+	g_clear_object(&data->self);
+	g_clear_pointer(&data->batch, g_array_unref);
+	g_free(data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RecordData, record_data_free)
+
+static void
+record_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(RecordData) data = user_data;
+	MrdService *self = data->self;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) deltas = NULL;
+	MrdStore *store;
+	guint32 uid = 0;
+	guint n = data->batch->len;
+
+	if (!mrd_caller_registry_get_uid_finish(self->callers, result, &uid, &error)) {
+		mrd_service_count_drop(self, "unidentified", n);
+		return_error(self, data->invocation, error);
+		return;
+	}
+	/* consent may have changed while the caller was identified */
+	if (mrd_service_get_consent(self) != METRICS_CONSENT_GRANTED) {
+		mrd_service_count_drop(self, "no-consent", n);
+		mrd_dbus_recorder_complete_record_events(MRD_DBUS_RECORDER(self), data->invocation,
+							 0, n);
+		return;
+	}
+	store = mrd_service_ensure_store(self, &error);
+	if (store != NULL) {
+		deltas = mrd_aggregate_events(data->batch, mrd_clock_get_real_time(self->clock));
+		mrd_store_add(store, uid, deltas, &error);
+	}
+	if (error != NULL) {
+		mrd_service_count_drop(self, "store-failed", n);
+		return_error(self, data->invocation, error);
+		return;
+	}
+	self->n_accepted += n;
+	mrd_dbus_recorder_complete_record_events(MRD_DBUS_RECORDER(self), data->invocation, n, 0);
+}
+
+static gboolean
+mrd_service_handle_record_events(MrdDBusRecorder *object,
+				 GDBusMethodInvocation *invocation,
+				 GVariant *events,
+				 GVariant *options)
+{
+	MrdService *self = MRD_SERVICE(object);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) batch = NULL;
+	RecordData *data;
+
+	if (check_options(options, NULL, &error))
+		batch = mrd_event_batch_parse(events, &error);
+	if (batch == NULL) {
+		mrd_service_count_drop(self, "invalid", g_variant_n_children(events));
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	if (mrd_service_get_consent(self) != METRICS_CONSENT_GRANTED) {
+		/* counted in memory only: nothing about events is written */
+		mrd_service_count_drop(self, "no-consent", batch->len);
+		mrd_dbus_recorder_complete_record_events(object, invocation, 0, batch->len);
+		return TRUE;
+	}
+
+	data = g_new0(RecordData, 1);
+	data->self = g_object_ref(self);
+	data->invocation = invocation;
+	data->batch = g_steal_pointer(&batch);
+	mrd_caller_registry_get_uid_async(self->callers,
+					  g_dbus_method_invocation_get_sender(invocation),
+					  self->cancellable, record_uid_cb, data);
+	return TRUE;
+}
+
+/* ---- SetConsent ---- */
+
+typedef struct {
+	MrdService *self; /* (owned) */
+	GDBusMethodInvocation *invocation;
+	MetricsConsent consent;
+	gboolean all_users;
+	guint32 uid;
+	void (*run)(MrdService *self, GDBusMethodInvocation *invocation, gpointer data);
+} CallData;
+
+static void
+call_data_free(CallData *data)
+{
+	g_clear_object(&data->self);
+	g_free(data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CallData, call_data_free)
+
+static CallData *
+call_data_new(MrdService *self, GDBusMethodInvocation *invocation)
+{
+	CallData *data = g_new0(CallData, 1);
+	data->self = g_object_ref(self);
+	data->invocation = invocation;
+	return data;
+}
+
+static gboolean
+mrd_service_apply_consent(MrdService *self, MetricsConsent consent, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (consent == mrd_service_get_consent(self))
+		return TRUE;
+	/* save the choice first: if deleting fails below, start-up deletes
+	 * again, as it does whenever consent is not granted */
+	if (!mrd_consent_set(self->consent, consent, mrd_clock_get_real_time(self->clock), error))
+		return FALSE;
+	if (consent != METRICS_CONSENT_GRANTED && !mrd_service_delete_store(self, &error_local))
+		g_warning("consent withdrawn but the store could not be deleted: %s",
+			  error_local->message);
+	g_message("consent is now %s", metrics_consent_to_string(consent));
+	mrd_service_publish_consent(self);
+	return TRUE;
+}
+
+static void
+set_consent_authorized_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!mrd_authority_check_finish(MRD_AUTHORITY(source), result, &error) ||
+	    !mrd_service_apply_consent(data->self, data->consent, &error)) {
+		return_error(data->self, data->invocation, error);
+		return;
+	}
+	mrd_dbus_recorder_complete_set_consent(MRD_DBUS_RECORDER(data->self), data->invocation);
+}
+
+static gboolean
+mrd_service_handle_set_consent(MrdDBusRecorder *object,
+			       GDBusMethodInvocation *invocation,
+			       const char *consent_str,
+			       GVariant *options)
+{
+	MrdService *self = MRD_SERVICE(object);
+	g_autoptr(GError) error = NULL;
+	MetricsConsent consent = METRICS_CONSENT_UNKNOWN;
+	CallData *data;
+
+	if (!check_options(options, NULL, &error)) {
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	if (!metrics_consent_from_string(consent_str, &consent) ||
+	    consent == METRICS_CONSENT_UNKNOWN) {
+		g_set_error(&error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    _("Invalid consent “%s”: use “granted” or “denied”"), consent_str);
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	data = call_data_new(self, invocation);
+	data->consent = consent;
+	mrd_authority_check_async(self->authority, g_dbus_method_invocation_get_sender(invocation),
+				  MRD_ACTION_SET_CONSENT,
+				  invocation_allows_interaction(invocation) ?
+					  MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
+					  MRD_AUTHORITY_FLAGS_NONE,
+				  self->cancellable, set_consent_authorized_cb, data);
+	return TRUE;
+}
+
+/* ---- calls on the caller's own data, or everybody's with authorisation ---- */
+
+static void
+run_call_data(CallData *data)
+{
+	data->run(data->self, data->invocation, data);
+}
+
+static void
+own_data_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!mrd_caller_registry_get_uid_finish(MRD_CALLER_REGISTRY(source), result, &data->uid,
+						&error)) {
+		return_error(data->self, data->invocation, error);
+		return;
+	}
+	run_call_data(data);
+}
+
+static void
+all_data_authorized_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!mrd_authority_check_finish(MRD_AUTHORITY(source), result, &error)) {
+		return_error(data->self, data->invocation, error);
+		return;
+	}
+	run_call_data(data);
+}
+
+static const char *const user_scope_options[] = {"all", "b", NULL};
+
+/* parses {all: b}; runs @run for the caller's uid, or, with all, once
+ * polkit authorised @action_id */
+static void
+mrd_service_dispatch_user_scope(MrdService *self,
+				GDBusMethodInvocation *invocation,
+				GVariant *options,
+				const char *action_id,
+				void (*run)(MrdService *, GDBusMethodInvocation *, gpointer))
+{
+	g_autoptr(GError) error = NULL;
+	CallData *data;
+
+	if (!check_options(options, user_scope_options, &error)) {
+		return_error(self, invocation, error);
+		return;
+	}
+	data = call_data_new(self, invocation);
+	data->run = run;
+	if (!g_variant_lookup(options, "all", "b", &data->all_users))
+		data->all_users = FALSE;
+	if (data->all_users) {
+		mrd_authority_check_async(
+			self->authority, g_dbus_method_invocation_get_sender(invocation), action_id,
+			invocation_allows_interaction(invocation) ?
+				MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
+				MRD_AUTHORITY_FLAGS_NONE,
+			self->cancellable, all_data_authorized_cb, data);
+		return;
+	}
+	mrd_caller_registry_get_uid_async(self->callers,
+					  g_dbus_method_invocation_get_sender(invocation),
+					  self->cancellable, own_data_uid_cb, data);
+}
+
+static void
+run_get_local_data(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+	CallData *data = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) rows = NULL;
+
+	if (mrd_service_get_consent(self) != METRICS_CONSENT_GRANTED) {
+		/* nothing is stored without consent */
+		rows = g_variant_ref_sink(
+			g_variant_new_array(G_VARIANT_TYPE(METRICS_WIRE_AGGREGATE), NULL, 0));
+	} else {
+		MrdStore *store = mrd_service_ensure_store(self, &error);
+
+		if (store != NULL)
+			rows = mrd_store_dump(store, data->all_users, data->uid, &error);
+	}
+	if (rows == NULL) {
+		return_error(self, invocation, error);
+		return;
+	}
+	mrd_dbus_recorder_complete_get_local_data(MRD_DBUS_RECORDER(self), invocation, rows);
+}
+
+static gboolean
+mrd_service_handle_get_local_data(MrdDBusRecorder *object,
+				  GDBusMethodInvocation *invocation,
+				  GVariant *options)
+{
+	mrd_service_dispatch_user_scope(MRD_SERVICE(object), invocation, options,
+					MRD_ACTION_READ_ALL, run_get_local_data);
+	return TRUE;
+}
+
+static void
+run_clear(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+	CallData *data = user_data;
+	g_autoptr(GError) error = NULL;
+	guint64 removed = 0;
+
+	if (mrd_service_get_consent(self) == METRICS_CONSENT_GRANTED) {
+		MrdStore *store = mrd_service_ensure_store(self, &error);
+
+		if (store == NULL ||
+		    !mrd_store_clear(store, data->all_users, data->uid, &removed, &error)) {
+			return_error(self, invocation, error);
+			return;
+		}
+	}
+	g_message("cleared %" G_GUINT64_FORMAT " stored aggregates%s", removed,
+		  data->all_users ? " of all users" : "");
+	mrd_dbus_recorder_complete_clear(MRD_DBUS_RECORDER(self), invocation, removed);
+}
+
+static gboolean
+mrd_service_handle_clear(MrdDBusRecorder *object,
+			 GDBusMethodInvocation *invocation,
+			 GVariant *options)
+{
+	mrd_service_dispatch_user_scope(MRD_SERVICE(object), invocation, options,
+					MRD_ACTION_CLEAR_ALL, run_clear);
+	return TRUE;
+}
+
+/* ---- GetStatus ---- */
+
+static gboolean
+mrd_service_handle_get_status(MrdDBusRecorder *object,
+			      GDBusMethodInvocation *invocation,
+			      GVariant *options)
+{
+	MrdService *self = MRD_SERVICE(object);
+	g_autoptr(GError) error = NULL;
+	GVariantBuilder status;
+	GVariantBuilder drops;
+	GHashTableIter iter;
+	gpointer key, value;
+	guint64 n_keys = 0, n_events = 0, size = 0;
+
+	if (!check_options(options, NULL, &error)) {
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	if (self->store != NULL) {
+		if (!mrd_store_get_totals(self->store, &n_keys, &n_events, &error)) {
+			return_error(self, invocation, error);
+			return TRUE;
+		}
+		size = mrd_store_get_size(self->store);
+	}
+
+	g_variant_builder_init(&drops, G_VARIANT_TYPE("a{st}"));
+	g_hash_table_iter_init(&iter, self->drops);
+	while (g_hash_table_iter_next(&iter, &key, &value))
+		g_variant_builder_add(&drops, "{st}", key, *(guint64 *)value);
+
+	g_variant_builder_init(&status, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(
+		&status, "{sv}", "consent",
+		g_variant_new_string(metrics_consent_to_string(mrd_service_get_consent(self))));
+	g_variant_builder_add(&status, "{sv}", "consent-timestamp",
+			      g_variant_new_int64(mrd_consent_get_timestamp(self->consent)));
+	g_variant_builder_add(&status, "{sv}", "stored-keys", g_variant_new_uint64(n_keys));
+	g_variant_builder_add(&status, "{sv}", "stored-events", g_variant_new_uint64(n_events));
+	g_variant_builder_add(&status, "{sv}", "stored-bytes", g_variant_new_uint64(size));
+	g_variant_builder_add(&status, "{sv}", "accepted", g_variant_new_uint64(self->n_accepted));
+	g_variant_builder_add(&status, "{sv}", "drops", g_variant_builder_end(&drops));
+	mrd_dbus_recorder_complete_get_status(object, invocation, g_variant_builder_end(&status));
+	return TRUE;
+}
+
+/* ---- life cycle ---- */
+
+static void
+mrd_service_iface_init(MrdDBusRecorderIface *iface)
+{
+	iface->handle_record_events = mrd_service_handle_record_events;
+	iface->handle_set_consent = mrd_service_handle_set_consent;
+	iface->handle_get_local_data = mrd_service_handle_get_local_data;
+	iface->handle_get_status = mrd_service_handle_get_status;
+	iface->handle_clear = mrd_service_handle_clear;
+}
+
+MrdService *
+mrd_service_new(GDBusConnection *connection,
+		const char *state_dir,
+		MrdAuthority *authority,
+		MrdClock *clock)
+{
+	MrdService *self;
+
+	g_return_val_if_fail(G_IS_DBUS_CONNECTION(connection), NULL);
+	g_return_val_if_fail(state_dir != NULL, NULL);
+	g_return_val_if_fail(MRD_IS_AUTHORITY(authority), NULL);
+	g_return_val_if_fail(MRD_IS_CLOCK(clock), NULL);
+
+	self = g_object_new(MRD_TYPE_SERVICE, NULL);
+	self->connection = g_object_ref(connection);
+	self->state_dir = g_strdup(state_dir);
+	self->store_path = g_build_filename(state_dir, STORE_FILENAME, NULL);
+	self->authority = g_object_ref(authority);
+	self->clock = g_object_ref(clock);
+	return self;
+}
+
+/* loads the consent record, makes the store match it, and exports the
+ * object on the bus */
+gboolean
+mrd_service_start(MrdService *self, GError **error)
+{
+	g_autofree char *consent_path = NULL;
+	g_autoptr(GError) error_local = NULL;
+
+	g_return_val_if_fail(MRD_IS_SERVICE(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (g_mkdir_with_parents(self->state_dir, 0700) != 0) {
+		int saved_errno = errno;
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+			    _("Cannot create the state directory %s: %s"), self->state_dir,
+			    g_strerror(saved_errno));
+		return FALSE;
+	}
+	consent_path = g_build_filename(self->state_dir, CONSENT_FILENAME, NULL);
+	self->consent = mrd_consent_new(consent_path);
+	self->callers = mrd_caller_registry_new(self->connection);
+
+	if (mrd_service_get_consent(self) == METRICS_CONSENT_GRANTED) {
+		if (mrd_service_ensure_store(self, &error_local) == NULL)
+			g_warning("the metrics store is not available; will retry: %s",
+				  error_local->message);
+	} else if (!mrd_service_delete_store(self, &error_local)) {
+		/* left over from an interrupted "no" */
+		g_warning("cannot delete the store of a withdrawn consent: %s",
+			  error_local->message);
+	}
+
+	mrd_dbus_recorder_set_version(MRD_DBUS_RECORDER(self), INTERFACE_VERSION);
+	mrd_service_publish_consent(self);
+	return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self), self->connection,
+						METRICS_DBUS_PATH, error);
+}
+
+void
+mrd_service_stop(MrdService *self)
+{
+	g_return_if_fail(MRD_IS_SERVICE(self));
+
+	g_cancellable_cancel(self->cancellable);
+	if (g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self)) != NULL)
+		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self));
+	if (self->store != NULL)
+		mrd_store_close(self->store);
+}
+
+static void
+mrd_service_dispose(GObject *object)
+{
+	MrdService *self = MRD_SERVICE(object);
+
+	g_clear_object(&self->store);
+	g_clear_object(&self->callers);
+	g_clear_object(&self->consent);
+	g_clear_object(&self->authority);
+	g_clear_object(&self->clock);
+	g_clear_object(&self->connection);
+	g_clear_object(&self->cancellable);
+
+	G_OBJECT_CLASS(mrd_service_parent_class)->dispose(object);
+}
+
+static void
+mrd_service_finalize(GObject *object)
+{
+	MrdService *self = MRD_SERVICE(object);
+
+	g_free(self->state_dir);
+	g_free(self->store_path);
+	g_clear_pointer(&self->drops, g_hash_table_unref);
+
+	G_OBJECT_CLASS(mrd_service_parent_class)->finalize(object);
+}
+
+static void
+mrd_service_class_init(MrdServiceClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->dispose = mrd_service_dispose;
+	object_class->finalize = mrd_service_finalize;
+}
+
+static void
+mrd_service_init(MrdService *self)
+{
+	self->cancellable = g_cancellable_new();
+	self->drops = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}

@@ -1,0 +1,398 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "MrdStore"
+
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "metrics-error.h"
+#include "metrics-private.h"
+#include "mrd-aggregator.h"
+#include "mrd-store.h"
+
+/*
+ * The local store: one SQLite database in the state directory, created only
+ * once the user consented. Rows are weekly aggregates, so the store grows
+ * with the number of distinct (metric, week, user, kind, value) keys, not
+ * with the number of events.
+ */
+
+#define SCHEMA_VERSION 1
+
+struct _MrdStore {
+	GObject parent_instance;
+	char *path;	      /* (owned) */
+	sqlite3 *db;	      /* (owned) (nullable) after close */
+	sqlite3_stmt *upsert; /* (owned) */
+};
+
+G_DEFINE_TYPE(MrdStore, mrd_store, G_TYPE_OBJECT)
+
+static gboolean
+set_sqlite_error(MrdStore *self, GError **error, const char *what)
+{
+	g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+		    /* TRANSLATORS: %s is an action, then the path, then the reason */
+		    _("Cannot %s in the metrics store %s: %s"), what, self->path,
+		    self->db != NULL ? sqlite3_errmsg(self->db) : "closed");
+	return FALSE;
+}
+
+static gboolean
+exec_sql(MrdStore *self, const char *sql, GError **error)
+{
+	if (sqlite3_exec(self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "run a statement");
+	return TRUE;
+}
+
+static const char *const migrations[] = {
+	/* version 1 */
+	"CREATE TABLE aggregate ("
+	"  metric BLOB NOT NULL,"
+	"  week TEXT NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  payload BLOB NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  duration INTEGER NOT NULL,"
+	"  PRIMARY KEY (metric, week, uid, kind, payload)"
+	") WITHOUT ROWID;",
+};
+
+G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SCHEMA_VERSION);
+
+static gboolean
+mrd_store_migrate(MrdStore *self, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	int version = 0;
+
+	if (sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "read the schema version");
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		version = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+
+	if (version > SCHEMA_VERSION) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+			    _("The metrics store %s has schema version %d, newer than this "
+			      "daemon's %d; update the daemon"),
+			    self->path, version, SCHEMA_VERSION);
+		return FALSE;
+	}
+	for (int v = version; v < SCHEMA_VERSION; v++) {
+		g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
+
+		if (!exec_sql(self, "BEGIN IMMEDIATE", error))
+			return FALSE;
+		if (!exec_sql(self, migrations[v], error) || !exec_sql(self, bump, error)) {
+			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+			return FALSE;
+		}
+		if (!exec_sql(self, "COMMIT", error))
+			return FALSE;
+		g_debug("migrated %s to schema version %d", self->path, v + 1);
+	}
+	return TRUE;
+}
+
+/* opens (creating it if needed) the store at @path */
+MrdStore *
+mrd_store_open(const char *path, GError **error)
+{
+	g_autoptr(MrdStore) self = g_object_new(MRD_TYPE_STORE, NULL);
+	int rc;
+
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	self->path = g_strdup(path);
+	rc = sqlite3_open_v2(path, &self->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		set_sqlite_error(self, error, "open");
+		return NULL;
+	}
+	sqlite3_extended_result_codes(self->db, 1);
+	sqlite3_busy_timeout(self->db, 1000);
+	/* WAL + FULL: an acknowledged batch survives a crash and a power cut;
+	 * secure_delete: deleted data is overwritten, not left in free pages */
+	if (!exec_sql(self, "PRAGMA journal_mode = WAL", error) ||
+	    !exec_sql(self, "PRAGMA synchronous = FULL", error) ||
+	    !exec_sql(self, "PRAGMA secure_delete = ON", error) ||
+	    !exec_sql(self, "PRAGMA foreign_keys = ON", error))
+		return NULL;
+	if (!mrd_store_migrate(self, error))
+		return NULL;
+	if (sqlite3_prepare_v3(self->db,
+			       "INSERT INTO aggregate (metric, week, uid, kind, payload, count, "
+			       "duration) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			       "ON CONFLICT (metric, week, uid, kind, payload) DO UPDATE SET "
+			       "count = count + excluded.count, "
+			       "duration = duration + excluded.duration",
+			       -1, SQLITE_PREPARE_PERSISTENT, &self->upsert, NULL) != SQLITE_OK) {
+		set_sqlite_error(self, error, "prepare");
+		return NULL;
+	}
+	return g_steal_pointer(&self);
+}
+
+const char *
+mrd_store_get_path(MrdStore *self)
+{
+	g_return_val_if_fail(MRD_IS_STORE(self), NULL);
+	return self->path;
+}
+
+static gboolean
+mrd_store_check_open(MrdStore *self, GError **error)
+{
+	if (self->db != NULL)
+		return TRUE;
+	g_set_error_literal(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+			    _("The metrics store is closed"));
+	return FALSE;
+}
+
+/* adds a batch's deltas for @uid in one transaction: all or nothing */
+gboolean
+mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error)
+{
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(deltas != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (!exec_sql(self, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	for (guint i = 0; i < deltas->len; i++) {
+		const MrdDelta *delta = &g_array_index(deltas, MrdDelta, i);
+		g_autofree char *week = mrd_week_to_string(delta->week);
+		gsize payload_len = 0;
+		const void *payload = g_bytes_get_data(delta->payload, &payload_len);
+
+		sqlite3_reset(self->upsert);
+		sqlite3_bind_blob(self->upsert, 1, delta->id, METRICS_UUID_SIZE, SQLITE_STATIC);
+		sqlite3_bind_text(self->upsert, 2, week, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(self->upsert, 3, uid);
+		sqlite3_bind_int(self->upsert, 4, delta->kind);
+		sqlite3_bind_blob(self->upsert, 5, payload != NULL ? payload : "", payload_len,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(self->upsert, 6, (sqlite3_int64)delta->count);
+		sqlite3_bind_int64(self->upsert, 7, (sqlite3_int64)delta->duration);
+		if (sqlite3_step(self->upsert) != SQLITE_DONE) {
+			set_sqlite_error(self, error, "store events");
+			sqlite3_reset(self->upsert);
+			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+			return FALSE;
+		}
+	}
+	sqlite3_reset(self->upsert);
+	sqlite3_clear_bindings(self->upsert);
+	if (!exec_sql(self, "COMMIT", error)) {
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static GVariant *
+payload_from_blob(const void *data, int len)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(data, len > 0 ? (gsize)len : 0);
+	g_autoptr(GVariant) maybe =
+		g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE("mv"), bytes, FALSE));
+	g_autoptr(GVariant) boxed = g_variant_get_maybe(maybe);
+
+	if (boxed == NULL)
+		return NULL;
+	return g_variant_get_variant(boxed);
+}
+
+/* returns a(ussuavtt): the rows of @uid, or of everybody */
+GVariant *
+mrd_store_dump(MrdStore *self, gboolean all_users, guint32 uid, GError **error)
+{
+	GVariantBuilder builder;
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (!mrd_store_check_open(self, error))
+		return NULL;
+	if (sqlite3_prepare_v2(self->db,
+			       "SELECT uid, metric, week, kind, payload, count, duration "
+			       "FROM aggregate WHERE ?1 OR uid = ?2 "
+			       "ORDER BY metric, week, uid, kind, payload",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_sqlite_error(self, error, "read");
+		return NULL;
+	}
+	sqlite3_bind_int(stmt, 1, all_users ? 1 : 0);
+	sqlite3_bind_int64(stmt, 2, uid);
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_AGGREGATE));
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		char id[METRICS_UUID_STRING_LENGTH + 1];
+		g_autoptr(GVariant) payload = NULL;
+		GVariant *boxed = NULL;
+
+		if (sqlite3_column_bytes(stmt, 1) != METRICS_UUID_SIZE)
+			continue;
+		metrics_uuid_unparse(sqlite3_column_blob(stmt, 1), id);
+		payload = payload_from_blob(sqlite3_column_blob(stmt, 4),
+					    sqlite3_column_bytes(stmt, 4));
+		if (payload != NULL)
+			boxed = g_variant_new_variant(payload);
+
+		g_variant_builder_add(
+			&builder, "(ussu@avtt)", (guint32)sqlite3_column_int64(stmt, 0), id,
+			(const char *)sqlite3_column_text(stmt, 2),
+			(guint32)sqlite3_column_int(stmt, 3),
+			g_variant_new_array(G_VARIANT_TYPE_VARIANT, &boxed, boxed != NULL ? 1 : 0),
+			(guint64)sqlite3_column_int64(stmt, 5),
+			(guint64)sqlite3_column_int64(stmt, 6));
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_variant_builder_clear(&builder);
+		set_sqlite_error(self, error, "read");
+		return NULL;
+	}
+	return g_variant_ref_sink(g_variant_builder_end(&builder));
+}
+
+gboolean
+mrd_store_clear(MrdStore *self, gboolean all_users, guint32 uid, guint64 *removed, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (sqlite3_prepare_v2(self->db, "DELETE FROM aggregate WHERE ?1 OR uid = ?2", -1, &stmt,
+			       NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "delete");
+	sqlite3_bind_int(stmt, 1, all_users ? 1 : 0);
+	sqlite3_bind_int64(stmt, 2, uid);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return set_sqlite_error(self, error, "delete");
+	if (removed != NULL)
+		*removed = (guint64)sqlite3_changes(self->db);
+	return TRUE;
+}
+
+gboolean
+mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (sqlite3_prepare_v2(self->db, "SELECT count(*), coalesce(sum(count), 0) FROM aggregate",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "count");
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		return set_sqlite_error(self, error, "count");
+	}
+	*n_keys = (guint64)sqlite3_column_int64(stmt, 0);
+	*n_events = (guint64)sqlite3_column_int64(stmt, 1);
+	sqlite3_finalize(stmt);
+	return TRUE;
+}
+
+/* bytes on disk, WAL included */
+guint64
+mrd_store_get_size(MrdStore *self)
+{
+	const char *suffixes[] = {"", "-wal", "-shm"};
+	guint64 total = 0;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), 0);
+
+	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		g_autofree char *file = g_strconcat(self->path, suffixes[i], NULL);
+		GStatBuf buf;
+
+		if (g_stat(file, &buf) == 0)
+			total += (guint64)buf.st_size;
+	}
+	return total;
+}
+
+void
+mrd_store_close(MrdStore *self)
+{
+	g_return_if_fail(MRD_IS_STORE(self));
+
+	g_clear_pointer(&self->upsert, sqlite3_finalize);
+	if (self->db != NULL) {
+		if (sqlite3_close(self->db) != SQLITE_OK)
+			g_warning("closing %s: %s", self->path, sqlite3_errmsg(self->db));
+		self->db = NULL;
+	}
+}
+
+/* removes the database with its WAL and journal files; missing files are
+ * fine */
+gboolean
+mrd_store_delete_files(const char *path, GError **error)
+{
+	const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+
+	g_return_val_if_fail(path != NULL, FALSE);
+
+	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
+
+		if (g_unlink(file) != 0 && errno != ENOENT) {
+			int saved_errno = errno;
+			g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+				    _("Cannot delete %s: %s"), file, g_strerror(saved_errno));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static void
+mrd_store_finalize(GObject *object)
+{
+	MrdStore *self = MRD_STORE(object);
+
+	mrd_store_close(self);
+	g_free(self->path);
+
+	G_OBJECT_CLASS(mrd_store_parent_class)->finalize(object);
+}
+
+static void
+mrd_store_class_init(MrdStoreClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = mrd_store_finalize;
+}
+
+static void
+mrd_store_init(MrdStore *self)
+{
+}

@@ -1,0 +1,35 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define MRD_TYPE_STORE (mrd_store_get_type())
+G_DECLARE_FINAL_TYPE(MrdStore, mrd_store, MRD, STORE, GObject)
+
+MrdStore *
+mrd_store_open(const char *path, GError **error);
+const char *
+mrd_store_get_path(MrdStore *self);
+gboolean
+mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error);
+GVariant *
+mrd_store_dump(MrdStore *self, gboolean all_users, guint32 uid, GError **error);
+gboolean
+mrd_store_clear(MrdStore *self, gboolean all_users, guint32 uid, guint64 *removed, GError **error);
+gboolean
+mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError **error);
+guint64
+mrd_store_get_size(MrdStore *self);
+void
+mrd_store_close(MrdStore *self);
+
+gboolean
+mrd_store_delete_files(const char *path, GError **error);
+
+G_END_DECLS

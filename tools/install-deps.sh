@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Copyright 2026 The Fedora Metrics authors
+#
+# Installs what building, the demo and the tests need, on Debian/Ubuntu
+# (apt-get) or Fedora (dnf). Run as root, or with sudo available.
+set -euo pipefail
+
+debian_packages=(
+    meson ninja-build pkg-config gcc gettext
+    libglib2.0-dev libglib2.0-bin libsoup-3.0-dev libjson-glib-dev libsqlite3-dev
+    libpolkit-gobject-1-dev gobject-introspection libgirepository1.0-dev
+    dbus python3 python3-dbusmock python3-gi
+    valgrind clang-format libxml2-utils
+)
+fedora_packages=(
+    meson ninja-build pkgconf-pkg-config gcc gettext
+    glib2-devel libsoup3-devel json-glib-devel sqlite-devel
+    polkit-devel gobject-introspection-devel
+    dbus-daemon python3 python3-dbusmock python3-gobject
+    valgrind clang-tools-extra libxml2 libasan libubsan
+)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "install-deps: run as root (or install sudo) to install packages" >&2
+        exit 1
+    fi
+}
+
+if command -v apt-get >/dev/null 2>&1; then
+    missing=()
+    for p in "${debian_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "install-deps: installing ${missing[*]}"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+elif command -v dnf >/dev/null 2>&1; then
+    as_root dnf install -y -q "${fedora_packages[@]}"
+else
+    echo "install-deps: neither apt-get nor dnf found; install the packages listed in $0 by hand" >&2
+    exit 1
+fi
