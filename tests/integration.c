@@ -1,0 +1,581 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ *
+ * The whole stack on a private system bus: libmetrics → metrics-recorder →
+ * metrics-cli, with polkit mocked by python-dbusmock.
+ */
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <metrics.h>
+
+#include "metrics-private.h"
+#include "mtest-harness.h"
+
+#define ID_VALUE "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c001"
+#define ID_COUNTER "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c002"
+#define ID_DURATION "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c003"
+#define MARKER "org.example.MarkerApp-5f2c9.desktop"
+
+static const char *const allow_consent[] = {"org.fedoraproject.Metrics1.set-consent", NULL};
+static const char *const allow_nothing[] = {NULL};
+
+typedef struct {
+	MtestHarness *harness;
+	MetricsClient *client;
+} Fixture;
+
+static void
+fixture_set_up(Fixture *fixture, gconstpointer user_data)
+{
+	fixture->harness = mtest_harness_new();
+	mtest_harness_start_bus(fixture->harness);
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	fixture->client = metrics_client_new(fixture->harness->connection);
+}
+
+static void
+fixture_set_up_no_daemon(Fixture *fixture, gconstpointer user_data)
+{
+	fixture->harness = mtest_harness_new();
+	mtest_harness_start_bus(fixture->harness);
+	fixture->client = metrics_client_new(fixture->harness->connection);
+}
+
+static void
+fixture_tear_down(Fixture *fixture, gconstpointer user_data)
+{
+	g_clear_object(&fixture->client);
+	g_clear_pointer(&fixture->harness, mtest_harness_free);
+}
+
+static void
+grant_consent(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	g_assert_true(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_GRANTED,
+						      METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	g_assert_no_error(error);
+}
+
+/* records one event of each kind through the library and waits for the
+ * daemon to acknowledge them */
+static MetricsRecorder *
+record_some(Fixture *fixture, const char *app_id, guint n)
+{
+	g_autoptr(GError) error = NULL;
+	MetricsRecorder *recorder = metrics_recorder_new(fixture->harness->connection);
+
+	for (guint i = 0; i < n; i++) {
+		metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string(app_id));
+		metrics_recorder_add(recorder, ID_COUNTER, NULL, 2);
+		metrics_recorder_record_duration(recorder, ID_DURATION, NULL,
+						 g_get_real_time() - G_USEC_PER_SEC,
+						 G_USEC_PER_SEC);
+	}
+	g_assert_true(metrics_recorder_flush_sync(recorder, NULL, &error));
+	g_assert_no_error(error);
+	return recorder;
+}
+
+static GPtrArray *
+get_local_data(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	GPtrArray *aggregates = metrics_client_get_local_data_sync(
+		fixture->client, METRICS_CLIENT_FLAGS_NONE, NULL, &error);
+	g_assert_no_error(error);
+	return aggregates;
+}
+
+static GVariant *
+make_batch(guint n, gsize id_len, const char *payload)
+{
+	GVariantBuilder builder;
+	guint8 id[32];
+
+	metrics_uuid_parse(ID_VALUE, id);
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("(a(ayuxxav)a{sv})"));
+	g_variant_builder_open(&builder, G_VARIANT_TYPE("a(ayuxxav)"));
+	for (guint i = 0; i < n; i++) {
+		GVariant *boxed = g_variant_new_variant(g_variant_new_string(payload));
+		g_variant_builder_add(&builder, "(@ayuxx@av)",
+				      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id, id_len, 1),
+				      (guint32)METRICS_EVENT_KIND_VALUE, g_get_real_time(),
+				      (gint64)1,
+				      g_variant_new_array(G_VARIANT_TYPE_VARIANT, &boxed, 1));
+	}
+	g_variant_builder_close(&builder);
+	g_variant_builder_open(&builder, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_close(&builder);
+	return g_variant_builder_end(&builder);
+}
+
+static guint64
+status_u64(Fixture *fixture, const char *key)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	guint64 value = 0;
+
+	g_assert_no_error(error);
+	g_assert_true(g_variant_lookup(status, key, "t", &value));
+	return value;
+}
+
+/* before consent: the library sends nothing, a client that sends anyway is
+ * answered "0 accepted", and the daemon writes no file at all */
+static void
+test_no_consent_no_data(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = record_some(fixture, MARKER, 3);
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GPtrArray) aggregates = NULL;
+	guint32 accepted = 99, dropped = 0;
+
+	g_assert_cmpint(metrics_recorder_get_consent(recorder), ==, METRICS_CONSENT_UNKNOWN);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(recorder), ==, 9);
+
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(4, 16, MARKER),
+				   "(uu)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(uu)", &accepted, &dropped);
+	g_assert_cmpuint(accepted, ==, 0);
+	g_assert_cmpuint(dropped, ==, 4);
+
+	aggregates = get_local_data(fixture);
+	g_assert_cmpuint(aggregates->len, ==, 0);
+	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 0);
+	g_assert_cmpuint(status_u64(fixture, "accepted"), ==, 0);
+}
+
+/* changing consent needs polkit's yes; a "no" from polkit changes nothing */
+static void
+test_consent_needs_polkit(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) status = NULL;
+	const char *consent = NULL;
+
+	mtest_harness_set_allowed(fixture->harness, allow_nothing);
+	g_assert_false(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_GRANTED,
+						       METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_PERMISSION_DENIED);
+	g_clear_error(&error);
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_true(g_variant_lookup(status, "consent", "&s", &consent));
+	g_assert_cmpstr(consent, ==, "unknown");
+	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 0);
+}
+
+/* after a yes, what apps record is stored and shown back exactly */
+static void
+test_grant_record_show(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	gboolean seen[3] = {FALSE};
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 4);
+	g_assert_cmpint(metrics_recorder_get_consent(recorder), ==, METRICS_CONSENT_GRANTED);
+	g_assert_true(g_file_test(db, G_FILE_TEST_EXISTS));
+
+	aggregates = get_local_data(fixture);
+	g_assert_cmpuint(aggregates->len, ==, 3);
+	for (guint i = 0; i < aggregates->len; i++) {
+		MetricsAggregate *aggregate = g_ptr_array_index(aggregates, i);
+		GVariant *payload = metrics_aggregate_get_payload(aggregate);
+
+		g_assert_cmpuint(metrics_aggregate_get_uid(aggregate), ==, getuid());
+		g_assert_cmpuint(strlen(metrics_aggregate_get_week(aggregate)), ==, 10);
+		switch (metrics_aggregate_get_kind(aggregate)) {
+		case METRICS_EVENT_KIND_VALUE:
+			g_assert_cmpstr(metrics_aggregate_get_event_id(aggregate), ==, ID_VALUE);
+			g_assert_cmpuint(metrics_aggregate_get_count(aggregate), ==, 4);
+			g_assert_cmpstr(g_variant_get_string(payload, NULL), ==,
+					"org.gnome.Maps.desktop");
+			seen[0] = TRUE;
+			break;
+		case METRICS_EVENT_KIND_COUNTER:
+			g_assert_cmpuint(metrics_aggregate_get_count(aggregate), ==, 8);
+			g_assert_null(payload);
+			seen[1] = TRUE;
+			break;
+		case METRICS_EVENT_KIND_DURATION:
+			g_assert_cmpuint(metrics_aggregate_get_duration(aggregate), ==,
+					 4 * G_USEC_PER_SEC);
+			seen[2] = TRUE;
+			break;
+		default:
+			g_assert_not_reached();
+		}
+	}
+	g_assert_true(seen[0] && seen[1] && seen[2]);
+	g_assert_cmpuint(status_u64(fixture, "accepted"), ==, 12);
+	g_assert_cmpuint(status_u64(fixture, "stored-keys"), ==, 3);
+}
+
+/* a "no" deletes every stored byte at once, and nothing is stored after */
+static void
+test_deny_deletes(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree char *consent_file = NULL;
+	g_autofree char *consent_text = NULL;
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, MARKER, 2);
+	g_assert_true(mtest_harness_state_contains(fixture->harness, MARKER));
+
+	g_assert_true(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
+						      METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_false(mtest_harness_state_contains(fixture->harness, MARKER));
+	/* only the consent record is left */
+	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 1);
+	consent_file = g_build_filename(fixture->harness->state_dir, "consent.conf", NULL);
+	g_assert_true(g_file_get_contents(consent_file, &consent_text, NULL, NULL));
+	g_assert_nonnull(strstr(consent_text, "State=denied"));
+
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(2, 16, MARKER),
+				   "(uu)", &error);
+	g_assert_no_error(error);
+	aggregates = get_local_data(fixture);
+	g_assert_cmpuint(aggregates->len, ==, 0);
+	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 1);
+	g_assert_false(mtest_harness_state_contains(fixture->harness, MARKER));
+}
+
+/* what was acknowledged survives a stop and a kill -9 */
+static void
+test_restart_keeps_data(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) first = NULL;
+	g_autoptr(MetricsRecorder) second = NULL;
+	g_autoptr(GPtrArray) aggregates = NULL;
+
+	grant_consent(fixture);
+	first = record_some(fixture, "org.gnome.Maps.desktop", 5);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	second = record_some(fixture, "org.gnome.Maps.desktop", 5);
+	mtest_harness_stop_daemon(fixture->harness, TRUE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+
+	aggregates = get_local_data(fixture);
+	g_assert_cmpuint(aggregates->len, ==, 3);
+	for (guint i = 0; i < aggregates->len; i++) {
+		MetricsAggregate *aggregate = g_ptr_array_index(aggregates, i);
+		if (metrics_aggregate_get_kind(aggregate) == METRICS_EVENT_KIND_VALUE)
+			g_assert_cmpuint(metrics_aggregate_get_count(aggregate), ==, 10);
+	}
+}
+
+static void
+assert_call_fails(Fixture *fixture,
+		  const char *method,
+		  GVariant *parameters,
+		  const char *expected_error)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree char *remote = NULL;
+
+	reply = mtest_harness_call(fixture->harness, method, parameters, NULL, &error);
+	g_assert_null(reply);
+	g_assert_nonnull(error);
+	remote = g_dbus_error_get_remote_error(error);
+	g_assert_cmpstr(remote, ==, expected_error);
+}
+
+/* malformed calls get a clear error; the daemon keeps serving and keeps
+ * what it stored */
+static void
+test_malformed_calls(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GPtrArray) aggregates = NULL;
+	GVariantBuilder options;
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 1);
+
+	assert_call_fails(fixture, "RecordEvents", g_variant_new("(s)", "junk"),
+			  "org.freedesktop.DBus.Error.InvalidArgs");
+	assert_call_fails(fixture, "RecordEvents", make_batch(0, 16, "x"),
+			  "org.fedoraproject.Metrics1.Error.InvalidData");
+	assert_call_fails(fixture, "RecordEvents", make_batch(METRICS_MAX_BATCH + 1, 16, "x"),
+			  "org.fedoraproject.Metrics1.Error.LimitExceeded");
+	assert_call_fails(fixture, "RecordEvents", make_batch(2, 7, "x"),
+			  "org.fedoraproject.Metrics1.Error.InvalidData");
+	g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&options, "{sv}", "bogus", g_variant_new_boolean(TRUE));
+	assert_call_fails(fixture, "GetLocalData", g_variant_new("(a{sv})", &options),
+			  "org.fedoraproject.Metrics1.Error.InvalidData");
+	g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&options, "{sv}", "all", g_variant_new_string("yes"));
+	assert_call_fails(fixture, "Clear", g_variant_new("(a{sv})", &options),
+			  "org.fedoraproject.Metrics1.Error.InvalidData");
+	assert_call_fails(fixture, "SetConsent", g_variant_new("(sa{sv})", "maybe", NULL),
+			  "org.fedoraproject.Metrics1.Error.InvalidData");
+	assert_call_fails(fixture, "SetConsent", g_variant_new("(sa{sv})", "unknown", NULL),
+			  "org.fedoraproject.Metrics1.Error.InvalidData");
+	assert_call_fails(fixture, "NoSuchMethod", g_variant_new("()"),
+			  "org.freedesktop.DBus.Error.UnknownMethod");
+
+	/* still serving, nothing lost */
+	aggregates = get_local_data(fixture);
+	g_assert_cmpuint(aggregates->len, ==, 3);
+	g_assert_nonnull(fixture->harness->daemon);
+	g_assert_nonnull(g_subprocess_get_identifier(fixture->harness->daemon));
+}
+
+/* the daemon is neither running nor activatable: the library neither blocks
+ * nor fails, the client says what to do */
+static void
+test_daemon_absent(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = metrics_recorder_new(fixture->harness->connection);
+	g_autoptr(GVariant) status = NULL;
+	gint64 start = g_get_monotonic_time();
+
+	for (guint i = 0; i < 50; i++)
+		metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string("x"));
+	g_assert_true(metrics_recorder_flush_sync(recorder, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(recorder), ==, 50);
+
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_null(status);
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_NOT_RUNNING);
+	g_assert_nonnull(strstr(error->message, "systemctl start metrics-recorder"));
+}
+
+static void
+consent_notify_cb(GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+	guint *n = user_data;
+	(*n)++;
+}
+
+/* a running app follows a consent change within moments */
+static void
+test_consent_propagates(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	gint64 deadline;
+	guint n_notify = 0;
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 1);
+	g_signal_connect(recorder, "notify::consent", G_CALLBACK(consent_notify_cb), &n_notify);
+	g_assert_true(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
+						      METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	while (metrics_recorder_get_consent(recorder) != METRICS_CONSENT_DENIED &&
+	       g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpint(metrics_recorder_get_consent(recorder), ==, METRICS_CONSENT_DENIED);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpuint(n_notify, >=, 1);
+
+	/* events after the "no" are dropped in the app */
+	metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string("x"));
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(recorder), ==, 1);
+}
+
+/* a user clears their own data freely; everybody's needs polkit */
+static void
+test_clear_and_read_all(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GPtrArray) all = NULL;
+	guint64 removed = 0;
+	const char *const allow_all[] = {"org.fedoraproject.Metrics1.set-consent",
+					 "org.fedoraproject.Metrics1.read-all",
+					 "org.fedoraproject.Metrics1.clear-all", NULL};
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 1);
+
+	g_assert_null(metrics_client_get_local_data_sync(
+		fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS, NULL, &error));
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_PERMISSION_DENIED);
+	g_clear_error(&error);
+	g_assert_false(metrics_client_clear_sync(fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS,
+						 &removed, NULL, &error));
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_PERMISSION_DENIED);
+	g_clear_error(&error);
+
+	mtest_harness_set_allowed(fixture->harness, allow_all);
+	all = metrics_client_get_local_data_sync(fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS,
+						 NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(all->len, ==, 3);
+
+	mtest_harness_set_allowed(fixture->harness, allow_nothing);
+	g_assert_true(metrics_client_clear_sync(fixture->client, METRICS_CLIENT_FLAGS_NONE,
+						&removed, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed, ==, 3);
+	g_clear_pointer(&all, g_ptr_array_unref);
+	all = get_local_data(fixture);
+	g_assert_cmpuint(all->len, ==, 0);
+}
+
+static JsonNode *
+run_cli_json(Fixture *fixture, int expected_status, const char *const *args)
+{
+	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	g_autoptr(GError) error = NULL;
+	JsonNode *node;
+	int status;
+
+	g_ptr_array_add(argv, cli);
+	g_ptr_array_add(argv, (gpointer) "--json");
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	status = mtest_harness_run(fixture->harness, (const char *const *)argv->pdata, &out, &err);
+	g_assert_cmpint(status, ==, expected_status);
+	/* --json keeps stderr clean */
+	g_assert_cmpstr(err, ==, "");
+	node = json_from_string(out, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(node);
+	return node;
+}
+
+static int
+run_cli(Fixture *fixture, const char *const *args, char **out, char **err)
+{
+	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+	g_ptr_array_add(argv, cli);
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	return mtest_harness_run(fixture->harness, (const char *const *)argv->pdata, out, err);
+}
+
+/* metrics-cli against the daemon: output, JSON and exit codes */
+static void
+test_cli(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	JsonObject *object;
+	JsonObject *error_object;
+	const char *const show[] = {"show", NULL};
+	const char *const status[] = {"status", NULL};
+	const char *const grant[] = {"consent", "grant", NULL};
+	const char *const consent_status[] = {"consent", "status", NULL};
+	const char *const bogus[] = {"frobnicate", NULL};
+
+	/* empty store: "nothing to do" */
+	g_assert_cmpint(run_cli(fixture, show, &out, &err), ==, 2);
+	g_assert_nonnull(strstr(out, "Nothing is stored"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	/* denied by polkit: exit code 5 and a JSON error object */
+	mtest_harness_set_allowed(fixture->harness, allow_nothing);
+	node = run_cli_json(fixture, 5, grant);
+	error_object = json_object_get_object_member(json_node_get_object(node), "Error");
+	g_assert_nonnull(error_object);
+	g_assert_cmpstr(json_object_get_string_member(error_object, "Domain"), ==,
+			"metrics-error-quark");
+	g_assert_cmpint(json_object_get_int_member(error_object, "Code"), ==,
+			METRICS_ERROR_PERMISSION_DENIED);
+	g_clear_pointer(&node, json_node_unref);
+
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	node = run_cli_json(fixture, 0, grant);
+	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(node), "consent"), ==,
+			"granted");
+	g_clear_pointer(&node, json_node_unref);
+	node = run_cli_json(fixture, 0, consent_status);
+	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(node), "consent"), ==,
+			"granted");
+	g_clear_pointer(&node, json_node_unref);
+
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 2);
+	node = run_cli_json(fixture, 0, show);
+	object = json_node_get_object(node);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(object, "aggregates")),
+			 ==, 3);
+	g_clear_pointer(&node, json_node_unref);
+
+	node = run_cli_json(fixture, 0, status);
+	object = json_node_get_object(node);
+	g_assert_cmpstr(json_object_get_string_member(object, "consent"), ==, "granted");
+	g_assert_cmpint(json_object_get_int_member(object, "stored-keys"), ==, 3);
+	g_assert_cmpint(json_object_get_int_member(object, "accepted"), ==, 6);
+	g_clear_pointer(&node, json_node_unref);
+
+	/* human output lists the stored value */
+	g_assert_cmpint(run_cli(fixture, show, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, "org.gnome.Maps.desktop"));
+	g_assert_cmpstr(err, ==, "");
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	g_assert_cmpint(run_cli(fixture, bogus, &out, &err), ==, 64);
+	g_assert_nonnull(strstr(err, "frobnicate"));
+}
+
+/* metrics-cli without a daemon: its own exit code and advice */
+static void
+test_cli_daemon_absent(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	const char *const status[] = {"status", NULL};
+
+	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 4);
+	g_assert_nonnull(strstr(err, "systemctl start metrics-recorder"));
+}
+
+int
+main(int argc, char *argv[])
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+#define ADD(path, func, setup) g_test_add(path, Fixture, NULL, setup, func, fixture_tear_down)
+	ADD("/integration/no-consent-no-data", test_no_consent_no_data, fixture_set_up);
+	ADD("/integration/consent-needs-polkit", test_consent_needs_polkit, fixture_set_up);
+	ADD("/integration/grant-record-show", test_grant_record_show, fixture_set_up);
+	ADD("/integration/deny-deletes", test_deny_deletes, fixture_set_up);
+	ADD("/integration/restart-keeps-data", test_restart_keeps_data, fixture_set_up);
+	ADD("/integration/malformed-calls", test_malformed_calls, fixture_set_up);
+	ADD("/integration/daemon-absent", test_daemon_absent, fixture_set_up_no_daemon);
+	ADD("/integration/consent-propagates", test_consent_propagates, fixture_set_up);
+	ADD("/integration/clear-and-read-all", test_clear_and_read_all, fixture_set_up);
+	ADD("/integration/cli", test_cli, fixture_set_up);
+	ADD("/integration/cli-daemon-absent", test_cli_daemon_absent, fixture_set_up_no_daemon);
+#undef ADD
+
+	return g_test_run();
+}

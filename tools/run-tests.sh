@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Copyright 2026 The Fedora Metrics authors
+#
+# The README's second command, and what .ci/run calls: installs the
+# dependencies, builds with warnings as errors, runs every test, then builds
+# again with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
+# under them. Needs nothing running: the tests start their own bus, polkit
+# mock and daemon.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/tools/install-deps.sh"
+
+build=${BUILD_DIR:-$top/_build-ci}
+asan_build=${ASAN_BUILD_DIR:-$top/_build-asan}
+
+echo "== build (warnings are errors) and test"
+if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" "$top" --werror -Dintrospection=enabled
+fi
+ninja -C "$build"
+meson test -C "$build" --print-errorlogs --num-processes 2
+summarize() {
+    # subtests of the TAP programs, from meson's JSON log
+    /usr/bin/python3 - "$1/meson-logs/testlog.json" <<'PY'
+import json, sys
+passed = failed = 0
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    ok = t["result"] in ("OK", "EXPECTEDFAIL")
+    n = len([l for l in t.get("stdout", "").splitlines() if l.startswith(("ok ", "not ok "))]) or 1
+    if ok:
+        passed += n
+    else:
+        failed += n
+print(f"{passed} {failed}")
+PY
+}
+read -r p1 f1 < <(summarize "$build")
+
+echo "== build with ASan+UBSan and test"
+if [ ! -f "$asan_build/build.ninja" ]; then
+    # the introspection scanner cannot load a sanitized library
+    meson setup "$asan_build" "$top" --werror -Dintrospection=disabled \
+        -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+fi
+ninja -C "$asan_build"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:fast_unwind_on_malloc=0 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 \
+    meson test -C "$asan_build" --print-errorlogs --num-processes 2 --no-suite style
+read -r p2 f2 < <(summarize "$asan_build")
+echo
+echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed"
