@@ -13,18 +13,74 @@
 #include "mrd-caller.h"
 
 /*
- * Who is calling: the Unix uid of a bus peer, asked of the bus itself and
- * never taken from arguments. Answers are cached per unique name and
- * forgotten when that name leaves the bus, so per-client state dies with the
- * client.
+ * Who is calling, and how much: the Unix uid of a bus peer, asked of the bus
+ * itself and never taken from arguments, and a token bucket that limits how
+ * many events per second one client may record. State is kept per unique
+ * name and forgotten when that name leaves the bus, so per-client state dies
+ * with the client.
  */
+
+typedef struct {
+	gboolean has_uid;
+	guint32 uid;
+	double tokens;	 /* events this client may still send now */
+	gint64 refilled; /* monotonic usec of the last refill */
+} MrdClient;
 
 struct _MrdCallerRegistry {
 	GObject parent_instance;
 	GDBusConnection *connection; /* (owned) */
-	GHashTable *uids;	     /* (owned) unique name → uid */
+	GHashTable *clients;	     /* (owned) unique name → MrdClient */
 	guint name_owner_changed_id;
+	guint events_per_second; /* 0: unlimited */
 };
+
+static MrdClient *
+mrd_caller_registry_lookup(MrdCallerRegistry *self, const char *sender)
+{
+	MrdClient *client = g_hash_table_lookup(self->clients, sender);
+
+	if (client == NULL) {
+		client = g_new0(MrdClient, 1);
+		client->tokens = 2.0 * self->events_per_second;
+		client->refilled = g_get_monotonic_time();
+		g_hash_table_insert(self->clients, g_strdup(sender), client);
+	}
+	return client;
+}
+
+/* a bucket of twice the rate, refilled at the rate: bursts of up to two
+ * seconds' worth are fine, a flood is cut to the rate */
+guint
+mrd_caller_registry_take_events(MrdCallerRegistry *self, const char *sender, guint n, gint64 now)
+{
+	MrdClient *client;
+	guint allowed;
+
+	g_return_val_if_fail(MRD_IS_CALLER_REGISTRY(self), 0);
+	g_return_val_if_fail(sender != NULL, 0);
+
+	if (self->events_per_second == 0)
+		return n;
+	client = mrd_caller_registry_lookup(self, sender);
+	if (now > client->refilled) {
+		client->tokens =
+			MIN(2.0 * self->events_per_second,
+			    client->tokens + (double)(now - client->refilled) *
+						     self->events_per_second / G_USEC_PER_SEC);
+		client->refilled = now;
+	}
+	allowed = (guint)MIN((double)n, client->tokens);
+	client->tokens -= allowed;
+	return allowed;
+}
+
+void
+mrd_caller_registry_set_rate_limit(MrdCallerRegistry *self, guint events_per_second)
+{
+	g_return_if_fail(MRD_IS_CALLER_REGISTRY(self));
+	self->events_per_second = events_per_second;
+}
 
 G_DEFINE_TYPE(MrdCallerRegistry, mrd_caller_registry, G_TYPE_OBJECT)
 
@@ -45,7 +101,7 @@ name_owner_changed_cb(GDBusConnection *connection,
 		return;
 	g_variant_get(parameters, "(&s&s&s)", &name, NULL, &new_owner);
 	if (name[0] == ':' && new_owner[0] == '\0')
-		g_hash_table_remove(self->uids, name);
+		g_hash_table_remove(self->clients, name);
 }
 
 MrdCallerRegistry *
@@ -69,6 +125,7 @@ get_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	const char *sender = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
+	MrdClient *client;
 	guint32 uid = 0;
 
 	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
@@ -78,7 +135,9 @@ get_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	g_variant_get(reply, "(u)", &uid);
-	g_hash_table_insert(self->uids, g_strdup(sender), GUINT_TO_POINTER(uid));
+	client = mrd_caller_registry_lookup(self, sender);
+	client->has_uid = TRUE;
+	client->uid = uid;
 	g_task_return_int(task, uid);
 }
 
@@ -90,15 +149,16 @@ mrd_caller_registry_get_uid_async(MrdCallerRegistry *self,
 				  gpointer user_data)
 {
 	g_autoptr(GTask) task = NULL;
-	gpointer uid;
+	MrdClient *client;
 
 	g_return_if_fail(MRD_IS_CALLER_REGISTRY(self));
 	g_return_if_fail(sender != NULL);
 
 	task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, mrd_caller_registry_get_uid_async);
-	if (g_hash_table_lookup_extended(self->uids, sender, NULL, &uid)) {
-		g_task_return_int(task, GPOINTER_TO_UINT(uid));
+	client = g_hash_table_lookup(self->clients, sender);
+	if (client != NULL && client->has_uid) {
+		g_task_return_int(task, client->uid);
 		return;
 	}
 	g_task_set_task_data(task, g_strdup(sender), g_free);
@@ -132,7 +192,7 @@ guint
 mrd_caller_registry_get_n_cached(MrdCallerRegistry *self)
 {
 	g_return_val_if_fail(MRD_IS_CALLER_REGISTRY(self), 0);
-	return g_hash_table_size(self->uids);
+	return g_hash_table_size(self->clients);
 }
 
 static void
@@ -145,7 +205,7 @@ mrd_caller_registry_dispose(GObject *object)
 		self->name_owner_changed_id = 0;
 	}
 	g_clear_object(&self->connection);
-	g_clear_pointer(&self->uids, g_hash_table_unref);
+	g_clear_pointer(&self->clients, g_hash_table_unref);
 
 	G_OBJECT_CLASS(mrd_caller_registry_parent_class)->dispose(object);
 }
@@ -159,5 +219,5 @@ mrd_caller_registry_class_init(MrdCallerRegistryClass *klass)
 static void
 mrd_caller_registry_init(MrdCallerRegistry *self)
 {
-	self->uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }

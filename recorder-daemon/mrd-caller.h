@@ -27,5 +27,9 @@ mrd_caller_registry_get_uid_finish(MrdCallerRegistry *self,
 				   GError **error);
 guint
 mrd_caller_registry_get_n_cached(MrdCallerRegistry *self);
+guint
+mrd_caller_registry_take_events(MrdCallerRegistry *self, const char *sender, guint n, gint64 now);
+void
+mrd_caller_registry_set_rate_limit(MrdCallerRegistry *self, guint events_per_second);
 
 G_END_DECLS

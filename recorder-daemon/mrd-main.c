@@ -75,6 +75,7 @@ main(int argc, char *argv[])
 	gboolean verbose = FALSE;
 	gboolean replace = FALSE;
 	gboolean version = FALSE;
+	gint rate_limit = MRD_DEFAULT_RATE_LIMIT;
 	g_autofree char *state_dir = NULL;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
@@ -93,6 +94,9 @@ main(int argc, char *argv[])
 		 /* TRANSLATORS: command line option */
 		 N_("Directory for the consent record and the store (default: $STATE_DIRECTORY)"),
 		 N_("DIR")},
+		{"max-client-rate", 0, 0, G_OPTION_ARG_INT, &rate_limit,
+		 /* TRANSLATORS: command line option */
+		 N_("Events per second one client may record (0: no limit)"), N_("N")},
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
 		 /* TRANSLATORS: command line option */
 		 N_("Show the version and exit"), NULL},
@@ -132,7 +136,12 @@ main(int argc, char *argv[])
 
 	authority = mrd_authority_new();
 	clock = mrd_clock_new();
+	if (rate_limit < 0) {
+		g_printerr("--max-client-rate must not be negative\n");
+		return 2;
+	}
 	main_data.service = mrd_service_new(main_data.bus, state_dir, authority, clock);
+	mrd_service_set_rate_limit(main_data.service, (guint)rate_limit);
 	if (!mrd_service_start(main_data.service, &error)) {
 		g_printerr("cannot start: %s\n", error->message);
 		g_clear_object(&main_data.service);

@@ -48,6 +48,7 @@ struct _MrdService {
 	MrdStore *store;	     /* (owned) (nullable) open only while consent is granted */
 	GCancellable *cancellable;   /* (owned) */
 
+	guint rate_limit; /* events per second per client, 0: none */
 	guint64 n_accepted;
 	GHashTable *drops; /* (owned) reason → guint64 count, since start */
 	gint64 last_reject_log;
@@ -198,7 +199,8 @@ mrd_service_publish_consent(MrdService *self)
 typedef struct {
 	MrdService *self; /* (owned) */
 	GDBusMethodInvocation *invocation;
-	GArray *batch; /* (owned) (element-type MrdEvent) */
+	GArray *batch;	 /* (owned) (element-type MrdEvent) */
+	guint n_dropped; /* already dropped from the batch */
 } RecordData;
 
 static void
@@ -245,7 +247,8 @@ record_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	self->n_accepted += n;
-	mrd_dbus_recorder_complete_record_events(MRD_DBUS_RECORDER(self), data->invocation, n, 0);
+	mrd_dbus_recorder_complete_record_events(MRD_DBUS_RECORDER(self), data->invocation, n,
+						 data->n_dropped);
 }
 
 static gboolean
@@ -258,6 +261,8 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) batch = NULL;
 	RecordData *data;
+	guint n_allowed;
+	guint n_limited = 0;
 
 	if (check_options(options, NULL, &error))
 		batch = mrd_event_batch_parse(events, &error);
@@ -272,11 +277,25 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 		mrd_dbus_recorder_complete_record_events(object, invocation, 0, batch->len);
 		return TRUE;
 	}
+	/* a flooding client is cut to its rate; others keep their own */
+	n_allowed = mrd_caller_registry_take_events(self->callers,
+						    g_dbus_method_invocation_get_sender(invocation),
+						    batch->len, g_get_monotonic_time());
+	if (n_allowed < batch->len) {
+		n_limited = batch->len - n_allowed;
+		mrd_service_count_drop(self, "rate-limited", n_limited);
+		g_array_set_size(batch, n_allowed);
+	}
+	if (batch->len == 0) {
+		mrd_dbus_recorder_complete_record_events(object, invocation, 0, n_limited);
+		return TRUE;
+	}
 
 	data = g_new0(RecordData, 1);
 	data->self = g_object_ref(self);
 	data->invocation = invocation;
 	data->batch = g_steal_pointer(&batch);
+	data->n_dropped = n_limited;
 	mrd_caller_registry_get_uid_async(self->callers,
 					  g_dbus_method_invocation_get_sender(invocation),
 					  self->cancellable, record_uid_cb, data);
@@ -616,6 +635,7 @@ mrd_service_start(MrdService *self, GError **error)
 	consent_path = g_build_filename(self->state_dir, CONSENT_FILENAME, NULL);
 	self->consent = mrd_consent_new(consent_path);
 	self->callers = mrd_caller_registry_new(self->connection);
+	mrd_caller_registry_set_rate_limit(self->callers, self->rate_limit);
 
 	if (mrd_service_get_consent(self) == METRICS_CONSENT_GRANTED) {
 		if (mrd_service_ensure_store(self, &error_local) == NULL)
@@ -631,6 +651,16 @@ mrd_service_start(MrdService *self, GError **error)
 	mrd_service_publish_consent(self);
 	return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self), self->connection,
 						METRICS_DBUS_PATH, error);
+}
+
+/* events per second one client may record; 0 for no limit */
+void
+mrd_service_set_rate_limit(MrdService *self, guint events_per_second)
+{
+	g_return_if_fail(MRD_IS_SERVICE(self));
+	self->rate_limit = events_per_second;
+	if (self->callers != NULL)
+		mrd_caller_registry_set_rate_limit(self->callers, events_per_second);
 }
 
 void
@@ -686,5 +716,6 @@ static void
 mrd_service_init(MrdService *self)
 {
 	self->cancellable = g_cancellable_new();
+	self->rate_limit = MRD_DEFAULT_RATE_LIMIT;
 	self->drops = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }

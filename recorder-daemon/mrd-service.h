@@ -13,6 +13,10 @@
 
 G_BEGIN_DECLS
 
+/* per client: far above what any app records, low enough that one client
+ * cannot keep the daemon busy for others */
+#define MRD_DEFAULT_RATE_LIMIT 10000
+
 #define MRD_TYPE_SERVICE (mrd_service_get_type())
 G_DECLARE_FINAL_TYPE(MrdService, mrd_service, MRD, SERVICE, MrdDBusRecorderSkeleton)
 
@@ -25,5 +29,7 @@ gboolean
 mrd_service_start(MrdService *self, GError **error);
 void
 mrd_service_stop(MrdService *self);
+void
+mrd_service_set_rate_limit(MrdService *self, guint events_per_second);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <metrics.h>
 
@@ -558,6 +559,169 @@ test_cli_daemon_absent(Fixture *fixture, gconstpointer user_data)
 	g_assert_nonnull(strstr(err, "systemctl start metrics-recorder"));
 }
 
+static int
+run_as_nobody(Fixture *fixture, const char *const *args, char **out)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+	g_ptr_array_add(argv, (gpointer) "setpriv");
+	g_ptr_array_add(argv, (gpointer) "--reuid=65534");
+	g_ptr_array_add(argv, (gpointer) "--regid=65534");
+	g_ptr_array_add(argv, (gpointer) "--clear-groups");
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	return mtest_harness_run(fixture->harness, (const char *const *)argv->pdata, out, NULL);
+}
+
+/* a second user's events are stored under that user's uid, taken from the
+ * bus: each user sees and clears only their own data */
+static void
+test_other_user(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GPtrArray) own = NULL;
+	g_autoptr(GPtrArray) all = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree char *example = mtest_harness_build_path("MTEST_EXAMPLE");
+	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
+	g_autofree char *out = NULL;
+	guint n_nobody = 0;
+	const char *const allow_all[] = {"org.fedoraproject.Metrics1.set-consent",
+					 "org.fedoraproject.Metrics1.read-all", NULL};
+	const char *const record_args[] = {
+		example, "--count", "2", "--app-id", "org.gnome.Nautilus.desktop", NULL};
+	const char *const show_args[] = {cli, "--json", "show", NULL};
+	const char *const clear_args[] = {cli, "clear", NULL};
+	const char *const deny_args[] = {cli, "consent", "deny", NULL};
+
+	if (getuid() != 0) {
+		g_test_skip("running a client under another uid needs root (CI runs as root)");
+		return;
+	}
+	/* let the other user reach the bus socket */
+	g_assert_cmpint(g_chmod(fixture->harness->tmpdir, 0755), ==, 0);
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 1);
+	g_assert_cmpint(run_as_nobody(fixture, record_args, NULL), ==, 0);
+
+	own = get_local_data(fixture);
+	g_assert_cmpuint(own->len, ==, 3);
+	for (guint i = 0; i < own->len; i++)
+		g_assert_cmpuint(metrics_aggregate_get_uid(g_ptr_array_index(own, i)), ==, 0);
+
+	mtest_harness_set_allowed(fixture->harness, allow_all);
+	all = metrics_client_get_local_data_sync(fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS,
+						 NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(all->len, ==, 6);
+	for (guint i = 0; i < all->len; i++) {
+		if (metrics_aggregate_get_uid(g_ptr_array_index(all, i)) == 65534)
+			n_nobody++;
+	}
+	g_assert_cmpuint(n_nobody, ==, 3);
+
+	/* the other user sees only their own rows */
+	g_assert_cmpint(run_as_nobody(fixture, show_args, &out), ==, 0);
+	node = json_from_string(out, &error);
+	g_assert_no_error(error);
+	{
+		JsonArray *rows =
+			json_object_get_array_member(json_node_get_object(node), "aggregates");
+		g_assert_cmpuint(json_array_get_length(rows), ==, 3);
+		for (guint i = 0; i < json_array_get_length(rows); i++)
+			g_assert_cmpint(json_object_get_int_member(
+						json_array_get_object_element(rows, i), "uid"),
+					==, 65534);
+	}
+
+	/* and may not change consent, even though root's caller is allowed:
+	 * the mock allows per action, so deny everything for this check */
+	mtest_harness_set_allowed(fixture->harness, allow_nothing);
+	g_assert_cmpint(run_as_nobody(fixture, deny_args, NULL), ==, 5);
+
+	/* clearing their data leaves everybody else's */
+	g_assert_cmpint(run_as_nobody(fixture, clear_args, NULL), ==, 0);
+	g_clear_pointer(&own, g_ptr_array_unref);
+	own = get_local_data(fixture);
+	g_assert_cmpuint(own->len, ==, 3);
+}
+
+static void
+fixture_set_up_rate_limited(Fixture *fixture, gconstpointer user_data)
+{
+	const char *const args[] = {"--max-client-rate=100", NULL};
+
+	fixture->harness = mtest_harness_new();
+	mtest_harness_start_bus(fixture->harness);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	mtest_harness_start_daemon(fixture->harness, args);
+	fixture->client = metrics_client_new(fixture->harness->connection);
+}
+
+static void
+record_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	guint *accepted = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+		g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	guint32 n = 0;
+
+	g_assert_no_error(error);
+	g_variant_get(reply, "(uu)", &n, NULL);
+	accepted[0] += n;
+	accepted[1]++;
+}
+
+/* a client that floods the daemon is cut to its rate, and the excess is
+ * counted; another client is served in full meanwhile */
+static void
+test_flood(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) flooder = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) status = NULL;
+	g_autoptr(GVariant) drops = NULL;
+	guint flood_accepted[2] = {0, 0};
+	guint32 accepted = 0, dropped = 0;
+	guint64 limited = 0;
+
+	flooder = g_dbus_connection_new_for_address_sync(
+		fixture->harness->address,
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 10; i++)
+		g_dbus_connection_call(flooder, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+				       METRICS_DBUS_INTERFACE, "RecordEvents",
+				       make_batch(1000, 16, "flood"), G_VARIANT_TYPE("(uu)"),
+				       G_DBUS_CALL_FLAGS_NONE, -1, NULL, record_cb, flood_accepted);
+
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(50, 16, "polite"),
+				   "(uu)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(uu)", &accepted, &dropped);
+	g_assert_cmpuint(accepted, ==, 50);
+	g_assert_cmpuint(dropped, ==, 0);
+
+	while (flood_accepted[1] < 10)
+		g_main_context_iteration(NULL, TRUE);
+	/* a burst of two seconds' worth, then 100 per second */
+	g_assert_cmpuint(flood_accepted[0], >=, 200);
+	g_assert_cmpuint(flood_accepted[0], <, 5000);
+
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+	drops = g_variant_lookup_value(status, "drops", G_VARIANT_TYPE("a{st}"));
+	g_assert_true(g_variant_lookup(drops, "rate-limited", "t", &limited));
+	g_assert_cmpuint(limited, ==, 10000 - flood_accepted[0]);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -575,6 +739,8 @@ main(int argc, char *argv[])
 	ADD("/integration/clear-and-read-all", test_clear_and_read_all, fixture_set_up);
 	ADD("/integration/cli", test_cli, fixture_set_up);
 	ADD("/integration/cli-daemon-absent", test_cli_daemon_absent, fixture_set_up_no_daemon);
+	ADD("/integration/other-user", test_other_user, fixture_set_up);
+	ADD("/integration/flood", test_flood, fixture_set_up_rate_limited);
 #undef ADD
 
 	return g_test_run();
