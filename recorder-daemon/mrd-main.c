@@ -76,6 +76,8 @@ main(int argc, char *argv[])
 	gboolean replace = FALSE;
 	gboolean version = FALSE;
 	gint rate_limit = MRD_DEFAULT_RATE_LIMIT;
+	gint max_store_kib = MRD_DEFAULT_MAX_STORE_SIZE / 1024;
+	gint retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	g_autofree char *state_dir = NULL;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
@@ -97,6 +99,13 @@ main(int argc, char *argv[])
 		{"max-client-rate", 0, 0, G_OPTION_ARG_INT, &rate_limit,
 		 /* TRANSLATORS: command line option */
 		 N_("Events per second one client may record (0: no limit)"), N_("N")},
+		{"max-store-size", 0, 0, G_OPTION_ARG_INT, &max_store_kib,
+		 /* TRANSLATORS: command line option */
+		 N_("Largest size of the store, in KiB; new events are dropped beyond it"),
+		 N_("KIB")},
+		{"retention", 0, 0, G_OPTION_ARG_INT, &retention_weeks,
+		 /* TRANSLATORS: command line option */
+		 N_("Weeks to keep data that could not be uploaded"), N_("WEEKS")},
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
 		 /* TRANSLATORS: command line option */
 		 N_("Show the version and exit"), NULL},
@@ -136,12 +145,15 @@ main(int argc, char *argv[])
 
 	authority = mrd_authority_new();
 	clock = mrd_clock_new();
-	if (rate_limit < 0) {
-		g_printerr("--max-client-rate must not be negative\n");
+	if (rate_limit < 0 || max_store_kib < 64 || retention_weeks < 1) {
+		g_printerr("--max-client-rate must not be negative, --max-store-size must be at "
+			   "least 64 (KiB) and --retention at least 1 (week)\n");
 		return 2;
 	}
 	main_data.service = mrd_service_new(main_data.bus, state_dir, authority, clock);
 	mrd_service_set_rate_limit(main_data.service, (guint)rate_limit);
+	mrd_service_set_store_limits(main_data.service, (guint64)max_store_kib * 1024,
+				     (guint)retention_weeks);
 	if (!mrd_service_start(main_data.service, &error)) {
 		g_printerr("cannot start: %s\n", error->message);
 		g_clear_object(&main_data.service);

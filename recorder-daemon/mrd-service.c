@@ -48,7 +48,10 @@ struct _MrdService {
 	MrdStore *store;	     /* (owned) (nullable) open only while consent is granted */
 	GCancellable *cancellable;   /* (owned) */
 
-	guint rate_limit; /* events per second per client, 0: none */
+	guint rate_limit;	/* events per second per client, 0: none */
+	guint64 max_store_size; /* bytes */
+	guint retention_weeks;	/* unsent weeks older than this are dropped */
+	gint64 last_prune;	/* monotonic usec */
 	guint64 n_accepted;
 	GHashTable *drops; /* (owned) reason → guint64 count, since start */
 	gint64 last_reject_log;
@@ -158,6 +161,35 @@ mrd_service_get_consent(MrdService *self)
 	return mrd_consent_get_state(self->consent);
 }
 
+/* drops aggregates of weeks older than the retention limit that could not
+ * be uploaded; runs when the store opens and then at most once a day */
+static void
+mrd_service_prune(MrdService *self)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *oldest = NULL;
+	gint64 now = mrd_clock_get_real_time(self->clock);
+	guint64 n_events = 0;
+
+	if (self->store == NULL ||
+	    (self->last_prune != 0 && g_get_monotonic_time() - self->last_prune < G_TIME_SPAN_DAY))
+		return;
+	self->last_prune = g_get_monotonic_time();
+	oldest = mrd_week_to_string(mrd_week_start(now) -
+				    (gint64)self->retention_weeks * 7 * G_TIME_SPAN_DAY);
+	if (!mrd_store_prune(self->store, oldest, &n_events, &error)) {
+		g_warning("cannot drop data older than %u weeks: %s", self->retention_weeks,
+			  error->message);
+		return;
+	}
+	if (n_events > 0) {
+		g_message("dropped %" G_GUINT64_FORMAT " events of weeks before %s: older than "
+			  "%u weeks and never uploaded",
+			  n_events, oldest, self->retention_weeks);
+		mrd_service_count_drop(self, "retention", n_events);
+	}
+}
+
 /* the store exists only while consent is granted; opened on demand so a
  * failure to open it (full disk, say) is retried on the next call */
 static MrdStore *
@@ -171,6 +203,13 @@ mrd_service_ensure_store(MrdService *self, GError **error)
 		return NULL;
 	}
 	self->store = mrd_store_open(self->store_path, error);
+	if (self->store == NULL)
+		return NULL;
+	if (!mrd_store_set_max_size(self->store, self->max_store_size, error)) {
+		g_clear_object(&self->store);
+		return NULL;
+	}
+	mrd_service_prune(self);
 	return self->store;
 }
 
@@ -238,8 +277,18 @@ record_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	}
 	store = mrd_service_ensure_store(self, &error);
 	if (store != NULL) {
+		mrd_service_prune(self);
 		deltas = mrd_aggregate_events(data->batch, mrd_clock_get_real_time(self->clock));
 		mrd_store_add(store, uid, deltas, &error);
+	}
+	if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED)) {
+		/* full: new events are dropped, what was stored is kept (the
+		 * user already agreed to upload it) */
+		mrd_service_count_drop(self, "store-full", n);
+		g_debug("store full: %s", error->message);
+		mrd_dbus_recorder_complete_record_events(MRD_DBUS_RECORDER(self), data->invocation,
+							 0, n + data->n_dropped);
+		return;
 	}
 	if (error != NULL) {
 		mrd_service_count_drop(self, "store-failed", n);
@@ -625,12 +674,12 @@ mrd_service_start(MrdService *self, GError **error)
 	g_return_val_if_fail(MRD_IS_SERVICE(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
+	/* an unusable state directory degrades, it does not stop the daemon:
+	 * consent stays unknown and calls that need storage fail clearly */
 	if (g_mkdir_with_parents(self->state_dir, 0700) != 0) {
 		int saved_errno = errno;
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
-			    _("Cannot create the state directory %s: %s"), self->state_dir,
-			    g_strerror(saved_errno));
-		return FALSE;
+		g_warning("cannot create the state directory %s: %s", self->state_dir,
+			  g_strerror(saved_errno));
 	}
 	consent_path = g_build_filename(self->state_dir, CONSENT_FILENAME, NULL);
 	self->consent = mrd_consent_new(consent_path);
@@ -651,6 +700,16 @@ mrd_service_start(MrdService *self, GError **error)
 	mrd_service_publish_consent(self);
 	return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self), self->connection,
 						METRICS_DBUS_PATH, error);
+}
+
+/* the cap on the store's size in bytes, and how many weeks unsent data is
+ * kept; take effect when the store is next opened */
+void
+mrd_service_set_store_limits(MrdService *self, guint64 max_bytes, guint retention_weeks)
+{
+	g_return_if_fail(MRD_IS_SERVICE(self));
+	self->max_store_size = max_bytes;
+	self->retention_weeks = MAX(retention_weeks, 1);
 }
 
 /* events per second one client may record; 0 for no limit */
@@ -717,5 +776,7 @@ mrd_service_init(MrdService *self)
 {
 	self->cancellable = g_cancellable_new();
 	self->rate_limit = MRD_DEFAULT_RATE_LIMIT;
+	self->max_store_size = MRD_DEFAULT_MAX_STORE_SIZE;
+	self->retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	self->drops = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }

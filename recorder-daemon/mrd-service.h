@@ -17,6 +17,11 @@ G_BEGIN_DECLS
  * cannot keep the daemon busy for others */
 #define MRD_DEFAULT_RATE_LIMIT 10000
 
+/* the store's size cap: enough for thousands of distinct weekly keys */
+#define MRD_DEFAULT_MAX_STORE_SIZE (4 * 1024 * 1024)
+/* weeks that could not be uploaded are kept this long */
+#define MRD_DEFAULT_RETENTION_WEEKS 8
+
 #define MRD_TYPE_SERVICE (mrd_service_get_type())
 G_DECLARE_FINAL_TYPE(MrdService, mrd_service, MRD, SERVICE, MrdDBusRecorderSkeleton)
 
@@ -31,5 +36,7 @@ void
 mrd_service_stop(MrdService *self);
 void
 mrd_service_set_rate_limit(MrdService *self, guint events_per_second);
+void
+mrd_service_set_store_limits(MrdService *self, guint64 max_bytes, guint retention_weeks);
 
 G_END_DECLS

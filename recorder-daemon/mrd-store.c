@@ -29,6 +29,7 @@
 
 struct _MrdStore {
 	GObject parent_instance;
+	gboolean corrupt;     /* SQLite said the file is not a (sound) database */
 	char *path;	      /* (owned) */
 	sqlite3 *db;	      /* (owned) (nullable) after close */
 	sqlite3_stmt *upsert; /* (owned) */
@@ -39,7 +40,14 @@ G_DEFINE_TYPE(MrdStore, mrd_store, G_TYPE_OBJECT)
 static gboolean
 set_sqlite_error(MrdStore *self, GError **error, const char *what)
 {
-	g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+	int code = self->db != NULL ? sqlite3_errcode(self->db) & 0xff : SQLITE_ERROR;
+
+	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+		self->corrupt = TRUE;
+	/* a full store (the size cap, or the disk) drops new events: the
+	 * caller counts them */
+	g_set_error(error, METRICS_ERROR,
+		    code == SQLITE_FULL ? METRICS_ERROR_LIMIT_EXCEEDED : METRICS_ERROR_STORAGE,
 		    /* TRANSLATORS: %s is an action, then the path, then the reason */
 		    _("Cannot %s in the metrics store %s: %s"), what, self->path,
 		    self->db != NULL ? sqlite3_errmsg(self->db) : "closed");
@@ -105,15 +113,35 @@ mrd_store_migrate(MrdStore *self, GError **error)
 	return TRUE;
 }
 
-/* opens (creating it if needed) the store at @path */
-MrdStore *
-mrd_store_open(const char *path, GError **error)
+static gboolean
+mrd_store_check_open(MrdStore *self, GError **error);
+
+static gboolean
+mrd_store_check_integrity(MrdStore *self, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	g_autofree char *result = NULL;
+
+	if (sqlite3_prepare_v2(self->db, "PRAGMA quick_check", -1, &stmt, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "check");
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		result = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (g_strcmp0(result, "ok") != 0) {
+		self->corrupt = TRUE;
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+			    _("The metrics store %s is damaged: %s"), self->path,
+			    result != NULL ? result : sqlite3_errmsg(self->db));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static MrdStore *
+mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 {
 	g_autoptr(MrdStore) self = g_object_new(MRD_TYPE_STORE, NULL);
 	int rc;
-
-	g_return_val_if_fail(path != NULL, NULL);
-	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
 	self->path = g_strdup(path);
 	rc = sqlite3_open_v2(path, &self->db,
@@ -121,6 +149,7 @@ mrd_store_open(const char *path, GError **error)
 			     NULL);
 	if (rc != SQLITE_OK) {
 		set_sqlite_error(self, error, "open");
+		*corrupt = self->corrupt;
 		return NULL;
 	}
 	sqlite3_extended_result_codes(self->db, 1);
@@ -130,10 +159,11 @@ mrd_store_open(const char *path, GError **error)
 	if (!exec_sql(self, "PRAGMA journal_mode = WAL", error) ||
 	    !exec_sql(self, "PRAGMA synchronous = FULL", error) ||
 	    !exec_sql(self, "PRAGMA secure_delete = ON", error) ||
-	    !exec_sql(self, "PRAGMA foreign_keys = ON", error))
+	    !exec_sql(self, "PRAGMA foreign_keys = ON", error) ||
+	    !mrd_store_check_integrity(self, error) || !mrd_store_migrate(self, error)) {
+		*corrupt = self->corrupt;
 		return NULL;
-	if (!mrd_store_migrate(self, error))
-		return NULL;
+	}
 	if (sqlite3_prepare_v3(self->db,
 			       "INSERT INTO aggregate (metric, week, uid, kind, payload, count, "
 			       "duration) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -142,9 +172,118 @@ mrd_store_open(const char *path, GError **error)
 			       "duration = duration + excluded.duration",
 			       -1, SQLITE_PREPARE_PERSISTENT, &self->upsert, NULL) != SQLITE_OK) {
 		set_sqlite_error(self, error, "prepare");
+		*corrupt = self->corrupt;
 		return NULL;
 	}
 	return g_steal_pointer(&self);
+}
+
+/* moves a damaged store aside, to be kept for inspection and never read
+ * again; mrd_store_delete_files() removes it with the rest */
+static gboolean
+move_aside(const char *path, GError **error)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%S");
+	const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+
+	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		g_autofree char *from = g_strconcat(path, suffixes[i], NULL);
+		g_autofree char *to = g_strconcat(path, ".corrupt-", stamp, suffixes[i], NULL);
+
+		if (g_rename(from, to) != 0 && errno != ENOENT) {
+			int saved_errno = errno;
+			g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+				    _("Cannot move the damaged store %s aside: %s"), from,
+				    g_strerror(saved_errno));
+			return FALSE;
+		}
+	}
+	g_warning("the metrics store %s was damaged; kept it as %s.corrupt-%s and started a "
+		  "new one",
+		  path, path, stamp);
+	return TRUE;
+}
+
+/* opens (creating it if needed) the store at @path; a damaged file is moved
+ * aside and a fresh store started, so the daemon keeps working */
+MrdStore *
+mrd_store_open(const char *path, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	gboolean corrupt = FALSE;
+	MrdStore *self;
+
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	self = mrd_store_open_once(path, &corrupt, &error_local);
+	if (self != NULL)
+		return self;
+	if (!corrupt) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return NULL;
+	}
+	g_debug("%s", error_local->message);
+	if (!move_aside(path, error))
+		return NULL;
+	return mrd_store_open_once(path, &corrupt, error);
+}
+
+/* caps the size of the database file; beyond it, adding fails with
+ * METRICS_ERROR_LIMIT_EXCEEDED */
+gboolean
+mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	gint64 page_size = 4096;
+	g_autofree char *sql = NULL;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (sqlite3_prepare_v2(self->db, "PRAGMA page_size", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		page_size = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GUINT64_FORMAT,
+			      MAX(max_bytes / (guint64)page_size, 8));
+	return exec_sql(self, sql, error);
+}
+
+/* deletes aggregates of weeks before @oldest_week ('YYYY-MM-DD'); returns
+ * in @n_events how many events they held */
+gboolean
+mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+
+	*n_events = 0;
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (sqlite3_prepare_v2(self->db,
+			       "SELECT coalesce(sum(count), 0) FROM aggregate WHERE week < ?1", -1,
+			       &stmt, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "prune");
+	sqlite3_bind_text(stmt, 1, oldest_week, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		*n_events = (guint64)sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (*n_events == 0)
+		return TRUE;
+	if (sqlite3_prepare_v2(self->db, "DELETE FROM aggregate WHERE week < ?1", -1, &stmt,
+			       NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "prune");
+	sqlite3_bind_text(stmt, 1, oldest_week, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return set_sqlite_error(self, error, "prune");
+	return TRUE;
 }
 
 const char *
@@ -353,8 +492,38 @@ mrd_store_close(MrdStore *self)
 	}
 }
 
-/* removes the database with its WAL and journal files; missing files are
- * fine */
+static gboolean
+delete_corrupt_copies(const char *path, GError **error)
+{
+	g_autofree char *dirname = g_path_get_dirname(path);
+	g_autofree char *prefix = NULL;
+	g_autoptr(GDir) dir = g_dir_open(dirname, 0, NULL);
+	const char *name;
+
+	if (dir == NULL)
+		return TRUE;
+	{
+		g_autofree char *basename = g_path_get_basename(path);
+		prefix = g_strconcat(basename, ".corrupt-", NULL);
+	}
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *file = NULL;
+
+		if (!g_str_has_prefix(name, prefix))
+			continue;
+		file = g_build_filename(dirname, name, NULL);
+		if (g_unlink(file) != 0 && errno != ENOENT) {
+			int saved_errno = errno;
+			g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+				    _("Cannot delete %s: %s"), file, g_strerror(saved_errno));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* removes the database with its WAL and journal files, and damaged copies
+ * kept aside: they hold event data too; missing files are fine */
 gboolean
 mrd_store_delete_files(const char *path, GError **error)
 {
@@ -362,6 +531,8 @@ mrd_store_delete_files(const char *path, GError **error)
 
 	g_return_val_if_fail(path != NULL, FALSE);
 
+	if (!delete_corrupt_copies(path, error))
+		return FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
 		g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
 

@@ -28,6 +28,10 @@ guint64
 mrd_store_get_size(MrdStore *self);
 void
 mrd_store_close(MrdStore *self);
+gboolean
+mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error);
+gboolean
+mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GError **error);
 
 gboolean
 mrd_store_delete_files(const char *path, GError **error);

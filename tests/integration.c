@@ -22,6 +22,7 @@
 
 static const char *const allow_consent[] = {"org.fedoraproject.Metrics1.set-consent", NULL};
 static const char *const allow_nothing[] = {NULL};
+static const char *const store_full_args[] = {"--max-store-size=64", NULL};
 
 typedef struct {
 	MtestHarness *harness;
@@ -722,6 +723,232 @@ test_flood(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(limited, ==, 10000 - flood_accepted[0]);
 }
 
+static void
+fixture_set_up_granted(Fixture *fixture, gconstpointer user_data)
+{
+	const char *const *args = user_data;
+
+	fixture->harness = mtest_harness_new();
+	mtest_harness_start_bus(fixture->harness);
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	mtest_harness_start_daemon(fixture->harness, args);
+	fixture->client = metrics_client_new(fixture->harness->connection);
+}
+
+static guint64
+stored_events(Fixture *fixture)
+{
+	return status_u64(fixture, "stored-events");
+}
+
+static guint64
+drops_for(Fixture *fixture, const char *reason)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_autoptr(GVariant) drops = NULL;
+	guint64 n = 0;
+
+	g_assert_no_error(error);
+	drops = g_variant_lookup_value(status, "drops", G_VARIANT_TYPE("a{st}"));
+	if (drops != NULL)
+		g_variant_lookup(drops, reason, "t", &n);
+	return n;
+}
+
+/* batches are sent one at a time while the daemon is killed at random
+ * moments and restarted: every acknowledged event is stored, exactly once;
+ * at most the one batch in flight at a kill may be stored without its
+ * acknowledgement */
+static void
+test_kill_during_load(Fixture *fixture, gconstpointer user_data)
+{
+	const guint batch = 100;
+	guint64 acked = 0;
+	guint n_kills = 0;
+	g_autoptr(GRand) rand = g_rand_new();
+
+	for (guint round = 0; round < 5; round++) {
+		gint64 kill_at = g_get_monotonic_time() + g_rand_int_range(rand, 20000, 200000);
+
+		while (g_get_monotonic_time() < kill_at) {
+			g_autoptr(GError) error = NULL;
+			g_autoptr(GVariant) reply =
+				mtest_harness_call(fixture->harness, "RecordEvents",
+						   make_batch(batch, 16, "load"), "(uu)", &error);
+			guint32 accepted = 0;
+
+			g_assert_no_error(error);
+			g_variant_get(reply, "(uu)", &accepted, NULL);
+			g_assert_cmpuint(accepted, ==, batch);
+			acked += accepted;
+		}
+		/* a call in flight while the daemon dies */
+		g_dbus_connection_call(fixture->harness->connection, METRICS_DBUS_NAME,
+				       METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE, "RecordEvents",
+				       make_batch(batch, 16, "load"), G_VARIANT_TYPE("(uu)"),
+				       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+		g_usleep(g_rand_int_range(rand, 0, 3000));
+		mtest_harness_stop_daemon(fixture->harness, TRUE);
+		n_kills++;
+		mtest_harness_start_daemon(fixture->harness, NULL);
+	}
+	g_assert_cmpuint(acked, >, 0);
+	g_assert_cmpuint(stored_events(fixture), >=, acked);
+	g_assert_cmpuint(stored_events(fixture), <=, acked + n_kills * batch);
+	g_assert_cmpuint((stored_events(fixture) - acked) % batch, ==, 0);
+}
+
+/* the store is full: new events are dropped and counted, what is stored
+ * stays, the daemon keeps serving */
+static void
+test_store_full(Fixture *fixture, gconstpointer user_data)
+{
+	guint64 before;
+	guint32 accepted_total = 0;
+
+	for (guint i = 0; i < 400 && drops_for(fixture, "store-full") == 0; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *value = g_strdup_printf(
+			"%s-%u-%s", MARKER, i,
+			"a-long-value-to-fill-the-store-quickly-a-long-value-to-fill-the-store-"
+			"quickly-a-long-value-to-fill-the-store-quickly-a-long-value-to-fill-"
+			"the-store-quickly-a-long-value-to-fill-the-store-quickly");
+		g_autoptr(GVariant) reply =
+			mtest_harness_call(fixture->harness, "RecordEvents",
+					   make_batch(20, 16, value), "(uu)", &error);
+		guint32 accepted = 0;
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(uu)", &accepted, NULL);
+		accepted_total += accepted;
+	}
+	g_assert_cmpuint(drops_for(fixture, "store-full"), >, 0);
+	before = stored_events(fixture);
+	g_assert_cmpuint(before, ==, accepted_total);
+	g_assert_cmpuint(before, >, 0);
+}
+
+/* a damaged store at start-up is moved aside and a fresh one started */
+static void
+test_corrupt_store(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+	gboolean kept = FALSE;
+
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_true(g_file_set_contents(db,
+					  MARKER " this is not an SQLite database at all, "
+						 "it is garbage that must be kept aside",
+					  -1, NULL));
+	mtest_harness_start_daemon(fixture->harness, NULL);
+
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 1);
+	aggregates = get_local_data(fixture);
+	g_assert_cmpuint(aggregates->len, ==, 3);
+	dir = g_dir_open(fixture->harness->state_dir, 0, &error);
+	while ((name = g_dir_read_name(dir)) != NULL)
+		kept |= g_str_has_prefix(name, "metrics.db.corrupt-");
+	g_assert_true(kept);
+
+	/* a "no" removes the damaged copy too: it may hold event data */
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	g_assert_true(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
+						      METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_false(mtest_harness_state_contains(fixture->harness, MARKER));
+	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 1);
+}
+
+/* the store cannot be created (here: a directory is in its way): recording
+ * fails with a clear error and the daemon keeps serving */
+static void
+test_store_unwritable(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	for (guint i = 0; i < 3; i++) {
+		const char *suffixes[] = {"", "-wal", "-shm"};
+		g_autofree char *file = g_strconcat(db, suffixes[i], NULL);
+		g_unlink(file);
+	}
+	g_assert_cmpint(g_mkdir(db, 0700), ==, 0);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(3, 16, "x"), "(uu)",
+				   &error);
+	g_assert_null(reply);
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE);
+	g_clear_error(&error);
+	g_assert_cmpuint(drops_for(fixture, "store-failed"), ==, 3);
+
+	/* once the obstacle is gone, the next call works */
+	g_assert_cmpint(g_rmdir(db), ==, 0);
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(3, 16, "x"), "(uu)",
+				   &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(stored_events(fixture), ==, 3);
+}
+
+/* the state directory is unusable (here: a file is in its way): the daemon
+ * still starts and answers; saving a consent fails with a clear error */
+static void
+test_state_dir_unusable(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) status = NULL;
+
+	g_assert_cmpint(g_rmdir(fixture->harness->state_dir), ==, 0);
+	g_assert_true(g_file_set_contents(fixture->harness->state_dir, "in the way", -1, NULL));
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	g_assert_false(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_GRANTED,
+						       METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE);
+	g_clear_error(&error);
+	g_clear_pointer(&status, g_variant_unref);
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+	g_unlink(fixture->harness->state_dir);
+	g_mkdir(fixture->harness->state_dir, 0700);
+}
+
+/* the store and the consent record are private to the service user */
+static void
+test_file_modes(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+	guint n = 0;
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 1);
+	dir = g_dir_open(fixture->harness->state_dir, 0, NULL);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = g_build_filename(fixture->harness->state_dir, name, NULL);
+		GStatBuf buf;
+
+		g_assert_cmpint(g_stat(path, &buf), ==, 0);
+		g_assert_cmpint(buf.st_mode & 0077, ==, 0);
+		n++;
+	}
+	g_assert_cmpuint(n, >=, 2);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -741,6 +968,13 @@ main(int argc, char *argv[])
 	ADD("/integration/cli-daemon-absent", test_cli_daemon_absent, fixture_set_up_no_daemon);
 	ADD("/integration/other-user", test_other_user, fixture_set_up);
 	ADD("/integration/flood", test_flood, fixture_set_up_rate_limited);
+	ADD("/integration/kill-during-load", test_kill_during_load, fixture_set_up_granted);
+	g_test_add("/integration/store-full", Fixture, store_full_args, fixture_set_up_granted,
+		   test_store_full, fixture_tear_down);
+	ADD("/integration/corrupt-store", test_corrupt_store, fixture_set_up_granted);
+	ADD("/integration/store-unwritable", test_store_unwritable, fixture_set_up_granted);
+	ADD("/integration/state-dir-unusable", test_state_dir_unusable, fixture_set_up_no_daemon);
+	ADD("/integration/file-modes", test_file_modes, fixture_set_up);
 #undef ADD
 
 	return g_test_run();

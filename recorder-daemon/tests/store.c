@@ -199,20 +199,87 @@ test_newer_schema(Fixture *fixture, gconstpointer user_data)
 	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE);
 }
 
-/* a file that is not a database gives a storage error */
+/* a file that is not a database is moved aside, kept for inspection, and a
+ * fresh store is started; deleting the store removes the copy too */
 static void
 test_garbage_file(Fixture *fixture, gconstpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MrdStore) store = NULL;
+	g_autoptr(GArray) deltas = make_deltas(1, 1, NULL);
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+	guint n_corrupt = 0;
 
 	g_assert_true(g_file_set_contents(fixture->path,
 					  "this is not a database, not at all; "
 					  "it is long enough to have a header...",
 					  -1, NULL));
+	g_test_expect_message("MrdStore", G_LOG_LEVEL_WARNING, "*was damaged*");
 	store = mrd_store_open(fixture->path, &error);
-	g_assert_null(store);
-	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE);
+	g_test_assert_expected_messages();
+	g_assert_no_error(error);
+	g_assert_nonnull(store);
+	g_assert_true(mrd_store_add(store, 1, deltas, &error));
+
+	dir = g_dir_open(fixture->dir, 0, &error);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		if (g_str_has_prefix(name, "metrics.db.corrupt-"))
+			n_corrupt++;
+	}
+	g_assert_cmpuint(n_corrupt, ==, 1);
+
+	mrd_store_close(store);
+	g_assert_true(mrd_store_delete_files(fixture->path, &error));
+	g_clear_pointer(&dir, g_dir_close);
+	dir = g_dir_open(fixture->dir, 0, &error);
+	g_assert_null(g_dir_read_name(dir));
+}
+
+/* the size cap: past it, new keys are refused with LIMIT_EXCEEDED and what
+ * is stored stays intact */
+static void
+test_size_cap(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdStore) store = mrd_store_open(fixture->path, &error);
+	guint64 n_keys = 0, n_events = 0;
+	gboolean full = FALSE;
+
+	g_assert_true(mrd_store_set_max_size(store, 64 * 1024, &error));
+	for (guint round = 0; round < 200 && !full; round++) {
+		g_autofree char *value =
+			g_strdup_printf("value-%u-%s", round, "padding-padding-padding");
+		g_autoptr(GArray) deltas = make_deltas(50, 1, value);
+
+		if (!mrd_store_add(store, round, deltas, &error)) {
+			g_assert_error(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED);
+			g_clear_error(&error);
+			full = TRUE;
+		}
+	}
+	g_assert_true(full);
+	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
+	g_assert_cmpuint(n_keys, >, 0);
+	g_assert_cmpuint(n_keys % 50, ==, 0); /* whole batches only */
+}
+
+/* weeks past the retention limit are deleted and their events counted */
+static void
+test_prune(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdStore) store = mrd_store_open(fixture->path, &error);
+	g_autoptr(GArray) deltas = make_deltas(2, 3, NULL);
+	guint64 n_events = 0, n_keys = 0, total = 0;
+
+	g_assert_true(mrd_store_add(store, 1, deltas, &error));
+	g_assert_true(mrd_store_prune(store, "2000-01-03", &n_events, &error));
+	g_assert_cmpuint(n_events, ==, 0);
+	g_assert_true(mrd_store_prune(store, "2999-01-04", &n_events, &error));
+	g_assert_cmpuint(n_events, ==, 6);
+	g_assert_true(mrd_store_get_totals(store, &n_keys, &total, &error));
+	g_assert_cmpuint(n_keys, ==, 0);
 }
 
 int
@@ -231,6 +298,10 @@ main(int argc, char *argv[])
 	g_test_add("/mrd/store/newer-schema", Fixture, NULL, fixture_set_up, test_newer_schema,
 		   fixture_tear_down);
 	g_test_add("/mrd/store/garbage-file", Fixture, NULL, fixture_set_up, test_garbage_file,
+		   fixture_tear_down);
+	g_test_add("/mrd/store/size-cap", Fixture, NULL, fixture_set_up, test_size_cap,
+		   fixture_tear_down);
+	g_test_add("/mrd/store/prune", Fixture, NULL, fixture_set_up, test_prune,
 		   fixture_tear_down);
 
 	return g_test_run();
