@@ -130,9 +130,24 @@ class ExamplesTest(unittest.TestCase):
                 sys.stderr.write(f"--- {name} log ---\n{log.read()}--- end of {name} log ---\n")
             raise
 
-    def run_example(self, argv):
+    def interpreter_env(self):
+        env = self.env()
+        # set by tests/meson.build in AddressSanitizer builds
+        preload = os.environ.get("METRICS_INTERPRETER_PRELOAD")
+        if preload:
+            env["LD_PRELOAD"] = preload
+            env["ASAN_OPTIONS"] = ":".join(
+                o for o in (env.get("ASAN_OPTIONS"), "detect_leaks=0") if o
+            )
+        return env
+
+    def run_example(self, argv, interpreted=True):
         result = subprocess.run(
-            argv, env=self.env(), capture_output=True, text=True, timeout=60
+            argv,
+            env=self.interpreter_env() if interpreted else self.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         self.assertEqual(
             result.returncode, 0, f"{argv} failed:\n{result.stdout}\n{result.stderr}"
@@ -186,7 +201,7 @@ class ExamplesTest(unittest.TestCase):
 
     def test_c(self):
         with self.logs_on_failure():
-            self.run_example([env_path("METRICS_RECORD_EXAMPLE"), "--count", "1"])
+            self.run_example([env_path("METRICS_RECORD_EXAMPLE"), "--count", "1"], interpreted=False)
             self.check_stored()
 
     def test_python(self):
