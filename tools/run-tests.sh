@@ -17,7 +17,7 @@ asan_build=${ASAN_BUILD_DIR:-$top/_build-asan}
 
 echo "== build (warnings are errors) and test"
 if [ ! -f "$build/build.ninja" ]; then
-    meson setup "$build" "$top" --werror -Dintrospection=enabled
+    meson setup "$build" "$top" --werror -Dintrospection=enabled -Ddocs=enabled -Dman=enabled
 fi
 ninja -C "$build"
 meson test -C "$build" --print-errorlogs --num-processes 2
@@ -41,8 +41,7 @@ read -r p1 f1 < <(summarize "$build")
 
 echo "== build with ASan+UBSan and test"
 if [ ! -f "$asan_build/build.ninja" ]; then
-    # the introspection scanner cannot load a sanitized library
-    meson setup "$asan_build" "$top" --werror -Dintrospection=disabled \
+    meson setup "$asan_build" "$top" --werror -Dintrospection=enabled \
         -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 fi
 ninja -C "$asan_build"
