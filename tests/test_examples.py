@@ -48,6 +48,12 @@ def wait_for(predicate, what):
 
 
 class ExamplesTest(unittest.TestCase):
+    # what the daemon starts with: consent already granted, as if the user
+    # had agreed earlier (no polkit is needed to record or read one's own
+    # data), or nothing (never asked) for the settings tests
+    initial_consent = "granted"
+    with_polkit = False
+
     def setUp(self):
         self.source_root = env_path("METRICS_SOURCE_ROOT")
         self.workdir = tempfile.mkdtemp(prefix="metrics-examples-")
@@ -74,8 +80,16 @@ class ExamplesTest(unittest.TestCase):
         # agreed earlier; no polkit is needed to record or read one's own data
         self.state_dir = os.path.join(self.workdir, "state")
         os.mkdir(self.state_dir, 0o700)
-        with open(os.path.join(self.state_dir, "consent.conf"), "w") as f:
-            f.write("[Consent]\nState=granted\nChanged=1\n")
+        if self.initial_consent:
+            with open(os.path.join(self.state_dir, "consent.conf"), "w") as f:
+                f.write(f"[Consent]\nState={self.initial_consent}\nChanged=1\n")
+
+        if self.with_polkit:
+            self.spawn(
+                "polkitd",
+                [env_path("METRICS_PYTHON"), "-m", "dbusmock", "--system", "--template", "polkitd"],
+            )
+            wait_for(self.polkit_is_up, "the mock polkit")
 
         self.spawn(
             "metrics-recorder",
@@ -109,6 +123,22 @@ class ExamplesTest(unittest.TestCase):
         process = subprocess.Popen(argv, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         return process
+
+    def polkit_is_up(self):
+        result = subprocess.run(
+            ["gdbus", "introspect", "--system", "-d", "org.freedesktop.PolicyKit1",
+             "-o", "/org/freedesktop/PolicyKit1/Authority"],
+            env=self.env(), capture_output=True,
+        )
+        return result.returncode == 0
+
+    def set_polkit_allowed(self, actions):
+        subprocess.run(
+            ["gdbus", "call", "--system", "-d", "org.freedesktop.PolicyKit1",
+             "-o", "/org/freedesktop/PolicyKit1/Authority",
+             "-m", "org.freedesktop.DBus.Mock.SetAllowed", str(actions)],
+            env=self.env(), check=True, capture_output=True,
+        )
 
     def daemon_is_up(self):
         daemon = self.processes[-1]
@@ -226,6 +256,52 @@ class ExamplesTest(unittest.TestCase):
                 ]
             )
             self.check_stored()
+
+
+class SettingsTest(ExamplesTest):
+    """examples/settings-panel.py: what a Settings panel and an initial-setup
+    page do (docs/settings-integration.md)"""
+
+    initial_consent = None
+    with_polkit = True
+
+    def panel(self, *args, check=True):
+        result = subprocess.run(
+            [env_path("METRICS_PYTHON"), os.path.join(self.source_root, "examples", "settings-panel.py"), *args],
+            env=self.env(), capture_output=True, text=True, timeout=60,
+        )
+        if check:
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        return result
+
+    def test_settings_panel(self):
+        with self.logs_on_failure():
+            # never asked: the switch is off, and polkit guards the change
+            status = self.panel("status").stdout
+            self.assertIn("consent: unknown", status)
+            self.assertIn("switch: off", status)
+            denied = self.panel("set", "granted", check=False)
+            self.assertEqual(denied.returncode, 5, denied.stderr)
+            self.assertIn("PermissionDenied", denied.stderr)
+            self.assertIn("consent: unknown", self.panel("status").stdout)
+
+            # a panel follows changes live, made here by another client
+            self.set_polkit_allowed(["org.fedoraproject.Metrics1.set-consent"])
+            watcher = subprocess.Popen(
+                [env_path("METRICS_PYTHON"), os.path.join(self.source_root, "examples", "settings-panel.py"),
+                 "watch", "--count", "2", "--timeout", "30"],
+                env=self.env(), stdout=subprocess.PIPE, text=True,
+            )
+            self.assertEqual(watcher.stdout.readline().strip(), "watching")
+            self.assertIn("consent: granted", self.panel("set", "granted").stdout)
+            self.assertIn("switch: on", self.panel("status").stdout)
+            cli = subprocess.run([env_path("METRICS_CLI"), "consent", "deny"], env=self.env(),
+                                 capture_output=True, text=True)
+            self.assertEqual(cli.returncode, 0, cli.stderr)
+            out, _ = watcher.communicate(timeout=30)
+            self.assertEqual(watcher.returncode, 0)
+            self.assertEqual(out.split(), ["consent:", "granted", "consent:", "denied"])
+            self.assertIn("switch: off", self.panel("status").stdout)
 
 
 if __name__ == "__main__":
