@@ -3,7 +3,8 @@
 # Copyright 2026 The Fedora Metrics authors
 #
 # The README's second command, and what .ci/run calls: installs the
-# dependencies, builds with warnings as errors, runs every test, then builds
+# dependencies, builds with warnings as errors, runs every test, the unit
+# tests once more under valgrind, then builds
 # again with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
 # under them. Needs nothing running: the tests start their own bus, polkit
 # mock and daemon.
@@ -38,6 +39,9 @@ print(f"{passed} {failed}")
 PY
 }
 read -r p1 f1 < <(summarize "$build")
+
+echo "== unit tests under valgrind (memcheck: leaks and invalid accesses fail)"
+meson test -C "$build" --setup valgrind --suite unit --print-errorlogs --num-processes 2
 
 echo "== build with ASan+UBSan and test"
 if [ ! -f "$asan_build/build.ninja" ]; then
