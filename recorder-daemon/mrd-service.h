@@ -25,5 +25,7 @@ gboolean
 mrd_service_start(MrdService *self, GError **error);
 void
 mrd_service_stop(MrdService *self);
+gboolean
+mrd_service_get_idle_inhibited(MrdService *self);
 
 G_END_DECLS
