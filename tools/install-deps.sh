@@ -12,6 +12,7 @@ debian_packages=(
     libpolkit-gobject-1-dev gobject-introspection libgirepository1.0-dev
     dbus python3 python3-dbusmock python3-gi
     valgrind clang-format libxml2-utils
+    libdbus-1-dev systemd polkitd rpm
 )
 fedora_packages=(
     meson ninja-build pkgconf-pkg-config gcc gettext
@@ -19,6 +20,7 @@ fedora_packages=(
     polkit-devel gobject-introspection-devel
     dbus-daemon python3 python3-dbusmock python3-gobject
     valgrind clang-tools-extra libxml2 libasan libubsan
+    dbus-devel systemd systemd-rpm-macros polkit rpm-build
 )
 
 as_root() {
