@@ -191,11 +191,16 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 				  BUS_NAME, daemon_path(), state_dir);
 	service_path = g_build_filename(services_dir, BUS_NAME ".service", NULL);
 	write_file(service_path, service);
+	/* our installed bus policy too, so that dbus-daemon's parser checks it;
+	 * it only adds allow rules to the open test policy */
 	config = g_strdup_printf("<busconfig>\n"
+				 "  <include>%s</include>\n"
 				 "  <include>%s</include>\n"
 				 "  <servicedir>%s</servicedir>\n"
 				 "</busconfig>\n",
 				 g_test_get_filename(G_TEST_DIST, "private-system-bus.conf", NULL),
+				 g_test_get_filename(G_TEST_DIST, "..", "data", "dbus",
+						     "org.fedoraproject.Metrics1.conf", NULL),
 				 services_dir);
 	write_file(config_path, config);
 

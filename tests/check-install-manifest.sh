@@ -61,8 +61,9 @@ normalise() {
 }
 normalise <"$work/all.txt" | LC_ALL=C sort >"$work/installed.txt"
 
-languages=$(sed -e 's/#.*//' "$linguas" | tr -s ' \t' '\n\n' | sed '/^$/d')
+languages=$(sed -e 's/#.*//' "$linguas" | tr -s ' \t' '\n' | sed '/^$/d')
 grep -v -e '^#' -e '^$' "$manifest" | while IFS= read -r line; do
+    # shellcheck disable=SC2016 # a literal ${lang}
     if [[ "$line" == *'${lang}'* ]]; then
         for lang in $languages; do
             printf '%s\n' "${line//\$\{lang\}/$lang}"
