@@ -38,5 +38,7 @@ void
 mrd_service_set_rate_limit(MrdService *self, guint events_per_second);
 void
 mrd_service_set_store_limits(MrdService *self, guint64 max_bytes, guint retention_weeks);
+gboolean
+mrd_service_get_idle_inhibited(MrdService *self);
 
 G_END_DECLS

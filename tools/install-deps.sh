@@ -13,6 +13,7 @@ debian_packages=(
     dbus python3 python3-dbusmock python3-gi
     valgrind clang-format libxml2-utils shellcheck git
     gjs gi-docgen go-md2man groff-base man-db
+    libdbus-1-dev systemd polkitd rpm
 )
 fedora_packages=(
     meson ninja-build pkgconf-pkg-config gcc gettext
@@ -21,6 +22,7 @@ fedora_packages=(
     dbus-daemon python3 python3-dbusmock python3-gobject
     valgrind clang-tools-extra libxml2 libasan libubsan ShellCheck git
     gjs gi-docgen golang-github-cpuguy83-md2man groff-base man-db
+    dbus-devel systemd systemd-rpm-macros polkit rpm-build
 )
 
 as_root() {
