@@ -73,6 +73,26 @@ grep -v -e '^#' -e '^$' "$manifest" | while IFS= read -r line; do
     fi
 done | LC_ALL=C sort >"$work/expected.txt"
 
+# a line DIR/** stands for a generated tree (the API reference): it must
+# hold at least one file, whatever their names
+grep -e '/\*\*$' "$work/expected.txt" | while IFS= read -r tree; do
+    prefix=${tree%\*\*}
+    if ! grep -q -F -e "$prefix" "$work/installed.txt"; then
+        echo "nothing was installed under $prefix" >&2
+        echo missing >"$work/tree-missing"
+    fi
+done
+if [ -e "$work/tree-missing" ]; then
+    exit 1
+fi
+grep -e '/\*\*$' "$work/expected.txt" | sed 's/\*\*$//' >"$work/trees.txt" || true
+if [ -s "$work/trees.txt" ]; then
+    grep -v -F -f "$work/trees.txt" "$work/installed.txt" >"$work/installed-files.txt" || true
+    mv "$work/installed-files.txt" "$work/installed.txt"
+    grep -v -e '/\*\*$' "$work/expected.txt" >"$work/expected-files.txt" || true
+    mv "$work/expected-files.txt" "$work/expected.txt"
+fi
+
 if ! diff -u "$work/expected.txt" "$work/installed.txt" >"$work/manifest.diff"; then
     echo "installed files differ from $manifest (- expected, + installed):" >&2
     tail -n +3 "$work/manifest.diff" | grep '^[-+]' >&2
