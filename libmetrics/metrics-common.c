@@ -166,6 +166,22 @@ metrics_event_id_is_valid(const char *event_id)
 	return metrics_uuid_parse(event_id, uuid);
 }
 
+/* the RecordEvents form of a batch: @events (a(ayuxxmv), floating or not)
+ * as the bytes of its little-endian normal form, in an "ay" */
+GVariant *
+metrics_batch_to_wire(GVariant *events)
+{
+	g_autoptr(GVariant) normal = g_variant_get_normal_form(g_variant_ref_sink(events));
+	g_autoptr(GVariant) little = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+
+	g_variant_unref(events);
+	little = G_BYTE_ORDER == G_LITTLE_ENDIAN ? g_variant_ref(normal) :
+						   g_variant_byteswap(normal);
+	bytes = g_variant_get_data_as_bytes(little);
+	return g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
+}
+
 void
 metrics_i18n_init(void)
 {

@@ -16,7 +16,10 @@ G_BEGIN_DECLS
 #define METRICS_DBUS_NAME "org.fedoraproject.Metrics1"
 #define METRICS_DBUS_PATH "/org/fedoraproject/Metrics1"
 #define METRICS_DBUS_INTERFACE "org.fedoraproject.Metrics1.Recorder"
-#define METRICS_WIRE_EVENT_TYPE "(ayuxxav)"
+/* a RecordEvents batch: the bytes of a little-endian, normal-form
+ * GVariant of type "a" METRICS_WIRE_EVENT_TYPE */
+#define METRICS_WIRE_EVENT_TYPE "(ayuxxmv)"
+#define METRICS_MAX_BATCH_BYTES (2 * 1024 * 1024)
 #define METRICS_WIRE_AGGREGATE "(ussuavtt)"
 #define METRICS_MAX_BATCH 1024
 #define METRICS_MAX_PAYLOAD_SIZE 1024
@@ -30,6 +33,8 @@ metrics_uuid_unparse(const guint8 uuid[METRICS_UUID_SIZE],
 		     char out[METRICS_UUID_STRING_LENGTH + 1]);
 void
 metrics_i18n_init(void);
+GVariant *
+metrics_batch_to_wire(GVariant *events);
 GError *
 metrics_error_from_dbus(const GError *error);
 

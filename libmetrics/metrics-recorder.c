@@ -376,23 +376,17 @@ build_batch(GArray *events, guint start, guint n)
 {
 	GVariantBuilder builder;
 
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("(a" METRICS_WIRE_EVENT_TYPE "a{sv})"));
-	g_variant_builder_open(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
 	for (guint i = start; i < start + n; i++) {
 		QueuedEvent *event = &g_array_index(events, QueuedEvent, i);
 		GVariant *id = g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, event->id,
 							 METRICS_UUID_SIZE, 1);
-		GVariant *boxed =
-			event->payload != NULL ? g_variant_new_variant(event->payload) : NULL;
 
-		g_variant_builder_add(
-			&builder, "(@ayuxx@av)", id, event->kind, event->time, event->amount,
-			g_variant_new_array(G_VARIANT_TYPE_VARIANT, &boxed, boxed != NULL ? 1 : 0));
+		g_variant_builder_add(&builder, "(@ayuxxmv)", id, event->kind, event->time,
+				      event->amount, event->payload);
 	}
-	g_variant_builder_close(&builder);
-	g_variant_builder_open(&builder, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_close(&builder);
-	return g_variant_builder_end(&builder);
+	return g_variant_new("(@aya{sv})", metrics_batch_to_wire(g_variant_builder_end(&builder)),
+			     NULL);
 }
 
 /* takes what is queued if the recorder may send it; returns NULL when there

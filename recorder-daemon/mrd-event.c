@@ -23,13 +23,19 @@ mrd_event_clear(gpointer data)
 static gboolean
 mrd_event_parse(GVariant *tuple, guint index, MrdEvent *event, GError **error)
 {
-	g_autoptr(GVariant) id = NULL;
-	g_autoptr(GVariant) payloads = NULL;
+	/* the members one by one: a format string would be parsed again for
+	 * every event, which is most of the cost of a batch */
+	g_autoptr(GVariant) id = g_variant_get_child_value(tuple, 0);
+	g_autoptr(GVariant) kind_v = g_variant_get_child_value(tuple, 1);
+	g_autoptr(GVariant) time_v = g_variant_get_child_value(tuple, 2);
+	g_autoptr(GVariant) amount_v = g_variant_get_child_value(tuple, 3);
+	g_autoptr(GVariant) payload = g_variant_get_child_value(tuple, 4);
 	const guint8 *id_bytes;
 	gsize id_len = 0;
-	guint32 kind = 0;
+	guint32 kind = g_variant_get_uint32(kind_v);
 
-	g_variant_get(tuple, "(@ayuxx@av)", &id, &kind, &event->time, &event->amount, &payloads);
+	event->time = g_variant_get_int64(time_v);
+	event->amount = g_variant_get_int64(amount_v);
 	id_bytes = g_variant_get_fixed_array(id, &id_len, 1);
 	if (id_len != METRICS_UUID_SIZE) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
@@ -57,13 +63,8 @@ mrd_event_parse(GVariant *tuple, guint index, MrdEvent *event, GError **error)
 			    _("Event %u: the time must be positive"), index);
 		return FALSE;
 	}
-	if (g_variant_n_children(payloads) > 1) {
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("Event %u: give at most one payload"), index);
-		return FALSE;
-	}
-	if (g_variant_n_children(payloads) == 1) {
-		g_autoptr(GVariant) boxed = g_variant_get_child_value(payloads, 0);
+	if (g_variant_n_children(payload) == 1) {
+		g_autoptr(GVariant) boxed = g_variant_get_child_value(payload, 0);
 		g_autoptr(GVariant) inner = g_variant_get_variant(boxed);
 
 		if (g_variant_get_size(inner) > METRICS_MAX_PAYLOAD_SIZE) {
@@ -72,29 +73,51 @@ mrd_event_parse(GVariant *tuple, guint index, MrdEvent *event, GError **error)
 				    (guint)METRICS_MAX_PAYLOAD_SIZE);
 			return FALSE;
 		}
-		/* normal form, so that equal values aggregate together */
+		/* in normal form, equal values have equal bytes: they
+		 * aggregate together, and uploads need it */
 		event->payload = g_variant_get_normal_form(inner);
 	}
 	return TRUE;
 }
 
-/* checks the shape of every event of a batch from the bus; the bus already
- * checked the type signature */
+/* decodes a RecordEvents batch (the bytes of a little-endian, normal-form
+ * a(ayuxxmv)) and checks the shape of every event; untrusted input */
 GArray *
-mrd_event_batch_parse(GVariant *events, GError **error)
+mrd_event_batch_parse(GVariant *wire, GError **error)
 {
 	g_autoptr(GArray) batch = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GVariant) events = NULL;
 	gsize n;
 
-	g_return_val_if_fail(events != NULL, NULL);
+	g_return_val_if_fail(wire != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	if (!g_variant_is_of_type(events, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE))) {
+	if (!g_variant_is_of_type(wire, G_VARIANT_TYPE_BYTESTRING)) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("Events must be of type %s, not %s"), "a" METRICS_WIRE_EVENT_TYPE,
-			    g_variant_get_type_string(events));
+			    _("Events must be of type %s, not %s"), "ay",
+			    g_variant_get_type_string(wire));
 		return NULL;
 	}
+	if (g_variant_get_size(wire) > METRICS_MAX_BATCH_BYTES) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED,
+			    _("The batch is larger than %u bytes; send fewer events per call"),
+			    (guint)METRICS_MAX_BATCH_BYTES);
+		return NULL;
+	}
+	bytes = g_variant_get_data_as_bytes(wire);
+	events = g_variant_ref_sink(g_variant_new_from_bytes(
+		G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE), bytes, FALSE));
+	if (G_BYTE_ORDER == G_BIG_ENDIAN) {
+		GVariant *swapped = g_variant_byteswap(events);
+		g_variant_unref(events);
+		events = swapped;
+	}
+	/* GVariant reads any bytes safely: a member it cannot read is its
+	 * type's default, which the checks below reject (an empty id, a zero
+	 * amount). Checking the whole batch for normal form would cost more
+	 * than everything else; what must be canonical, the payload that is
+	 * stored and uploaded, is normalised above */
 	n = g_variant_n_children(events);
 	if (n == 0) {
 		g_set_error_literal(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,

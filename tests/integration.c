@@ -102,20 +102,15 @@ make_batch(guint n, gsize id_len, const char *payload)
 	guint8 id[32];
 
 	metrics_uuid_parse(ID_VALUE, id);
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("(a(ayuxxav)a{sv})"));
-	g_variant_builder_open(&builder, G_VARIANT_TYPE("a(ayuxxav)"));
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
 	for (guint i = 0; i < n; i++) {
-		GVariant *boxed = g_variant_new_variant(g_variant_new_string(payload));
-		g_variant_builder_add(&builder, "(@ayuxx@av)",
+		g_variant_builder_add(&builder, "(@ayuxxmv)",
 				      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id, id_len, 1),
 				      (guint32)METRICS_EVENT_KIND_VALUE, g_get_real_time(),
-				      (gint64)1,
-				      g_variant_new_array(G_VARIANT_TYPE_VARIANT, &boxed, 1));
+				      (gint64)1, g_variant_new_string(payload));
 	}
-	g_variant_builder_close(&builder);
-	g_variant_builder_open(&builder, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_close(&builder);
-	return g_variant_builder_end(&builder);
+	return g_variant_new("(@aya{sv})", metrics_batch_to_wire(g_variant_builder_end(&builder)),
+			     NULL);
 }
 
 static guint64

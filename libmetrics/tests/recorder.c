@@ -26,7 +26,7 @@ typedef struct {
 	guint owner_id;
 	gboolean name_owned;
 	char *consent;	  /* what the fake daemon reports */
-	GPtrArray *calls; /* (element-type GVariant) RecordEvents parameters */
+	GPtrArray *calls; /* (element-type GVariant) decoded RecordEvents batches */
 	guint n_consent_gets;
 	MetricsRecorder *recorder;
 } Fixture;
@@ -44,10 +44,23 @@ fake_method_call(GDBusConnection *connection,
 	Fixture *fixture = user_data;
 
 	if (g_strcmp0(method_name, "RecordEvents") == 0) {
-		g_autoptr(GVariant) events = g_variant_get_child_value(parameters, 0);
-		guint32 n = (guint32)g_variant_n_children(events);
+		g_autoptr(GVariant) wire = NULL;
+		g_autoptr(GVariant) options = NULL;
+		g_autoptr(GBytes) bytes = NULL;
+		g_autoptr(GVariant) events = NULL;
+		guint32 n;
 
-		g_ptr_array_add(fixture->calls, g_variant_ref(parameters));
+		/* what the daemon requires: little-endian normal form of the
+		 * documented type, no options */
+		g_variant_get(parameters, "(@ay@a{sv})", &wire, &options);
+		g_assert_cmpuint(g_variant_n_children(options), ==, 0);
+		bytes = g_variant_get_data_as_bytes(wire);
+		events = g_variant_ref_sink(g_variant_new_from_bytes(
+			G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE), bytes, FALSE));
+		g_assert_true(G_BYTE_ORDER == G_LITTLE_ENDIAN);
+		g_assert_true(g_variant_is_normal_form(events));
+		n = (guint32)g_variant_n_children(events);
+		g_ptr_array_add(fixture->calls, g_steal_pointer(&events));
 		g_dbus_method_invocation_return_value(invocation, g_variant_new("(uu)", n, 0));
 		return;
 	}
@@ -196,11 +209,8 @@ count_sent_events(Fixture *fixture)
 {
 	guint n = 0;
 
-	for (guint i = 0; i < fixture->calls->len; i++) {
-		g_autoptr(GVariant) events =
-			g_variant_get_child_value(g_ptr_array_index(fixture->calls, i), 0);
-		n += g_variant_n_children(events);
-	}
+	for (guint i = 0; i < fixture->calls->len; i++)
+		n += g_variant_n_children(g_ptr_array_index(fixture->calls, i));
 	return n;
 }
 
@@ -210,7 +220,6 @@ test_record_kinds(Fixture *fixture, gconstpointer user_data)
 {
 	g_autoptr(MetricsTimer) timer = NULL;
 	g_autoptr(GVariant) events = NULL;
-	g_autoptr(GVariant) options = NULL;
 	gint64 before = g_get_real_time();
 
 	metrics_recorder_record(fixture->recorder, ID_VALUE,
@@ -223,9 +232,7 @@ test_record_kinds(Fixture *fixture, gconstpointer user_data)
 	flush_and_wait(fixture);
 
 	g_assert_cmpuint(fixture->calls->len, ==, 1);
-	g_variant_get(g_ptr_array_index(fixture->calls, 0), "(@a(ayuxxav)@a{sv})", &events,
-		      &options);
-	g_assert_cmpuint(g_variant_n_children(options), ==, 0);
+	events = g_variant_ref(g_ptr_array_index(fixture->calls, 0));
 	g_assert_cmpuint(g_variant_n_children(events), ==, 3);
 	for (guint i = 0; i < 3; i++) {
 		g_autoptr(GVariant) id = NULL;
@@ -235,7 +242,7 @@ test_record_kinds(Fixture *fixture, gconstpointer user_data)
 		char uuid[METRICS_UUID_STRING_LENGTH + 1];
 		gsize len;
 
-		g_variant_get_child(events, i, "(@ayuxx@av)", &id, &kind, &time, &amount, &payload);
+		g_variant_get_child(events, i, "(@ayuxx@mv)", &id, &kind, &time, &amount, &payload);
 		metrics_uuid_unparse(g_variant_get_fixed_array(id, &len, 1), uuid);
 		g_assert_cmpuint(len, ==, 16);
 		g_assert_cmpint(time, >=, before);
@@ -280,11 +287,9 @@ test_batching(Fixture *fixture, gconstpointer user_data)
 
 	g_assert_cmpuint(count_sent_events(fixture), ==, n);
 	g_assert_cmpuint(fixture->calls->len, <=, 5);
-	for (guint i = 0; i < fixture->calls->len; i++) {
-		g_autoptr(GVariant) events =
-			g_variant_get_child_value(g_ptr_array_index(fixture->calls, i), 0);
-		g_assert_cmpuint(g_variant_n_children(events), <=, METRICS_MAX_BATCH);
-	}
+	for (guint i = 0; i < fixture->calls->len; i++)
+		g_assert_cmpuint(g_variant_n_children(g_ptr_array_index(fixture->calls, i)), <=,
+				 METRICS_MAX_BATCH);
 }
 
 /* the timer flush sends without an explicit flush */
