@@ -57,7 +57,9 @@ recorded_categories(MinstContext *ctx, MetricsClient *client, GError **error)
 {
 	g_autoptr(GPtrArray) aggregates = NULL;
 	g_autoptr(GHashTable) categories = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autofree char *week = minst_week_string(ctx->now);
+	/* the daemon files events under the week they are recorded in, which
+	 * is now even when the probes look at another time (--now) */
+	g_autofree char *week = minst_week_string(g_get_real_time() / G_USEC_PER_SEC);
 
 	aggregates = metrics_client_get_local_data_sync(client, METRICS_CLIENT_FLAGS_NONE, NULL,
 							error);
