@@ -113,10 +113,7 @@ minst_samples_add_value(GPtrArray *samples, const char *metric_id, GVariant *pay
 }
 
 void
-minst_samples_add_count(GPtrArray *samples,
-			const char *metric_id,
-			GVariant *payload,
-			gint64 amount)
+minst_samples_add_count(GPtrArray *samples, const char *metric_id, GVariant *payload, gint64 amount)
 {
 	minst_samples_add(samples, metric_id, METRICS_EVENT_KIND_COUNTER, payload, amount);
 }
@@ -163,8 +160,8 @@ minst_sample_validate(const MinstSample *sample, GHashTable *known_apps, GError 
 	if (metric->payload_type == NULL) {
 		if (sample->payload == NULL)
 			return TRUE;
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    "%s takes no payload", metric->name);
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA, "%s takes no payload",
+			    metric->name);
 		return FALSE;
 	}
 	if (sample->payload == NULL ||

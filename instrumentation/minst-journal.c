@@ -61,8 +61,8 @@ entry_add(GHashTable *entry, const char *name, gsize name_len, const char *value
 GPtrArray *
 minst_journal_parse_export(const char *data, gsize len, GError **error)
 {
-	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)g_hash_table_unref);
+	g_autoptr(GPtrArray) entries =
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
 	g_autoptr(GHashTable) entry = NULL;
 	gsize pos = 0;
 

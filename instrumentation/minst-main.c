@@ -29,11 +29,11 @@
 #define RECHECK_INTERVAL_SECONDS (6 * 3600)
 
 typedef struct {
-	GMainLoop *loop;	     /* (owned) */
-	MinstContext *ctx;	     /* (unowned) */
+	GMainLoop *loop;   /* (owned) */
+	MinstContext *ctx; /* (unowned) */
 	MinstMode mode;
-	MetricsRecorder *recorder;   /* (unowned) */
-	MetricsClient *client;	     /* (unowned) */
+	MetricsRecorder *recorder; /* (unowned) */
+	MetricsClient *client;	   /* (unowned) */
 	gboolean active;
 	guint recheck_id;
 	int exit_status;
@@ -151,17 +151,14 @@ main(int argc, char *argv[])
 		 N_("Run the probes once, send the results and exit"), NULL},
 		{"root", 0, 0, G_OPTION_ARG_FILENAME, &root,
 		 /* TRANSLATORS: command line option */
-		 N_("Read /proc, /sys and other system files below DIR (default: /)"),
-		 N_("DIR")},
+		 N_("Read /proc, /sys and other system files below DIR (default: /)"), N_("DIR")},
 		{"allowlist-dir", 0, 0, G_OPTION_ARG_FILENAME, &allowlist_dir,
 		 /* TRANSLATORS: command line option */
 		 N_("Directory of the allowlist, for its known-app set"), N_("DIR")},
 		{"journal-export", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &journal_export,
-		 "Read journal entries in export format from FILE instead of journalctl",
-		 "FILE"},
+		 "Read journal entries in export format from FILE instead of journalctl", "FILE"},
 		{"now", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT64, &now,
-		 "Treat SECONDS since the Unix epoch as the current time (with --once)",
-		 "SECONDS"},
+		 "Treat SECONDS since the Unix epoch as the current time (with --once)", "SECONDS"},
 		{"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 		 /* TRANSLATORS: command line option */
 		 N_("Show debug messages"), NULL},
@@ -219,8 +216,9 @@ main(int argc, char *argv[])
 			return 1;
 		}
 		if (metrics_recorder_get_consent(recorder) != METRICS_CONSENT_GRANTED) {
-			g_message("consent is %s: recording nothing",
-				  metrics_consent_to_string(metrics_recorder_get_consent(recorder)));
+			g_message(
+				"consent is %s: recording nothing",
+				metrics_consent_to_string(metrics_recorder_get_consent(recorder)));
 			return 0;
 		}
 		if (!minst_runner_run(ctx, main_data.mode, recorder, client, &n, &error)) {

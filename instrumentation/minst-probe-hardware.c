@@ -81,8 +81,9 @@ minst_hw_cpu_cores(const char *cpuinfo)
 			g_free(physical);
 			physical = g_steal_pointer(&value);
 		} else if ((value = colon_value(lines[i], "core id")) != NULL) {
-			g_hash_table_add(cores, g_strdup_printf("%s/%s", physical != NULL ? physical : "",
-								value));
+			g_hash_table_add(
+				cores,
+				g_strdup_printf("%s/%s", physical != NULL ? physical : "", value));
 		}
 	}
 	if (processors == 0) {
@@ -245,8 +246,8 @@ bitmap_has_bit(const char *bitmap, guint bit)
 	return (value >> (bit % 64)) & 1;
 }
 
-#define INPUT_PROP_DIRECT   0x01
-#define ABS_MT_POSITION_X   0x35
+#define INPUT_PROP_DIRECT 0x01
+#define ABS_MT_POSITION_X 0x35
 
 /* a touchscreen is a direct input device (on the display) that reports
  * several touch points; pen-only tablets and touchpads do not both */

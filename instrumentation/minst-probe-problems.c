@@ -31,8 +31,8 @@
 
 /* from systemd's catalog (sd-messages.h) */
 #define MESSAGE_STARTUP_FINISHED "b07a249cd024414a82dd00cd181378ff"
-#define MESSAGE_SHUTDOWN	 "98268866d1d54a499c4e98921d93bc40"
-#define MESSAGE_COREDUMP	 "fc2e22bc6ee647b6b90729ab34a250b1"
+#define MESSAGE_SHUTDOWN "98268866d1d54a499c4e98921d93bc40"
+#define MESSAGE_COREDUMP "fc2e22bc6ee647b6b90729ab34a250b1"
 
 #define JOURNALCTL_MAX_OUTPUT (64 * 1024 * 1024)
 
@@ -44,7 +44,7 @@ append_unescaped(GString *out, const char *s, gsize len)
 		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'x' && g_ascii_isxdigit(s[i + 2]) &&
 		    g_ascii_isxdigit(s[i + 3])) {
 			g_string_append_c(out, (char)(g_ascii_xdigit_value(s[i + 2]) * 16 +
-						     g_ascii_xdigit_value(s[i + 3])));
+						      g_ascii_xdigit_value(s[i + 3])));
 			i += 3;
 		} else {
 			g_string_append_c(out, s[i]);
@@ -254,8 +254,7 @@ read_boot_id(MinstContext *ctx)
 	g_autoptr(GString) id = g_string_new(NULL);
 
 	if (contents == NULL) {
-		g_debug("cannot read the boot id, skipping unclean shutdowns: %s",
-			error->message);
+		g_debug("cannot read the boot id, skipping unclean shutdowns: %s", error->message);
 		return NULL;
 	}
 	for (const char *p = contents; *p != '\0' && *p != '\n'; p++) {
@@ -299,9 +298,8 @@ run_journalctl(gint64 since, GError **error)
 		NULL,
 	};
 
-	process = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-					      G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-				    error);
+	process = g_subprocess_newv(
+		argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, error);
 	if (process == NULL)
 		return NULL;
 	if (!g_subprocess_communicate(process, NULL, NULL, &out, NULL, error))

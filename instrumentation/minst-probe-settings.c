@@ -153,8 +153,8 @@ minst_probe_settings(MinstContext *ctx, GPtrArray *samples)
 		minst_samples_add_value(samples, MINST_METRIC_SETTINGS_LANGUAGE,
 					g_variant_new_string(language));
 
-	sources = lookup(ctx, "org.gnome.desktop.input-sources", "sources",
-			 G_VARIANT_TYPE("a(ss)"));
+	sources =
+		lookup(ctx, "org.gnome.desktop.input-sources", "sources", G_VARIANT_TYPE("a(ss)"));
 	if (sources != NULL) {
 		const char *bucket = minst_bucket_input_sources(g_variant_n_children(sources));
 		minst_samples_add_value(samples, MINST_METRIC_SETTINGS_INPUT_SOURCES,

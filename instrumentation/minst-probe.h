@@ -24,13 +24,13 @@ typedef GVariant *(*MinstSettingsLookupFunc)(const char *schema_id,
 					     gpointer user_data);
 
 typedef struct {
-	char *root;			  /* (owned) probe root, "/" in production */
-	char *user_data_dir;		  /* (owned) (nullable) the user's XDG data dir */
-	char *journal_export;		  /* (owned) (nullable) export-format file read
-					   * instead of running journalctl */
-	GHashTable *known_apps;		  /* (owned) (nullable) the desktop-apps value set */
-	char **language_names;		  /* (owned) as from g_get_language_names() */
-	gint64 now;			  /* seconds since the Unix epoch */
+	char *root;				 /* (owned) probe root, "/" in production */
+	char *user_data_dir;			 /* (owned) (nullable) the user's XDG data dir */
+	char *journal_export;			 /* (owned) (nullable) export-format file read
+						  * instead of running journalctl */
+	GHashTable *known_apps;			 /* (owned) (nullable) the desktop-apps value set */
+	char **language_names;			 /* (owned) as from g_get_language_names() */
+	gint64 now;				 /* seconds since the Unix epoch */
 	MinstSettingsLookupFunc settings_lookup; /* (nullable) */
 	gpointer settings_data;
 } MinstContext;

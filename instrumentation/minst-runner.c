@@ -61,8 +61,8 @@ recorded_categories(MinstContext *ctx, MetricsClient *client, GError **error)
 	 * is now even when the probes look at another time (--now) */
 	g_autofree char *week = minst_week_string(g_get_real_time() / G_USEC_PER_SEC);
 
-	aggregates = metrics_client_get_local_data_sync(client, METRICS_CLIENT_FLAGS_NONE, NULL,
-							error);
+	aggregates =
+		metrics_client_get_local_data_sync(client, METRICS_CLIENT_FLAGS_NONE, NULL, error);
 	if (aggregates == NULL)
 		return NULL;
 	for (guint i = 0; i < aggregates->len; i++) {
@@ -104,8 +104,8 @@ minst_runner_run(MinstContext *ctx,
 			g_warning("not recording a sample: %s", error_local->message);
 			continue;
 		}
-		text = sample->payload != NULL ? g_variant_print(sample->payload, FALSE)
-					       : g_strdup("-");
+		text = sample->payload != NULL ? g_variant_print(sample->payload, FALSE) :
+						 g_strdup("-");
 		g_debug("recording %s %s ×%" G_GINT64_FORMAT,
 			minst_metrics_lookup(sample->metric_id)->name, text, sample->amount);
 		if (sample->kind == METRICS_EVENT_KIND_COUNTER)

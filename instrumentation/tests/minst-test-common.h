@@ -34,8 +34,8 @@ minst_test_assert_samples_valid(GPtrArray *samples, GHashTable *known_apps)
 {
 	for (guint i = 0; i < samples->len; i++) {
 		g_autoptr(GError) error = NULL;
-		g_assert_true(minst_sample_validate(g_ptr_array_index(samples, i), known_apps,
-						    &error));
+		g_assert_true(
+			minst_sample_validate(g_ptr_array_index(samples, i), known_apps, &error));
 		g_assert_no_error(error);
 	}
 }

@@ -83,9 +83,9 @@ test_table_matches_allowlist(void)
 		} else {
 			g_assert_false(json_object_has_member(entry, "values"));
 		}
-		g_assert_cmpstr(json_object_has_member(entry, "values_from")
-					? json_object_get_string_member(entry, "values_from")
-					: NULL,
+		g_assert_cmpstr(json_object_has_member(entry, "values_from") ?
+					json_object_get_string_member(entry, "values_from") :
+					NULL,
 				==, metric->values_from);
 		/* only string payloads take value lists; every string payload
 		 * has one, so no free-form string is recorded */
@@ -182,9 +182,10 @@ test_validate(void)
 	g_hash_table_add(apps, (gpointer) "org.gnome.Nautilus.desktop");
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(GError) error = NULL;
-		GVariant *payload = cases[i].payload != NULL
-					    ? g_variant_parse(NULL, cases[i].payload, NULL, NULL, NULL)
-					    : NULL;
+		GVariant *payload =
+			cases[i].payload != NULL ?
+				g_variant_parse(NULL, cases[i].payload, NULL, NULL, NULL) :
+				NULL;
 
 		if (cases[i].counter)
 			minst_samples_add_count(samples, cases[i].id, payload, 3);

@@ -42,7 +42,8 @@ test_journal_malformed(void)
 		"lower=case\n",
 		"=empty name\n",
 		"MESSAGE\n\x05\0\0",
-		"MESSAGE\n\xff\xff\xff\xff\xff\xff\xff\x7f" "abc\n",
+		"MESSAGE\n\xff\xff\xff\xff\xff\xff\xff\x7f"
+		"abc\n",
 		"MESSAGE\n\x02\0\0\0\0\0\0\0abc\n",
 	};
 	const char *files[] = {"garbage", "export"};
@@ -128,10 +129,10 @@ test_laptop_intel(void)
 	/* five core dumps in the week (a sixth is in the current week) */
 	g_assert_cmpint(find_count(samples, MINST_METRIC_PROBLEMS_CRASHES_TOTAL, NULL)->amount, ==,
 			5);
-	g_assert_cmpint(find_count(samples, MINST_METRIC_PROBLEMS_APP_CRASHES,
-				   "org.gnome.Nautilus.desktop")
-				->amount,
-			==, 2);
+	g_assert_cmpint(
+		find_count(samples, MINST_METRIC_PROBLEMS_APP_CRASHES, "org.gnome.Nautilus.desktop")
+			->amount,
+		==, 2);
 	g_assert_cmpint(find_count(samples, MINST_METRIC_PROBLEMS_APP_CRASHES,
 				   "org.mozilla.firefox.desktop")
 				->amount,
@@ -200,7 +201,7 @@ test_week(void)
 	g_autofree char *week = minst_week_string(MINST_TEST_NOW);
 
 	minst_previous_week(MINST_TEST_NOW, &start, &end);
-	g_assert_cmpint(end, ==, 1794787200);	       /* 2026-11-16 00:00 UTC */
+	g_assert_cmpint(end, ==, 1794787200);		 /* 2026-11-16 00:00 UTC */
 	g_assert_cmpint(start, ==, 1794787200 - 604800); /* 2026-11-09 */
 	g_assert_cmpstr(week, ==, "2026-11-16");
 	/* a Monday at midnight starts its own week */

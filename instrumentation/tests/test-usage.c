@@ -15,11 +15,11 @@ workspaces_lookup(const char *schema_id, const char *key, gpointer user_data)
 	const char *mode = user_data;
 
 	if (g_strcmp0(key, "dynamic-workspaces") == 0)
-		return g_strcmp0(mode, "dynamic") == 0 ? g_variant_new_boolean(TRUE)
-						       : g_variant_new_boolean(FALSE);
+		return g_strcmp0(mode, "dynamic") == 0 ? g_variant_new_boolean(TRUE) :
+							 g_variant_new_boolean(FALSE);
 	if (g_strcmp0(key, "num-workspaces") == 0 && g_strcmp0(mode, "missing") != 0)
-		return g_strcmp0(mode, "wrong-type") == 0 ? g_variant_new_string("6")
-							  : g_variant_new_int32(6);
+		return g_strcmp0(mode, "wrong-type") == 0 ? g_variant_new_string("6") :
+							    g_variant_new_int32(6);
 	return NULL;
 }
 
