@@ -154,9 +154,18 @@ metrics_recorder_set_consent_locked(MetricsRecorder *self, MetricsConsent consen
 
 	self->state = STATE_READY;
 	if (self->consent != consent) {
+		g_autoptr(GSource) source = g_idle_source_new();
+
 		self->consent = consent;
-		g_main_context_invoke_full(self->context, G_PRIORITY_DEFAULT, notify_consent_cb,
-					   g_object_ref(self), g_object_unref);
+		/* always deferred, never g_main_context_invoke(): that runs the
+		 * callback at once when called in the context's thread, with the
+		 * lock held, and a notify::consent handler calling
+		 * metrics_recorder_get_consent() would deadlock */
+		g_source_set_priority(source, G_PRIORITY_DEFAULT);
+		g_source_set_callback(source, notify_consent_cb, g_object_ref(self),
+				      g_object_unref);
+		g_source_set_static_name(source, "[libmetrics] notify consent");
+		g_source_attach(source, self->context);
 	}
 	if (consent != METRICS_CONSENT_GRANTED && self->queue->len > 0) {
 		g_debug("dropping %u queued events: consent is %s", self->queue->len,

@@ -1,0 +1,460 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "TestE2e"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include "minst-test-common.h"
+
+/*
+ * The whole path: a private system bus, the real recorder daemon with
+ * consent granted, and metrics-instrumentation --once on the fixture trees.
+ * Asserts that the daemon dropped nothing as not allowlisted (or of the
+ * wrong type, kind or value) and that it stored exactly the expected
+ * metrics; that a second run in the same week records nothing; that
+ * nothing is recorded without consent; and that the long-running mode
+ * exits within seconds when consent is withdrawn.
+ */
+
+#define TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+
+typedef struct {
+	char *tmp;		     /* (owned) */
+	GSubprocess *bus;	     /* (owned) */
+	GSubprocess *daemon;	     /* (owned) */
+	GSubprocess *polkit;	     /* (owned) (nullable) */
+	GDBusConnection *connection; /* (owned) */
+	MetricsClient *client;	     /* (owned) */
+} Fixture;
+
+typedef struct {
+	gboolean granted;
+	gboolean polkit;
+} Setup;
+
+/* helpers die with the test, even when it aborts */
+static void
+child_setup_cb(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocess *
+spawn(GError **error, const char *const *argv)
+{
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+		G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+
+	g_subprocess_launcher_set_child_setup(launcher, child_setup_cb, NULL, NULL);
+	return g_subprocess_launcher_spawnv(launcher, argv, error);
+}
+
+static void
+wait_for_name(GDBusConnection *connection, const char *name)
+{
+	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
+
+	while (g_get_monotonic_time() < deadline) {
+		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+			connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			"org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", name),
+			G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+		gboolean has_owner = FALSE;
+
+		if (reply != NULL)
+			g_variant_get(reply, "(b)", &has_owner);
+		if (has_owner)
+			return;
+		g_usleep(50 * 1000);
+	}
+	g_error("%s did not appear on the bus", name);
+}
+
+static void
+fixture_setup(Fixture *fixture, gconstpointer data)
+{
+	const Setup *setup = data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *socket = NULL;
+	g_autofree char *address = NULL;
+	g_autofree char *address_arg = NULL;
+	g_autofree char *config = NULL;
+	g_autofree char *config_arg = NULL;
+	g_autofree char *state_dir = NULL;
+	g_autofree char *state_arg = NULL;
+	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
+
+	fixture->tmp = g_dir_make_tmp("metrics-e2e-XXXXXX", &error);
+	g_assert_no_error(error);
+
+	socket = g_build_filename(fixture->tmp, "bus", NULL);
+	address = g_strdup_printf("unix:path=%s", socket);
+	address_arg = g_strdup_printf("--address=%s", address);
+	config = g_test_build_filename(G_TEST_DIST, "..", "..", "tests", "private-system-bus.conf",
+				       NULL);
+	config_arg = g_strdup_printf("--config-file=%s", config);
+	{
+		const char *argv[] = {"dbus-daemon", config_arg,    address_arg,
+				      "--nofork",    "--nopidfile", NULL};
+		fixture->bus = spawn(&error, argv);
+	}
+	g_assert_no_error(error);
+	while (!g_file_test(socket, G_FILE_TEST_EXISTS)) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(20 * 1000);
+	}
+	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
+	fixture->connection = g_dbus_connection_new_for_address_sync(
+		address,
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, &error);
+	g_assert_no_error(error);
+
+	if (setup->polkit) {
+		g_autoptr(GVariant) reply = NULL;
+		const char *argv[] = {"/usr/bin/python3", "-m",	     "dbusmock", "--system",
+				      "--template",	  "polkitd", NULL};
+
+		fixture->polkit = spawn(&error, argv);
+		g_assert_no_error(error);
+		wait_for_name(fixture->connection, "org.freedesktop.PolicyKit1");
+		reply = g_dbus_connection_call_sync(
+			fixture->connection, "org.freedesktop.PolicyKit1",
+			"/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.DBus.Mock",
+			"SetAllowed",
+			g_variant_new_parsed("(['org.fedoraproject.Metrics1.set-consent'],)"), NULL,
+			G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+		g_assert_no_error(error);
+	}
+
+	/* consent granted before the daemon starts, as if the user said yes */
+	state_dir = g_build_filename(fixture->tmp, "state", NULL);
+	g_assert_cmpint(g_mkdir(state_dir, 0700), ==, 0);
+	if (setup->granted) {
+		g_autofree char *consent = g_build_filename(state_dir, "consent.conf", NULL);
+		g_file_set_contents(consent, "[Consent]\nState=granted\nChanged=1\n", -1, &error);
+		g_assert_no_error(error);
+	}
+	state_arg = g_strdup_printf("--state-dir=%s", state_dir);
+	{
+		const char *argv[] = {g_getenv("MINST_TEST_RECORDER"), state_arg, NULL};
+		fixture->daemon = spawn(&error, argv);
+	}
+	g_assert_no_error(error);
+	wait_for_name(fixture->connection, "org.fedoraproject.Metrics1");
+	fixture->client = metrics_client_new(fixture->connection);
+}
+
+static void
+stop(GSubprocess *process)
+{
+	if (process == NULL)
+		return;
+	g_subprocess_send_signal(process, SIGTERM);
+	g_subprocess_wait(process, NULL, NULL);
+}
+
+static void
+fixture_teardown(Fixture *fixture, gconstpointer data)
+{
+	g_clear_object(&fixture->client);
+	g_clear_object(&fixture->connection);
+	stop(fixture->daemon);
+	stop(fixture->polkit);
+	stop(fixture->bus);
+	g_clear_object(&fixture->daemon);
+	g_clear_object(&fixture->polkit);
+	g_clear_object(&fixture->bus);
+	g_unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+	{
+		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", fixture->tmp);
+		g_assert_cmpint(system(cmd), ==, 0);
+	}
+	g_free(fixture->tmp);
+}
+
+/* the environment of a user session with German, two input sources and
+ * the screen reader on */
+static GSubprocessLauncher *
+launcher_new(Fixture *fixture)
+{
+	GSubprocessLauncher *launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autofree char *config = g_build_filename(fixture->tmp, "config", NULL);
+	g_autofree char *keyfile_dir = g_build_filename(config, "glib-2.0", "settings", NULL);
+	g_autofree char *keyfile = g_build_filename(keyfile_dir, "keyfile", NULL);
+	g_autofree char *data =
+		g_test_build_filename(G_TEST_DIST, "fixtures", "user", "data", NULL);
+	g_autofree char *schemas = g_test_build_filename(G_TEST_BUILT, ".", NULL);
+	g_autoptr(GError) error = NULL;
+
+	g_assert_cmpint(g_mkdir_with_parents(keyfile_dir, 0700), ==, 0);
+	g_file_set_contents(keyfile,
+			    "[org/gnome/desktop/input-sources]\n"
+			    "sources=[('xkb', 'de'), ('xkb', 'us')]\n"
+			    "[org/gnome/desktop/a11y/applications]\n"
+			    "screen-reader-enabled=true\n"
+			    "[org/gnome/mutter]\n"
+			    "dynamic-workspaces=false\n"
+			    "[org/gnome/desktop/wm/preferences]\n"
+			    "num-workspaces=2\n",
+			    -1, &error);
+	g_assert_no_error(error);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup_cb, NULL, NULL);
+	g_subprocess_launcher_setenv(launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
+	g_subprocess_launcher_setenv(launcher, "GSETTINGS_SCHEMA_DIR", schemas, TRUE);
+	g_subprocess_launcher_setenv(launcher, "XDG_CONFIG_HOME", config, TRUE);
+	g_subprocess_launcher_setenv(launcher, "XDG_DATA_HOME", data, TRUE);
+	g_subprocess_launcher_unsetenv(launcher, "LC_ALL");
+	g_subprocess_launcher_unsetenv(launcher, "LC_MESSAGES");
+	g_subprocess_launcher_setenv(launcher, "LANGUAGE", "de_DE.UTF-8", TRUE);
+	g_subprocess_launcher_setenv(launcher, "LANG", "de_DE.UTF-8", TRUE);
+	return launcher;
+}
+
+static void
+run_instrumentation(Fixture *fixture, const char *mode, const char *machine)
+{
+	g_autoptr(GSubprocessLauncher) launcher = launcher_new(fixture);
+	g_autoptr(GSubprocess) process = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *root = g_test_build_filename(G_TEST_DIST, "fixtures", machine, NULL);
+	g_autofree char *root_arg = g_strdup_printf("--root=%s", root);
+	g_autofree char *journal_arg = g_strdup_printf("--journal-export=%s/journal/export", root);
+	g_autofree char *allowlist =
+		g_test_build_filename(G_TEST_DIST, "fixtures", "allowlist", NULL);
+	g_autofree char *allowlist_arg = g_strdup_printf("--allowlist-dir=%s", allowlist);
+	g_autofree char *now_arg = g_strdup_printf("--now=%d", MINST_TEST_NOW);
+	g_autofree char *err = NULL;
+
+	process = g_subprocess_launcher_spawn(
+		launcher, &error, g_getenv("MINST_TEST_INSTRUMENTATION"), mode, "--once",
+		"--verbose", root_arg, journal_arg, allowlist_arg, now_arg, NULL);
+	g_assert_no_error(error);
+	g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, &error);
+	g_assert_no_error(error);
+	g_test_message("metrics-instrumentation %s: %s", mode, err);
+	if (!g_subprocess_get_if_exited(process) || g_subprocess_get_exit_status(process) != 0)
+		g_error("metrics-instrumentation %s failed: %s", mode, err);
+	/* nothing was refused by the allowlist check in the program either */
+	g_assert_null(strstr(err, "not recording a sample"));
+}
+
+static guint64
+stored(GPtrArray *aggregates, const char *metric_id, const char *payload)
+{
+	for (guint i = 0; i < aggregates->len; i++) {
+		MetricsAggregate *aggregate = g_ptr_array_index(aggregates, i);
+		GVariant *value = metrics_aggregate_get_payload(aggregate);
+		g_autofree char *text = value != NULL ? g_variant_print(value, FALSE) : NULL;
+
+		if (g_strcmp0(metrics_aggregate_get_event_id(aggregate), metric_id) == 0 &&
+		    g_strcmp0(text, payload) == 0)
+			return metrics_aggregate_get_count(aggregate);
+	}
+	return 0;
+}
+
+static GPtrArray *
+local_data(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	GPtrArray *aggregates = metrics_client_get_local_data_sync(
+		fixture->client, METRICS_CLIENT_FLAGS_NONE, NULL, &error);
+
+	g_assert_no_error(error);
+	return aggregates;
+}
+
+static void
+assert_no_allowlist_drops(Fixture *fixture)
+{
+	const char *reasons[] = {"not-allowlisted",   "wrong-type", "wrong-kind",
+				 "value-not-allowed", "invalid",    "no-consent"};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_autoptr(GVariant) drops = NULL;
+
+	g_assert_no_error(error);
+	drops = g_variant_lookup_value(status, "drops", G_VARIANT_TYPE("a{st}"));
+	g_assert_nonnull(drops);
+	for (guint i = 0; i < G_N_ELEMENTS(reasons); i++) {
+		guint64 n = 0;
+		if (g_variant_lookup(drops, reasons[i], "t", &n))
+			g_error("the daemon dropped %" G_GUINT64_FORMAT " events as %s", n,
+				reasons[i]);
+	}
+}
+
+static void
+assert_all_known(GPtrArray *aggregates)
+{
+	for (guint i = 0; i < aggregates->len; i++) {
+		MetricsAggregate *aggregate = g_ptr_array_index(aggregates, i);
+		const MinstMetric *metric =
+			minst_metrics_lookup(metrics_aggregate_get_event_id(aggregate));
+
+		g_assert_nonnull(metric);
+		g_assert_cmpint(metrics_aggregate_get_kind(aggregate), ==, metric->kind);
+	}
+}
+
+static void
+test_system_and_user(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autoptr(GPtrArray) again = NULL;
+	g_autofree char *vendor = NULL;
+
+	run_instrumentation(fixture, "--system", "laptop-intel");
+	run_instrumentation(fixture, "--user", "user");
+	assert_no_allowlist_drops(fixture);
+
+	aggregates = local_data(fixture);
+	assert_all_known(aggregates);
+	/* hardware */
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'intel'"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_CORES, "'3-4'"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_RAM_SIZE, "'16GiB'"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_GPU_VENDOR, "'intel'"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CHASSIS, "'laptop'"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "true"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_TOUCHSCREEN, "true"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_FINGERPRINT_READER, "true"), ==, 1);
+	/* performance: the disk bands depend on the build machine */
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PERF_MEMORY_PRESSURE, "'none'"), ==, 1);
+	/* problems */
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_UNCLEAN_SHUTDOWNS, NULL), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_CRASHES_TOTAL, NULL), ==, 5);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_APP_CRASHES,
+				"'org.gnome.Nautilus.desktop'"),
+			 ==, 2);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_APP_CRASHES,
+				"'org.mozilla.firefox.desktop'"),
+			 ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_OOM_KILLS, "'kernel'"), ==, 2);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_OOM_KILLS, "'systemd-oomd'"), ==,
+			 1);
+	/* settings and usage */
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_SETTINGS_LANGUAGE, "'de'"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_SETTINGS_INPUT_SOURCES, "'2'"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_SETTINGS_A11Y_FEATURE, "'screen-reader'"),
+			 ==, 1);
+	g_assert_cmpuint(
+		stored(aggregates, MINST_METRIC_USAGE_APP_USED, "'org.gnome.Nautilus.desktop'"), ==,
+		1);
+	g_assert_cmpuint(
+		stored(aggregates, MINST_METRIC_USAGE_APP_USED, "'org.mozilla.firefox.desktop'"),
+		==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_USAGE_WORKSPACES, "'2'"), ==, 1);
+	/* 21 above + 2 disk bands; nothing else (the private tool's crash
+	 * and use are not there) */
+	g_assert_cmpuint(aggregates->len, ==, 23);
+
+	/* the same week again: nothing new */
+	run_instrumentation(fixture, "--system", "laptop-intel");
+	run_instrumentation(fixture, "--user", "user");
+	again = local_data(fixture);
+	g_assert_cmpuint(again->len, ==, aggregates->len);
+	for (guint i = 0; i < again->len; i++)
+		g_assert_cmpuint(metrics_aggregate_get_count(g_ptr_array_index(again, i)), ==,
+				 metrics_aggregate_get_count(g_ptr_array_index(aggregates, i)));
+	assert_no_allowlist_drops(fixture);
+}
+
+static void
+test_other_machines(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GPtrArray) aggregates = NULL;
+
+	/* one install at a time: the dedup would skip the second tree */
+	run_instrumentation(fixture, "--system", "malformed");
+	assert_no_allowlist_drops(fixture);
+	aggregates = local_data(fixture);
+	assert_all_known(aggregates);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "false"), ==, 1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'intel'"), ==, 0);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_CRASHES_TOTAL, NULL), ==, 0);
+}
+
+static void
+test_no_consent(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autoptr(GDir) dir = NULL;
+	g_autofree char *state = g_build_filename(fixture->tmp, "state", NULL);
+
+	run_instrumentation(fixture, "--system", "laptop-intel");
+	run_instrumentation(fixture, "--user", "user");
+	aggregates = local_data(fixture);
+	g_assert_cmpuint(aggregates->len, ==, 0);
+	/* nothing about events on disk */
+	dir = g_dir_open(state, 0, NULL);
+	g_assert_nonnull(dir);
+	g_assert_null(g_dir_read_name(dir));
+}
+
+static void
+test_stops_when_denied(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GSubprocessLauncher) launcher = launcher_new(fixture);
+	g_autoptr(GSubprocess) process = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *allowlist =
+		g_test_build_filename(G_TEST_DIST, "fixtures", "allowlist", NULL);
+	g_autofree char *allowlist_arg = g_strdup_printf("--allowlist-dir=%s", allowlist);
+	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
+	gint64 denied_at;
+
+	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+	process = g_subprocess_launcher_spawn(launcher, &error,
+					      g_getenv("MINST_TEST_INSTRUMENTATION"), "--user",
+					      allowlist_arg, NULL);
+	g_assert_no_error(error);
+
+	/* it records at once because consent is granted */
+	for (;;) {
+		g_autoptr(GPtrArray) aggregates = local_data(fixture);
+		if (aggregates->len > 0)
+			break;
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(50 * 1000);
+	}
+
+	/* the user says no: the program must exit, successfully, at once */
+	denied_at = g_get_monotonic_time();
+	metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
+					METRICS_CLIENT_FLAGS_NONE, NULL, &error);
+	g_assert_no_error(error);
+	g_subprocess_wait(process, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(g_get_monotonic_time() - denied_at, <, 5 * G_USEC_PER_SEC);
+	g_assert_true(g_subprocess_get_if_exited(process));
+	g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const Setup granted = {.granted = TRUE};
+	static const Setup unknown = {.granted = FALSE};
+	static const Setup granted_polkit = {.granted = TRUE, .polkit = TRUE};
+
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_add("/metrics/instrumentation/e2e/system-and-user", Fixture, &granted, fixture_setup,
+		   test_system_and_user, fixture_teardown);
+	g_test_add("/metrics/instrumentation/e2e/malformed-machine", Fixture, &granted,
+		   fixture_setup, test_other_machines, fixture_teardown);
+	g_test_add("/metrics/instrumentation/e2e/no-consent", Fixture, &unknown, fixture_setup,
+		   test_no_consent, fixture_teardown);
+	g_test_add("/metrics/instrumentation/e2e/stops-when-denied", Fixture, &granted_polkit,
+		   fixture_setup, test_stops_when_denied, fixture_teardown);
+	return g_test_run();
+}

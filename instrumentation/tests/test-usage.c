@@ -1,0 +1,128 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "TestUsage"
+
+#include "config.h"
+
+#include "minst-test-common.h"
+
+static GVariant *
+workspaces_lookup(const char *schema_id, const char *key, gpointer user_data)
+{
+	const char *mode = user_data;
+
+	if (g_strcmp0(key, "dynamic-workspaces") == 0)
+		return g_strcmp0(mode, "dynamic") == 0 ? g_variant_new_boolean(TRUE) :
+							 g_variant_new_boolean(FALSE);
+	if (g_strcmp0(key, "num-workspaces") == 0 && g_strcmp0(mode, "missing") != 0)
+		return g_strcmp0(mode, "wrong-type") == 0 ? g_variant_new_string("6") :
+							    g_variant_new_int32(6);
+	return NULL;
+}
+
+static void
+test_parse(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) apps = NULL;
+
+	apps = minst_usage_parse_app_state(
+		"<application-state><context id=\"\">"
+		"<application id=\"a.desktop\" score=\"1\" last-seen=\"100\"/>"
+		"<application id=\"b.desktop\" score=\"1\" last-seen=\"99\"/>"
+		"<application id=\"c.desktop\" last-seen=\"soon\"/>"
+		"<application score=\"1\" last-seen=\"200\"/>"
+		"</context><context id=\"work\">"
+		"<application id=\"a.desktop\" score=\"1\" last-seen=\"150\"/>"
+		"</context></application-state>",
+		100, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(apps->len, ==, 1);
+	g_assert_cmpstr(apps->pdata[0], ==, "a.desktop");
+
+	g_clear_pointer(&apps, g_ptr_array_unref);
+	apps = minst_usage_parse_app_state("<application-state><context>", 0, &error);
+	g_assert_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_PARSE);
+	g_assert_null(apps);
+	g_clear_error(&error);
+	apps = minst_usage_parse_app_state("\x01garbage", 0, &error);
+	g_assert_nonnull(error);
+	g_assert_null(apps);
+}
+
+static void
+test_workspaces_bucket(void)
+{
+	g_assert_cmpstr(minst_bucket_workspaces(TRUE, 7), ==, "dynamic");
+	g_assert_cmpstr(minst_bucket_workspaces(FALSE, 0), ==, "1");
+	g_assert_cmpstr(minst_bucket_workspaces(FALSE, 1), ==, "1");
+	g_assert_cmpstr(minst_bucket_workspaces(FALSE, 4), ==, "4");
+	g_assert_cmpstr(minst_bucket_workspaces(FALSE, 6), ==, "5-8");
+	g_assert_cmpstr(minst_bucket_workspaces(FALSE, 36), ==, "9+");
+	g_assert_cmpstr(minst_bucket_workspaces(FALSE, -3), ==, "1");
+}
+
+static void
+test_user_fixture(void)
+{
+	g_autoptr(MinstContext) ctx = minst_test_context_new("user");
+	g_autoptr(GPtrArray) samples = minst_samples_new();
+
+	ctx->user_data_dir = g_build_filename(ctx->root, "data", NULL);
+	ctx->settings_lookup = workspaces_lookup;
+	ctx->settings_data = (gpointer) "fixed";
+	minst_probe_usage(ctx, samples);
+	minst_test_assert_samples_valid(samples, ctx->known_apps);
+	/* used this week and known; the private tool is unknown, the text
+	 * editor was last used 11 days ago, Settings has no last-seen */
+	minst_test_assert_value(samples, MINST_METRIC_USAGE_APP_USED, "org.gnome.Nautilus.desktop");
+	minst_test_assert_value(samples, MINST_METRIC_USAGE_APP_USED,
+				"org.mozilla.firefox.desktop");
+	g_assert_cmpuint(minst_test_count(samples, MINST_METRIC_USAGE_APP_USED), ==, 2);
+	minst_test_assert_value(samples, MINST_METRIC_USAGE_WORKSPACES, "5-8");
+	g_assert_cmpuint(samples->len, ==, 3);
+}
+
+static void
+test_unknown_and_malformed(void)
+{
+	const char *modes[] = {"missing", "wrong-type"};
+
+	for (guint i = 0; i < G_N_ELEMENTS(modes); i++) {
+		g_autoptr(MinstContext) ctx = minst_test_context_new("user-malformed");
+		g_autoptr(GPtrArray) samples = minst_samples_new();
+
+		ctx->user_data_dir = g_build_filename(ctx->root, "data", NULL);
+		ctx->settings_lookup = workspaces_lookup;
+		ctx->settings_data = (gpointer)modes[i];
+		minst_probe_usage(ctx, samples);
+		g_assert_cmpuint(samples->len, ==, 0);
+	}
+	{
+		g_autoptr(MinstContext) ctx = minst_test_context_new("user");
+		g_autoptr(GPtrArray) samples = minst_samples_new();
+
+		/* without the known-app set nothing about apps is recorded */
+		ctx->user_data_dir = g_build_filename(ctx->root, "data", NULL);
+		g_clear_pointer(&ctx->known_apps, g_hash_table_unref);
+		ctx->settings_lookup = workspaces_lookup;
+		ctx->settings_data = (gpointer) "dynamic";
+		minst_probe_usage(ctx, samples);
+		g_assert_cmpuint(samples->len, ==, 1);
+		minst_test_assert_value(samples, MINST_METRIC_USAGE_WORKSPACES, "dynamic");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_add_func("/metrics/instrumentation/usage/parse", test_parse);
+	g_test_add_func("/metrics/instrumentation/usage/workspaces-bucket", test_workspaces_bucket);
+	g_test_add_func("/metrics/instrumentation/usage/user", test_user_fixture);
+	g_test_add_func("/metrics/instrumentation/usage/malformed", test_unknown_and_malformed);
+	return g_test_run();
+}
