@@ -56,6 +56,16 @@ quit_signal_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+reload_signal_cb(gpointer user_data)
+{
+	MrdMain *main_data = user_data;
+
+	g_message("reloading the allowlist on SIGHUP");
+	mrd_service_reload_allowlist(main_data->service);
+	return G_SOURCE_CONTINUE;
+}
+
 /* STATE_DIRECTORY from systemd may list several directories */
 static char *
 default_state_dir(void)
@@ -79,6 +89,7 @@ main(int argc, char *argv[])
 	gint max_store_kib = MRD_DEFAULT_MAX_STORE_SIZE / 1024;
 	gint retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	g_autofree char *state_dir = NULL;
+	g_auto(GStrv) allowlist_dirs = NULL;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MrdAuthority) authority = NULL;
@@ -106,6 +117,11 @@ main(int argc, char *argv[])
 		{"retention", 0, 0, G_OPTION_ARG_INT, &retention_weeks,
 		 /* TRANSLATORS: command line option */
 		 N_("Weeks to keep data that could not be uploaded"), N_("WEEKS")},
+		{"allowlist-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &allowlist_dirs,
+		 /* TRANSLATORS: command line option */
+		 N_("Load the allowlist from DIR; repeat for several, later ones win (default: "
+		    "the shipped one, then the administrator's)"),
+		 N_("DIR")},
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
 		 /* TRANSLATORS: command line option */
 		 N_("Show the version and exit"), NULL},
@@ -154,6 +170,9 @@ main(int argc, char *argv[])
 	mrd_service_set_rate_limit(main_data.service, (guint)rate_limit);
 	mrd_service_set_store_limits(main_data.service, (guint64)max_store_kib * 1024,
 				     (guint)retention_weeks);
+	if (allowlist_dirs != NULL)
+		mrd_service_set_allowlist_dirs(main_data.service,
+					       (const char *const *)allowlist_dirs);
 	if (!mrd_service_start(main_data.service, &error)) {
 		g_printerr("cannot start: %s\n", error->message);
 		g_clear_object(&main_data.service);
@@ -164,6 +183,7 @@ main(int argc, char *argv[])
 	main_data.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, quit_signal_cb, &main_data);
 	g_unix_signal_add(SIGINT, quit_signal_cb, &main_data);
+	g_unix_signal_add(SIGHUP, reload_signal_cb, &main_data);
 	owner_id = g_bus_own_name_on_connection(
 		main_data.bus, METRICS_DBUS_NAME,
 		G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
