@@ -252,6 +252,9 @@ mrd_service_publish_consent(MrdService *self)
 #define SAMPLING_SECRET_FILENAME "sampling-secret"
 #define SAMPLING_SECRET_SIZE 32
 #define ALLOWLIST_RELOAD_DELAY_MS 500
+/* distinct (reason, metric) drop counters kept; beyond, "others" */
+#define MAX_DROP_KEYS 1024
+#define DROP_KEY_OTHERS "others"
 
 /* counts a drop by reason and metric; logs one line per (reason, metric)
  * and day, not per event */
@@ -270,6 +273,13 @@ mrd_service_count_drop_metric(MrdService *self,
 	metrics_uuid_unparse(id, id_str);
 	key = g_strdup_printf("%s\t%s", reason_str, id_str);
 	count = g_hash_table_lookup(self->drops_by_metric, key);
+	/* a client sending random ids must not grow the table without end:
+	 * past the limit, new ids are counted together */
+	if (count == NULL && g_hash_table_size(self->drops_by_metric) >= MAX_DROP_KEYS) {
+		g_free(key);
+		key = g_strdup_printf("%s\t%s", reason_str, DROP_KEY_OTHERS);
+		count = g_hash_table_lookup(self->drops_by_metric, key);
+	}
 	if (count == NULL) {
 		count = g_new0(guint64, 1);
 		g_hash_table_insert(self->drops_by_metric, g_strdup(key), count);

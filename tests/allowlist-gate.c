@@ -257,6 +257,33 @@ test_every_reason(Fixture *fixture, gconstpointer user_data)
 	}
 }
 
+/* random ids cannot grow the daemon's drop counters without end */
+static void
+test_drop_counters_bounded(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GVariant) status = NULL;
+	g_autoptr(GVariant) by_metric = NULL;
+	guint32 accepted = 0, dropped = 0;
+
+	for (guint batch = 0; batch < 2; batch++) {
+		GVariantBuilder events;
+
+		g_variant_builder_init(&events, G_VARIANT_TYPE("a(ayuxxav)"));
+		for (guint i = 0; i < 1000; i++) {
+			g_autofree char *id =
+				g_strdup_printf("%08x-0000-4000-8000-%012x", batch, i);
+			add_event(&events, id, METRICS_EVENT_KIND_COUNTER, NULL);
+		}
+		record(fixture, &events, &accepted, &dropped);
+		g_assert_cmpuint(dropped, ==, 1000);
+	}
+	status = get_status(fixture);
+	g_assert_cmpuint(drops_for(status, "not-allowlisted"), ==, 2000);
+	by_metric = g_variant_lookup_value(status, "drops-by-metric", G_VARIANT_TYPE("a(sst)"));
+	g_assert_cmpuint(g_variant_n_children(by_metric), ==, 1025);
+	g_assert_cmpuint(drops_for_metric(status, "not-allowlisted", "others"), ==, 2000 - 1024);
+}
+
 /* the cap holds across a restart: it starts from what is stored */
 static void
 test_cap_after_restart(Fixture *fixture, gconstpointer user_data)
@@ -419,6 +446,7 @@ main(int argc, char *argv[])
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 	ADD("/metrics/allowlist-gate/every-reason", test_every_reason);
+	ADD("/metrics/allowlist-gate/drop-counters-bounded", test_drop_counters_bounded);
 	ADD("/metrics/allowlist-gate/cap-after-restart", test_cap_after_restart);
 	ADD("/metrics/allowlist-gate/sampling-secret", test_sampling_secret);
 	ADD("/metrics/allowlist-gate/reload", test_reload);
