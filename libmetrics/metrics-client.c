@@ -159,7 +159,7 @@ metrics_client_new(GDBusConnection *connection)
 }
 
 /**
- * metrics_client_get_connection:
+ * metrics_client_get_connection: (get-property connection)
  * @self: a client
  *
  * Gets the bus connection given at construction.
@@ -663,7 +663,7 @@ metrics_client_class_init(MetricsClientClass *klass)
 	metrics_i18n_init();
 
 	/**
-	 * MetricsClient:connection:
+	 * MetricsClient:connection: (getter get_connection)
 	 *
 	 * The bus on which the daemon runs.
 	 *

@@ -30,7 +30,7 @@ G_STATIC_ASSERT(G_N_ELEMENTS(metrics_error_entries) == METRICS_ERROR_NOT_RUNNING
  * Gets the error domain of libmetrics. It is registered with GDBus, so
  * errors of this domain keep their domain and code across the bus.
  *
- * Returns: the quark of [const@ERROR]
+ * Returns: the quark of the `METRICS_ERROR` domain
  *
  * Since: 0.1
  */

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * METRICS_ERROR:
  *
  * Error domain for libmetrics and the recorder daemon. Errors in this domain
- * are from the [error@Error] enumeration; they keep their domain and code when
+ * are from the [error@Metrics.Error] enumeration; they keep their domain and code when
  * they cross the bus.
  *
  * Since: 0.1
@@ -31,7 +31,8 @@ G_BEGIN_DECLS
  * @METRICS_ERROR_STORAGE: The local store could not be read or written.
  * @METRICS_ERROR_NOT_RUNNING: The recorder daemon is not running or not installed.
  *
- * Error codes in the [const@ERROR] domain, named for what the caller can do.
+ * Error codes in the `METRICS_ERROR` domain ([func@Metrics.Error.quark]),
+ * named for what the caller can do.
  *
  * Since: 0.1
  */

@@ -787,7 +787,8 @@ flush_invoke_cb(gpointer user_data)
  * metrics_recorder_flush_async:
  * @self: a recorder
  * @cancellable: (nullable): a cancellable (the flush itself is not undone)
- * @callback: (scope async): called when the events queued so far were handled
+ * @callback: (scope async) (nullable): called when the events queued so far
+ *   were handled, or %NULL to send them without waiting
  * @user_data: data for @callback
  *
  * Sends the queued events to the daemon now, or drops them if the user has not
@@ -960,7 +961,7 @@ metrics_recorder_flush_sync(MetricsRecorder *self, GCancellable *cancellable, GE
 }
 
 /**
- * metrics_recorder_get_consent:
+ * metrics_recorder_get_consent: (get-property consent)
  * @self: a recorder
  *
  * Gets the consent state as last reported by the daemon. It is
@@ -1165,7 +1166,7 @@ metrics_recorder_class_init(MetricsRecorderClass *klass)
 		G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
 	/**
-	 * MetricsRecorder:consent:
+	 * MetricsRecorder:consent: (getter get_consent)
 	 *
 	 * The consent state as last reported by the daemon; see
 	 * [method@Recorder.get_consent].

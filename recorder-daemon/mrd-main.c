@@ -14,12 +14,14 @@
 
 #include "metrics-error.h"
 #include "metrics-private.h"
+#include "mrd-idle.h"
 #include "mrd-service.h"
 
 typedef struct {
 	GMainLoop *loop;      /* (owned) */
 	MrdService *service;  /* (owned) (nullable) */
 	GDBusConnection *bus; /* (owned) */
+	guint owner_id;
 	int exit_status;
 } MrdMain;
 
@@ -54,6 +56,25 @@ quit_signal_cb(gpointer user_data)
 	g_message("stopping on signal");
 	g_main_loop_quit(main_data->loop);
 	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+idle_inhibit_cb(gpointer user_data)
+{
+	MrdMain *main_data = user_data;
+	return mrd_service_get_idle_inhibited(main_data->service);
+}
+
+static void
+idle_expired_cb(MrdIdle *idle, gpointer user_data)
+{
+	MrdMain *main_data = user_data;
+
+	/* give the name up first: a call sent from now on activates a new
+	 * instance instead of reaching this one as it exits */
+	g_message("exiting after a period without calls");
+	g_clear_handle_id(&main_data->owner_id, g_bus_unown_name);
+	g_main_loop_quit(main_data->loop);
 }
 
 static gboolean
@@ -94,8 +115,9 @@ main(int argc, char *argv[])
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MrdAuthority) authority = NULL;
 	g_autoptr(MrdClock) clock = NULL;
+	g_autoptr(MrdIdle) idle = NULL;
 	MrdMain main_data = {0};
-	guint owner_id;
+	gint idle_timeout = 0;
 	const GOptionEntry options[] = {
 		{"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 		 /* TRANSLATORS: command line option */
@@ -117,6 +139,8 @@ main(int argc, char *argv[])
 		{"retention", 0, 0, G_OPTION_ARG_INT, &retention_weeks,
 		 /* TRANSLATORS: command line option */
 		 N_("Weeks to keep data that could not be uploaded"), N_("WEEKS")},
+		{"idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+		 N_("Exit after SECONDS without calls (default: 0, never)"), N_("SECONDS")},
 		{"allowlist-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &allowlist_dirs,
 		 /* TRANSLATORS: command line option */
 		 N_("Load the allowlist from DIR; repeat for several, later ones win (default: "
@@ -148,6 +172,11 @@ main(int argc, char *argv[])
 	}
 	if (verbose)
 		g_log_set_debug_enabled(TRUE);
+	if (idle_timeout < 0) {
+		/* TRANSLATORS: error for a bad command line option */
+		g_printerr("%s\n", _("--idle-timeout must be 0 or more seconds"));
+		return 2;
+	}
 	if (state_dir == NULL)
 		state_dir = default_state_dir();
 	(void)metrics_error_quark();
@@ -184,14 +213,20 @@ main(int argc, char *argv[])
 	g_unix_signal_add(SIGTERM, quit_signal_cb, &main_data);
 	g_unix_signal_add(SIGINT, quit_signal_cb, &main_data);
 	g_unix_signal_add(SIGHUP, reload_signal_cb, &main_data);
-	owner_id = g_bus_own_name_on_connection(
+	if (idle_timeout > 0) {
+		idle = mrd_idle_new(main_data.bus, (guint)idle_timeout, idle_inhibit_cb,
+				    &main_data);
+		g_signal_connect(idle, "expired", G_CALLBACK(idle_expired_cb), &main_data);
+	}
+	main_data.owner_id = g_bus_own_name_on_connection(
 		main_data.bus, METRICS_DBUS_NAME,
 		G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
 			(replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : G_BUS_NAME_OWNER_FLAGS_NONE),
 		name_acquired_cb, name_lost_cb, &main_data, NULL);
 	g_main_loop_run(main_data.loop);
 
-	g_bus_unown_name(owner_id);
+	g_clear_handle_id(&main_data.owner_id, g_bus_unown_name);
+	g_clear_object(&idle);
 	mrd_service_stop(main_data.service);
 	g_clear_object(&main_data.service);
 	g_clear_pointer(&main_data.loop, g_main_loop_unref);

@@ -45,5 +45,7 @@ void
 mrd_service_reload_allowlist(MrdService *self);
 void
 mrd_service_set_store_limits(MrdService *self, guint64 max_bytes, guint retention_weeks);
+gboolean
+mrd_service_get_idle_inhibited(MrdService *self);
 
 G_END_DECLS

@@ -27,7 +27,7 @@ else
 fi
 
 if [ -f po/POTFILES.in ]; then
-    if ! LC_ALL=C sort -c po/POTFILES.in 2>/dev/null; then
+    if ! grep -v '^#' po/POTFILES.in | LC_ALL=C sort -c 2>/dev/null; then
         echo "style: po/POTFILES.in is not sorted (LC_ALL=C sort)"
         status=1
     fi

@@ -12,6 +12,8 @@ debian_packages=(
     libpolkit-gobject-1-dev gobject-introspection libgirepository1.0-dev
     dbus python3 python3-dbusmock python3-gi python3-jsonschema
     valgrind clang-format libxml2-utils shellcheck git
+    gjs gi-docgen go-md2man groff-base man-db
+    libdbus-1-dev systemd polkitd rpm
 )
 fedora_packages=(
     meson ninja-build pkgconf-pkg-config gcc gettext
@@ -19,6 +21,8 @@ fedora_packages=(
     polkit-devel gobject-introspection-devel
     dbus-daemon python3 python3-dbusmock python3-gobject python3-jsonschema
     valgrind clang-tools-extra libxml2 libasan libubsan ShellCheck git
+    gjs gi-docgen golang-github-cpuguy83-md2man groff-base man-db
+    dbus-devel systemd systemd-rpm-macros polkit rpm-build
 )
 
 as_root() {

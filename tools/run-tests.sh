@@ -3,7 +3,8 @@
 # Copyright 2026 The Fedora Metrics authors
 #
 # The README's second command, and what .ci/run calls: installs the
-# dependencies, builds with warnings as errors, runs every test, then builds
+# dependencies, builds with warnings as errors, runs every test, the unit
+# tests once more under valgrind, then builds
 # again with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
 # under them. Needs nothing running: the tests start their own bus, polkit
 # mock and daemon.
@@ -17,7 +18,7 @@ asan_build=${ASAN_BUILD_DIR:-$top/_build-asan}
 
 echo "== build (warnings are errors) and test"
 if [ ! -f "$build/build.ninja" ]; then
-    meson setup "$build" "$top" --werror -Dintrospection=enabled
+    meson setup "$build" "$top" --werror -Dintrospection=enabled -Ddocs=enabled -Dman=enabled
 fi
 ninja -C "$build"
 meson test -C "$build" --print-errorlogs --num-processes 2
@@ -39,10 +40,12 @@ PY
 }
 read -r p1 f1 < <(summarize "$build")
 
+echo "== unit tests under valgrind (memcheck: leaks and invalid accesses fail)"
+meson test -C "$build" --setup valgrind --suite unit --print-errorlogs --num-processes 2
+
 echo "== build with ASan+UBSan and test"
 if [ ! -f "$asan_build/build.ninja" ]; then
-    # the introspection scanner cannot load a sanitized library
-    meson setup "$asan_build" "$top" --werror -Dintrospection=disabled \
+    meson setup "$asan_build" "$top" --werror -Dintrospection=enabled \
         -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 fi
 ninja -C "$asan_build"
