@@ -191,6 +191,8 @@ main(int argc, char *argv[])
 		g_setenv("MTEST_DAEMON", BENCH_DAEMON, TRUE);
 	if (g_getenv("MTEST_BUS_CONFIG") == NULL)
 		g_setenv("MTEST_BUS_CONFIG", BENCH_BUS_CONFIG, TRUE);
+	if (g_getenv("MTEST_ALLOWLIST_DIRS") == NULL)
+		g_setenv("MTEST_ALLOWLIST_DIRS", BENCH_ALLOWLIST_DIRS, TRUE);
 	values = make_values((guint)n_keys);
 
 	harness = mtest_harness_new();

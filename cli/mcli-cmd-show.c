@@ -43,9 +43,24 @@ add_aggregate_json(JsonBuilder *builder, MetricsAggregate *aggregate)
 	json_builder_end_object(builder);
 }
 
-static void
-print_aggregate(MetricsAggregate *aggregate, gboolean with_uid)
+/* the metric's name from the allowlist, else its id */
+static const char *
+metric_label(GVariant *allowlist, MetricsAggregate *aggregate, char **owned)
 {
+	const char *id = metrics_aggregate_get_event_id(aggregate);
+	g_autoptr(GVariant) info = allowlist != NULL ? mcli_allowlist_find(allowlist, id) : NULL;
+	const char *name = NULL;
+
+	if (info == NULL || !g_variant_lookup(info, "name", "s", owned))
+		return id;
+	name = *owned;
+	return name;
+}
+
+static void
+print_aggregate(MetricsAggregate *aggregate, gboolean with_uid, GVariant *allowlist)
+{
+	g_autofree char *name = NULL;
 	GVariant *payload = metrics_aggregate_get_payload(aggregate);
 	g_autofree char *value = payload != NULL ? g_variant_print(payload, FALSE) : g_strdup("—");
 	g_autofree char *amount = NULL;
@@ -57,7 +72,7 @@ print_aggregate(MetricsAggregate *aggregate, gboolean with_uid)
 					 metrics_aggregate_get_count(aggregate));
 	if (with_uid)
 		g_print("%-6u ", metrics_aggregate_get_uid(aggregate));
-	g_print("%-36s  %-10s  %-8s  %-12s  %s\n", metrics_aggregate_get_event_id(aggregate),
+	g_print("%-20s  %-10s  %-8s  %-12s  %s\n", metric_label(allowlist, aggregate, &name),
 		metrics_aggregate_get_week(aggregate),
 		metrics_event_kind_to_string(metrics_aggregate_get_kind(aggregate)), amount, value);
 }
@@ -66,6 +81,7 @@ gboolean
 mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 {
 	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autoptr(GVariant) allowlist = NULL;
 	MetricsClientFlags flags = METRICS_CLIENT_FLAGS_NONE;
 	gboolean all = FALSE;
 
@@ -107,9 +123,11 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 		/* TRANSLATORS: column heading: the local user id */
 		g_print("%-6s ", _("User"));
 	/* TRANSLATORS: column headings of the stored data */
-	g_print("%-36s  %-10s  %-8s  %-12s  %s\n", _("Metric"), _("Week of"), _("Kind"),
+	g_print("%-20s  %-10s  %-8s  %-12s  %s\n", _("Metric"), _("Week of"), _("Kind"),
 		_("Amount"), _("Value"));
+	/* names are nicer than ids; without the allowlist, ids it is */
+	allowlist = metrics_client_get_allowlist_sync(ctx->client, NULL, NULL);
 	for (guint i = 0; i < aggregates->len; i++)
-		print_aggregate(g_ptr_array_index(aggregates, i), all);
+		print_aggregate(g_ptr_array_index(aggregates, i), all, allowlist);
 	return TRUE;
 }

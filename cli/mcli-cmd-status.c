@@ -24,6 +24,7 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 {
 	g_autoptr(GVariant) status = NULL;
 	g_autoptr(GVariant) drops = NULL;
+	g_autoptr(GVariant) by_metric = NULL;
 	const char *consent_str = "unknown";
 	gint64 changed = 0;
 	MetricsConsent consent = METRICS_CONSENT_UNKNOWN;
@@ -38,6 +39,7 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 	g_variant_lookup(status, "consent-timestamp", "x", &changed);
 	metrics_consent_from_string(consent_str, &consent);
 	drops = g_variant_lookup_value(status, "drops", G_VARIANT_TYPE("a{st}"));
+	by_metric = g_variant_lookup_value(status, "drops-by-metric", G_VARIANT_TYPE("a(sst)"));
 
 	if (ctx->json) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -65,6 +67,26 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 			}
 		}
 		json_builder_end_object(builder);
+		json_builder_set_member_name(builder, "drops-by-metric");
+		json_builder_begin_array(builder);
+		if (by_metric != NULL) {
+			GVariantIter iter;
+			const char *reason, *metric;
+			guint64 count;
+
+			g_variant_iter_init(&iter, by_metric);
+			while (g_variant_iter_next(&iter, "(&s&st)", &reason, &metric, &count)) {
+				json_builder_begin_object(builder);
+				json_builder_set_member_name(builder, "reason");
+				json_builder_add_string_value(builder, reason);
+				json_builder_set_member_name(builder, "metric");
+				json_builder_add_string_value(builder, metric);
+				json_builder_set_member_name(builder, "count");
+				json_builder_add_int_value(builder, (gint64)count);
+				json_builder_end_object(builder);
+			}
+		}
+		json_builder_end_array(builder);
 		json_builder_end_object(builder);
 		mcli_print_json(builder);
 		return TRUE;
@@ -96,6 +118,29 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 			g_variant_iter_init(&iter, drops);
 			while (g_variant_iter_next(&iter, "{&st}", &reason, &count))
 				g_print("  %-20s %" G_GUINT64_FORMAT "\n", reason, count);
+		}
+		if (by_metric != NULL && g_variant_n_children(by_metric) > 0) {
+			g_autoptr(GVariant) allowlist =
+				metrics_client_get_allowlist_sync(ctx->client, NULL, NULL);
+			GVariantIter iter;
+			const char *reason, *metric;
+			guint64 count;
+
+			/* TRANSLATORS: a heading for counts of events the allowlist dropped,
+			 * by reason and metric */
+			g_print("%s\n", _("Dropped by the allowlist, by metric:"));
+			g_variant_iter_init(&iter, by_metric);
+			while (g_variant_iter_next(&iter, "(&s&st)", &reason, &metric, &count)) {
+				g_autoptr(GVariant) info =
+					allowlist != NULL ? mcli_allowlist_find(allowlist, metric) :
+							    NULL;
+				const char *name = metric;
+
+				if (info != NULL)
+					g_variant_lookup(info, "name", "&s", &name);
+				g_print("  %-20s %-36s %" G_GUINT64_FORMAT "\n", reason, name,
+					count);
+			}
 		}
 	}
 	return TRUE;

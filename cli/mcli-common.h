@@ -38,6 +38,10 @@ gboolean
 mcli_cmd_consent(McliContext *ctx, int argc, char **argv, GError **error);
 gboolean
 mcli_cmd_clear(McliContext *ctx, int argc, char **argv, GError **error);
+gboolean
+mcli_cmd_allowlist(McliContext *ctx, int argc, char **argv, GError **error);
+GVariant *
+mcli_allowlist_find(GVariant *metrics, const char *name);
 
 void
 mcli_print_json(JsonBuilder *builder);

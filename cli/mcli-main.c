@@ -30,6 +30,9 @@ static const McliCommand commands[] = {
 	 mcli_cmd_consent},
 	/* TRANSLATORS: summary of a command */
 	{"clear", "[--all]", N_("Delete your stored data"), mcli_cmd_clear},
+	/* TRANSLATORS: summary of a command */
+	{"allowlist", "[explain NAME]", N_("List the metrics that may be recorded, and why"),
+	 mcli_cmd_allowlist},
 };
 
 static char *
@@ -52,6 +55,8 @@ exit_code_for_error(const GError *error)
 {
 	if (error->domain == G_OPTION_ERROR)
 		return MCLI_EXIT_USAGE;
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+		return MCLI_EXIT_NOT_FOUND;
 	if (error->domain != METRICS_ERROR)
 		return MCLI_EXIT_FAILURE;
 	switch (error->code) {

@@ -528,6 +528,88 @@ metrics_client_clear_sync(MetricsClient *self,
 	return metrics_client_clear_finish(self, result, removed, error);
 }
 
+/* ---- allowlist ---- */
+
+/**
+ * metrics_client_get_allowlist_async:
+ * @self: a client
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Asks the daemon for the allowlist: every metric it may record, with what
+ * it is for and whether this computer records it.
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_get_allowlist_async(MetricsClient *self,
+				   GCancellable *cancellable,
+				   GAsyncReadyCallback callback,
+				   gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetAllowlist",
+			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+			    "(aa{sv})", METRICS_CLIENT_FLAGS_NONE, cancellable,
+			    metrics_client_get_allowlist_async, callback, user_data);
+}
+
+/**
+ * metrics_client_get_allowlist_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.get_allowlist_async].
+ *
+ * Returns: (transfer full): an `aa{sv}` array with one dictionary per
+ *   approved metric, sorted by name, with the keys documented for the
+ *   daemon's `GetAllowlist` method (`id`, `name`, `description`, `purpose`,
+ *   `category`, `expires`, `sampled`, …), or %NULL on error
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_allowlist_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply =
+		metrics_client_call_finish(self, result, metrics_client_get_allowlist_async, error);
+
+	if (reply == NULL)
+		return NULL;
+	return g_variant_get_child_value(reply, 0);
+}
+
+/**
+ * metrics_client_get_allowlist_sync:
+ * @self: a client
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.get_allowlist_async].
+ *
+ * Returns: (transfer full): the allowlist as `aa{sv}`, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_allowlist_sync(MetricsClient *self, GCancellable *cancellable, GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_get_allowlist_async(self, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_get_allowlist_finish(self, result, error);
+}
+
 static void
 metrics_client_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {

@@ -96,4 +96,14 @@ metrics_client_clear_sync(MetricsClient *self,
 			  GCancellable *cancellable,
 			  GError **error);
 
+void
+metrics_client_get_allowlist_async(MetricsClient *self,
+				   GCancellable *cancellable,
+				   GAsyncReadyCallback callback,
+				   gpointer user_data);
+GVariant *
+metrics_client_get_allowlist_finish(MetricsClient *self, GAsyncResult *result, GError **error);
+GVariant *
+metrics_client_get_allowlist_sync(MetricsClient *self, GCancellable *cancellable, GError **error);
+
 G_END_DECLS

@@ -77,6 +77,16 @@ idle_expired_cb(MrdIdle *idle, gpointer user_data)
 	g_main_loop_quit(main_data->loop);
 }
 
+static gboolean
+reload_signal_cb(gpointer user_data)
+{
+	MrdMain *main_data = user_data;
+
+	g_message("reloading the allowlist on SIGHUP");
+	mrd_service_reload_allowlist(main_data->service);
+	return G_SOURCE_CONTINUE;
+}
+
 /* STATE_DIRECTORY from systemd may list several directories */
 static char *
 default_state_dir(void)
@@ -100,6 +110,7 @@ main(int argc, char *argv[])
 	gint max_store_kib = MRD_DEFAULT_MAX_STORE_SIZE / 1024;
 	gint retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	g_autofree char *state_dir = NULL;
+	g_auto(GStrv) allowlist_dirs = NULL;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MrdAuthority) authority = NULL;
@@ -130,6 +141,11 @@ main(int argc, char *argv[])
 		 N_("Weeks to keep data that could not be uploaded"), N_("WEEKS")},
 		{"idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
 		 N_("Exit after SECONDS without calls (default: 0, never)"), N_("SECONDS")},
+		{"allowlist-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &allowlist_dirs,
+		 /* TRANSLATORS: command line option */
+		 N_("Load the allowlist from DIR; repeat for several, later ones win (default: "
+		    "the shipped one, then the administrator's)"),
+		 N_("DIR")},
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
 		 /* TRANSLATORS: command line option */
 		 N_("Show the version and exit"), NULL},
@@ -183,6 +199,9 @@ main(int argc, char *argv[])
 	mrd_service_set_rate_limit(main_data.service, (guint)rate_limit);
 	mrd_service_set_store_limits(main_data.service, (guint64)max_store_kib * 1024,
 				     (guint)retention_weeks);
+	if (allowlist_dirs != NULL)
+		mrd_service_set_allowlist_dirs(main_data.service,
+					       (const char *const *)allowlist_dirs);
 	if (!mrd_service_start(main_data.service, &error)) {
 		g_printerr("cannot start: %s\n", error->message);
 		g_clear_object(&main_data.service);
@@ -193,6 +212,7 @@ main(int argc, char *argv[])
 	main_data.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, quit_signal_cb, &main_data);
 	g_unix_signal_add(SIGINT, quit_signal_cb, &main_data);
+	g_unix_signal_add(SIGHUP, reload_signal_cb, &main_data);
 	if (idle_timeout > 0) {
 		idle = mrd_idle_new(main_data.bus, (guint)idle_timeout, idle_inhibit_cb,
 				    &main_data);

@@ -9,10 +9,13 @@
 
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <sys/random.h>
 
 #include "metrics-error.h"
 #include "metrics-private.h"
 #include "mrd-aggregator.h"
+#include "mrd-allowlist.h"
 #include "mrd-caller.h"
 #include "mrd-consent.h"
 #include "mrd-event.h"
@@ -56,6 +59,17 @@ struct _MrdService {
 	GHashTable *drops; /* (owned) reason → guint64 count, since start */
 	gint64 last_reject_log;
 	guint n_rejects_unlogged;
+
+	/* the allowlist gate */
+	GStrv allowlist_dirs;	       /* (owned) */
+	MrdAllowlist *allowlist;       /* (owned) */
+	GPtrArray *allowlist_monitors; /* (owned) (element-type GFileMonitor) */
+	guint allowlist_reload_id;     /* debounces directory changes */
+	GBytes *sampling_secret;       /* (owned) (nullable) exists only with consent */
+	GHashTable *sampled;	       /* (owned) metric id → decision, for this secret */
+	MrdCapTable *caps;	       /* (owned) */
+	GHashTable *drops_by_metric;   /* (owned) "reason\tid" → guint64 count */
+	GHashTable *drops_logged;      /* (owned) "reason\tid" → day of the last log line */
 };
 
 static void
@@ -233,6 +247,319 @@ mrd_service_publish_consent(MrdService *self)
 	mrd_dbus_recorder_set_consent_timestamp(iface, mrd_consent_get_timestamp(self->consent));
 }
 
+/* ---- the allowlist gate ---- */
+
+#define SAMPLING_SECRET_FILENAME "sampling-secret"
+#define SAMPLING_SECRET_SIZE 32
+#define ALLOWLIST_RELOAD_DELAY_MS 500
+/* distinct (reason, metric) drop counters kept; beyond, "others" */
+#define MAX_DROP_KEYS 1024
+#define DROP_KEY_OTHERS "others"
+
+/* counts a drop by reason and metric; logs one line per (reason, metric)
+ * and day, not per event */
+static void
+mrd_service_count_drop_metric(MrdService *self,
+			      MrdDropReason reason,
+			      const guint8 id[METRICS_UUID_SIZE])
+{
+	const char *reason_str = mrd_drop_reason_to_string(reason);
+	char id_str[METRICS_UUID_STRING_LENGTH + 1];
+	g_autofree char *key = NULL;
+	guint64 *count;
+	gint64 day = g_get_monotonic_time() / G_TIME_SPAN_DAY + 1;
+
+	mrd_service_count_drop(self, reason_str, 1);
+	metrics_uuid_unparse(id, id_str);
+	key = g_strdup_printf("%s\t%s", reason_str, id_str);
+	count = g_hash_table_lookup(self->drops_by_metric, key);
+	/* a client sending random ids must not grow the table without end:
+	 * past the limit, new ids are counted together */
+	if (count == NULL && g_hash_table_size(self->drops_by_metric) >= MAX_DROP_KEYS) {
+		g_free(key);
+		key = g_strdup_printf("%s\t%s", reason_str, DROP_KEY_OTHERS);
+		count = g_hash_table_lookup(self->drops_by_metric, key);
+	}
+	if (count == NULL) {
+		count = g_new0(guint64, 1);
+		g_hash_table_insert(self->drops_by_metric, g_strdup(key), count);
+	}
+	(*count)++;
+	if (GPOINTER_TO_SIZE(g_hash_table_lookup(self->drops_logged, key)) != (gsize)day) {
+		const MrdMetric *metric = mrd_allowlist_lookup(self->allowlist, id);
+
+		g_message("dropping events of metric %s (%s): %s; logged once a day", id_str,
+			  metric != NULL ? metric->name : "not allowlisted", reason_str);
+		g_hash_table_insert(self->drops_logged, g_steal_pointer(&key),
+				    GSIZE_TO_POINTER((gsize)day));
+	}
+}
+
+static guint64
+cap_init_from_store(const guint8 id[METRICS_UUID_SIZE], gint64 week, gpointer user_data)
+{
+	MrdService *self = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *week_str = mrd_week_to_string(week);
+	guint64 sum = 0;
+
+	if (self->store == NULL || !mrd_store_sum_count(self->store, id, week_str, &sum, &error)) {
+		g_debug("weekly cap starts at 0: %s", error != NULL ? error->message : "no store");
+		return 0;
+	}
+	return sum;
+}
+
+/* the secret exists only while consent is granted: a new consent gets a
+ * new secret, so its sampling decisions cannot be linked to the old ones */
+static void
+mrd_service_update_sampling_secret(MrdService *self)
+{
+	g_autofree char *path = g_build_filename(self->state_dir, SAMPLING_SECRET_FILENAME, NULL);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *contents = NULL;
+	gsize length = 0;
+	guint8 secret[SAMPLING_SECRET_SIZE];
+
+	g_hash_table_remove_all(self->sampled);
+	if (mrd_service_get_consent(self) != METRICS_CONSENT_GRANTED) {
+		g_clear_pointer(&self->sampling_secret, g_bytes_unref);
+		mrd_cap_table_reset(self->caps);
+		if (g_unlink(path) != 0 && errno != ENOENT)
+			g_warning("cannot delete %s: %s", path, g_strerror(errno));
+		return;
+	}
+	if (self->sampling_secret != NULL)
+		return;
+	if (g_file_get_contents(path, &contents, &length, NULL) && length == SAMPLING_SECRET_SIZE) {
+		self->sampling_secret = g_bytes_new_take(g_steal_pointer(&contents), length);
+		return;
+	}
+	if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+		g_warning("cannot make a sampling secret: %s", g_strerror(errno));
+		return;
+	}
+	if (!g_file_set_contents_full(path, (const char *)secret, sizeof(secret),
+				      G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error)) {
+		g_warning("cannot save the sampling secret: %s", error->message);
+		return;
+	}
+	self->sampling_secret = g_bytes_new(secret, sizeof(secret));
+}
+
+static gboolean
+mrd_service_is_sampled(MrdService *self, const MrdMetric *metric)
+{
+	gpointer cached = g_hash_table_lookup(self->sampled, metric->id);
+
+	if (cached == NULL) {
+		cached = GINT_TO_POINTER(mrd_metric_is_sampled(metric, self->sampling_secret) ? 2 :
+												1);
+		g_hash_table_insert(self->sampled, (gpointer)metric->id, cached);
+	}
+	return GPOINTER_TO_INT(cached) == 2;
+}
+
+/* keeps the events of @batch that pass the allowlist, in order; counts the
+ * others by reason and metric and returns how many were dropped */
+static guint
+mrd_service_gate(MrdService *self, GArray *batch)
+{
+	gint64 now = mrd_clock_get_real_time(self->clock);
+	gint64 week = mrd_week_start(now);
+	guint kept = 0;
+	guint n = batch->len;
+
+	for (guint i = 0; i < n; i++) {
+		MrdEvent *event = &g_array_index(batch, MrdEvent, i);
+		const MrdMetric *metric = NULL;
+		MrdDropReason reason = mrd_allowlist_check(self->allowlist, event, now, &metric);
+
+		if (reason == MRD_DROP_NONE && !mrd_service_is_sampled(self, metric))
+			reason = MRD_DROP_NOT_SAMPLED;
+		if (reason == MRD_DROP_NONE && !mrd_cap_table_take(self->caps, metric, week, 1))
+			reason = MRD_DROP_OVER_CAP;
+		if (reason != MRD_DROP_NONE) {
+			mrd_service_count_drop_metric(self, reason, event->id);
+			g_clear_pointer(&event->payload, g_variant_unref);
+			continue;
+		}
+		if (kept != i) {
+			g_array_index(batch, MrdEvent, kept) = *event;
+			event->payload = NULL;
+		}
+		kept++;
+	}
+	g_array_set_size(batch, kept);
+	return n - kept;
+}
+
+/**
+ * mrd_service_reload_allowlist:
+ *
+ * Loads the allowlist again (on SIGHUP and when its directories change).
+ * A broken file is reported and skipped; the others load.
+ */
+void
+mrd_service_reload_allowlist(MrdService *self)
+{
+	g_autoptr(MrdAllowlist) allowlist = NULL;
+	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+	g_autofree char *dirs = NULL;
+	guint n;
+
+	g_return_if_fail(MRD_IS_SERVICE(self));
+
+	allowlist = mrd_allowlist_new((const char *const *)self->allowlist_dirs);
+	n = mrd_allowlist_load(allowlist, errors);
+	for (guint i = 0; i < errors->len; i++)
+		g_warning("rejected an allowlist file: %s",
+			  ((GError *)g_ptr_array_index(errors, i))->message);
+	dirs = g_strjoinv(", ", self->allowlist_dirs);
+	g_message("allowlist: %u metrics from %s", n, dirs);
+	g_hash_table_remove_all(self->sampled);
+	g_set_object(&self->allowlist, allowlist);
+}
+
+static gboolean
+allowlist_reload_cb(gpointer user_data)
+{
+	MrdService *self = user_data;
+
+	self->allowlist_reload_id = 0;
+	mrd_service_reload_allowlist(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+allowlist_dir_changed_cb(GFileMonitor *monitor,
+			 GFile *file,
+			 GFile *other_file,
+			 GFileMonitorEvent event_type,
+			 gpointer user_data)
+{
+	MrdService *self = user_data;
+
+	/* an editor or a package writes several files: reload once */
+	if (self->allowlist_reload_id != 0)
+		g_source_remove(self->allowlist_reload_id);
+	self->allowlist_reload_id =
+		g_timeout_add(ALLOWLIST_RELOAD_DELAY_MS, allowlist_reload_cb, self);
+}
+
+static void
+mrd_service_watch_allowlist(MrdService *self)
+{
+	for (guint i = 0; self->allowlist_dirs[i] != NULL; i++) {
+		const char *paths[] = {self->allowlist_dirs[i], "value-sets"};
+
+		for (guint j = 0; j < G_N_ELEMENTS(paths); j++) {
+			g_autofree char *path =
+				j == 0 ? g_strdup(paths[0]) :
+					 g_build_filename(self->allowlist_dirs[i], paths[j], NULL);
+			g_autoptr(GFile) file = g_file_new_for_path(path);
+			g_autoptr(GError) error = NULL;
+			GFileMonitor *monitor = g_file_monitor_directory(
+				file, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+
+			if (monitor == NULL) {
+				g_debug("not watching %s: %s", path, error->message);
+				continue;
+			}
+			g_signal_connect(monitor, "changed", G_CALLBACK(allowlist_dir_changed_cb),
+					 self);
+			g_ptr_array_add(self->allowlist_monitors, monitor);
+		}
+	}
+}
+
+/* the directories to load the allowlist from, in order (later files win);
+ * call before mrd_service_start() */
+void
+mrd_service_set_allowlist_dirs(MrdService *self, const char *const *dirs)
+{
+	g_return_if_fail(MRD_IS_SERVICE(self));
+	g_return_if_fail(dirs != NULL);
+
+	g_strfreev(self->allowlist_dirs);
+	self->allowlist_dirs = g_strdupv((GStrv)dirs);
+}
+
+/* ---- GetAllowlist ---- */
+
+static GVariant *
+metric_to_variant(MrdService *self, const MrdMetric *metric)
+{
+	GVariantBuilder builder;
+	gint64 now = mrd_clock_get_real_time(self->clock);
+	gboolean decided = metric->sample_rate >= 1.0 || metric->sample_rate <= 0.0 ||
+			   self->sampling_secret != NULL;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&builder, "{sv}", "id", g_variant_new_string(metric->id_str));
+	g_variant_builder_add(&builder, "{sv}", "name", g_variant_new_string(metric->name));
+	g_variant_builder_add(&builder, "{sv}", "description",
+			      g_variant_new_string(metric->description));
+	g_variant_builder_add(&builder, "{sv}", "purpose", g_variant_new_string(metric->purpose));
+	g_variant_builder_add(&builder, "{sv}", "owner", g_variant_new_string(metric->owner));
+	g_variant_builder_add(
+		&builder, "{sv}", "category",
+		g_variant_new_string(mrd_metric_category_to_string(metric->category)));
+	g_variant_builder_add(&builder, "{sv}", "kind",
+			      g_variant_new_string(metrics_event_kind_to_string(metric->kind)));
+	g_variant_builder_add(
+		&builder, "{sv}", "payload",
+		g_variant_new_take_string(metric->payload != NULL ?
+						  g_variant_type_dup_string(metric->payload) :
+						  g_strdup("")));
+	if (metric->values_from != NULL)
+		g_variant_builder_add(&builder, "{sv}", "values-from",
+				      g_variant_new_string(metric->values_from));
+	if (metric->values != NULL)
+		g_variant_builder_add(&builder, "{sv}", "n-values",
+				      g_variant_new_uint64(g_hash_table_size(metric->values)));
+	if (metric->values != NULL || metric->any_value)
+		g_variant_builder_add(&builder, "{sv}", "other",
+				      g_variant_new_string(metric->map_other ? "map" : "drop"));
+	g_variant_builder_add(&builder, "{sv}", "added", g_variant_new_string(metric->added));
+	g_variant_builder_add(&builder, "{sv}", "expires", g_variant_new_string(metric->expires));
+	g_variant_builder_add(&builder, "{sv}", "expired",
+			      g_variant_new_boolean(now >= metric->expires_end));
+	g_variant_builder_add(&builder, "{sv}", "sample-rate",
+			      g_variant_new_double(metric->sample_rate));
+	if (decided)
+		g_variant_builder_add(&builder, "{sv}", "sampled",
+				      g_variant_new_boolean(mrd_service_is_sampled(self, metric)));
+	g_variant_builder_add(&builder, "{sv}", "weekly-cap",
+			      g_variant_new_uint64(metric->weekly_cap));
+	g_variant_builder_add(&builder, "{sv}", "file", g_variant_new_string(metric->file));
+	return g_variant_builder_end(&builder);
+}
+
+static gboolean
+mrd_service_handle_get_allowlist(MrdDBusRecorder *object,
+				 GDBusMethodInvocation *invocation,
+				 GVariant *options)
+{
+	MrdService *self = MRD_SERVICE(object);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) metrics = NULL;
+	GVariantBuilder builder;
+
+	if (!check_options(options, NULL, &error)) {
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	metrics = mrd_allowlist_get_metrics(self->allowlist);
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < metrics->len; i++)
+		g_variant_builder_add_value(&builder,
+					    metric_to_variant(self, g_ptr_array_index(metrics, i)));
+	mrd_dbus_recorder_complete_get_allowlist(object, invocation,
+						 g_variant_builder_end(&builder));
+	return TRUE;
+}
+
 /* ---- RecordEvents ---- */
 
 typedef struct {
@@ -335,6 +662,8 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 		mrd_service_count_drop(self, "rate-limited", n_limited);
 		g_array_set_size(batch, n_allowed);
 	}
+	/* the allowlist gate: only approved metrics go further */
+	n_limited += mrd_service_gate(self, batch);
 	if (batch->len == 0) {
 		mrd_dbus_recorder_complete_record_events(object, invocation, 0, n_limited);
 		return TRUE;
@@ -394,6 +723,7 @@ mrd_service_apply_consent(MrdService *self, MetricsConsent consent, GError **err
 	if (consent != METRICS_CONSENT_GRANTED && !mrd_service_delete_store(self, &error_local))
 		g_warning("consent withdrawn but the store could not be deleted: %s",
 			  error_local->message);
+	mrd_service_update_sampling_secret(self);
 	g_message("consent is now %s", metrics_consent_to_string(consent));
 	mrd_service_publish_consent(self);
 	return TRUE;
@@ -625,6 +955,16 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 	g_variant_builder_add(&status, "{sv}", "stored-bytes", g_variant_new_uint64(size));
 	g_variant_builder_add(&status, "{sv}", "accepted", g_variant_new_uint64(self->n_accepted));
 	g_variant_builder_add(&status, "{sv}", "drops", g_variant_builder_end(&drops));
+
+	g_variant_builder_init(&drops, G_VARIANT_TYPE("a(sst)"));
+	g_hash_table_iter_init(&iter, self->drops_by_metric);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		g_auto(GStrv) parts = g_strsplit(key, "\t", 2);
+		g_variant_builder_add(&drops, "(sst)", parts[0], parts[1], *(guint64 *)value);
+	}
+	g_variant_builder_add(&status, "{sv}", "drops-by-metric", g_variant_builder_end(&drops));
+	g_variant_builder_add(&status, "{sv}", "allowlisted-metrics",
+			      g_variant_new_uint32(mrd_allowlist_get_size(self->allowlist)));
 	mrd_dbus_recorder_complete_get_status(object, invocation, g_variant_builder_end(&status));
 	return TRUE;
 }
@@ -653,6 +993,7 @@ mrd_service_iface_init(MrdDBusRecorderIface *iface)
 	iface->handle_get_local_data = mrd_service_handle_get_local_data;
 	iface->handle_get_status = mrd_service_handle_get_status;
 	iface->handle_clear = mrd_service_handle_clear;
+	iface->handle_get_allowlist = mrd_service_handle_get_allowlist;
 }
 
 MrdService *
@@ -710,6 +1051,10 @@ mrd_service_start(MrdService *self, GError **error)
 			  error_local->message);
 	}
 
+	mrd_service_update_sampling_secret(self);
+	mrd_service_reload_allowlist(self);
+	mrd_service_watch_allowlist(self);
+
 	mrd_dbus_recorder_set_version(MRD_DBUS_RECORDER(self), INTERFACE_VERSION);
 	mrd_service_publish_consent(self);
 	return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self), self->connection,
@@ -753,6 +1098,9 @@ mrd_service_dispose(GObject *object)
 {
 	MrdService *self = MRD_SERVICE(object);
 
+	g_clear_handle_id(&self->allowlist_reload_id, g_source_remove);
+	g_clear_pointer(&self->allowlist_monitors, g_ptr_array_unref);
+	g_clear_object(&self->allowlist);
 	g_clear_object(&self->store);
 	g_clear_object(&self->callers);
 	g_clear_object(&self->consent);
@@ -772,6 +1120,12 @@ mrd_service_finalize(GObject *object)
 	g_free(self->state_dir);
 	g_free(self->store_path);
 	g_clear_pointer(&self->drops, g_hash_table_unref);
+	g_clear_pointer(&self->drops_by_metric, g_hash_table_unref);
+	g_clear_pointer(&self->drops_logged, g_hash_table_unref);
+	g_clear_pointer(&self->sampled, g_hash_table_unref);
+	g_clear_pointer(&self->sampling_secret, g_bytes_unref);
+	g_clear_pointer(&self->caps, mrd_cap_table_free);
+	g_strfreev(self->allowlist_dirs);
 
 	G_OBJECT_CLASS(mrd_service_parent_class)->finalize(object);
 }
@@ -793,4 +1147,12 @@ mrd_service_init(MrdService *self)
 	self->max_store_size = MRD_DEFAULT_MAX_STORE_SIZE;
 	self->retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	self->drops = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+	self->allowlist_dirs = g_strsplit(MRD_DEFAULT_ALLOWLIST_DIRS, ":", -1);
+	self->allowlist = mrd_allowlist_new(NULL);
+	self->allowlist_monitors = g_ptr_array_new_with_free_func(g_object_unref);
+	self->sampled = g_hash_table_new(g_direct_hash, g_direct_equal);
+	self->caps = mrd_cap_table_new(cap_init_from_store, self);
+	self->drops_by_metric = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	self->drops_logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }

@@ -22,6 +22,9 @@ G_BEGIN_DECLS
 /* weeks that could not be uploaded are kept this long */
 #define MRD_DEFAULT_RETENTION_WEEKS 8
 
+/* the shipped allowlist, then the administrator's (later files win) */
+#define MRD_DEFAULT_ALLOWLIST_DIRS PKGDATADIR "/allowlist:" SYSCONFDIR "/metrics/allowlist.d"
+
 #define MRD_TYPE_SERVICE (mrd_service_get_type())
 G_DECLARE_FINAL_TYPE(MrdService, mrd_service, MRD, SERVICE, MrdDBusRecorderSkeleton)
 
@@ -36,6 +39,10 @@ void
 mrd_service_stop(MrdService *self);
 void
 mrd_service_set_rate_limit(MrdService *self, guint events_per_second);
+void
+mrd_service_set_allowlist_dirs(MrdService *self, const char *const *dirs);
+void
+mrd_service_reload_allowlist(MrdService *self);
 void
 mrd_service_set_store_limits(MrdService *self, guint64 max_bytes, guint retention_weeks);
 gboolean

@@ -460,6 +460,38 @@ mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError 
 	return TRUE;
 }
 
+/* the events of one metric in one week (YYYY-MM-DD of its Monday), all
+ * users together: where the allowlist's weekly cap starts after a restart */
+gboolean
+mrd_store_sum_count(MrdStore *self,
+		    const guint8 *metric_id,
+		    const char *week,
+		    guint64 *sum,
+		    GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(metric_id != NULL && week != NULL && sum != NULL, FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (sqlite3_prepare_v2(self->db,
+			       "SELECT coalesce(sum(count), 0) FROM aggregate "
+			       "WHERE metric = ?1 AND week = ?2",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "count");
+	sqlite3_bind_blob(stmt, 1, metric_id, METRICS_UUID_SIZE, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, week, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		return set_sqlite_error(self, error, "count");
+	}
+	*sum = (guint64)sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return TRUE;
+}
+
 /* bytes on disk, WAL included */
 guint64
 mrd_store_get_size(MrdStore *self)

@@ -31,6 +31,12 @@ mrd_store_close(MrdStore *self);
 gboolean
 mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error);
 gboolean
+mrd_store_sum_count(MrdStore *self,
+		    const guint8 *metric_id,
+		    const char *week,
+		    guint64 *sum,
+		    GError **error);
+gboolean
 mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GError **error);
 
 gboolean

@@ -219,6 +219,12 @@ mtest_harness_start_daemon(MtestHarness *self, const char *const *extra_args)
 	g_ptr_array_add(argv, mtest_harness_build_path("MTEST_DAEMON"));
 	g_ptr_array_add(argv, g_strdup_printf("--state-dir=%s", self->state_dir));
 	g_ptr_array_add(argv, g_strdup("--verbose"));
+	/* the allowlist: shipped files plus the tests' overrides (allowlist.d) */
+	if (g_getenv("MTEST_ALLOWLIST_DIRS") != NULL) {
+		g_auto(GStrv) dirs = g_strsplit(g_getenv("MTEST_ALLOWLIST_DIRS"), ":", -1);
+		for (guint i = 0; dirs[i] != NULL; i++)
+			g_ptr_array_add(argv, g_strdup_printf("--allowlist-dir=%s", dirs[i]));
+	}
 	for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
 		g_ptr_array_add(argv, g_strdup(extra_args[i]));
 	g_ptr_array_add(argv, NULL);

@@ -93,7 +93,14 @@ class ExamplesTest(unittest.TestCase):
 
         self.spawn(
             "metrics-recorder",
-            [env_path("METRICS_RECORDER"), "--verbose", "--state-dir=" + self.state_dir],
+            [
+                env_path("METRICS_RECORDER"),
+                "--verbose",
+                "--state-dir=" + self.state_dir,
+                # the shipped allowlist, from the source tree
+                "--allowlist-dir="
+                + os.path.join(env_path("METRICS_SOURCE_ROOT"), "data", "allowlist"),
+            ],
         )
         wait_for(self.daemon_is_up, "metrics-recorder to own its name")
 

@@ -54,7 +54,8 @@ gdbus call --system -d org.freedesktop.PolicyKit1 -o /org/freedesktop/PolicyKit1
     -m org.freedesktop.DBus.Mock.SetAllowed "['org.fedoraproject.Metrics1.set-consent']" >/dev/null
 
 step "Starting metrics-recorder with state in $work/state"
-"$build/recorder-daemon/metrics-recorder" --state-dir="$work/state" >"$work/daemon.log" 2>&1 &
+"$build/recorder-daemon/metrics-recorder" --state-dir="$work/state" \
+    --allowlist-dir="$top/data/allowlist" >"$work/daemon.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do
     "$build/cli/metrics-cli" status >/dev/null 2>&1 && break

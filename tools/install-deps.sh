@@ -10,7 +10,7 @@ debian_packages=(
     meson ninja-build pkg-config gcc gettext
     libglib2.0-dev libglib2.0-bin libsoup-3.0-dev libjson-glib-dev libsqlite3-dev
     libpolkit-gobject-1-dev gobject-introspection libgirepository1.0-dev
-    dbus python3 python3-dbusmock python3-gi
+    dbus python3 python3-dbusmock python3-gi python3-jsonschema
     valgrind clang-format libxml2-utils shellcheck git
     gjs gi-docgen go-md2man groff-base man-db
     libdbus-1-dev systemd polkitd rpm
@@ -19,7 +19,7 @@ fedora_packages=(
     meson ninja-build pkgconf-pkg-config gcc gettext
     glib2-devel libsoup3-devel json-glib-devel sqlite-devel
     polkit-devel gobject-introspection-devel
-    dbus-daemon python3 python3-dbusmock python3-gobject
+    dbus-daemon python3 python3-dbusmock python3-gobject python3-jsonschema
     valgrind clang-tools-extra libxml2 libasan libubsan ShellCheck git
     gjs gi-docgen golang-github-cpuguy83-md2man groff-base man-db
     dbus-devel systemd systemd-rpm-macros polkit rpm-build

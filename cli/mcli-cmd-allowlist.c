@@ -1,0 +1,241 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "Mcli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mcli-common.h"
+
+/* metrics-cli allowlist [explain NAME]: what may be recorded, and why */
+
+#define LINE_WIDTH 80
+
+static const char *
+lookup_str(GVariant *metric, const char *key)
+{
+	const char *value = NULL;
+
+	if (!g_variant_lookup(metric, key, "&s", &value))
+		return "";
+	return value;
+}
+
+/* prints @text wrapped at LINE_WIDTH columns, every line indented by
+ * @indent spaces */
+static void
+print_wrapped(const char *text, guint indent)
+{
+	g_auto(GStrv) words = g_strsplit_set(text, " \n\t", -1);
+	g_autoptr(GString) line = g_string_new(NULL);
+	guint width = 0;
+
+	for (guint i = 0; words[i] != NULL; i++) {
+		guint len = (guint)g_utf8_strlen(words[i], -1);
+
+		if (len == 0)
+			continue;
+		if (width > 0 && indent + width + 1 + len > LINE_WIDTH) {
+			g_print("%*s%s\n", (int)indent, "", line->str);
+			g_string_truncate(line, 0);
+			width = 0;
+		}
+		if (width > 0) {
+			g_string_append_c(line, ' ');
+			width++;
+		}
+		g_string_append(line, words[i]);
+		width += len;
+	}
+	if (width > 0)
+		g_print("%*s%s\n", (int)indent, "", line->str);
+}
+
+static const char *
+sampled_label(GVariant *metric)
+{
+	gboolean sampled = FALSE;
+	gboolean expired = FALSE;
+
+	g_variant_lookup(metric, "expired", "b", &expired);
+	if (expired)
+		/* TRANSLATORS: whether this computer records a metric: it expired */
+		return _("no (expired)");
+	if (!g_variant_lookup(metric, "sampled", "b", &sampled))
+		/* TRANSLATORS: whether this computer records a metric: decided on consent */
+		return _("decided when you consent");
+	/* TRANSLATORS: whether this computer records a metric */
+	return sampled ? _("yes") : _("no (not in the sample)");
+}
+
+static void
+print_summary(GVariant *metric)
+{
+	/* TRANSLATORS: the name of a metric, then (its category, its expiry
+	 * date, and whether this computer records it) */
+	g_print(_("%s (%s, expires %s, recorded here: %s)\n"), lookup_str(metric, "name"),
+		lookup_str(metric, "category"), lookup_str(metric, "expires"),
+		sampled_label(metric));
+	print_wrapped(lookup_str(metric, "description"), 2);
+	{
+		/* TRANSLATORS: a label before the purpose of a metric */
+		g_autofree char *purpose =
+			g_strdup_printf(_("Why: %s"), lookup_str(metric, "purpose"));
+		print_wrapped(purpose, 2);
+	}
+}
+
+static void
+print_field(const char *label, const char *value)
+{
+	g_print("%-16s %s\n", label, value);
+}
+
+static void
+print_details(GVariant *metric)
+{
+	const char *payload = lookup_str(metric, "payload");
+	double rate = 1.0;
+	guint64 cap = 0, n_values = 0;
+	g_autofree char *rate_str = NULL;
+	g_autofree char *cap_str = NULL;
+	g_autofree char *values_str = NULL;
+
+	g_variant_lookup(metric, "sample-rate", "d", &rate);
+	g_variant_lookup(metric, "weekly-cap", "t", &cap);
+	rate_str = g_strdup_printf("%g %%", rate * 100.0);
+	cap_str = g_strdup_printf("%" G_GUINT64_FORMAT, cap);
+
+	/* TRANSLATORS: labels of the details of one metric */
+	print_field(_("Name:"), lookup_str(metric, "name"));
+	print_field(_("Id:"), lookup_str(metric, "id"));
+	print_field(_("Category:"), lookup_str(metric, "category"));
+	print_field(_("Kind:"), lookup_str(metric, "kind"));
+	/* TRANSLATORS: a metric without a value */
+	print_field(_("Value type:"), payload[0] != '\0' ? payload : _("none"));
+	if (g_variant_lookup(metric, "n-values", "t", &n_values)) {
+		const char *from = lookup_str(metric, "values-from");
+
+		if (from[0] != '\0')
+			/* TRANSLATORS: a number of allowed values, then the name of their list */
+			values_str = g_strdup_printf(_("%" G_GUINT64_FORMAT " values from “%s”"),
+						     n_values, from);
+		else
+			/* TRANSLATORS: a number of allowed values */
+			values_str = g_strdup_printf(_("%" G_GUINT64_FORMAT " values"), n_values);
+		print_field(_("Allowed values:"), values_str);
+		print_field(
+			_("Other values:"),
+			g_strcmp0(lookup_str(metric, "other"), "map") == 0 ?
+				/* TRANSLATORS: what happens to a value outside the allowed set */
+				_("recorded as “other”") :
+				/* TRANSLATORS: what happens to a value outside the allowed set */
+				_("dropped"));
+	} else if (payload[0] == 's') {
+		/* TRANSLATORS: a string value that is not restricted */
+		print_field(_("Allowed values:"), _("any"));
+	}
+	print_field(_("Added:"), lookup_str(metric, "added"));
+	print_field(_("Expires:"), lookup_str(metric, "expires"));
+	print_field(_("Sample rate:"), rate_str);
+	print_field(_("Recorded here:"), sampled_label(metric));
+	print_field(_("Weekly cap:"), cap_str);
+	print_field(_("Owner:"), lookup_str(metric, "owner"));
+	print_field(_("Defined in:"), lookup_str(metric, "file"));
+	/* TRANSLATORS: a heading */
+	g_print("%s\n", _("Description:"));
+	print_wrapped(lookup_str(metric, "description"), 2);
+	/* TRANSLATORS: a heading */
+	g_print("%s\n", _("Purpose:"));
+	print_wrapped(lookup_str(metric, "purpose"), 2);
+}
+
+static void
+print_json(GVariant *value)
+{
+	g_autoptr(JsonGenerator) generator = json_generator_new();
+	g_autoptr(JsonNode) root = json_gvariant_serialize(value);
+	g_autofree char *text = NULL;
+
+	json_generator_set_pretty(generator, TRUE);
+	json_generator_set_root(generator, root);
+	text = json_generator_to_data(generator, NULL);
+	g_print("%s\n", text);
+}
+
+/* the metric whose name or id is @name, or NULL */
+GVariant *
+mcli_allowlist_find(GVariant *metrics, const char *name)
+{
+	GVariantIter iter;
+	GVariant *metric;
+
+	g_variant_iter_init(&iter, metrics);
+	while ((metric = g_variant_iter_next_value(&iter)) != NULL) {
+		if (g_strcmp0(lookup_str(metric, "name"), name) == 0 ||
+		    g_strcmp0(lookup_str(metric, "id"), name) == 0)
+			return metric;
+		g_variant_unref(metric);
+	}
+	return NULL;
+}
+
+gboolean
+mcli_cmd_allowlist(McliContext *ctx, int argc, char **argv, GError **error)
+{
+	g_autoptr(GVariant) metrics = NULL;
+	const char *usage = "metrics-cli allowlist [explain NAME]";
+
+	if (argc != 1 && (argc != 3 || g_strcmp0(argv[1], "explain") != 0))
+		return mcli_usage_error(error, usage);
+	metrics = metrics_client_get_allowlist_sync(ctx->client, NULL, error);
+	if (metrics == NULL)
+		return FALSE;
+
+	if (argc == 3) {
+		g_autoptr(GVariant) metric = mcli_allowlist_find(metrics, argv[2]);
+
+		if (metric == NULL) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+				    /* TRANSLATORS: %s is what the user asked for */
+				    _("No metric “%s” is on the allowlist; see “metrics-cli "
+				      "allowlist”"),
+				    argv[2]);
+			return FALSE;
+		}
+		if (ctx->json)
+			print_json(metric);
+		else
+			print_details(metric);
+		return TRUE;
+	}
+
+	if (ctx->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "metrics");
+		json_builder_add_value(builder, json_gvariant_serialize(metrics));
+		json_builder_end_object(builder);
+		mcli_print_json(builder);
+		return TRUE;
+	}
+	if (g_variant_n_children(metrics) == 0) {
+		/* TRANSLATORS: the allowlist is empty */
+		g_print("%s\n", _("No metric is approved: nothing is recorded."));
+		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
+		return TRUE;
+	}
+	for (gsize i = 0; i < g_variant_n_children(metrics); i++) {
+		g_autoptr(GVariant) metric = g_variant_get_child_value(metrics, i);
+
+		if (i > 0)
+			g_print("\n");
+		print_summary(metric);
+	}
+	return TRUE;
+}

@@ -1,0 +1,1052 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "MrdAllowlist"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics-error.h"
+#include "mrd-allowlist.h"
+
+/*
+ * The allowlist: the metrics the project approved, and the only gate
+ * through which an event reaches the store. It is loaded from *.json files
+ * (format: docs/allowlist.md) in a list of directories, in order: the
+ * shipped one, then the administrator's; a later file replaces an earlier
+ * metric of the same id. A broken file is rejected whole, with a message
+ * that names the file, the line and the field; the other files still load.
+ */
+
+#define MAX_NAME_LENGTH 64
+#define MAX_TEXT_LENGTH 4096
+#define MAX_TYPE_LENGTH 64
+#define MAX_FILE_SIZE (16 * 1024 * 1024)
+#define VALUE_SETS_DIR "value-sets"
+
+struct _MrdAllowlist {
+	GObject parent_instance;
+	GStrv dirs;		/* (owned) */
+	GHashTable *by_id;	/* (owned) 16-byte id → (owned) MrdMetric */
+	GHashTable *by_name;	/* (owned) name → MrdMetric (borrowed from by_id) */
+	GHashTable *value_sets; /* (owned) set name → (owned) GHashTable of strings */
+};
+
+G_DEFINE_TYPE(MrdAllowlist, mrd_allowlist, G_TYPE_OBJECT)
+
+static const char *const category_names[] = {
+	[MRD_METRIC_CATEGORY_HARDWARE] = "hardware",
+	[MRD_METRIC_CATEGORY_SETTINGS] = "settings",
+	[MRD_METRIC_CATEGORY_USAGE] = "usage",
+	[MRD_METRIC_CATEGORY_PERFORMANCE] = "performance",
+	[MRD_METRIC_CATEGORY_PROBLEMS] = "problems",
+};
+
+static const char *const metric_keys[] = {
+	"id",	 "name",    "description", "purpose",	  "owner",     "category",
+	"kind",	 "payload", "values",	   "values_from", "any_value", "other",
+	"added", "expires", "sample_rate", "weekly_cap",  NULL,
+};
+
+const char *
+mrd_drop_reason_to_string(MrdDropReason reason)
+{
+	switch (reason) {
+	case MRD_DROP_NONE:
+		return "none";
+	case MRD_DROP_NOT_ALLOWLISTED:
+		return "not-allowlisted";
+	case MRD_DROP_EXPIRED:
+		return "expired";
+	case MRD_DROP_WRONG_KIND:
+		return "wrong-kind";
+	case MRD_DROP_WRONG_TYPE:
+		return "wrong-type";
+	case MRD_DROP_VALUE_NOT_ALLOWED:
+		return "value-not-allowed";
+	case MRD_DROP_NOT_SAMPLED:
+		return "not-sampled";
+	case MRD_DROP_OVER_CAP:
+		return "over-cap";
+	default:
+		return "unknown";
+	}
+}
+
+const char *
+mrd_metric_category_to_string(MrdMetricCategory category)
+{
+	if ((guint)category >= G_N_ELEMENTS(category_names))
+		return "unknown";
+	return category_names[category];
+}
+
+static void
+mrd_metric_free(MrdMetric *metric)
+{
+	g_free(metric->name);
+	g_free(metric->description);
+	g_free(metric->purpose);
+	g_free(metric->owner);
+	g_clear_pointer(&metric->payload, g_variant_type_free);
+	g_clear_pointer(&metric->values, g_hash_table_unref);
+	g_free(metric->values_from);
+	g_free(metric->added);
+	g_free(metric->expires);
+	g_free(metric->file);
+	g_free(metric);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdMetric, mrd_metric_free)
+
+/* uuids are random, so any four of their bytes make a good hash */
+static guint
+uuid_hash(gconstpointer key)
+{
+	const guint8 *b = key;
+	return (guint)b[0] | ((guint)b[5] << 8) | ((guint)b[10] << 16) | ((guint)b[15] << 24);
+}
+
+static gboolean
+uuid_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, METRICS_UUID_SIZE) == 0;
+}
+
+/* ---- error reporting ---- */
+
+/* the 1-based line of the first occurrence of @needle in @data, or 0 */
+static guint
+line_of(const char *data, gsize length, const char *needle)
+{
+	const char *found;
+	guint line = 1;
+
+	if (needle == NULL || data == NULL)
+		return 0;
+	found = g_strstr_len(data, (gssize)length, needle);
+	if (found == NULL)
+		return 0;
+	for (const char *p = data; p < found; p++) {
+		if (*p == '\n')
+			line++;
+	}
+	return line;
+}
+
+typedef struct {
+	const char *filename;
+	const char *data;
+	gsize length;
+	guint index;	  /* of the metric in "metrics" */
+	const char *name; /* (nullable) */
+	const char *id;	  /* (nullable) */
+} ParseContext;
+
+/* sets an error naming the file, the line (of the metric, found by its id
+ * or name, as json-glib keeps no positions) and the field */
+G_GNUC_PRINTF(4, 5)
+static gboolean
+set_field_error(GError **error, const ParseContext *ctx, const char *field, const char *format, ...)
+{
+	g_autofree char *quoted = NULL;
+	g_autofree char *what = NULL;
+	g_autofree char *message = NULL;
+	guint line = 0;
+	va_list args;
+
+	if (ctx->id != NULL) {
+		quoted = g_strdup_printf("\"%s\"", ctx->id);
+		line = line_of(ctx->data, ctx->length, quoted);
+	}
+	if (line == 0 && ctx->name != NULL) {
+		g_free(quoted);
+		quoted = g_strdup_printf("\"%s\"", ctx->name);
+		line = line_of(ctx->data, ctx->length, quoted);
+	}
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+	if (ctx->name != NULL)
+		what = g_strdup_printf("metrics[%u] (“%s”)", ctx->index, ctx->name);
+	else
+		what = g_strdup_printf("metrics[%u]", ctx->index);
+	if (line > 0)
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    /* TRANSLATORS: file:line: metric, field “name”: the problem */
+			    _("%s:%u: %s, field “%s”: %s"), ctx->filename, line, what, field,
+			    message);
+	else
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    /* TRANSLATORS: file: metric, field “name”: the problem */
+			    _("%s: %s, field “%s”: %s"), ctx->filename, what, field, message);
+	return FALSE;
+}
+
+/* ---- value sets ---- */
+
+static gboolean
+is_valid_name(const char *name)
+{
+	gsize len = strlen(name);
+
+	if (len == 0 || len > MAX_NAME_LENGTH || name[0] == '-')
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_islower(name[i]) && !g_ascii_isdigit(name[i]) && name[i] != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static GHashTable *
+new_string_set(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/* a value set file: one value per line, '#' starts a comment line, blank
+ * lines and surrounding white space are ignored */
+static GHashTable *
+parse_value_set(const char *contents)
+{
+	g_autoptr(GHashTable) set = new_string_set();
+	g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		char *value = g_strstrip(lines[i]);
+
+		if (value[0] == '\0' || value[0] == '#')
+			continue;
+		g_hash_table_add(set, g_strdup(value));
+	}
+	return g_steal_pointer(&set);
+}
+
+/* the set named @name from the last directory that has it */
+static GHashTable *
+mrd_allowlist_get_value_set(MrdAllowlist *self, const char *name, GError **error)
+{
+	GHashTable *set = g_hash_table_lookup(self->value_sets, name);
+	guint n_dirs = self->dirs != NULL ? g_strv_length(self->dirs) : 0;
+
+	if (set != NULL)
+		return g_hash_table_ref(set);
+	for (guint i = n_dirs; i > 0; i--) {
+		g_autofree char *file = g_strdup_printf("%s.txt", name);
+		g_autofree char *path =
+			g_build_filename(self->dirs[i - 1], VALUE_SETS_DIR, file, NULL);
+		g_autofree char *contents = NULL;
+		g_autoptr(GError) error_local = NULL;
+
+		if (!g_file_get_contents(path, &contents, NULL, &error_local)) {
+			if (g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+				continue;
+			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+				    _("cannot read the value set: %s"), error_local->message);
+			return NULL;
+		}
+		set = parse_value_set(contents);
+		g_debug("value set %s: %u values from %s", name, g_hash_table_size(set), path);
+		g_hash_table_insert(self->value_sets, g_strdup(name), set);
+		return g_hash_table_ref(set);
+	}
+	g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+		    /* TRANSLATORS: %s is the name of a value set, a file in value-sets/ */
+		    _("no value set “%s” (a file %s/%s.txt in an allowlist directory)"), name,
+		    VALUE_SETS_DIR, name);
+	return NULL;
+}
+
+/* ---- parsing ---- */
+
+static gboolean
+get_string_member(JsonObject *object,
+		  const ParseContext *ctx,
+		  const char *field,
+		  gboolean required,
+		  gsize max_length,
+		  const char **out,
+		  GError **error)
+{
+	JsonNode *node = json_object_get_member(object, field);
+	const char *value;
+
+	*out = NULL;
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node)) {
+		if (required)
+			/* TRANSLATORS: a field of an allowlist entry is missing */
+			return set_field_error(error, ctx, field, _("missing"));
+		return TRUE;
+	}
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+		return set_field_error(error, ctx, field, _("must be a string"));
+	value = json_node_get_string(node);
+	if (required && value[0] == '\0')
+		return set_field_error(error, ctx, field, _("must not be empty"));
+	if (strlen(value) > max_length)
+		return set_field_error(error, ctx, field,
+				       _("longer than %" G_GSIZE_FORMAT " bytes"), max_length);
+	if (!g_utf8_validate(value, -1, NULL))
+		return set_field_error(error, ctx, field, _("not valid UTF-8"));
+	*out = value;
+	return TRUE;
+}
+
+static gboolean
+parse_date(const char *str, GDate *date)
+{
+	guint year, month, day;
+	char extra;
+
+	if (str == NULL || strlen(str) != 10 || str[4] != '-' || str[7] != '-')
+		return FALSE;
+	if (sscanf(str, "%4u-%2u-%2u%c", &year, &month, &day, &extra) != 3)
+		return FALSE;
+	if (!g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year))
+		return FALSE;
+	g_date_clear(date, 1);
+	g_date_set_dmy(date, (GDateDay)day, (GDateMonth)month, (GDateYear)year);
+	return TRUE;
+}
+
+static gint64
+date_to_usec(const GDate *date)
+{
+	g_autoptr(GDateTime) dt =
+		g_date_time_new_utc((gint)g_date_get_year(date), (gint)g_date_get_month(date),
+				    (gint)g_date_get_day(date), 0, 0, 0);
+	return g_date_time_to_unix(dt) * G_USEC_PER_SEC;
+}
+
+static gboolean
+parse_kind(const char *str, MetricsEventKind *kind)
+{
+	for (guint k = METRICS_EVENT_KIND_VALUE; k <= METRICS_EVENT_KIND_DURATION; k++) {
+		if (g_strcmp0(str, metrics_event_kind_to_string((MetricsEventKind)k)) == 0) {
+			*kind = (MetricsEventKind)k;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static gboolean
+parse_values(MrdAllowlist *self,
+	     JsonObject *object,
+	     const ParseContext *ctx,
+	     MrdMetric *metric,
+	     GError **error)
+{
+	JsonNode *values = json_object_get_member(object, "values");
+	const char *values_from = NULL;
+	JsonNode *any = json_object_get_member(object, "any_value");
+	const char *other = NULL;
+	gboolean is_string = metric->payload != NULL &&
+			     g_variant_type_equal(metric->payload, G_VARIANT_TYPE_STRING);
+	guint n_ways;
+
+	if (!get_string_member(object, ctx, "values_from", FALSE, MAX_NAME_LENGTH, &values_from,
+			       error) ||
+	    !get_string_member(object, ctx, "other", FALSE, MAX_NAME_LENGTH, &other, error))
+		return FALSE;
+	if (values != NULL && JSON_NODE_HOLDS_NULL(values))
+		values = NULL;
+	if (any != NULL && JSON_NODE_HOLDS_NULL(any))
+		any = NULL;
+	if (any != NULL) {
+		if (!JSON_NODE_HOLDS_VALUE(any) || json_node_get_value_type(any) != G_TYPE_BOOLEAN)
+			return set_field_error(error, ctx, "any_value", _("must be true or false"));
+		metric->any_value = json_node_get_boolean(any);
+	}
+	n_ways = (values != NULL) + (values_from != NULL) + (metric->any_value ? 1 : 0);
+	if (!is_string) {
+		if (n_ways > 0 || other != NULL)
+			return set_field_error(
+				error, ctx,
+				values != NULL	    ? "values" :
+				values_from != NULL ? "values_from" :
+				other != NULL	    ? "other" :
+						      "any_value",
+				_("only a payload of type “s” has a set of allowed values"));
+		return TRUE;
+	}
+	if (n_ways != 1)
+		return set_field_error(error, ctx, "values",
+				       _("a payload of type “s” needs exactly one of “values”, "
+					 "“values_from” or “any_value”: true"));
+	if (other == NULL || g_strcmp0(other, "drop") == 0)
+		metric->map_other = FALSE;
+	else if (g_strcmp0(other, "map") == 0)
+		metric->map_other = TRUE;
+	else
+		return set_field_error(error, ctx, "other", _("must be “drop” or “map”, not “%s”"),
+				       other);
+	if (metric->any_value) {
+		if (metric->map_other)
+			return set_field_error(error, ctx, "other",
+					       _("“map” needs a set of allowed values"));
+		return TRUE;
+	}
+
+	if (values_from != NULL) {
+		if (!is_valid_name(values_from))
+			return set_field_error(error, ctx, "values_from",
+					       _("“%s” is not a name of the form [a-z0-9-]+"),
+					       values_from);
+		metric->values_from = g_strdup(values_from);
+		metric->values = mrd_allowlist_get_value_set(self, values_from, error);
+		if (metric->values == NULL) {
+			g_autoptr(GError) error_local = g_steal_pointer(error);
+			return set_field_error(error, ctx, "values_from", "%s",
+					       error_local->message);
+		}
+		return TRUE;
+	}
+
+	if (!JSON_NODE_HOLDS_ARRAY(values))
+		return set_field_error(error, ctx, "values", _("must be an array of strings"));
+	metric->values = new_string_set();
+	for (guint i = 0; i < json_array_get_length(json_node_get_array(values)); i++) {
+		JsonNode *element = json_array_get_element(json_node_get_array(values), i);
+
+		if (!JSON_NODE_HOLDS_VALUE(element) ||
+		    json_node_get_value_type(element) != G_TYPE_STRING ||
+		    !g_utf8_validate(json_node_get_string(element), -1, NULL))
+			return set_field_error(error, ctx, "values",
+					       _("element %u is not a string"), i);
+		g_hash_table_add(metric->values, g_strdup(json_node_get_string(element)));
+	}
+	if (g_hash_table_size(metric->values) == 0)
+		return set_field_error(error, ctx, "values", _("must not be empty"));
+	return TRUE;
+}
+
+static gboolean
+parse_number(JsonObject *object,
+	     const ParseContext *ctx,
+	     const char *field,
+	     double *out,
+	     GError **error)
+{
+	JsonNode *node = json_object_get_member(object, field);
+	GType type;
+
+	if (node == NULL)
+		return TRUE;
+	type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
+	if (type == G_TYPE_INT64)
+		*out = (double)json_node_get_int(node);
+	else if (type == G_TYPE_DOUBLE)
+		*out = json_node_get_double(node);
+	else
+		return set_field_error(error, ctx, field, _("must be a number"));
+	return TRUE;
+}
+
+static MrdMetric *
+parse_metric(MrdAllowlist *self, JsonNode *node, ParseContext *ctx, GError **error)
+{
+	g_autoptr(MrdMetric) metric = g_new0(MrdMetric, 1);
+	JsonObject *object;
+	const char *id = NULL, *name = NULL, *description = NULL, *purpose = NULL, *owner = NULL;
+	const char *category = NULL, *kind = NULL, *payload = NULL, *added = NULL;
+	const char *expires = NULL;
+	g_autoptr(GList) members = NULL;
+	GDate added_date, expires_date, limit;
+	JsonNode *cap;
+	double rate = 1.0;
+	gboolean found = FALSE;
+
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    _("%s: metrics[%u] is not an object"), ctx->filename, ctx->index);
+		return NULL;
+	}
+	object = json_node_get_object(node);
+
+	/* the name and id first, so that later errors can say where */
+	if (json_object_has_member(object, "name") &&
+	    JSON_NODE_HOLDS_VALUE(json_object_get_member(object, "name")) &&
+	    json_node_get_value_type(json_object_get_member(object, "name")) == G_TYPE_STRING)
+		ctx->name = json_object_get_string_member(object, "name");
+	if (json_object_has_member(object, "id") &&
+	    JSON_NODE_HOLDS_VALUE(json_object_get_member(object, "id")) &&
+	    json_node_get_value_type(json_object_get_member(object, "id")) == G_TYPE_STRING)
+		ctx->id = json_object_get_string_member(object, "id");
+
+	members = json_object_get_members(object);
+	for (GList *l = members; l != NULL; l = l->next) {
+		if (!g_strv_contains(metric_keys, l->data)) {
+			set_field_error(error, ctx, l->data, _("unknown key"));
+			return NULL;
+		}
+	}
+
+	if (!get_string_member(object, ctx, "id", TRUE, METRICS_UUID_STRING_LENGTH + 1, &id, error))
+		return NULL;
+	if (!metrics_uuid_parse(id, metric->id)) {
+		set_field_error(error, ctx, "id", _("“%s” is not a UUID"), id);
+		return NULL;
+	}
+	metrics_uuid_unparse(metric->id, metric->id_str);
+	if (strcmp(metric->id_str, id) != 0) {
+		set_field_error(error, ctx, "id", _("write the UUID in lower case: “%s”"),
+				metric->id_str);
+		return NULL;
+	}
+
+	if (!get_string_member(object, ctx, "name", TRUE, MAX_NAME_LENGTH, &name, error))
+		return NULL;
+	if (!is_valid_name(name)) {
+		set_field_error(error, ctx, "name", _("“%s” is not a name of the form [a-z0-9-]+"),
+				name);
+		return NULL;
+	}
+	if (!get_string_member(object, ctx, "description", TRUE, MAX_TEXT_LENGTH, &description,
+			       error) ||
+	    !get_string_member(object, ctx, "purpose", TRUE, MAX_TEXT_LENGTH, &purpose, error) ||
+	    !get_string_member(object, ctx, "owner", TRUE, MAX_TEXT_LENGTH, &owner, error) ||
+	    !get_string_member(object, ctx, "category", TRUE, MAX_NAME_LENGTH, &category, error) ||
+	    !get_string_member(object, ctx, "kind", TRUE, MAX_NAME_LENGTH, &kind, error) ||
+	    !get_string_member(object, ctx, "payload", FALSE, MAX_TYPE_LENGTH, &payload, error) ||
+	    !get_string_member(object, ctx, "added", TRUE, MAX_NAME_LENGTH, &added, error) ||
+	    !get_string_member(object, ctx, "expires", TRUE, MAX_NAME_LENGTH, &expires, error))
+		return NULL;
+
+	for (guint c = 0; c < G_N_ELEMENTS(category_names); c++) {
+		if (g_strcmp0(category, category_names[c]) == 0) {
+			metric->category = (MrdMetricCategory)c;
+			found = TRUE;
+		}
+	}
+	if (!found) {
+		set_field_error(error, ctx, "category",
+				_("“%s” is not one of hardware, settings, usage, performance, "
+				  "problems"),
+				category);
+		return NULL;
+	}
+	if (!parse_kind(kind, &metric->kind)) {
+		set_field_error(error, ctx, "kind",
+				_("“%s” is not one of counter, duration, value"), kind);
+		return NULL;
+	}
+	if (payload != NULL) {
+		if (!g_variant_type_string_is_valid(payload) ||
+		    !g_variant_type_is_definite(G_VARIANT_TYPE(payload))) {
+			set_field_error(error, ctx, "payload",
+					_("“%s” is not a definite GVariant type string"), payload);
+			return NULL;
+		}
+		metric->payload = g_variant_type_new(payload);
+	}
+
+	if (!parse_date(added, &added_date)) {
+		set_field_error(error, ctx, "added", _("“%s” is not a date YYYY-MM-DD"), added);
+		return NULL;
+	}
+	if (!parse_date(expires, &expires_date)) {
+		set_field_error(error, ctx, "expires", _("“%s” is not a date YYYY-MM-DD"), expires);
+		return NULL;
+	}
+	limit = added_date;
+	g_date_add_months(&limit, MRD_ALLOWLIST_MAX_LIFETIME_MONTHS);
+	if (g_date_compare(&expires_date, &added_date) < 0) {
+		set_field_error(error, ctx, "expires", _("%s is before “added” (%s)"), expires,
+				added);
+		return NULL;
+	}
+	if (g_date_compare(&expires_date, &limit) > 0) {
+		set_field_error(error, ctx, "expires",
+				_("%s is more than %u months after “added” (%s)"), expires,
+				(guint)MRD_ALLOWLIST_MAX_LIFETIME_MONTHS, added);
+		return NULL;
+	}
+	g_date_add_days(&expires_date, 1);
+	metric->expires_end = date_to_usec(&expires_date);
+
+	if (!parse_number(object, ctx, "sample_rate", &rate, error))
+		return NULL;
+	if (!(rate >= 0.0 && rate <= 1.0)) {
+		set_field_error(error, ctx, "sample_rate", _("must be between 0 and 1"));
+		return NULL;
+	}
+	metric->sample_rate = rate;
+
+	cap = json_object_get_member(object, "weekly_cap");
+	if (cap == NULL) {
+		set_field_error(error, ctx, "weekly_cap", _("missing"));
+		return NULL;
+	}
+	if (!JSON_NODE_HOLDS_VALUE(cap) || json_node_get_value_type(cap) != G_TYPE_INT64 ||
+	    json_node_get_int(cap) < 1) {
+		set_field_error(error, ctx, "weekly_cap",
+				_("must be a whole number of at least 1"));
+		return NULL;
+	}
+	metric->weekly_cap = (guint64)json_node_get_int(cap);
+
+	if (!parse_values(self, object, ctx, metric, error))
+		return NULL;
+
+	metric->name = g_strdup(name);
+	metric->description = g_strdup(description);
+	metric->purpose = g_strdup(purpose);
+	metric->owner = g_strdup(owner);
+	metric->added = g_strdup(added);
+	metric->expires = g_strdup(expires);
+	metric->file = g_strdup(ctx->filename);
+	return g_steal_pointer(&metric);
+}
+
+/* json-glib reports "<data>:LINE:COL: …"; name the file instead */
+static void
+set_syntax_error(GError **error, const char *filename, const GError *error_json)
+{
+	const char *message = error_json->message;
+
+	if (g_str_has_prefix(message, "<data>"))
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA, "%s%s", filename,
+			    message + strlen("<data>"));
+	else
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA, "%s: %s", filename,
+			    message);
+}
+
+/* parses one file; all or nothing: on success its metrics are in @metrics */
+static gboolean
+parse_document(MrdAllowlist *self,
+	       const char *filename,
+	       const char *data,
+	       gsize length,
+	       GPtrArray *metrics,
+	       GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	g_autoptr(GError) error_json = NULL;
+	g_autoptr(GList) members = NULL;
+	g_autoptr(GHashTable) seen_ids = g_hash_table_new(uuid_hash, uuid_equal);
+	g_autoptr(GHashTable) seen_names = g_hash_table_new(g_str_hash, g_str_equal);
+	JsonNode *root;
+	JsonObject *object;
+	JsonNode *format;
+	JsonNode *list;
+
+	if (!g_utf8_validate(data, (gssize)length, NULL)) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    _("%s: not valid UTF-8"), filename);
+		return FALSE;
+	}
+	if (!json_parser_load_from_data(parser, data, (gssize)length, &error_json)) {
+		set_syntax_error(error, filename, error_json);
+		return FALSE;
+	}
+	root = json_parser_get_root(parser);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    _("%s: the document must be an object with “format” and “metrics”"),
+			    filename);
+		return FALSE;
+	}
+	object = json_node_get_object(root);
+	members = json_object_get_members(object);
+	for (GList *l = members; l != NULL; l = l->next) {
+		if (g_strcmp0(l->data, "format") != 0 && g_strcmp0(l->data, "metrics") != 0 &&
+		    g_strcmp0(l->data, "$schema") != 0) {
+			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+				    _("%s:%u: unknown key “%s”"), filename,
+				    line_of(data, length, "\"format\""), (const char *)l->data);
+			return FALSE;
+		}
+	}
+	format = json_object_get_member(object, "format");
+	if (format == NULL || !JSON_NODE_HOLDS_VALUE(format) ||
+	    json_node_get_value_type(format) != G_TYPE_INT64 ||
+	    json_node_get_int(format) != MRD_ALLOWLIST_FORMAT) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    _("%s: field “format” must be %d"), filename, MRD_ALLOWLIST_FORMAT);
+		return FALSE;
+	}
+	list = json_object_get_member(object, "metrics");
+	if (list == NULL || !JSON_NODE_HOLDS_ARRAY(list)) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    _("%s: field “metrics” must be an array"), filename);
+		return FALSE;
+	}
+	for (guint i = 0; i < json_array_get_length(json_node_get_array(list)); i++) {
+		ParseContext ctx = {filename, data, length, i, NULL, NULL};
+		MrdMetric *metric = parse_metric(
+			self, json_array_get_element(json_node_get_array(list), i), &ctx, error);
+
+		if (metric == NULL)
+			return FALSE;
+		g_ptr_array_add(metrics, metric);
+		if (g_hash_table_contains(seen_ids, metric->id))
+			return set_field_error(error, &ctx, "id", _("the id is used twice"));
+		if (g_hash_table_contains(seen_names, metric->name))
+			return set_field_error(error, &ctx, "name", _("the name is used twice"));
+		g_hash_table_add(seen_ids, metric->id);
+		g_hash_table_add(seen_names, metric->name);
+	}
+	return TRUE;
+}
+
+static void
+mrd_allowlist_add(MrdAllowlist *self, MrdMetric *metric)
+{
+	MrdMetric *old = g_hash_table_lookup(self->by_id, metric->id);
+
+	if (old != NULL) {
+		g_debug("%s replaces metric %s of %s", metric->file, old->id_str, old->file);
+		if (g_hash_table_lookup(self->by_name, old->name) == old)
+			g_hash_table_remove(self->by_name, old->name);
+	}
+	/* a name taken by another id: the later file wins there too */
+	if (g_hash_table_contains(self->by_name, metric->name))
+		g_warning("%s: metric name %s is also used by another id; the later wins",
+			  metric->file, metric->name);
+	g_hash_table_replace(self->by_id, metric->id, metric);
+	g_hash_table_replace(self->by_name, metric->name, metric);
+}
+
+/**
+ * mrd_allowlist_load_data:
+ * @filename: the name to use in errors
+ *
+ * Parses one allowlist document and adds its metrics, replacing those of the
+ * same id. A document with any error adds nothing.
+ */
+gboolean
+mrd_allowlist_load_data(MrdAllowlist *self,
+			const char *filename,
+			const char *data,
+			gssize length,
+			GError **error)
+{
+	g_autoptr(GPtrArray) metrics =
+		g_ptr_array_new_with_free_func((GDestroyNotify)mrd_metric_free);
+
+	g_return_val_if_fail(MRD_IS_ALLOWLIST(self), FALSE);
+	g_return_val_if_fail(filename != NULL, FALSE);
+	g_return_val_if_fail(data != NULL || length == 0, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (length < 0)
+		length = (gssize)strlen(data);
+	if (!parse_document(self, filename, data != NULL ? data : "", (gsize)length, metrics,
+			    error))
+		return FALSE;
+	/* the metrics move into the tables */
+	g_ptr_array_set_free_func(metrics, NULL);
+	for (guint i = 0; i < metrics->len; i++)
+		mrd_allowlist_add(self, g_ptr_array_index(metrics, i));
+	return TRUE;
+}
+
+gboolean
+mrd_allowlist_load_file(MrdAllowlist *self, const char *path, GError **error)
+{
+	g_autofree char *contents = NULL;
+	g_autoptr(GError) error_local = NULL;
+	gsize length = 0;
+
+	g_return_val_if_fail(MRD_IS_ALLOWLIST(self), FALSE);
+	g_return_val_if_fail(path != NULL, FALSE);
+
+	if (!g_file_get_contents(path, &contents, &length, &error_local)) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA, "%s",
+			    error_local->message);
+		return FALSE;
+	}
+	if (length > MAX_FILE_SIZE) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    _("%s: larger than %u bytes"), path, (guint)MAX_FILE_SIZE);
+		return FALSE;
+	}
+	return mrd_allowlist_load_data(self, path, contents, (gssize)length, error);
+}
+
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/**
+ * mrd_allowlist_load:
+ * @errors: (element-type GError) (nullable): where to add an error for
+ *   each rejected file
+ *
+ * Loads every *.json file of the directories, in order, and within a
+ * directory by file name. A missing directory is fine. Returns the number of
+ * metrics loaded.
+ */
+guint
+mrd_allowlist_load(MrdAllowlist *self, GPtrArray *errors)
+{
+	g_return_val_if_fail(MRD_IS_ALLOWLIST(self), 0);
+
+	for (guint d = 0; self->dirs != NULL && self->dirs[d] != NULL; d++) {
+		g_autoptr(GDir) dir = g_dir_open(self->dirs[d], 0, NULL);
+		g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+		const char *name;
+
+		if (dir == NULL) {
+			g_debug("no allowlist directory %s", self->dirs[d]);
+			continue;
+		}
+		while ((name = g_dir_read_name(dir)) != NULL) {
+			if (g_str_has_suffix(name, ".json") && name[0] != '.')
+				g_ptr_array_add(names, g_strdup(name));
+		}
+		g_ptr_array_sort(names, compare_strings);
+		for (guint i = 0; i < names->len; i++) {
+			g_autofree char *path =
+				g_build_filename(self->dirs[d], g_ptr_array_index(names, i), NULL);
+			g_autoptr(GError) error = NULL;
+
+			if (!mrd_allowlist_load_file(self, path, &error)) {
+				if (errors != NULL)
+					g_ptr_array_add(errors, g_steal_pointer(&error));
+			}
+		}
+	}
+	return g_hash_table_size(self->by_id);
+}
+
+const char *const *
+mrd_allowlist_get_dirs(MrdAllowlist *self)
+{
+	g_return_val_if_fail(MRD_IS_ALLOWLIST(self), NULL);
+	return (const char *const *)self->dirs;
+}
+
+guint
+mrd_allowlist_get_size(MrdAllowlist *self)
+{
+	g_return_val_if_fail(MRD_IS_ALLOWLIST(self), 0);
+	return g_hash_table_size(self->by_id);
+}
+
+const MrdMetric *
+mrd_allowlist_lookup(MrdAllowlist *self, const guint8 id[METRICS_UUID_SIZE])
+{
+	return g_hash_table_lookup(self->by_id, id);
+}
+
+const MrdMetric *
+mrd_allowlist_lookup_name(MrdAllowlist *self, const char *name)
+{
+	g_return_val_if_fail(MRD_IS_ALLOWLIST(self), NULL);
+	return g_hash_table_lookup(self->by_name, name);
+}
+
+static gint
+compare_metrics(gconstpointer a, gconstpointer b)
+{
+	const MrdMetric *ma = *(const MrdMetric *const *)a;
+	const MrdMetric *mb = *(const MrdMetric *const *)b;
+	return strcmp(ma->name, mb->name);
+}
+
+/* returns: (transfer container) (element-type MrdMetric): by name */
+GPtrArray *
+mrd_allowlist_get_metrics(MrdAllowlist *self)
+{
+	GPtrArray *metrics;
+	GHashTableIter iter;
+	gpointer value;
+
+	g_return_val_if_fail(MRD_IS_ALLOWLIST(self), NULL);
+
+	metrics = g_ptr_array_sized_new(g_hash_table_size(self->by_id));
+	g_hash_table_iter_init(&iter, self->by_id);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(metrics, value);
+	g_ptr_array_sort(metrics, compare_metrics);
+	return metrics;
+}
+
+/**
+ * mrd_allowlist_check:
+ * @event: the event; a value outside the set of a metric that maps to
+ *   "other" is replaced by "other"
+ * @now: usec since the epoch
+ * @metric_out: (out) (optional): the event's metric, if it is allowlisted
+ *
+ * The checks that depend on the allowlist alone: known id, not expired,
+ * kind, payload type and value. Sampling and the weekly cap are the
+ * caller's, as they need the install's state.
+ */
+MrdDropReason
+mrd_allowlist_check(MrdAllowlist *self, MrdEvent *event, gint64 now, const MrdMetric **metric_out)
+{
+	const MrdMetric *metric = g_hash_table_lookup(self->by_id, event->id);
+
+	if (metric_out != NULL)
+		*metric_out = metric;
+	if (metric == NULL)
+		return MRD_DROP_NOT_ALLOWLISTED;
+	if (now >= metric->expires_end)
+		return MRD_DROP_EXPIRED;
+	if (event->kind != metric->kind)
+		return MRD_DROP_WRONG_KIND;
+	if (metric->payload == NULL)
+		return event->payload == NULL ? MRD_DROP_NONE : MRD_DROP_WRONG_TYPE;
+	if (event->payload == NULL || !g_variant_is_of_type(event->payload, metric->payload))
+		return MRD_DROP_WRONG_TYPE;
+	if (metric->values != NULL &&
+	    !g_hash_table_contains(metric->values, g_variant_get_string(event->payload, NULL))) {
+		if (!metric->map_other)
+			return MRD_DROP_VALUE_NOT_ALLOWED;
+		g_variant_unref(event->payload);
+		event->payload =
+			g_variant_ref_sink(g_variant_new_string(MRD_ALLOWLIST_OTHER_VALUE));
+	}
+	return MRD_DROP_NONE;
+}
+
+/**
+ * mrd_metric_is_sampled:
+ * @secret: (nullable): the install's sampling secret
+ *
+ * Whether this install records @metric: HMAC-SHA256(secret, id) read as a
+ * number in [0, 1) is below the sample rate. The same secret always gives
+ * the same answer; without a secret only rates 0 and 1 are decided.
+ */
+gboolean
+mrd_metric_is_sampled(const MrdMetric *metric, GBytes *secret)
+{
+	g_autoptr(GHmac) hmac = NULL;
+	guint8 digest[32];
+	gsize digest_len = sizeof(digest);
+	guint64 x = 0;
+	gsize secret_len = 0;
+	const guint8 *secret_data;
+
+	if (metric->sample_rate >= 1.0)
+		return TRUE;
+	if (metric->sample_rate <= 0.0 || secret == NULL)
+		return FALSE;
+	secret_data = g_bytes_get_data(secret, &secret_len);
+	hmac = g_hmac_new(G_CHECKSUM_SHA256, secret_data, secret_len);
+	g_hmac_update(hmac, metric->id, METRICS_UUID_SIZE);
+	g_hmac_get_digest(hmac, digest, &digest_len);
+	for (guint i = 0; i < 8; i++)
+		x = (x << 8) | digest[i];
+	/* 53 bits are what a double holds exactly */
+	return (double)(x >> 11) / (double)(G_GUINT64_CONSTANT(1) << 53) < metric->sample_rate;
+}
+
+/* ---- weekly caps ---- */
+
+typedef struct {
+	guint8 id[METRICS_UUID_SIZE];
+	guint64 count;
+} CapEntry;
+
+struct _MrdCapTable {
+	GHashTable *counts; /* (owned) 16-byte id → (owned) CapEntry, for @week */
+	gint64 week;
+	MrdCapInitFunc init_func;
+	gpointer user_data;
+};
+
+MrdCapTable *
+mrd_cap_table_new(MrdCapInitFunc init_func, gpointer user_data)
+{
+	MrdCapTable *self = g_new0(MrdCapTable, 1);
+
+	self->counts = g_hash_table_new_full(uuid_hash, uuid_equal, NULL, g_free);
+	self->week = G_MININT64;
+	self->init_func = init_func;
+	self->user_data = user_data;
+	return self;
+}
+
+void
+mrd_cap_table_free(MrdCapTable *self)
+{
+	g_hash_table_unref(self->counts);
+	g_free(self);
+}
+
+/* forgets every count (for example when the store was deleted) */
+void
+mrd_cap_table_reset(MrdCapTable *self)
+{
+	g_hash_table_remove_all(self->counts);
+	self->week = G_MININT64;
+}
+
+/* counts @amount for @metric in @week unless that would exceed its cap */
+gboolean
+mrd_cap_table_take(MrdCapTable *self, const MrdMetric *metric, gint64 week, guint64 amount)
+{
+	CapEntry *entry;
+
+	/* only the current week is kept: old weeks are closed */
+	if (week != self->week) {
+		g_hash_table_remove_all(self->counts);
+		self->week = week;
+	}
+	entry = g_hash_table_lookup(self->counts, metric->id);
+	if (entry == NULL) {
+		entry = g_new0(CapEntry, 1);
+		memcpy(entry->id, metric->id, METRICS_UUID_SIZE);
+		if (self->init_func != NULL)
+			entry->count = self->init_func(metric->id, week, self->user_data);
+		g_hash_table_insert(self->counts, entry->id, entry);
+	}
+	if (amount > metric->weekly_cap || entry->count > metric->weekly_cap - amount)
+		return FALSE;
+	entry->count += amount;
+	return TRUE;
+}
+
+/* ---- life cycle ---- */
+
+MrdAllowlist *
+mrd_allowlist_new(const char *const *dirs)
+{
+	MrdAllowlist *self = g_object_new(MRD_TYPE_ALLOWLIST, NULL);
+
+	self->dirs = g_strdupv((GStrv)dirs);
+	return self;
+}
+
+static void
+mrd_allowlist_finalize(GObject *object)
+{
+	MrdAllowlist *self = MRD_ALLOWLIST(object);
+
+	g_clear_pointer(&self->by_name, g_hash_table_unref);
+	g_clear_pointer(&self->by_id, g_hash_table_unref);
+	g_clear_pointer(&self->value_sets, g_hash_table_unref);
+	g_strfreev(self->dirs);
+
+	G_OBJECT_CLASS(mrd_allowlist_parent_class)->finalize(object);
+}
+
+static void
+mrd_allowlist_class_init(MrdAllowlistClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = mrd_allowlist_finalize;
+}
+
+static void
+mrd_allowlist_init(MrdAllowlist *self)
+{
+	self->by_id =
+		g_hash_table_new_full(uuid_hash, uuid_equal, NULL, (GDestroyNotify)mrd_metric_free);
+	self->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	self->value_sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						 (GDestroyNotify)g_hash_table_unref);
+}
