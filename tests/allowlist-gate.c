@@ -112,13 +112,11 @@ static void
 add_event(GVariantBuilder *builder, const char *id, MetricsEventKind kind, GVariant *payload)
 {
 	guint8 uuid[METRICS_UUID_SIZE];
-	GVariant *boxed = payload != NULL ? g_variant_new_variant(payload) : NULL;
 
 	g_assert_true(metrics_uuid_parse(id, uuid));
-	g_variant_builder_add(builder, "(@ayuxx@av)",
+	g_variant_builder_add(builder, "(@ayuxxmv)",
 			      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, uuid, 16, 1),
-			      (guint32)kind, g_get_real_time(), (gint64)1,
-			      g_variant_new_array(G_VARIANT_TYPE_VARIANT, &boxed, boxed != NULL));
+			      (guint32)kind, g_get_real_time(), (gint64)1, payload);
 }
 
 static void
@@ -127,7 +125,7 @@ record(Fixture *fixture, GVariantBuilder *events, guint32 *accepted, guint32 *dr
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = mtest_harness_call(
 		fixture->harness, "RecordEvents",
-		g_variant_new("(@a(ayuxxav)@a{sv})", g_variant_builder_end(events),
+		g_variant_new("(@ay@a{sv})", metrics_batch_to_wire(g_variant_builder_end(events)),
 			      g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
 		"(uu)", &error);
 
@@ -192,7 +190,7 @@ test_every_reason(Fixture *fixture, gconstpointer user_data)
 	const char *const reasons[] = {"not-allowlisted", "value-not-allowed", "wrong-type",
 				       "wrong-kind",	  "not-sampled",       "expired"};
 
-	g_variant_builder_init(&events, G_VARIANT_TYPE("a(ayuxxav)"));
+	g_variant_builder_init(&events, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
 	add_event(&events, ID_UNKNOWN, METRICS_EVENT_KIND_COUNTER, NULL);
 	add_event(&events, ID_LIMITED, METRICS_EVENT_KIND_VALUE, g_variant_new_string("y"));
 	add_event(&events, ID_LIMITED, METRICS_EVENT_KIND_VALUE, g_variant_new_uint32(1));
@@ -241,7 +239,7 @@ test_every_reason(Fixture *fixture, gconstpointer user_data)
 
 	/* one log line per (reason, metric), not one per event */
 	g_clear_pointer(&status, g_variant_unref);
-	g_variant_builder_init(&events, G_VARIANT_TYPE("a(ayuxxav)"));
+	g_variant_builder_init(&events, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
 	for (guint i = 0; i < 50; i++)
 		add_event(&events, ID_UNKNOWN, METRICS_EVENT_KIND_COUNTER, NULL);
 	record(fixture, &events, &accepted, &dropped);
@@ -268,7 +266,7 @@ test_drop_counters_bounded(Fixture *fixture, gconstpointer user_data)
 	for (guint batch = 0; batch < 2; batch++) {
 		GVariantBuilder events;
 
-		g_variant_builder_init(&events, G_VARIANT_TYPE("a(ayuxxav)"));
+		g_variant_builder_init(&events, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
 		for (guint i = 0; i < 1000; i++) {
 			g_autofree char *id =
 				g_strdup_printf("%08x-0000-4000-8000-%012x", batch, i);
@@ -291,7 +289,7 @@ test_cap_after_restart(Fixture *fixture, gconstpointer user_data)
 	GVariantBuilder events;
 	guint32 accepted = 0, dropped = 0;
 
-	g_variant_builder_init(&events, G_VARIANT_TYPE("a(ayuxxav)"));
+	g_variant_builder_init(&events, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
 	for (guint i = 0; i < 2; i++)
 		add_event(&events, ID_LIMITED, METRICS_EVENT_KIND_VALUE, g_variant_new_string("x"));
 	record(fixture, &events, &accepted, &dropped);
@@ -299,7 +297,7 @@ test_cap_after_restart(Fixture *fixture, gconstpointer user_data)
 
 	mtest_harness_stop_daemon(fixture->harness, FALSE);
 	mtest_harness_start_daemon(fixture->harness, NULL);
-	g_variant_builder_init(&events, G_VARIANT_TYPE("a(ayuxxav)"));
+	g_variant_builder_init(&events, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
 	for (guint i = 0; i < 3; i++)
 		add_event(&events, ID_LIMITED, METRICS_EVENT_KIND_VALUE, g_variant_new_string("x"));
 	record(fixture, &events, &accepted, &dropped);

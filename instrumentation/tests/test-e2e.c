@@ -145,7 +145,11 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 	}
 	state_arg = g_strdup_printf("--state-dir=%s", state_dir);
 	{
-		const char *argv[] = {g_getenv("MINST_TEST_RECORDER"), state_arg, NULL};
+		/* the shipped allowlist: the gate must pass every probe's output */
+		g_autofree char *allowlist_dir_arg = g_strdup_printf(
+			"--allowlist-dir=%s", g_getenv("MINST_TEST_SHIPPED_ALLOWLIST"));
+		const char *argv[] = {g_getenv("MINST_TEST_RECORDER"), state_arg, allowlist_dir_arg,
+				      NULL};
 		fixture->daemon = spawn(&error, argv);
 	}
 	g_assert_no_error(error);
