@@ -14,6 +14,7 @@
 
 #include "metrics-error.h"
 #include "metrics-private.h"
+#include "mrd-config.h"
 #include "mrd-service.h"
 
 typedef struct {
@@ -76,6 +77,9 @@ main(int argc, char *argv[])
 	gboolean replace = FALSE;
 	gboolean version = FALSE;
 	g_autofree char *state_dir = NULL;
+	g_autofree char *config_path = NULL;
+	gint64 clock_offset = 0;
+	MrdConfig *config = NULL;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MrdAuthority) authority = NULL;
@@ -93,6 +97,12 @@ main(int argc, char *argv[])
 		 /* TRANSLATORS: command line option */
 		 N_("Directory for the consent record and the store (default: $STATE_DIRECTORY)"),
 		 N_("DIR")},
+		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
+		 /* TRANSLATORS: command line option */
+		 N_("Read the configuration from FILE instead of the default"), N_("FILE")},
+		{"clock-offset", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT64, &clock_offset,
+		 /* TRANSLATORS: command line option; for tests and demos only */
+		 N_("Shift the daemon's clock by SECONDS (tests and demos only)"), N_("SECONDS")},
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
 		 /* TRANSLATORS: command line option */
 		 N_("Show the version and exit"), NULL},
@@ -132,7 +142,17 @@ main(int argc, char *argv[])
 
 	authority = mrd_authority_new();
 	clock = mrd_clock_new();
+	if (clock_offset != 0) {
+		g_warning("shifting the clock by %" G_GINT64_FORMAT " s: for tests only",
+			  clock_offset);
+		mrd_clock_set_offset(clock, clock_offset * G_USEC_PER_SEC);
+	}
+	config = mrd_config_new();
+	if (config_path == NULL)
+		config_path = mrd_config_default_path();
+	mrd_config_load_file(config, config_path);
 	main_data.service = mrd_service_new(main_data.bus, state_dir, authority, clock);
+	mrd_service_set_config(main_data.service, config);
 	if (!mrd_service_start(main_data.service, &error)) {
 		g_printerr("cannot start: %s\n", error->message);
 		g_clear_object(&main_data.service);

@@ -9,6 +9,7 @@
 
 #include "mrd-authority.h"
 #include "mrd-clock.h"
+#include "mrd-config.h"
 #include "mrd-dbus-generated.h"
 
 G_BEGIN_DECLS
@@ -25,5 +26,7 @@ gboolean
 mrd_service_start(MrdService *self, GError **error);
 void
 mrd_service_stop(MrdService *self);
+void
+mrd_service_set_config(MrdService *self, MrdConfig *config);
 
 G_END_DECLS
