@@ -68,9 +68,10 @@ mrd_upload_get_os_version(void)
 	return version;
 }
 
-/* one element of field 6: value and counter aggregates carry the stored
- * value; a duration aggregate carries (value, seconds); the count is the
- * number of events (for counters: the sum of increments), capped to u32 */
+/* one element of field 6. The count is the number of events (for counters:
+ * the sum of increments), capped to u32. Value and counter aggregates carry
+ * the stored value; a duration aggregate carries its summed seconds: `t`,
+ * or `(Xt)` with the recorded value of type X (docs/upload.md) */
 GVariant *
 mrd_upload_element_new(const guint8 base_id[METRICS_UUID_SIZE],
 		       const char *os_version,
@@ -85,12 +86,15 @@ mrd_upload_element_new(const guint8 base_id[METRICS_UUID_SIZE],
 
 	mrd_upload_weekly_id(base_id, weekly);
 	if (kind == METRICS_EVENT_KIND_DURATION) {
-		guint64 seconds = (duration_usec + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC;
-		payload = g_variant_new(
-			"(@mvt)",
-			g_variant_new_maybe(G_VARIANT_TYPE_VARIANT,
-					    value != NULL ? g_variant_new_variant(value) : NULL),
-			seconds);
+		GVariant *seconds =
+			g_variant_new_uint64((duration_usec + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC);
+
+		if (value != NULL) {
+			GVariant *members[] = {value, seconds};
+			payload = g_variant_new_tuple(members, G_N_ELEMENTS(members));
+		} else {
+			payload = seconds;
+		}
 	} else if (value != NULL) {
 		payload = value;
 	}

@@ -16,9 +16,6 @@ G_BEGIN_DECLS
 #define MRD_UPLOAD_EVENTS_TYPE "a(ayssumv)"
 #define MRD_UPLOAD_ELEMENT_TYPE "(ayssumv)"
 #define MRD_UPLOAD_IMAGE_ID "unknown"
-/* the payload of a weekly duration aggregate: the recorded value, if any,
- * and the summed seconds (docs/upload.md) */
-#define MRD_UPLOAD_DURATION_PAYLOAD_TYPE "(mvt)"
 
 void
 mrd_uuid5(const guint8 namespace_id[METRICS_UUID_SIZE],

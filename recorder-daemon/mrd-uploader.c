@@ -314,6 +314,7 @@ mrd_uploader_send(MrdUploader *self, MrdOutboxRequest *request, gboolean forced)
 	g_autoptr(SendData) data = g_new0(SendData, 1);
 	g_autoptr(GBytes) compressed = NULL;
 	g_autofree char *uri = NULL;
+	SoupMessage *message;
 	gint64 now = mrd_clock_get_real_time(self->clock);
 	gint64 next_try = now + mrd_upload_backoff(request->attempts + 1, self->config->retry_min,
 						   self->config->retry_max, g_random_double());
@@ -351,7 +352,8 @@ mrd_uploader_send(MrdUploader *self, MrdOutboxRequest *request, gboolean forced)
 		" bytes) to %s",
 		request->id, request->week, request->n_events, data->compressed_size, uri);
 	self->in_flight = TRUE;
-	soup_session_send_and_read_async(self->session, data->message, G_PRIORITY_DEFAULT,
+	message = data->message;
+	soup_session_send_and_read_async(self->session, message, G_PRIORITY_DEFAULT,
 					 self->cancellable, send_cb, g_steal_pointer(&data));
 }
 
