@@ -257,8 +257,8 @@ send_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		gint64 next =
 			now + mrd_upload_backoff(request->attempts + 1, self->config->retry_min,
 						 self->config->retry_max, g_random_double());
-		g_message("upload of %s week %s failed: %s; retrying in %" G_GINT64_FORMAT " s",
-			  "request", request->week, error->message, (next - now) / G_USEC_PER_SEC);
+		g_message("upload of week %s failed: %s; retrying in %" G_GINT64_FORMAT " s",
+			  request->week, error->message, (next - now) / G_USEC_PER_SEC);
 		mrd_outbox_retry_later(self->outbox, request->id, next, 0, error->message,
 				       &error_store);
 	} else {
