@@ -426,6 +426,37 @@ network_changed_cb(GNetworkMonitor *monitor, gboolean available, gpointer user_d
 	mrd_uploader_process(self);
 }
 
+static const char *
+getenv_either(const char *name)
+{
+	g_autofree char *upper = g_ascii_strup(name, -1);
+	const char *value = g_getenv(name);
+
+	if (value == NULL || value[0] == '\0')
+		value = g_getenv(upper);
+	return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* a system service has no desktop proxy settings: proxies come from its
+ * environment only (https_proxy or http_proxy, no_proxy), e.g. a systemd
+ * Environment= line; NULL means direct */
+static GProxyResolver *
+proxy_resolver_from_environment(const char *url)
+{
+	const char *proxy =
+		getenv_either(g_str_has_prefix(url, "https:") ? "https_proxy" : "http_proxy");
+	const char *no_proxy = getenv_either("no_proxy");
+	g_auto(GStrv) ignore = NULL;
+
+	if (proxy == NULL)
+		return NULL;
+	if (no_proxy != NULL)
+		ignore = g_strsplit(no_proxy, ",", -1);
+	for (guint i = 0; ignore != NULL && ignore[i] != NULL; i++)
+		g_strstrip(ignore[i]);
+	return g_simple_proxy_resolver_new(proxy, ignore);
+}
+
 MrdUploader *
 mrd_uploader_new(MrdOutbox *outbox,
 		 MrdClock *clock,
@@ -451,6 +482,11 @@ mrd_uploader_new(MrdOutbox *outbox,
 						      "timeout", config->timeout, "idle-timeout",
 						      config->timeout, NULL);
 	soup_session_remove_feature_by_type(self->session, SOUP_TYPE_COOKIE_JAR);
+	{
+		g_autoptr(GProxyResolver) proxy =
+			proxy_resolver_from_environment(config->server_url);
+		soup_session_set_proxy_resolver(self->session, proxy);
+	}
 	return self;
 }
 
