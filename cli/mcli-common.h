@@ -38,6 +38,9 @@ gboolean
 mcli_cmd_consent(McliContext *ctx, int argc, char **argv, GError **error);
 gboolean
 mcli_cmd_clear(McliContext *ctx, int argc, char **argv, GError **error);
+/* upload (issue 5) */
+gboolean
+mcli_cmd_upload(McliContext *ctx, int argc, char **argv, GError **error);
 
 void
 mcli_print_json(JsonBuilder *builder);

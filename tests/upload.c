@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
@@ -725,6 +726,32 @@ test_consent_denied(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 0);
 }
 
+/* runs metrics-cli --json show @what; returns the number of requests */
+static guint
+cli_count_requests(Fixture *fixture, const char *what)
+{
+	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
+	const char *argv[] = {cli, "--json", "show", what, NULL};
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	JsonArray *requests;
+
+	g_assert_cmpint(mtest_harness_run(fixture->harness, argv, &out, &err), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+	node = json_from_string(out, NULL);
+	g_assert_nonnull(node);
+	requests = json_object_get_array_member(json_node_get_object(node), "requests");
+	for (guint i = 0; i < json_array_get_length(requests); i++) {
+		JsonObject *request = json_array_get_object_element(requests, i);
+		g_assert_true(json_object_has_member(request, "metric"));
+		g_assert_cmpuint(
+			json_array_get_length(json_object_get_array_member(request, "events")), >,
+			0);
+	}
+	return json_array_get_length(requests);
+}
+
 /* with a window, requests wait for their own random moments; UploadNow
  * sends them all at once */
 static void
@@ -757,12 +784,33 @@ test_upload_now(Fixture *fixture, gconstpointer user_data)
 	/* each at its own moment */
 	g_assert_cmpuint(g_hash_table_size(dues), ==, 4);
 
-	reply = call(fixture, "UploadNow", "(uu)");
-	g_variant_get(reply, "(uu)", &sent, &failed);
+	/* metrics-cli shows what will leave, then sends it */
+	g_assert_cmpuint(cli_count_requests(fixture, "--next"), ==, 4);
+	{
+		g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
+		const char *argv[] = {cli, "--json", "upload", NULL};
+		g_autofree char *out = NULL;
+		g_autofree char *err = NULL;
+		g_autoptr(JsonNode) node = NULL;
+
+		g_assert_cmpint(mtest_harness_run(fixture->harness, argv, &out, &err), ==, 0);
+		g_assert_cmpstr(err, ==, "");
+		node = json_from_string(out, NULL);
+		g_assert_nonnull(node);
+		sent = (guint32)json_object_get_int_member(json_node_get_object(node), "sent");
+		failed = (guint32)json_object_get_int_member(json_node_get_object(node), "failed");
+	}
 	g_assert_cmpuint(sent, ==, 4);
 	g_assert_cmpuint(failed, ==, 0);
 	g_assert_cmpuint(n_accepted(fixture), ==, 4);
 	assert_all_delivered(fixture, 0);
+	g_assert_cmpuint(cli_count_requests(fixture, "--sent"), ==, 4);
+
+	/* nothing left: UploadNow sends nothing */
+	reply = call(fixture, "UploadNow", "(uu)");
+	g_variant_get(reply, "(uu)", &sent, &failed);
+	g_assert_cmpuint(sent, ==, 0);
+	g_assert_cmpuint(failed, ==, 0);
 }
 
 /* a metric-week larger than the cap is split into several requests */
