@@ -77,6 +77,182 @@ print_aggregate(MetricsAggregate *aggregate, gboolean with_uid, GVariant *allowl
 		metrics_event_kind_to_string(metrics_aggregate_get_kind(aggregate)), amount, value);
 }
 
+/* ---- show --next and show --sent (upload, issue 5) ---- */
+
+static void
+add_upload_events_json(JsonBuilder *builder, GVariant *events)
+{
+	GVariantIter iter;
+	const char *id, *os_version, *period;
+	guint32 count;
+	GVariant *payload;
+
+	json_builder_begin_array(builder);
+	g_variant_iter_init(&iter, events);
+	while (g_variant_iter_loop(&iter, "(&s&s&su@av)", &id, &os_version, &period, &count,
+				   &payload)) {
+		g_autoptr(GVariant) boxed = g_variant_n_children(payload) > 0 ?
+						    g_variant_get_child_value(payload, 0) :
+						    NULL;
+		g_autoptr(GVariant) value = boxed != NULL ? g_variant_get_variant(boxed) : NULL;
+
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "event-id");
+		json_builder_add_string_value(builder, id);
+		json_builder_set_member_name(builder, "os-version");
+		json_builder_add_string_value(builder, os_version);
+		json_builder_set_member_name(builder, "period-start");
+		json_builder_add_string_value(builder, period);
+		json_builder_set_member_name(builder, "count");
+		json_builder_add_int_value(builder, count);
+		json_builder_set_member_name(builder, "payload");
+		if (value != NULL)
+			json_builder_add_value(builder, json_gvariant_serialize(value));
+		else
+			json_builder_add_null_value(builder);
+		json_builder_set_member_name(builder, "payload-type");
+		if (value != NULL)
+			json_builder_add_string_value(builder, g_variant_get_type_string(value));
+		else
+			json_builder_add_null_value(builder);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+}
+
+static void
+print_uploads_json(GVariant *requests)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	GVariantIter iter;
+	GVariant *request;
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "requests");
+	json_builder_begin_array(builder);
+	g_variant_iter_init(&iter, requests);
+	while (g_variant_iter_loop(&iter, "@a{sv}", &request)) {
+		GVariantIter keys;
+		const char *key;
+		GVariant *value;
+
+		json_builder_begin_object(builder);
+		g_variant_iter_init(&keys, request);
+		while (g_variant_iter_loop(&keys, "{&sv}", &key, &value)) {
+			json_builder_set_member_name(builder, key);
+			if (g_strcmp0(key, "events") == 0 &&
+			    g_variant_is_of_type(value, G_VARIANT_TYPE("a(sssuav)")))
+				add_upload_events_json(builder, value);
+			else
+				json_builder_add_value(builder, json_gvariant_serialize(value));
+		}
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+	json_builder_end_object(builder);
+	mcli_print_json(builder);
+}
+
+static void
+print_upload_events(GVariant *events)
+{
+	GVariantIter iter;
+	const char *id, *os_version, *period;
+	guint32 count;
+	GVariant *payload;
+
+	g_variant_iter_init(&iter, events);
+	while (g_variant_iter_loop(&iter, "(&s&s&su@av)", &id, &os_version, &period, &count,
+				   &payload)) {
+		g_autoptr(GVariant) boxed = g_variant_n_children(payload) > 0 ?
+						    g_variant_get_child_value(payload, 0) :
+						    NULL;
+		g_autofree char *value =
+			boxed != NULL ? g_variant_print(boxed, TRUE) : g_strdup("—");
+
+		g_print("    %-36s  %-10s  %-6s  %10u  %s\n", id, period, os_version, count, value);
+	}
+}
+
+static void
+print_uploads(GVariant *requests, gboolean sent)
+{
+	GVariantIter iter;
+	GVariant *request;
+
+	g_variant_iter_init(&iter, requests);
+	while (g_variant_iter_loop(&iter, "@a{sv}", &request)) {
+		g_autoptr(GVariant) events = g_variant_lookup_value(request, "events", NULL);
+		const char *metric = "?", *week = "?", *state = "?", *answer = "";
+		gint64 when = 0;
+		g_autofree char *when_str = NULL;
+
+		g_variant_lookup(request, "metric", "&s", &metric);
+		g_variant_lookup(request, "week", "&s", &week);
+		if (sent) {
+			g_variant_lookup(request, "sent", "x", &when);
+			g_variant_lookup(request, "answer", "&s", &answer);
+			when_str = mcli_format_timestamp(when);
+			/* TRANSLATORS: a sent request: metric, week, time, server's answer */
+			g_print(_("Metric %s, week of %s: sent %s, answer “%s”\n"), metric, week,
+				when_str, answer);
+		} else {
+			guint32 attempts = 0;
+
+			g_variant_lookup(request, "state", "&s", &state);
+			g_variant_lookup(request, "due", "x", &when);
+			g_variant_lookup(request, "attempts", "u", &attempts);
+			g_variant_lookup(request, "last-answer", "&s", &answer);
+			when_str = mcli_format_timestamp(when);
+			if (g_strcmp0(state, "next") == 0)
+				/* TRANSLATORS: a request of a week not closed yet */
+				g_print(_("Metric %s, week of %s: not closed yet, closes %s\n"),
+					metric, week, when_str);
+			else if (g_strcmp0(state, "set-aside") == 0)
+				/* TRANSLATORS: a request the server refused */
+				g_print(_("Metric %s, week of %s: set aside, the server answered "
+					  "“%s”\n"),
+					metric, week, answer);
+			else
+				/* TRANSLATORS: a pending request: metric, week, due time, tries */
+				g_print(_("Metric %s, week of %s: due %s, %u attempts\n"), metric,
+					week, when_str, attempts);
+		}
+		if (events != NULL)
+			print_upload_events(events);
+	}
+}
+
+static gboolean
+show_uploads(McliContext *ctx, gboolean sent, GError **error)
+{
+	MetricsClientFlags flags =
+		ctx->interactive ? METRICS_CLIENT_FLAGS_INTERACTIVE : METRICS_CLIENT_FLAGS_NONE;
+	g_autoptr(GVariant) requests =
+		sent ? metrics_client_get_sent_uploads_sync(ctx->client, flags, NULL, error) :
+		       metrics_client_get_pending_uploads_sync(ctx->client, flags, NULL, error);
+
+	if (requests == NULL)
+		return FALSE;
+	if (ctx->json) {
+		print_uploads_json(requests);
+		return TRUE;
+	}
+	if (g_variant_n_children(requests) == 0) {
+		g_print("%s\n", sent ? /* TRANSLATORS: the archive of uploads is empty */
+					_("Nothing was uploaded in the last 90 days.") :
+					/* TRANSLATORS: nothing waits for upload */
+					_("Nothing waits to be uploaded."));
+		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
+		return TRUE;
+	}
+	/* TRANSLATORS: column headings of the events of an upload */
+	g_print("    %-36s  %-10s  %-6s  %10s  %s\n", _("Event"), _("Week of"), _("OS"), _("Count"),
+		_("Payload"));
+	print_uploads(requests, sent);
+	return TRUE;
+}
+
 gboolean
 mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 {
@@ -88,8 +264,13 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 	for (int i = 1; i < argc; i++) {
 		if (g_strcmp0(argv[i], "--all") == 0)
 			all = TRUE;
+		/* upload (issue 5) */
+		else if (g_strcmp0(argv[i], "--next") == 0 && argc == 2)
+			return show_uploads(ctx, FALSE, error);
+		else if (g_strcmp0(argv[i], "--sent") == 0 && argc == 2)
+			return show_uploads(ctx, TRUE, error);
 		else
-			return mcli_usage_error(error, "metrics-cli show [--all]");
+			return mcli_usage_error(error, "metrics-cli show [--all|--next|--sent]");
 	}
 	if (all)
 		flags |= METRICS_CLIENT_FLAGS_ALL_USERS;

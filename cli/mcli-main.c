@@ -24,7 +24,9 @@ static const McliCommand commands[] = {
 	/* TRANSLATORS: summary of a command */
 	{"status", "", N_("Show the consent state and what is stored"), mcli_cmd_status},
 	/* TRANSLATORS: summary of a command */
-	{"show", "[--all]", N_("Show exactly what is stored for you"), mcli_cmd_show},
+	{"show", "[--all|--next|--sent]",
+	 N_("Show what is stored for you, what the next uploads contain, or what was sent"),
+	 mcli_cmd_show},
 	/* TRANSLATORS: summary of a command */
 	{"consent", "grant|deny|status", N_("Change or show whether metrics are collected"),
 	 mcli_cmd_consent},
@@ -33,6 +35,9 @@ static const McliCommand commands[] = {
 	/* TRANSLATORS: summary of a command */
 	{"allowlist", "[explain NAME]", N_("List the metrics that may be recorded, and why"),
 	 mcli_cmd_allowlist},
+	/* upload (issue 5) */
+	/* TRANSLATORS: summary of a command */
+	{"upload", "", N_("Send everything that is due for upload now"), mcli_cmd_upload},
 };
 
 static char *

@@ -122,8 +122,12 @@ metrics_client_call(MetricsClient *self,
 	g_dbus_connection_call(self->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
 			       METRICS_DBUS_INTERFACE, method, parameters,
 			       G_VARIANT_TYPE(reply_type), call_flags(flags),
-			       /* a person may take a while to authenticate */
-			       (flags & METRICS_CLIENT_FLAGS_INTERACTIVE) != 0 ? G_MAXINT : -1,
+			       /* a person may take a while to authenticate; an upload
+				* waits for the server's answers */
+			       (flags & METRICS_CLIENT_FLAGS_INTERACTIVE) != 0 ||
+					       g_strcmp0(method, "UploadNow") == 0 ?
+				       G_MAXINT :
+				       -1,
 			       cancellable, call_cb, g_steal_pointer(&task));
 }
 
@@ -608,6 +612,284 @@ metrics_client_get_allowlist_sync(MetricsClient *self, GCancellable *cancellable
 	metrics_client_get_allowlist_async(self, cancellable, sync_call_cb, &call);
 	result = sync_call_wait(&call);
 	return metrics_client_get_allowlist_finish(self, result, error);
+}
+
+/* ---- upload (issue 5) ---- */
+
+/**
+ * metrics_client_upload_now_async:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.INTERACTIVE] to allow an authentication dialog
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Asks the daemon to send every pending upload now, without the random
+ * delay that otherwise keeps this machine's requests apart in time. This
+ * needs authorisation by polkit (action
+ * `org.fedoraproject.Metrics1.upload-now`).
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_upload_now_async(MetricsClient *self,
+				MetricsClientFlags flags,
+				GCancellable *cancellable,
+				GAsyncReadyCallback callback,
+				gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "UploadNow",
+			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+			    "(uu)", flags, cancellable, metrics_client_upload_now_async, callback,
+			    user_data);
+}
+
+/**
+ * metrics_client_upload_now_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @sent: (out) (optional): return location for how many requests the server accepted
+ * @failed: (out) (optional): return location for how many failed (retried later, or
+ *   set aside when refused)
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.upload_now_async].
+ *
+ * Returns: %TRUE if every pending request was tried
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_upload_now_finish(MetricsClient *self,
+				 GAsyncResult *result,
+				 guint *sent,
+				 guint *failed,
+				 GError **error)
+{
+	g_autoptr(GVariant) reply =
+		metrics_client_call_finish(self, result, metrics_client_upload_now_async, error);
+	guint32 n_sent = 0, n_failed = 0;
+
+	if (reply == NULL)
+		return FALSE;
+	g_variant_get(reply, "(uu)", &n_sent, &n_failed);
+	if (sent != NULL)
+		*sent = n_sent;
+	if (failed != NULL)
+		*failed = n_failed;
+	return TRUE;
+}
+
+/**
+ * metrics_client_upload_now_sync:
+ * @self: a client
+ * @flags: flags
+ * @sent: (out) (optional): return location for how many requests were accepted
+ * @failed: (out) (optional): return location for how many failed
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.upload_now_async].
+ *
+ * Returns: %TRUE if every pending request was tried
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_upload_now_sync(MetricsClient *self,
+			       MetricsClientFlags flags,
+			       guint *sent,
+			       guint *failed,
+			       GCancellable *cancellable,
+			       GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	sync_call_begin(&call);
+	metrics_client_upload_now_async(self, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_upload_now_finish(self, result, sent, failed, error);
+}
+
+static GVariant *
+first_child(GVariant *reply)
+{
+	if (reply == NULL)
+		return NULL;
+	return g_variant_get_child_value(reply, 0);
+}
+
+/**
+ * metrics_client_get_pending_uploads_async:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.INTERACTIVE] to allow an authentication dialog
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Gets the requests waiting to be uploaded, decoded, and what the weeks not
+ * yet closed would send. They merge every local user's data, so this needs
+ * authorisation by polkit (action `org.fedoraproject.Metrics1.read-all`).
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_get_pending_uploads_async(MetricsClient *self,
+					 MetricsClientFlags flags,
+					 GCancellable *cancellable,
+					 GAsyncReadyCallback callback,
+					 gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetPendingUploads",
+			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+			    "(aa{sv})", flags, cancellable,
+			    metrics_client_get_pending_uploads_async, callback, user_data);
+}
+
+/**
+ * metrics_client_get_pending_uploads_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.get_pending_uploads_async].
+ *
+ * Returns: (transfer full): an `aa{sv}` array with one dictionary per
+ *   request, with the keys documented for the daemon's `GetPendingUploads`
+ *   method, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_pending_uploads_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply = metrics_client_call_finish(
+		self, result, metrics_client_get_pending_uploads_async, error);
+	return first_child(reply);
+}
+
+/**
+ * metrics_client_get_pending_uploads_sync:
+ * @self: a client
+ * @flags: flags
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.get_pending_uploads_async].
+ *
+ * Returns: (transfer full): the `aa{sv}` array, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_pending_uploads_sync(MetricsClient *self,
+					MetricsClientFlags flags,
+					GCancellable *cancellable,
+					GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_get_pending_uploads_async(self, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_get_pending_uploads_finish(self, result, error);
+}
+
+/**
+ * metrics_client_get_sent_uploads_async:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.INTERACTIVE] to allow an authentication dialog
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Gets the archive of the requests the server accepted in the last 90
+ * days, decoded. This needs authorisation by polkit (action
+ * `org.fedoraproject.Metrics1.read-all`).
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_get_sent_uploads_async(MetricsClient *self,
+				      MetricsClientFlags flags,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetSentUploads",
+			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+			    "(aa{sv})", flags, cancellable, metrics_client_get_sent_uploads_async,
+			    callback, user_data);
+}
+
+/**
+ * metrics_client_get_sent_uploads_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.get_sent_uploads_async].
+ *
+ * Returns: (transfer full): an `aa{sv}` array with one dictionary per sent
+ *   request, with the keys documented for the daemon's `GetSentUploads`
+ *   method, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_sent_uploads_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply = metrics_client_call_finish(
+		self, result, metrics_client_get_sent_uploads_async, error);
+	return first_child(reply);
+}
+
+/**
+ * metrics_client_get_sent_uploads_sync:
+ * @self: a client
+ * @flags: flags
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.get_sent_uploads_async].
+ *
+ * Returns: (transfer full): the `aa{sv}` array, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_sent_uploads_sync(MetricsClient *self,
+				     MetricsClientFlags flags,
+				     GCancellable *cancellable,
+				     GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_get_sent_uploads_async(self, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_get_sent_uploads_finish(self, result, error);
 }
 
 static void

@@ -105,5 +105,53 @@ GVariant *
 metrics_client_get_allowlist_finish(MetricsClient *self, GAsyncResult *result, GError **error);
 GVariant *
 metrics_client_get_allowlist_sync(MetricsClient *self, GCancellable *cancellable, GError **error);
+/* upload (issue 5) */
+void
+metrics_client_upload_now_async(MetricsClient *self,
+				MetricsClientFlags flags,
+				GCancellable *cancellable,
+				GAsyncReadyCallback callback,
+				gpointer user_data);
+gboolean
+metrics_client_upload_now_finish(MetricsClient *self,
+				 GAsyncResult *result,
+				 guint *sent,
+				 guint *failed,
+				 GError **error);
+gboolean
+metrics_client_upload_now_sync(MetricsClient *self,
+			       MetricsClientFlags flags,
+			       guint *sent,
+			       guint *failed,
+			       GCancellable *cancellable,
+			       GError **error);
+void
+metrics_client_get_pending_uploads_async(MetricsClient *self,
+					 MetricsClientFlags flags,
+					 GCancellable *cancellable,
+					 GAsyncReadyCallback callback,
+					 gpointer user_data);
+GVariant *
+metrics_client_get_pending_uploads_finish(MetricsClient *self,
+					  GAsyncResult *result,
+					  GError **error);
+GVariant *
+metrics_client_get_pending_uploads_sync(MetricsClient *self,
+					MetricsClientFlags flags,
+					GCancellable *cancellable,
+					GError **error);
+void
+metrics_client_get_sent_uploads_async(MetricsClient *self,
+				      MetricsClientFlags flags,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data);
+GVariant *
+metrics_client_get_sent_uploads_finish(MetricsClient *self, GAsyncResult *result, GError **error);
+GVariant *
+metrics_client_get_sent_uploads_sync(MetricsClient *self,
+				     MetricsClientFlags flags,
+				     GCancellable *cancellable,
+				     GError **error);
 
 G_END_DECLS

@@ -14,6 +14,7 @@
 
 #include "metrics-error.h"
 #include "metrics-private.h"
+#include "mrd-config.h"
 #include "mrd-idle.h"
 #include "mrd-service.h"
 
@@ -111,6 +112,9 @@ main(int argc, char *argv[])
 	gint retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	g_autofree char *state_dir = NULL;
 	g_auto(GStrv) allowlist_dirs = NULL;
+	g_autofree char *config_path = NULL;
+	gint64 clock_offset = 0;
+	MrdConfig *config = NULL;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MrdAuthority) authority = NULL;
@@ -140,12 +144,19 @@ main(int argc, char *argv[])
 		 /* TRANSLATORS: command line option */
 		 N_("Weeks to keep data that could not be uploaded"), N_("WEEKS")},
 		{"idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+		 /* TRANSLATORS: command line option */
 		 N_("Exit after SECONDS without calls (default: 0, never)"), N_("SECONDS")},
 		{"allowlist-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &allowlist_dirs,
 		 /* TRANSLATORS: command line option */
 		 N_("Load the allowlist from DIR; repeat for several, later ones win (default: "
 		    "the shipped one, then the administrator's)"),
 		 N_("DIR")},
+		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
+		 /* TRANSLATORS: command line option */
+		 N_("Read the configuration from FILE instead of the default"), N_("FILE")},
+		{"clock-offset", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT64, &clock_offset,
+		 /* TRANSLATORS: command line option; for tests and demos only */
+		 N_("Shift the daemon's clock by SECONDS (tests and demos only)"), N_("SECONDS")},
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
 		 /* TRANSLATORS: command line option */
 		 N_("Show the version and exit"), NULL},
@@ -202,6 +213,16 @@ main(int argc, char *argv[])
 	if (allowlist_dirs != NULL)
 		mrd_service_set_allowlist_dirs(main_data.service,
 					       (const char *const *)allowlist_dirs);
+	if (clock_offset != 0) {
+		g_warning("shifting the clock by %" G_GINT64_FORMAT " s: for tests only",
+			  clock_offset);
+		mrd_clock_set_offset(clock, clock_offset * G_USEC_PER_SEC);
+	}
+	config = mrd_config_new();
+	if (config_path == NULL)
+		config_path = mrd_config_default_path();
+	mrd_config_load_file(config, config_path);
+	mrd_service_set_config(main_data.service, config);
 	if (!mrd_service_start(main_data.service, &error)) {
 		g_printerr("cannot start: %s\n", error->message);
 		g_clear_object(&main_data.service);

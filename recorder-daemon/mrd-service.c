@@ -21,6 +21,10 @@
 #include "mrd-event.h"
 #include "mrd-service.h"
 #include "mrd-store.h"
+/* upload (issue 5) */
+#include "mrd-outbox.h"
+#include "mrd-upload-body.h"
+#include "mrd-uploader.h"
 
 /*
  * The org.fedoraproject.Metrics1.Recorder object. A recorded batch travels
@@ -55,6 +59,11 @@ struct _MrdService {
 	guint64 max_store_size; /* bytes */
 	guint retention_weeks;	/* unsent weeks older than this are dropped */
 	gint64 last_prune;	/* monotonic usec */
+	/* upload (issue 5): the outbox and the uploader live with the store */
+	MrdConfig *config;     /* (owned) */
+	MrdOutbox *outbox;     /* (owned) (nullable) */
+	MrdUploader *uploader; /* (owned) (nullable) */
+
 	guint64 n_accepted;
 	GHashTable *drops; /* (owned) reason → guint64 count, since start */
 	gint64 last_reject_log;
@@ -224,12 +233,31 @@ mrd_service_ensure_store(MrdService *self, GError **error)
 		return NULL;
 	}
 	mrd_service_prune(self);
+	if (self->store != NULL) {
+		/* upload (issue 5) */
+		self->outbox = mrd_outbox_new(self->store, mrd_upload_get_os_version());
+		self->uploader = mrd_uploader_new(self->outbox, self->clock, self->config,
+						  g_network_monitor_get_default());
+		mrd_uploader_start(self->uploader);
+	}
 	return self->store;
+}
+
+/* upload (issue 5): stops sending (cancelling a request in flight) before
+ * the store goes */
+static void
+mrd_service_stop_uploads(MrdService *self)
+{
+	if (self->uploader != NULL)
+		mrd_uploader_stop(self->uploader);
+	g_clear_object(&self->uploader);
+	g_clear_object(&self->outbox);
 }
 
 static gboolean
 mrd_service_delete_store(MrdService *self, GError **error)
 {
+	mrd_service_stop_uploads(self);
 	if (self->store != NULL) {
 		mrd_store_close(self->store);
 		g_clear_object(&self->store);
@@ -965,6 +993,29 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 	g_variant_builder_add(&status, "{sv}", "drops-by-metric", g_variant_builder_end(&drops));
 	g_variant_builder_add(&status, "{sv}", "allowlisted-metrics",
 			      g_variant_new_uint32(mrd_allowlist_get_size(self->allowlist)));
+	/* upload (issue 5) */
+	{
+		guint64 n_pending = 0, n_set_aside = 0;
+		gint64 next_try = 0, last_sent = 0;
+
+		if (self->outbox != NULL &&
+		    !mrd_outbox_get_stats(self->outbox, &n_pending, &n_set_aside, &next_try,
+					  &last_sent, &error)) {
+			g_variant_builder_clear(&status);
+			return_error(self, invocation, error);
+			return TRUE;
+		}
+		g_variant_builder_add(&status, "{sv}", "pending-uploads",
+				      g_variant_new_uint64(n_pending));
+		g_variant_builder_add(&status, "{sv}", "set-aside",
+				      g_variant_new_uint64(n_set_aside));
+		g_variant_builder_add(&status, "{sv}", "next-upload",
+				      g_variant_new_int64(next_try));
+		g_variant_builder_add(&status, "{sv}", "last-upload",
+				      g_variant_new_int64(last_sent));
+		g_variant_builder_add(&status, "{sv}", "server-url",
+				      g_variant_new_string(self->config->server_url));
+	}
 	mrd_dbus_recorder_complete_get_status(object, invocation, g_variant_builder_end(&status));
 	return TRUE;
 }
@@ -983,6 +1034,246 @@ mrd_service_get_idle_inhibited(MrdService *self)
 	return FALSE;
 }
 
+/* ---- upload (issue 5): UploadNow, GetPendingUploads, GetSentUploads ---- */
+
+static void
+upload_now_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+	guint n_sent = 0, n_failed = 0;
+
+	if (!mrd_uploader_upload_now_finish(MRD_UPLOADER(source), result, &n_sent, &n_failed,
+					    &error)) {
+		return_error(data->self, data->invocation, error);
+		return;
+	}
+	g_message("upload requested: %u requests sent, %u failed", n_sent, n_failed);
+	mrd_dbus_recorder_complete_upload_now(MRD_DBUS_RECORDER(data->self), data->invocation,
+					      n_sent, n_failed);
+}
+
+static void
+run_upload_now(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+	CallData *data = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (mrd_service_ensure_store(self, &error) == NULL) {
+		return_error(self, invocation, error);
+		return;
+	}
+	mrd_uploader_upload_now_async(self->uploader, self->cancellable, upload_now_done_cb,
+				      call_data_new(self, data->invocation));
+}
+
+static gboolean
+mrd_service_handle_upload_now(MrdDBusRecorder *object,
+			      GDBusMethodInvocation *invocation,
+			      GVariant *options)
+{
+	MrdService *self = MRD_SERVICE(object);
+	g_autoptr(GError) error = NULL;
+	CallData *data;
+
+	if (!check_options(options, NULL, &error)) {
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	data = call_data_new(self, invocation);
+	data->run = run_upload_now;
+	mrd_authority_check_async(self->authority, g_dbus_method_invocation_get_sender(invocation),
+				  MRD_ACTION_UPLOAD_NOW,
+				  invocation_allows_interaction(invocation) ?
+					  MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
+					  MRD_AUTHORITY_FLAGS_NONE,
+				  self->cancellable, all_data_authorized_cb, data);
+	return TRUE;
+}
+
+static void
+add_request_common(GVariantBuilder *dict, const MrdOutboxRequest *request, GVariant *events)
+{
+	char metric[METRICS_UUID_STRING_LENGTH + 1];
+
+	metrics_uuid_unparse(request->metric, metric);
+	g_variant_builder_add(dict, "{sv}", "metric", g_variant_new_string(metric));
+	g_variant_builder_add(dict, "{sv}", "week", g_variant_new_string(request->week));
+	g_variant_builder_add(dict, "{sv}", "events", mrd_upload_events_describe(events));
+}
+
+static const char *
+outbox_state_to_string(MrdOutboxState state)
+{
+	switch (state) {
+	case MRD_OUTBOX_STATE_PENDING:
+		return "pending";
+	case MRD_OUTBOX_STATE_SET_ASIDE:
+		return "set-aside";
+	case MRD_OUTBOX_STATE_PREVIEW:
+	default:
+		return "next";
+	}
+}
+
+static void
+add_pending(GVariantBuilder *builder, const MrdOutboxRequest *request)
+{
+	g_autoptr(GVariant) events = mrd_upload_events_parse(request->events, NULL);
+	GVariantBuilder dict;
+
+	if (events == NULL)
+		return;
+	g_variant_builder_init(&dict, G_VARIANT_TYPE_VARDICT);
+	add_request_common(&dict, request, events);
+	g_variant_builder_add(&dict, "{sv}", "state",
+			      g_variant_new_string(outbox_state_to_string(request->state)));
+	g_variant_builder_add(&dict, "{sv}", "due", g_variant_new_int64(request->due));
+	g_variant_builder_add(&dict, "{sv}", "next-try", g_variant_new_int64(request->next_try));
+	g_variant_builder_add(&dict, "{sv}", "attempts", g_variant_new_uint32(request->attempts));
+	g_variant_builder_add(&dict, "{sv}", "last-status",
+			      g_variant_new_uint32(request->last_status));
+	g_variant_builder_add(&dict, "{sv}", "last-answer",
+			      g_variant_new_string(request->last_answer));
+	g_variant_builder_add(builder, "@a{sv}", g_variant_builder_end(&dict));
+}
+
+static void
+run_get_pending_uploads(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) queued = NULL;
+	g_autoptr(GPtrArray) next = NULL;
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+	if (mrd_service_get_consent(self) == METRICS_CONSENT_GRANTED) {
+		if (mrd_service_ensure_store(self, &error) != NULL) {
+			queued = mrd_outbox_list(self->outbox, &error);
+			if (queued != NULL)
+				next = mrd_outbox_preview(self->outbox,
+							  mrd_clock_get_real_time(self->clock),
+							  self->config->max_request_size, &error);
+		}
+		if (error != NULL) {
+			g_variant_builder_clear(&builder);
+			return_error(self, invocation, error);
+			return;
+		}
+		for (guint i = 0; i < queued->len; i++)
+			add_pending(&builder, g_ptr_array_index(queued, i));
+		for (guint i = 0; i < next->len; i++)
+			add_pending(&builder, g_ptr_array_index(next, i));
+	}
+	mrd_dbus_recorder_complete_get_pending_uploads(MRD_DBUS_RECORDER(self), invocation,
+						       g_variant_builder_end(&builder));
+}
+
+static void
+add_sent(GVariantBuilder *builder, const MrdOutboxRequest *request)
+{
+	g_autoptr(GVariant) body = mrd_upload_body_parse(request->events, NULL);
+	g_autoptr(GVariant) events = NULL;
+	GVariantBuilder dict;
+	gint64 timestamp = 0;
+
+	if (body == NULL)
+		return;
+	g_variant_get_child(body, 1, "x", &timestamp);
+	events = g_variant_get_child_value(body, 6);
+	g_variant_builder_init(&dict, G_VARIANT_TYPE_VARDICT);
+	add_request_common(&dict, request, events);
+	g_variant_builder_add(&dict, "{sv}", "sent", g_variant_new_int64(request->sent));
+	g_variant_builder_add(&dict, "{sv}", "status", g_variant_new_uint32(request->last_status));
+	g_variant_builder_add(&dict, "{sv}", "answer", g_variant_new_string(request->last_answer));
+	g_variant_builder_add(&dict, "{sv}", "checksum", g_variant_new_string(request->checksum));
+	g_variant_builder_add(&dict, "{sv}", "size",
+			      g_variant_new_uint64(g_bytes_get_size(request->events)));
+	g_variant_builder_add(&dict, "{sv}", "compressed-size",
+			      g_variant_new_uint64(request->compressed_size));
+	g_variant_builder_add(&dict, "{sv}", "timestamp", g_variant_new_int64(timestamp));
+	g_variant_builder_add(builder, "@a{sv}", g_variant_builder_end(&dict));
+}
+
+static void
+run_get_sent_uploads(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) sent = NULL;
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+	if (mrd_service_get_consent(self) == METRICS_CONSENT_GRANTED) {
+		if (mrd_service_ensure_store(self, &error) != NULL)
+			sent = mrd_outbox_list_sent(self->outbox, &error);
+		if (sent == NULL) {
+			g_variant_builder_clear(&builder);
+			return_error(self, invocation, error);
+			return;
+		}
+		for (guint i = 0; i < sent->len; i++)
+			add_sent(&builder, g_ptr_array_index(sent, i));
+	}
+	mrd_dbus_recorder_complete_get_sent_uploads(MRD_DBUS_RECORDER(self), invocation,
+						    g_variant_builder_end(&builder));
+}
+
+/* what is uploaded merges every user's aggregates: reading it is reading
+ * everybody's data */
+static gboolean
+mrd_service_dispatch_read_all(MrdService *self,
+			      GDBusMethodInvocation *invocation,
+			      GVariant *options,
+			      void (*run)(MrdService *, GDBusMethodInvocation *, gpointer))
+{
+	g_autoptr(GError) error = NULL;
+	CallData *data;
+
+	if (!check_options(options, NULL, &error)) {
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	data = call_data_new(self, invocation);
+	data->run = run;
+	mrd_authority_check_async(self->authority, g_dbus_method_invocation_get_sender(invocation),
+				  MRD_ACTION_READ_ALL,
+				  invocation_allows_interaction(invocation) ?
+					  MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
+					  MRD_AUTHORITY_FLAGS_NONE,
+				  self->cancellable, all_data_authorized_cb, data);
+	return TRUE;
+}
+
+static gboolean
+mrd_service_handle_get_pending_uploads(MrdDBusRecorder *object,
+				       GDBusMethodInvocation *invocation,
+				       GVariant *options)
+{
+	return mrd_service_dispatch_read_all(MRD_SERVICE(object), invocation, options,
+					     run_get_pending_uploads);
+}
+
+static gboolean
+mrd_service_handle_get_sent_uploads(MrdDBusRecorder *object,
+				    GDBusMethodInvocation *invocation,
+				    GVariant *options)
+{
+	return mrd_service_dispatch_read_all(MRD_SERVICE(object), invocation, options,
+					     run_get_sent_uploads);
+}
+
+/* the daemon's configuration; call before mrd_service_start() */
+void
+mrd_service_set_config(MrdService *self, MrdConfig *config)
+{
+	g_return_if_fail(MRD_IS_SERVICE(self));
+	g_return_if_fail(config != NULL);
+	g_return_if_fail(self->uploader == NULL);
+
+	mrd_config_free(self->config);
+	self->config = config;
+}
+
 /* ---- life cycle ---- */
 
 static void
@@ -994,6 +1285,10 @@ mrd_service_iface_init(MrdDBusRecorderIface *iface)
 	iface->handle_get_status = mrd_service_handle_get_status;
 	iface->handle_clear = mrd_service_handle_clear;
 	iface->handle_get_allowlist = mrd_service_handle_get_allowlist;
+	/* upload (issue 5) */
+	iface->handle_upload_now = mrd_service_handle_upload_now;
+	iface->handle_get_pending_uploads = mrd_service_handle_get_pending_uploads;
+	iface->handle_get_sent_uploads = mrd_service_handle_get_sent_uploads;
 }
 
 MrdService *
@@ -1087,6 +1382,7 @@ mrd_service_stop(MrdService *self)
 	g_return_if_fail(MRD_IS_SERVICE(self));
 
 	g_cancellable_cancel(self->cancellable);
+	mrd_service_stop_uploads(self);
 	if (g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self)) != NULL)
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self));
 	if (self->store != NULL)
@@ -1101,6 +1397,7 @@ mrd_service_dispose(GObject *object)
 	g_clear_handle_id(&self->allowlist_reload_id, g_source_remove);
 	g_clear_pointer(&self->allowlist_monitors, g_ptr_array_unref);
 	g_clear_object(&self->allowlist);
+	mrd_service_stop_uploads(self);
 	g_clear_object(&self->store);
 	g_clear_object(&self->callers);
 	g_clear_object(&self->consent);
@@ -1126,6 +1423,7 @@ mrd_service_finalize(GObject *object)
 	g_clear_pointer(&self->sampling_secret, g_bytes_unref);
 	g_clear_pointer(&self->caps, mrd_cap_table_free);
 	g_strfreev(self->allowlist_dirs);
+	g_clear_pointer(&self->config, mrd_config_free);
 
 	G_OBJECT_CLASS(mrd_service_parent_class)->finalize(object);
 }
@@ -1155,4 +1453,5 @@ mrd_service_init(MrdService *self)
 	self->caps = mrd_cap_table_new(cap_init_from_store, self);
 	self->drops_by_metric = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->drops_logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->config = mrd_config_new();
 }

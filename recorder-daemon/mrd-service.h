@@ -9,6 +9,7 @@
 
 #include "mrd-authority.h"
 #include "mrd-clock.h"
+#include "mrd-config.h"
 #include "mrd-dbus-generated.h"
 
 G_BEGIN_DECLS
@@ -47,5 +48,7 @@ void
 mrd_service_set_store_limits(MrdService *self, guint64 max_bytes, guint retention_weeks);
 gboolean
 mrd_service_get_idle_inhibited(MrdService *self);
+void
+mrd_service_set_config(MrdService *self, MrdConfig *config);
 
 G_END_DECLS

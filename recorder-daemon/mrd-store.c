@@ -25,7 +25,7 @@
  * with the number of events.
  */
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct _MrdStore {
 	GObject parent_instance;
@@ -74,6 +74,36 @@ static const char *const migrations[] = {
 	"  duration INTEGER NOT NULL,"
 	"  PRIMARY KEY (metric, week, uid, kind, payload)"
 	") WITHOUT ROWID;",
+	/* version 2: uploads (mrd-outbox.c, docs/upload.md). outbox: one row
+	 * per request still to send, its aggregates frozen as the serialized
+	 * little-endian a(ayssumv) of the request body; sent: what was
+	 * sent, for 90 days */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  metric BLOB NOT NULL,"
+	"  week TEXT NOT NULL,"
+	"  events BLOB NOT NULL,"
+	"  n_events INTEGER NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  next_try INTEGER NOT NULL,"
+	"  last_try INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  last_status INTEGER NOT NULL DEFAULT 0,"
+	"  last_answer TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE TABLE sent ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  metric BLOB NOT NULL,"
+	"  week TEXT NOT NULL,"
+	"  sent INTEGER NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  answer TEXT NOT NULL,"
+	"  checksum TEXT NOT NULL,"
+	"  body BLOB NOT NULL,"
+	"  compressed_size INTEGER NOT NULL"
+	");"
+	"CREATE INDEX sent_by_time ON sent (sent);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SCHEMA_VERSION);
@@ -284,6 +314,15 @@ mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GErr
 	if (rc != SQLITE_DONE)
 		return set_sqlite_error(self, error, "prune");
 	return TRUE;
+}
+
+/* the database handle, for the outbox which shares the file (and so is
+ * deleted with it when consent is withdrawn) */
+sqlite3 *
+mrd_store_get_db(MrdStore *self)
+{
+	g_return_val_if_fail(MRD_IS_STORE(self), NULL);
+	return self->db;
 }
 
 const char *

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <sqlite3.h>
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,8 @@ MrdStore *
 mrd_store_open(const char *path, GError **error);
 const char *
 mrd_store_get_path(MrdStore *self);
+sqlite3 *
+mrd_store_get_db(MrdStore *self);
 gboolean
 mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error);
 GVariant *

@@ -5,7 +5,8 @@
 # The README's first command: installs the dependencies, builds, and shows the
 # whole stack working on a private system bus:
 #   daemon started → an event before consent is not kept → consent granted
-#   (polkit mocked) → events recorded by an example app → metrics-cli show.
+#   (polkit mocked) → events recorded by an example app → metrics-cli show →
+#   the closed week uploaded to tools/metrics-sink (a local Azafea stand-in).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,6 +81,42 @@ step "metrics-cli show: exactly what is stored for this user"
 
 step "metrics-cli status"
 "$build/cli/metrics-cli" status
+
+# upload (issue 5): a local Azafea stand-in receives the closed week
+step "Starting metrics-sink, a local Azafea v3 server that validates and prints uploads"
+"$build/tools/metrics-sink" --output="$work/sink.jsonl" >"$work/sink.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$work/sink.log" ] && break; sleep 0.1; done
+sink_url=$(head -n 1 "$work/sink.log")
+printf '[Upload]\nServerUrl=%s\n' "$sink_url" >"$work/metrics-recorder.conf"
+echo "sink at $sink_url; daemon configuration:"; sed 's/^/  /' "$work/metrics-recorder.conf"
+gdbus call --system -d org.freedesktop.PolicyKit1 -o /org/freedesktop/PolicyKit1/Authority \
+    -m org.freedesktop.DBus.Mock.SetAllowed \
+    "['org.fedoraproject.Metrics1.set-consent', 'org.fedoraproject.Metrics1.upload-now', 'org.fedoraproject.Metrics1.read-all']" >/dev/null
+
+step "metrics-cli show --next: what this week will upload once it closes"
+"$build/cli/metrics-cli" show --next
+
+step "A week later (the daemon restarted with its clock shifted by 8 days, for the demo only)"
+kill "${pids[2]}"; wait "${pids[2]}" 2>/dev/null || true
+"$build/recorder-daemon/metrics-recorder" --state-dir="$work/state" \
+    --config="$work/metrics-recorder.conf" --clock-offset=$((8 * 24 * 3600)) >>"$work/daemon.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+    "$build/cli/metrics-cli" status >/dev/null 2>&1 && break
+    sleep 0.1
+done
+echo "the closed week waits for its own random moment within 7 days:"
+"$build/cli/metrics-cli" show --next
+
+step "metrics-cli upload: send what is due now, without the random delay"
+"$build/cli/metrics-cli" upload
+sleep 0.5
+echo "metrics-sink received and validated:"
+sed -n '2,$p' "$work/sink.log" | sed 's/^/  /'
+
+step "metrics-cli show --sent: the archive of what left this machine"
+"$build/cli/metrics-cli" show --sent
 
 step "The user says no: everything stored is deleted"
 "$build/cli/metrics-cli" consent deny

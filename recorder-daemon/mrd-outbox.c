@@ -1,0 +1,653 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "MrdOutbox"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "metrics-error.h"
+#include "mrd-aggregator.h"
+#include "mrd-outbox.h"
+#include "mrd-upload-body.h"
+
+/*
+ * The requests waiting to be uploaded, in the store's database.
+ *
+ * When a week has closed, one transaction turns its aggregates into the
+ * exact events of the requests that will carry them (all users merged: the
+ * uid never leaves the machine) and deletes the aggregates, so nothing is
+ * counted twice or lost. A row leaves the outbox only in the transaction
+ * that archives it after the server answered 2xx; a crash in between
+ * resends that one request.
+ */
+
+#define WEEK_USEC (7 * G_TIME_SPAN_DAY)
+
+struct _MrdOutbox {
+	GObject parent_instance;
+	MrdStore *store;  /* (owned) */
+	char *os_version; /* (owned) */
+};
+
+G_DEFINE_TYPE(MrdOutbox, mrd_outbox, G_TYPE_OBJECT)
+
+void
+mrd_outbox_request_free(MrdOutboxRequest *request)
+{
+	if (request == NULL)
+		return;
+	g_free(request->week);
+	g_clear_pointer(&request->events, g_bytes_unref);
+	g_free(request->last_answer);
+	g_free(request->checksum);
+	g_free(request);
+}
+
+static sqlite3 *
+get_db(MrdOutbox *self, GError **error)
+{
+	sqlite3 *db = mrd_store_get_db(self->store);
+
+	if (db == NULL)
+		g_set_error_literal(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+				    _("The metrics store is closed"));
+	return db;
+}
+
+static gboolean
+set_error(MrdOutbox *self, GError **error, const char *what)
+{
+	sqlite3 *db = mrd_store_get_db(self->store);
+
+	g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+		    /* TRANSLATORS: %s is an action, then the path, then the reason */
+		    _("Cannot %s in the metrics store %s: %s"), what,
+		    mrd_store_get_path(self->store), db != NULL ? sqlite3_errmsg(db) : "closed");
+	return FALSE;
+}
+
+static gboolean
+exec_sql(MrdOutbox *self, sqlite3 *db, const char *sql, GError **error)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return set_error(self, error, "update the outbox");
+	return TRUE;
+}
+
+static void
+rollback(sqlite3 *db)
+{
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static GVariant *
+value_from_blob(const void *data, int len)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(data, len > 0 ? (gsize)len : 0);
+	g_autoptr(GVariant) maybe =
+		g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE("mv"), bytes, FALSE));
+	g_autoptr(GVariant) boxed = g_variant_get_maybe(maybe);
+
+	if (boxed == NULL)
+		return NULL;
+	return g_variant_get_variant(boxed);
+}
+
+static MrdOutboxRequest *
+request_new(const guint8 *metric, const char *week, GPtrArray *elements)
+{
+	MrdOutboxRequest *request = g_new0(MrdOutboxRequest, 1);
+
+	memcpy(request->metric, metric, METRICS_UUID_SIZE);
+	request->week = g_strdup(week);
+	request->events = mrd_upload_events_serialize(elements);
+	request->n_events = elements->len;
+	request->last_answer = g_strdup("");
+	return request;
+}
+
+/* turns the aggregates of the weeks before @limit (or, with @open, from
+ * @limit on) into requests, each under @max_request_size once gzipped */
+static GPtrArray *
+build_requests(MrdOutbox *self,
+	       const char *limit,
+	       gboolean open,
+	       gsize max_request_size,
+	       GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	sqlite3_stmt *stmt = NULL;
+	g_autoptr(GPtrArray) requests =
+		g_ptr_array_new_with_free_func((GDestroyNotify)mrd_outbox_request_free);
+	g_autoptr(GPtrArray) elements =
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+	guint8 metric[METRICS_UUID_SIZE] = {0};
+	g_autofree char *week = NULL;
+	gsize budget = mrd_upload_raw_budget(max_request_size);
+	gsize used = 0;
+	int rc;
+
+	if (db == NULL)
+		return NULL;
+	if (sqlite3_prepare_v2(db,
+			       open ? "SELECT metric, week, kind, payload, sum(count), "
+				      "sum(duration) FROM aggregate WHERE week >= ?1 "
+				      "GROUP BY metric, week, kind, payload "
+				      "ORDER BY metric, week, kind, payload" :
+				      "SELECT metric, week, kind, payload, sum(count), "
+				      "sum(duration) FROM aggregate WHERE week < ?1 "
+				      "GROUP BY metric, week, kind, payload "
+				      "ORDER BY metric, week, kind, payload",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_error(self, error, "read");
+		return NULL;
+	}
+	sqlite3_bind_text(stmt, 1, limit, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const guint8 *row_metric = sqlite3_column_blob(stmt, 0);
+		const char *row_week = (const char *)sqlite3_column_text(stmt, 1);
+		g_autoptr(GVariant) value = NULL;
+		g_autoptr(GVariant) element = NULL;
+		gsize cost;
+
+		if (sqlite3_column_bytes(stmt, 0) != METRICS_UUID_SIZE || row_week == NULL)
+			continue;
+		value = value_from_blob(sqlite3_column_blob(stmt, 3),
+					sqlite3_column_bytes(stmt, 3));
+		element = mrd_upload_element_new(row_metric, self->os_version, row_week,
+						 (MetricsEventKind)sqlite3_column_int(stmt, 2),
+						 (guint64)sqlite3_column_int64(stmt, 4),
+						 (guint64)sqlite3_column_int64(stmt, 5), value);
+		cost = mrd_upload_element_cost(element);
+
+		/* one request per (metric, week), split at the size cap */
+		if (elements->len > 0 && (memcmp(metric, row_metric, METRICS_UUID_SIZE) != 0 ||
+					  g_strcmp0(week, row_week) != 0 || used + cost > budget)) {
+			g_ptr_array_add(requests, request_new(metric, week, elements));
+			g_ptr_array_set_size(elements, 0);
+			used = 0;
+		}
+		memcpy(metric, row_metric, METRICS_UUID_SIZE);
+		g_free(week);
+		week = g_strdup(row_week);
+		g_ptr_array_add(elements, g_steal_pointer(&element));
+		used += cost;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		set_error(self, error, "read");
+		return NULL;
+	}
+	if (elements->len > 0)
+		g_ptr_array_add(requests, request_new(metric, week, elements));
+	return g_steal_pointer(&requests);
+}
+
+/* a random moment in the window after the week closed, or after now if the
+ * daemon noticed late: a backlog must not leave all at once either */
+static gint64
+random_due(const char *week, gint64 now, guint window_days)
+{
+	gint64 start = 0;
+	gint64 base;
+
+	if (!mrd_week_from_string(week, &start))
+		start = mrd_week_start(now) - WEEK_USEC;
+	base = MAX(now, start + WEEK_USEC);
+	if (window_days == 0)
+		return base;
+	return base + (gint64)g_random_double_range(0, (double)window_days * G_TIME_SPAN_DAY);
+}
+
+/* freezes every closed week (per @now) into outbox requests, in one
+ * transaction with the deletion of its aggregates */
+gboolean
+mrd_outbox_freeze(MrdOutbox *self,
+		  gint64 now,
+		  guint window_days,
+		  gsize max_request_size,
+		  guint *n_requests,
+		  GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	g_autofree char *limit = mrd_week_to_string(mrd_week_start(now));
+	g_autoptr(GPtrArray) requests = NULL;
+	sqlite3_stmt *insert = NULL;
+	sqlite3_stmt *delete = NULL;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
+
+	if (n_requests != NULL)
+		*n_requests = 0;
+	if (db == NULL)
+		return FALSE;
+	if (!exec_sql(self, db, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	requests = build_requests(self, limit, FALSE, max_request_size, error);
+	if (requests == NULL) {
+		rollback(db);
+		return FALSE;
+	}
+	if (requests->len == 0) {
+		rollback(db);
+		return TRUE;
+	}
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO outbox (metric, week, events, n_events, due, "
+			       "next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+			       -1, &insert, NULL) != SQLITE_OK) {
+		set_error(self, error, "prepare");
+		rollback(db);
+		return FALSE;
+	}
+	for (guint i = 0; i < requests->len; i++) {
+		MrdOutboxRequest *request = g_ptr_array_index(requests, i);
+		gsize len = 0;
+		const void *data = g_bytes_get_data(request->events, &len);
+
+		sqlite3_reset(insert);
+		sqlite3_bind_blob(insert, 1, request->metric, METRICS_UUID_SIZE, SQLITE_STATIC);
+		sqlite3_bind_text(insert, 2, request->week, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(insert, 3, data, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int(insert, 4, (int)request->n_events);
+		sqlite3_bind_int64(insert, 5, random_due(request->week, now, window_days));
+		if (sqlite3_step(insert) != SQLITE_DONE) {
+			set_error(self, error, "queue an upload");
+			sqlite3_finalize(insert);
+			rollback(db);
+			return FALSE;
+		}
+	}
+	sqlite3_finalize(insert);
+	if (sqlite3_prepare_v2(db, "DELETE FROM aggregate WHERE week < ?1", -1, &delete, NULL) !=
+	    SQLITE_OK) {
+		set_error(self, error, "prepare");
+		rollback(db);
+		return FALSE;
+	}
+	sqlite3_bind_text(delete, 1, limit, -1, SQLITE_STATIC);
+	if (sqlite3_step(delete) != SQLITE_DONE) {
+		set_error(self, error, "delete frozen aggregates");
+		sqlite3_finalize(delete);
+		rollback(db);
+		return FALSE;
+	}
+	sqlite3_finalize(delete);
+	if (!exec_sql(self, db, "COMMIT", error)) {
+		rollback(db);
+		return FALSE;
+	}
+	g_debug("froze the weeks before %s into %u requests", limit, requests->len);
+	if (n_requests != NULL)
+		*n_requests = requests->len;
+	return TRUE;
+}
+
+/* the requests the weeks not yet closed would produce now */
+GPtrArray *
+mrd_outbox_preview(MrdOutbox *self, gint64 now, gsize max_request_size, GError **error)
+{
+	g_autofree char *limit = mrd_week_to_string(mrd_week_start(now));
+	GPtrArray *requests;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), NULL);
+
+	requests = build_requests(self, limit, TRUE, max_request_size, error);
+	for (guint i = 0; requests != NULL && i < requests->len; i++) {
+		MrdOutboxRequest *request = g_ptr_array_index(requests, i);
+		gint64 start = 0;
+
+		request->state = MRD_OUTBOX_STATE_PREVIEW;
+		if (mrd_week_from_string(request->week, &start))
+			request->due = start + WEEK_USEC;
+	}
+	return requests;
+}
+
+#define OUTBOX_COLUMNS                                                                   \
+	"id, metric, week, events, n_events, due, next_try, last_try, attempts, state, " \
+	"last_status, last_answer"
+
+static MrdOutboxRequest *
+request_from_row(sqlite3_stmt *stmt)
+{
+	MrdOutboxRequest *request;
+
+	if (sqlite3_column_bytes(stmt, 1) != METRICS_UUID_SIZE)
+		return NULL;
+	request = g_new0(MrdOutboxRequest, 1);
+	request->id = sqlite3_column_int64(stmt, 0);
+	memcpy(request->metric, sqlite3_column_blob(stmt, 1), METRICS_UUID_SIZE);
+	request->week = g_strdup((const char *)sqlite3_column_text(stmt, 2));
+	request->events =
+		g_bytes_new(sqlite3_column_blob(stmt, 3), (gsize)sqlite3_column_bytes(stmt, 3));
+	request->n_events = (guint)sqlite3_column_int(stmt, 4);
+	request->due = sqlite3_column_int64(stmt, 5);
+	request->next_try = sqlite3_column_int64(stmt, 6);
+	request->last_try = sqlite3_column_int64(stmt, 7);
+	request->attempts = (guint)sqlite3_column_int(stmt, 8);
+	request->state = (MrdOutboxState)sqlite3_column_int(stmt, 9);
+	request->last_status = (guint)sqlite3_column_int(stmt, 10);
+	request->last_answer = g_strdup((const char *)sqlite3_column_text(stmt, 11));
+	return request;
+}
+
+GPtrArray *
+mrd_outbox_list(MrdOutbox *self, GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	sqlite3_stmt *stmt = NULL;
+	g_autoptr(GPtrArray) requests =
+		g_ptr_array_new_with_free_func((GDestroyNotify)mrd_outbox_request_free);
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), NULL);
+
+	if (db == NULL)
+		return NULL;
+	if (sqlite3_prepare_v2(db, "SELECT " OUTBOX_COLUMNS " FROM outbox ORDER BY next_try, id",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_error(self, error, "read");
+		return NULL;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		MrdOutboxRequest *request = request_from_row(stmt);
+		if (request != NULL)
+			g_ptr_array_add(requests, request);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		set_error(self, error, "read");
+		return NULL;
+	}
+	return g_steal_pointer(&requests);
+}
+
+/* the pending request with the lowest id above @after_id whose next try is
+ * before @due_before; NULL without error when there is none */
+MrdOutboxRequest *
+mrd_outbox_next(MrdOutbox *self, gint64 due_before, gint64 after_id, GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	sqlite3_stmt *stmt = NULL;
+	MrdOutboxRequest *request = NULL;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), NULL);
+
+	if (db == NULL)
+		return NULL;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 AND "
+			       "next_try <= ?1 AND id > ?2 ORDER BY id LIMIT 1",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_error(self, error, "read");
+		return NULL;
+	}
+	sqlite3_bind_int64(stmt, 1, due_before);
+	sqlite3_bind_int64(stmt, 2, after_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		request = request_from_row(stmt);
+	else if (rc != SQLITE_DONE)
+		set_error(self, error, "read");
+	sqlite3_finalize(stmt);
+	return request;
+}
+
+static gboolean
+update_row(MrdOutbox *self,
+	   const char *sql,
+	   gint64 id,
+	   gint64 a,
+	   gint64 b,
+	   const char *text,
+	   GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	/* parameters a statement does not use are ignored (SQLITE_RANGE) */
+	if (db == NULL)
+		return FALSE;
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return set_error(self, error, "prepare");
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, a);
+	sqlite3_bind_int64(stmt, 3, b);
+	sqlite3_bind_text(stmt, 4, text != NULL ? text : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return set_error(self, error, "update the outbox");
+	return TRUE;
+}
+
+/* saved before the request leaves: if the daemon dies during it, the next
+ * start waits for the back-off instead of hammering the server */
+gboolean
+mrd_outbox_begin_attempt(MrdOutbox *self, gint64 id, gint64 now, gint64 next_try, GError **error)
+{
+	return update_row(self,
+			  "UPDATE outbox SET attempts = attempts + 1, last_try = ?2, "
+			  "next_try = ?3 WHERE id = ?1",
+			  id, now, next_try, NULL, error);
+}
+
+gboolean
+mrd_outbox_retry_later(MrdOutbox *self,
+		       gint64 id,
+		       gint64 next_try,
+		       guint status,
+		       const char *answer,
+		       GError **error)
+{
+	return update_row(self,
+			  "UPDATE outbox SET next_try = ?2, last_status = ?3, last_answer = ?4 "
+			  "WHERE id = ?1",
+			  id, next_try, status, answer, error);
+}
+
+gboolean
+mrd_outbox_set_aside(MrdOutbox *self, gint64 id, guint status, const char *answer, GError **error)
+{
+	return update_row(self,
+			  "UPDATE outbox SET state = 1, last_status = ?3, last_answer = ?4 "
+			  "WHERE id = ?1",
+			  id, 0, status, answer, error);
+}
+
+/* the server accepted @request: delete it and archive what was sent, in one
+ * transaction */
+gboolean
+mrd_outbox_complete(MrdOutbox *self,
+		    const MrdOutboxRequest *request,
+		    gint64 now,
+		    guint status,
+		    const char *answer,
+		    GBytes *body,
+		    const char *checksum,
+		    gsize compressed_size,
+		    GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	sqlite3_stmt *stmt = NULL;
+	gsize len = 0;
+	const void *data = g_bytes_get_data(body, &len);
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
+
+	if (db == NULL)
+		return FALSE;
+	if (!exec_sql(self, db, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (!update_row(self, "DELETE FROM outbox WHERE id = ?1", request->id, 0, 0, NULL, error)) {
+		rollback(db);
+		return FALSE;
+	}
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO sent (metric, week, sent, status, answer, checksum, "
+			       "body, compressed_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_error(self, error, "prepare");
+		rollback(db);
+		return FALSE;
+	}
+	sqlite3_bind_blob(stmt, 1, request->metric, METRICS_UUID_SIZE, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, request->week, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, now);
+	sqlite3_bind_int(stmt, 4, (int)status);
+	sqlite3_bind_text(stmt, 5, answer != NULL ? answer : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, checksum, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 7, data != NULL ? data : "", (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 8, (sqlite3_int64)compressed_size);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		set_error(self, error, "archive an upload");
+		rollback(db);
+		return FALSE;
+	}
+	if (!exec_sql(self, db, "COMMIT", error)) {
+		rollback(db);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+GPtrArray *
+mrd_outbox_list_sent(MrdOutbox *self, GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	sqlite3_stmt *stmt = NULL;
+	g_autoptr(GPtrArray) requests =
+		g_ptr_array_new_with_free_func((GDestroyNotify)mrd_outbox_request_free);
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), NULL);
+
+	if (db == NULL)
+		return NULL;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT id, metric, week, sent, status, answer, checksum, body, "
+			       "compressed_size FROM sent ORDER BY sent, id",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_error(self, error, "read");
+		return NULL;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		MrdOutboxRequest *request;
+
+		if (sqlite3_column_bytes(stmt, 1) != METRICS_UUID_SIZE)
+			continue;
+		request = g_new0(MrdOutboxRequest, 1);
+		request->id = sqlite3_column_int64(stmt, 0);
+		memcpy(request->metric, sqlite3_column_blob(stmt, 1), METRICS_UUID_SIZE);
+		request->week = g_strdup((const char *)sqlite3_column_text(stmt, 2));
+		request->sent = sqlite3_column_int64(stmt, 3);
+		request->last_status = (guint)sqlite3_column_int(stmt, 4);
+		request->last_answer = g_strdup((const char *)sqlite3_column_text(stmt, 5));
+		request->checksum = g_strdup((const char *)sqlite3_column_text(stmt, 6));
+		request->events = g_bytes_new(sqlite3_column_blob(stmt, 7),
+					      (gsize)sqlite3_column_bytes(stmt, 7));
+		request->compressed_size = (guint64)sqlite3_column_int64(stmt, 8);
+		g_ptr_array_add(requests, request);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		set_error(self, error, "read");
+		return NULL;
+	}
+	return g_steal_pointer(&requests);
+}
+
+/* forgets what was sent, and what was set aside, more than 90 days ago */
+gboolean
+mrd_outbox_prune(MrdOutbox *self, gint64 now, GError **error)
+{
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
+
+	return update_row(self, "DELETE FROM sent WHERE sent < ?2", 0, now - MRD_OUTBOX_KEEP, 0,
+			  NULL, error) &&
+	       update_row(self, "DELETE FROM outbox WHERE state = 1 AND last_try < ?2", 0,
+			  now - MRD_OUTBOX_KEEP, 0, NULL, error);
+}
+
+gboolean
+mrd_outbox_get_stats(MrdOutbox *self,
+		     guint64 *n_pending,
+		     guint64 *n_set_aside,
+		     gint64 *next_try,
+		     gint64 *last_sent,
+		     GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
+
+	if (db == NULL)
+		return FALSE;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT (SELECT count(*) FROM outbox WHERE state = 0), "
+			       "(SELECT count(*) FROM outbox WHERE state = 1), "
+			       "(SELECT coalesce(min(next_try), 0) FROM outbox WHERE state = 0), "
+			       "(SELECT coalesce(max(sent), 0) FROM sent)",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return set_error(self, error, "read");
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*n_pending = (guint64)sqlite3_column_int64(stmt, 0);
+		*n_set_aside = (guint64)sqlite3_column_int64(stmt, 1);
+		*next_try = sqlite3_column_int64(stmt, 2);
+		*last_sent = sqlite3_column_int64(stmt, 3);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return set_error(self, error, "read");
+	return TRUE;
+}
+
+MrdOutbox *
+mrd_outbox_new(MrdStore *store, const char *os_version)
+{
+	MrdOutbox *self;
+
+	g_return_val_if_fail(MRD_IS_STORE(store), NULL);
+	g_return_val_if_fail(os_version != NULL, NULL);
+
+	self = g_object_new(MRD_TYPE_OUTBOX, NULL);
+	self->store = g_object_ref(store);
+	self->os_version = g_strdup(os_version);
+	return self;
+}
+
+static void
+mrd_outbox_finalize(GObject *object)
+{
+	MrdOutbox *self = MRD_OUTBOX(object);
+
+	g_clear_object(&self->store);
+	g_free(self->os_version);
+
+	G_OBJECT_CLASS(mrd_outbox_parent_class)->finalize(object);
+}
+
+static void
+mrd_outbox_class_init(MrdOutboxClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = mrd_outbox_finalize;
+}
+
+static void
+mrd_outbox_init(MrdOutbox *self)
+{
+}

@@ -1,0 +1,99 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mrd-store.h"
+
+G_BEGIN_DECLS
+
+/* how long the archive of sent requests, and set-aside requests, are kept */
+#define MRD_OUTBOX_KEEP (90 * G_TIME_SPAN_DAY)
+
+typedef enum {
+	MRD_OUTBOX_STATE_PENDING = 0,
+	MRD_OUTBOX_STATE_SET_ASIDE = 1,
+	/* a request that a week not yet closed would produce: not stored */
+	MRD_OUTBOX_STATE_PREVIEW = 2,
+} MrdOutboxState;
+
+/* a request to send, or one that was sent (then @sent, @checksum and @body
+ * are set) */
+typedef struct {
+	gint64 id;
+	guint8 metric[16];
+	char *week;	/* (owned) */
+	GBytes *events; /* (owned) little-endian a(ayssumv), or for a sent one the whole body */
+	guint n_events;
+	gint64 due;	 /* usec */
+	gint64 next_try; /* usec */
+	gint64 last_try; /* usec, or 0 */
+	guint attempts;
+	MrdOutboxState state;
+	guint last_status;
+	char *last_answer; /* (owned) */
+	gint64 sent;	   /* usec; sent archive only */
+	char *checksum;	   /* (owned) (nullable); sent archive only */
+	guint64 compressed_size;
+} MrdOutboxRequest;
+
+void
+mrd_outbox_request_free(MrdOutboxRequest *request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdOutboxRequest, mrd_outbox_request_free)
+
+#define MRD_TYPE_OUTBOX (mrd_outbox_get_type())
+G_DECLARE_FINAL_TYPE(MrdOutbox, mrd_outbox, MRD, OUTBOX, GObject)
+
+MrdOutbox *
+mrd_outbox_new(MrdStore *store, const char *os_version);
+gboolean
+mrd_outbox_freeze(MrdOutbox *self,
+		  gint64 now,
+		  guint window_days,
+		  gsize max_request_size,
+		  guint *n_requests,
+		  GError **error);
+GPtrArray *
+mrd_outbox_preview(MrdOutbox *self, gint64 now, gsize max_request_size, GError **error);
+GPtrArray *
+mrd_outbox_list(MrdOutbox *self, GError **error);
+MrdOutboxRequest *
+mrd_outbox_next(MrdOutbox *self, gint64 due_before, gint64 after_id, GError **error);
+gboolean
+mrd_outbox_begin_attempt(MrdOutbox *self, gint64 id, gint64 now, gint64 next_try, GError **error);
+gboolean
+mrd_outbox_retry_later(MrdOutbox *self,
+		       gint64 id,
+		       gint64 next_try,
+		       guint status,
+		       const char *answer,
+		       GError **error);
+gboolean
+mrd_outbox_set_aside(MrdOutbox *self, gint64 id, guint status, const char *answer, GError **error);
+gboolean
+mrd_outbox_complete(MrdOutbox *self,
+		    const MrdOutboxRequest *request,
+		    gint64 now,
+		    guint status,
+		    const char *answer,
+		    GBytes *body,
+		    const char *checksum,
+		    gsize compressed_size,
+		    GError **error);
+GPtrArray *
+mrd_outbox_list_sent(MrdOutbox *self, GError **error);
+gboolean
+mrd_outbox_prune(MrdOutbox *self, gint64 now, GError **error);
+gboolean
+mrd_outbox_get_stats(MrdOutbox *self,
+		     guint64 *n_pending,
+		     guint64 *n_set_aside,
+		     gint64 *next_try,
+		     gint64 *last_sent,
+		     GError **error);
+
+G_END_DECLS

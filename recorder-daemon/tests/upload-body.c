@@ -1,0 +1,452 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ *
+ * The Azafea v3 body: uuid5, elements, little-endian normal form, gzip,
+ * checksum, and the outbox that freezes closed weeks into requests split at
+ * the size cap. Bodies are checked with the sink's validator, an
+ * independent implementation of the server's checks.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "mrd-aggregator.h"
+#include "mrd-outbox.h"
+#include "mrd-upload-body.h"
+#include "msink-validate.h"
+
+#define BASE_ID "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c001"
+
+static void
+test_uuid5_vectors(void)
+{
+	/* RFC 4122 appendix C namespaces; the results are those of
+	 * Python's uuid.uuid5, an independent implementation */
+	const struct {
+		const char *ns;
+		const char *name;
+		const char *expected;
+	} vectors[] = {
+		{"6ba7b810-9dad-11d1-80b4-00c04fd430c8", "python.org",
+		 "886313e1-3b8a-5372-9b90-0c9aee199e5d"},
+		{"6ba7b811-9dad-11d1-80b4-00c04fd430c8", "https://fedoraproject.org/",
+		 "e9917f8d-0811-5dd4-a88e-a214fe29ad70"},
+		{BASE_ID, "weekly", NULL},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(vectors); i++) {
+		guint8 ns[16], out[16];
+		char text[METRICS_UUID_STRING_LENGTH + 1];
+
+		g_assert_true(metrics_uuid_parse(vectors[i].ns, ns));
+		mrd_uuid5(ns, vectors[i].name, out);
+		metrics_uuid_unparse(out, text);
+		g_assert_cmpint(out[6] >> 4, ==, 5);
+		g_assert_cmpint(out[8] & 0xc0, ==, 0x80);
+		if (vectors[i].expected != NULL)
+			g_assert_cmpstr(text, ==, vectors[i].expected);
+	}
+}
+
+static GVariant *
+make_element(const char *week, MetricsEventKind kind, guint64 count, guint64 usec, GVariant *value)
+{
+	guint8 base[16];
+
+	g_assert_true(metrics_uuid_parse(BASE_ID, base));
+	return mrd_upload_element_new(base, "42", week, kind, count, usec, value);
+}
+
+static MsinkResult *
+validate_body(GBytes *body)
+{
+	g_autofree char *checksum = mrd_upload_checksum(body);
+	g_autofree char *path = g_strdup_printf("/3/%s", checksum);
+	g_autoptr(GBytes) compressed = mrd_upload_gzip(body);
+
+	return msink_validate("PUT", path, "gzip", compressed);
+}
+
+static void
+test_body_valid(void)
+{
+	g_autoptr(GPtrArray) elements =
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+	g_autoptr(GBytes) events = NULL;
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(MsinkResult) result = NULL;
+	g_autoptr(GVariant) aggregates = NULL;
+	g_autoptr(GVariant) payload = NULL;
+	g_auto(GStrv) problems = NULL;
+	const char *week = NULL, *os = NULL;
+	guint32 count = 0;
+	gint64 t0 = 0, t1 = 0;
+	gsize id_len = 0;
+	g_autoptr(GVariant) id = NULL;
+	guint8 expected_id[16], base[16];
+
+	g_ptr_array_add(elements, make_element("2026-01-05", METRICS_EVENT_KIND_VALUE, 3, 0,
+					       g_variant_new_string("org.gnome.App")));
+	g_ptr_array_add(elements, make_element("2026-01-05", METRICS_EVENT_KIND_COUNTER, 1ull << 40,
+					       0, NULL));
+	g_ptr_array_add(elements, make_element("2026-01-05", METRICS_EVENT_KIND_DURATION, 2,
+					       90 * G_USEC_PER_SEC + 600000, NULL));
+	events = mrd_upload_events_serialize(elements);
+	body = mrd_upload_body_build(events, 1234567890123456789);
+	result = validate_body(body);
+	g_assert_cmpuint(result->status, ==, 200);
+	problems = msink_privacy_problems(result->body);
+	g_assert_null(problems);
+
+	/* little-endian, normal form, the exact bytes */
+	g_assert_cmpmem(g_bytes_get_data(body, NULL), 8, "\x15\x81\xe9\x7d\xf4\x10\x22\x11", 8);
+	g_variant_get_child(result->body, 0, "x", &t0);
+	g_variant_get_child(result->body, 1, "x", &t1);
+	g_assert_cmpint(t0, ==, 1234567890123456789);
+	g_assert_cmpint(t1, ==, t0);
+
+	aggregates = g_variant_get_child_value(result->body, 6);
+	g_assert_cmpuint(g_variant_n_children(aggregates), ==, 3);
+	g_variant_get_child(aggregates, 0, "(@ay&s&su@mv)", &id, &os, &week, &count, &payload);
+	g_assert_true(metrics_uuid_parse(BASE_ID, base));
+	mrd_upload_weekly_id(base, expected_id);
+	g_assert_cmpmem(g_variant_get_fixed_array(id, &id_len, 1), id_len, expected_id, 16);
+	g_assert_cmpstr(os, ==, "42");
+	g_assert_cmpstr(week, ==, "2026-01-05");
+	g_assert_cmpuint(count, ==, 3);
+	{
+		g_autofree char *text = g_variant_print(payload, TRUE);
+		g_assert_cmpstr(text, ==, "@mv <'org.gnome.App'>");
+	}
+	g_clear_pointer(&id, g_variant_unref);
+	g_clear_pointer(&payload, g_variant_unref);
+
+	/* counts are capped to u32 */
+	g_variant_get_child(aggregates, 1, "(@ay&s&su@mv)", &id, &os, &week, &count, &payload);
+	g_assert_cmpuint(count, ==, G_MAXUINT32);
+	g_assert_null(g_variant_get_maybe(payload));
+	g_clear_pointer(&id, g_variant_unref);
+	g_clear_pointer(&payload, g_variant_unref);
+
+	/* durations: the rounded seconds */
+	g_variant_get_child(aggregates, 2, "(@ay&s&su@mv)", &id, &os, &week, &count, &payload);
+	g_assert_cmpuint(count, ==, 2);
+	{
+		g_autofree char *text = g_variant_print(payload, TRUE);
+		g_assert_cmpstr(text, ==, "@mv <uint64 91>");
+	}
+}
+
+static void
+test_duration_with_value(void)
+{
+	g_autoptr(GVariant) element =
+		make_element("2026-01-05", METRICS_EVENT_KIND_DURATION, 1, 3 * G_USEC_PER_SEC,
+			     g_variant_new_string("org.gnome.App"));
+	g_autoptr(GVariant) payload = g_variant_get_child_value(element, 4);
+	g_autofree char *text = g_variant_print(payload, TRUE);
+
+	g_assert_cmpstr(text, ==, "@mv <('org.gnome.App', uint64 3)>");
+}
+
+static void
+test_checksum_and_gzip(void)
+{
+	g_autoptr(GBytes) data = g_bytes_new_static("abc", 3);
+	g_autofree char *sum = mrd_upload_checksum(data);
+	g_autoptr(GBytes) compressed = mrd_upload_gzip(data);
+	const guint8 *gz = g_bytes_get_data(compressed, NULL);
+
+	g_assert_cmpstr(sum, ==,
+			"ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+			"2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+	/* a gzip member without name or time */
+	g_assert_cmpint(gz[0], ==, 0x1f);
+	g_assert_cmpint(gz[1], ==, 0x8b);
+	g_assert_cmpint(gz[3], ==, 0);
+	g_assert_cmpmem(gz + 4, 4, "\0\0\0\0", 4);
+}
+
+static void
+test_validator_rejects(void)
+{
+	g_autoptr(GPtrArray) elements =
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+	g_autoptr(GBytes) events = NULL;
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GBytes) compressed = NULL;
+	g_autofree char *sum = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *upper = NULL;
+	g_autoptr(GBytes) wrong = g_bytes_new_static("\0\0\0\0", 4);
+	struct {
+		const char *method;
+		const char *path;
+		const char *encoding;
+		GBytes *body;
+		guint status;
+	} cases[6];
+
+	g_ptr_array_add(elements,
+			make_element("2026-01-05", METRICS_EVENT_KIND_COUNTER, 1, 0, NULL));
+	events = mrd_upload_events_serialize(elements);
+	body = mrd_upload_body_build(events, 1);
+	compressed = mrd_upload_gzip(body);
+	sum = mrd_upload_checksum(body);
+	path = g_strdup_printf("/3/%s", sum);
+	upper = g_ascii_strup(path, -1);
+	upper[1] = '3';
+	cases[0] = (typeof(cases[0])){"POST", path, "gzip", compressed, 405};
+	cases[1] = (typeof(cases[0])){"PUT", upper, "gzip", compressed, 405};
+	cases[2] = (typeof(cases[0])){"PUT", path, "deflate", compressed, 400};
+	cases[3] = (typeof(cases[0])){"PUT", path, "gzip", body, 500};
+	cases[4] = (typeof(cases[0])){"PUT", path, NULL, compressed, 400};
+	cases[5] = (typeof(cases[0])){"PUT", path, NULL, body, 200};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(MsinkResult) result = msink_validate(cases[i].method, cases[i].path,
+							       cases[i].encoding, cases[i].body);
+		g_test_message("case %u: %u %s", i, result->status, result->message);
+		g_assert_cmpuint(result->status, ==, cases[i].status);
+	}
+	{
+		g_autofree char *wrong_sum = mrd_upload_checksum(wrong);
+		g_autofree char *wrong_path = g_strdup_printf("/3/%s", wrong_sum);
+		g_autoptr(MsinkResult) result = msink_validate("PUT", wrong_path, NULL, wrong);
+		g_assert_cmpuint(result->status, ==, 400);
+	}
+}
+
+typedef struct {
+	char *dir;
+	char *path;
+	MrdStore *store;
+	MrdOutbox *outbox;
+} Fixture;
+
+static void
+fixture_set_up(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	fixture->dir = g_dir_make_tmp("mrd-outbox-XXXXXX", &error);
+	g_assert_no_error(error);
+	fixture->path = g_build_filename(fixture->dir, "metrics.db", NULL);
+	fixture->store = mrd_store_open(fixture->path, &error);
+	g_assert_no_error(error);
+	fixture->outbox = mrd_outbox_new(fixture->store, "42");
+}
+
+static void
+fixture_tear_down(Fixture *fixture, gconstpointer user_data)
+{
+	g_clear_object(&fixture->outbox);
+	g_clear_object(&fixture->store);
+	mrd_store_delete_files(fixture->path, NULL);
+	g_rmdir(fixture->dir);
+	g_free(fixture->path);
+	g_free(fixture->dir);
+}
+
+static void
+delta_clear(gpointer data)
+{
+	MrdDelta *delta = data;
+	g_clear_pointer(&delta->payload, g_bytes_unref);
+}
+
+/* @n distinct string values of one metric in @week, for @uid */
+static void
+add_values(Fixture *fixture, guint32 uid, const char *week, guint n, const char *prefix)
+{
+	g_autoptr(GArray) deltas = g_array_new(FALSE, TRUE, sizeof(MrdDelta));
+	g_autoptr(GError) error = NULL;
+	gint64 start = 0;
+
+	g_array_set_clear_func(deltas, delta_clear);
+	g_assert_true(mrd_week_from_string(week, &start));
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *text = g_strdup_printf("%s-%04u-%s", prefix, i,
+							"padding-to-make-values-longer-0123456789");
+		g_autoptr(GVariant) maybe = g_variant_ref_sink(g_variant_new_maybe(
+			G_VARIANT_TYPE_VARIANT, g_variant_new_variant(g_variant_new_string(text))));
+		MrdDelta delta = {
+			.week = start,
+			.kind = METRICS_EVENT_KIND_VALUE,
+			.payload = g_variant_get_data_as_bytes(maybe),
+			.count = 1,
+		};
+
+		g_assert_true(metrics_uuid_parse(BASE_ID, delta.id));
+		g_array_append_val(deltas, delta);
+	}
+	g_assert_true(mrd_store_add(fixture->store, uid, deltas, &error));
+	g_assert_no_error(error);
+}
+
+static guint64
+total_count(GPtrArray *requests)
+{
+	guint64 total = 0;
+
+	for (guint i = 0; i < requests->len; i++) {
+		MrdOutboxRequest *request = g_ptr_array_index(requests, i);
+		g_autoptr(GVariant) events = mrd_upload_events_parse(request->events, NULL);
+		GVariantIter iter;
+		guint32 count;
+
+		g_assert_nonnull(events);
+		g_variant_iter_init(&iter, events);
+		while (g_variant_iter_loop(&iter, "(@ay&s&su@mv)", NULL, NULL, NULL, &count, NULL))
+			total += count;
+	}
+	return total;
+}
+
+static void
+test_freeze(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) requests = NULL;
+	g_autoptr(GPtrArray) preview = NULL;
+	gint64 monday = 0, now;
+	guint n = 0;
+	guint64 keys = 0, events = 0;
+
+	g_assert_true(mrd_week_from_string("2026-01-05", &monday));
+	/* two users, the same values: merged, counts summed */
+	add_values(fixture, 1000, "2026-01-05", 3, "a");
+	add_values(fixture, 1001, "2026-01-05", 3, "a");
+	add_values(fixture, 1000, "2026-01-12", 2, "b");
+
+	/* during the week nothing is frozen, but the preview shows it */
+	now = monday + 3 * G_TIME_SPAN_DAY;
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 7, 65536, &n, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 0);
+	preview = mrd_outbox_preview(fixture->outbox, now, 65536, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(preview->len, ==, 2);
+	g_assert_cmpuint(total_count(preview), ==, 8);
+
+	/* after the week: one request for the closed week, due within the
+	 * window after its end; the open week stays aggregated */
+	now = monday + 7 * G_TIME_SPAN_DAY + 1;
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 7, 65536, &n, &error));
+	g_assert_cmpuint(n, ==, 1);
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(requests->len, ==, 1);
+	{
+		MrdOutboxRequest *request = g_ptr_array_index(requests, 0);
+
+		g_assert_cmpstr(request->week, ==, "2026-01-05");
+		g_assert_cmpuint(request->n_events, ==, 3);
+		g_assert_cmpint(request->due, >=, now);
+		g_assert_cmpint(request->due, <=, monday + 14 * G_TIME_SPAN_DAY);
+		g_assert_cmpint(request->next_try, ==, request->due);
+	}
+	g_assert_cmpuint(total_count(requests), ==, 6);
+	g_assert_true(mrd_store_get_totals(fixture->store, &keys, &events, &error));
+	g_assert_cmpuint(keys, ==, 2);
+
+	/* freezing again adds nothing */
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 7, 65536, &n, &error));
+	g_assert_cmpuint(n, ==, 0);
+}
+
+static void
+test_split(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) requests = NULL;
+	gint64 monday = 0;
+	guint n = 0;
+	const guint cap = 4096;
+
+	g_assert_true(mrd_week_from_string("2026-01-05", &monday));
+	add_values(fixture, 1000, "2026-01-05", 300, "split");
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, monday + 8 * G_TIME_SPAN_DAY, 0, cap, &n,
+					&error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, >, 1);
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(requests->len, ==, n);
+	g_assert_cmpuint(total_count(requests), ==, 300);
+	for (guint i = 0; i < requests->len; i++) {
+		MrdOutboxRequest *request = g_ptr_array_index(requests, i);
+		g_autoptr(GBytes) body = mrd_upload_body_build(request->events, G_MAXINT64);
+		g_autoptr(GBytes) compressed = mrd_upload_gzip(body);
+		g_autoptr(MsinkResult) result = validate_body(body);
+
+		g_assert_cmpuint(result->status, ==, 200);
+		g_assert_cmpuint(g_bytes_get_size(compressed), <=, cap);
+		/* window 0: due exactly when noticed */
+		g_assert_cmpint(request->due, ==, monday + 8 * G_TIME_SPAN_DAY);
+	}
+}
+
+static void
+test_complete_and_archive(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) requests = NULL;
+	g_autoptr(GPtrArray) sent = NULL;
+	g_autoptr(MrdOutboxRequest) next = NULL;
+	g_autoptr(GBytes) body = NULL;
+	gint64 monday = 0, now;
+	guint64 pending = 0, set_aside = 0;
+	gint64 next_try = 0, last = 0;
+
+	g_assert_true(mrd_week_from_string("2026-01-05", &monday));
+	add_values(fixture, 1000, "2026-01-05", 2, "x");
+	add_values(fixture, 1000, "2026-01-05", 2, "y");
+	now = monday + 8 * G_TIME_SPAN_DAY;
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 4096, NULL, &error));
+	next = mrd_outbox_next(fixture->outbox, now, 0, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(next);
+	g_assert_true(mrd_outbox_begin_attempt(fixture->outbox, next->id, now, now + 60, &error));
+	body = mrd_upload_body_build(next->events, now * 1000);
+	g_assert_true(mrd_outbox_complete(fixture->outbox, next, now, 200, "200 OK", body, "sum",
+					  10, &error));
+	g_assert_no_error(error);
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(requests->len, ==, 0);
+	sent = mrd_outbox_list_sent(fixture->outbox, &error);
+	g_assert_cmpuint(sent->len, ==, 1);
+	g_assert_true(mrd_outbox_get_stats(fixture->outbox, &pending, &set_aside, &next_try, &last,
+					   &error));
+	g_assert_cmpint(last, ==, now);
+
+	/* the archive keeps 90 days */
+	g_assert_true(mrd_outbox_prune(fixture->outbox, now + MRD_OUTBOX_KEEP - 1, &error));
+	g_clear_pointer(&sent, g_ptr_array_unref);
+	sent = mrd_outbox_list_sent(fixture->outbox, &error);
+	g_assert_cmpuint(sent->len, ==, 1);
+	g_assert_true(mrd_outbox_prune(fixture->outbox, now + MRD_OUTBOX_KEEP + 1, &error));
+	g_clear_pointer(&sent, g_ptr_array_unref);
+	sent = mrd_outbox_list_sent(fixture->outbox, &error);
+	g_assert_cmpuint(sent->len, ==, 0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+	g_test_add_func("/metrics/upload/uuid5", test_uuid5_vectors);
+	g_test_add_func("/metrics/upload/body/valid", test_body_valid);
+	g_test_add_func("/metrics/upload/body/duration-with-value", test_duration_with_value);
+	g_test_add_func("/metrics/upload/body/checksum-gzip", test_checksum_and_gzip);
+	g_test_add_func("/metrics/upload/validator/rejects", test_validator_rejects);
+	g_test_add("/metrics/upload/outbox/freeze", Fixture, NULL, fixture_set_up, test_freeze,
+		   fixture_tear_down);
+	g_test_add("/metrics/upload/outbox/split", Fixture, NULL, fixture_set_up, test_split,
+		   fixture_tear_down);
+	g_test_add("/metrics/upload/outbox/complete", Fixture, NULL, fixture_set_up,
+		   test_complete_and_archive, fixture_tear_down);
+	return g_test_run();
+}
