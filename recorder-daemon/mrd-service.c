@@ -40,6 +40,8 @@
 #define INTERFACE_VERSION 1
 #define STORE_FILENAME "metrics.db"
 #define CONSENT_FILENAME "consent.conf"
+/* an upload due within this keeps the daemon from exiting when idle */
+#define IDLE_UPLOAD_HORIZON (15 * G_TIME_SPAN_MINUTE)
 #define REJECT_LOG_PERIOD (10 * G_TIME_SPAN_SECOND)
 
 struct _MrdService {
@@ -1029,9 +1031,19 @@ mrd_service_get_idle_inhibited(MrdService *self)
 {
 	g_return_val_if_fail(MRD_IS_SERVICE(self), FALSE);
 
-	/* nothing is ever due yet; the uploader returns TRUE here while an
-	 * upload is due within the idle window, so that it is not missed */
-	return FALSE;
+	/* an upload due soon keeps the daemon up to send it; one due later
+	 * is sent when metrics-upload.timer or the next app wakes it */
+	{
+		guint64 n_pending = 0, n_set_aside = 0;
+		gint64 next_try = 0, last_sent = 0;
+
+		if (self->outbox == NULL ||
+		    !mrd_outbox_get_stats(self->outbox, &n_pending, &n_set_aside, &next_try,
+					  &last_sent, NULL))
+			return FALSE;
+		return n_pending > 0 && next_try > 0 &&
+		       next_try <= mrd_clock_get_real_time(self->clock) + IDLE_UPLOAD_HORIZON;
+	}
 }
 
 /* ---- upload (issue 5): UploadNow, GetPendingUploads, GetSentUploads ---- */
