@@ -28,7 +28,10 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 	const char *consent_str = "unknown";
 	gint64 changed = 0;
 	MetricsConsent consent = METRICS_CONSENT_UNKNOWN;
-	const char *keys[] = {"stored-keys", "stored-events", "stored-bytes", "accepted"};
+	const char *keys[] = {"stored-keys", "stored-events",	"stored-bytes",
+			      "accepted",    "pending-uploads", "set-aside"};
+	const char *times[] = {"next-upload", "last-upload"};
+	const char *server = "";
 
 	if (argc > 1)
 		return mcli_usage_error(error, "metrics-cli status");
@@ -38,6 +41,7 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 	g_variant_lookup(status, "consent", "&s", &consent_str);
 	g_variant_lookup(status, "consent-timestamp", "x", &changed);
 	metrics_consent_from_string(consent_str, &consent);
+	g_variant_lookup(status, "server-url", "&s", &server);
 	drops = g_variant_lookup_value(status, "drops", G_VARIANT_TYPE("a{st}"));
 	by_metric = g_variant_lookup_value(status, "drops-by-metric", G_VARIANT_TYPE("a(sst)"));
 
@@ -53,6 +57,15 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 			json_builder_set_member_name(builder, keys[i]);
 			json_builder_add_int_value(builder, (gint64)lookup_u64(status, keys[i]));
 		}
+		for (guint i = 0; i < G_N_ELEMENTS(times); i++) {
+			gint64 usec = 0;
+
+			g_variant_lookup(status, times[i], "x", &usec);
+			json_builder_set_member_name(builder, times[i]);
+			json_builder_add_int_value(builder, usec);
+		}
+		json_builder_set_member_name(builder, "server-url");
+		json_builder_add_string_value(builder, server);
 		json_builder_set_member_name(builder, "drops");
 		json_builder_begin_object(builder);
 		if (drops != NULL) {
@@ -108,6 +121,28 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 		/* TRANSLATORS: a label, then a number of events */
 		g_print("%-22s %" G_GUINT64_FORMAT "\n", _("Accepted since start:"),
 			lookup_u64(status, "accepted"));
+		{
+			gint64 next = 0, last = 0;
+			g_autofree char *next_str = NULL;
+			g_autofree char *last_str = NULL;
+
+			g_variant_lookup(status, "next-upload", "x", &next);
+			g_variant_lookup(status, "last-upload", "x", &last);
+			next_str = mcli_format_timestamp(next);
+			last_str = mcli_format_timestamp(last);
+			/* TRANSLATORS: a label, then a number of requests */
+			g_print("%-22s %" G_GUINT64_FORMAT "\n", _("Uploads waiting:"),
+				lookup_u64(status, "pending-uploads"));
+			/* TRANSLATORS: a label, then a number of requests the server refused */
+			g_print("%-22s %" G_GUINT64_FORMAT "\n", _("Uploads set aside:"),
+				lookup_u64(status, "set-aside"));
+			/* TRANSLATORS: a label, then a date */
+			g_print("%-22s %s\n", _("Next upload:"), next_str);
+			/* TRANSLATORS: a label, then a date */
+			g_print("%-22s %s\n", _("Last upload:"), last_str);
+			/* TRANSLATORS: a label, then the address of the server */
+			g_print("%-22s %s\n", _("Server:"), server);
+		}
 		if (drops != NULL && g_variant_n_children(drops) > 0) {
 			GVariantIter iter;
 			const char *reason;

@@ -17,7 +17,7 @@ for f in "${c_files[@]}"; do
 done
 
 if command -v shellcheck >/dev/null 2>&1; then
-    mapfile -t sh_files < <(git ls-files '*.sh' .ci/run 2>/dev/null)
+    mapfile -t sh_files < <(git ls-files '*.sh' .ci/run data/completion/metrics-cli 2>/dev/null)
     if [ ${#sh_files[@]} -gt 0 ] && ! shellcheck -S warning "${sh_files[@]}"; then
         status=1
     fi

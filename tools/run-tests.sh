@@ -52,7 +52,8 @@ ninja -C "$asan_build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:fast_unwind_on_malloc=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 \
-    meson test -C "$asan_build" --print-errorlogs --num-processes 2 --no-suite style
+    meson test -C "$asan_build" --print-errorlogs --num-processes 2 \
+        --no-suite style --no-suite packaging --no-suite docs
 read -r p2 f2 < <(summarize "$asan_build")
 echo
 echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed"
