@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "mcli-common.h"
 
@@ -57,10 +58,29 @@ metric_label(GVariant *allowlist, MetricsAggregate *aggregate, char **owned)
 	return name;
 }
 
+/* a heading per metric: its name and what it is, wrapped to 80 columns */
 static void
-print_aggregate(MetricsAggregate *aggregate, gboolean with_uid, GVariant *allowlist)
+print_metric_heading(MetricsAggregate *aggregate, GVariant *allowlist)
 {
-	g_autofree char *name = NULL;
+	const char *id = metrics_aggregate_get_event_id(aggregate);
+	g_autoptr(GVariant) info = allowlist != NULL ? mcli_allowlist_find(allowlist, id) : NULL;
+	const char *name = id;
+	const char *description = NULL;
+
+	if (info != NULL) {
+		g_variant_lookup(info, "name", "&s", &name);
+		g_variant_lookup(info, "description", "&s", &description);
+	}
+	g_print("\n%s\n", name);
+	if (description != NULL) {
+		g_autofree char *wrapped = mcli_wrap(description, 76, "  ");
+		g_print("%s\n", wrapped);
+	}
+}
+
+static void
+print_aggregate(MetricsAggregate *aggregate, gboolean with_uid)
+{
 	GVariant *payload = metrics_aggregate_get_payload(aggregate);
 	g_autofree char *value = payload != NULL ? g_variant_print(payload, FALSE) : g_strdup("—");
 	g_autofree char *amount = NULL;
@@ -70,11 +90,28 @@ print_aggregate(MetricsAggregate *aggregate, gboolean with_uid, GVariant *allowl
 	else
 		amount = g_strdup_printf("%" G_GUINT64_FORMAT,
 					 metrics_aggregate_get_count(aggregate));
+	g_print("    ");
 	if (with_uid)
 		g_print("%-6u ", metrics_aggregate_get_uid(aggregate));
-	g_print("%-20s  %-10s  %-8s  %-12s  %s\n", metric_label(allowlist, aggregate, &name),
-		metrics_aggregate_get_week(aggregate),
+	g_print("%-10s  %-8s  %-12s  %s\n", metrics_aggregate_get_week(aggregate),
 		metrics_event_kind_to_string(metrics_aggregate_get_kind(aggregate)), amount, value);
+}
+
+/* --metric matches the id or the allowlist's name */
+static gboolean
+aggregate_matches(MetricsAggregate *aggregate,
+		  GVariant *allowlist,
+		  const char *week,
+		  const char *metric)
+{
+	g_autofree char *name = NULL;
+
+	if (week != NULL && g_strcmp0(metrics_aggregate_get_week(aggregate), week) != 0)
+		return FALSE;
+	if (metric != NULL && g_strcmp0(metrics_aggregate_get_event_id(aggregate), metric) != 0 &&
+	    g_strcmp0(metric_label(allowlist, aggregate, &name), metric) != 0)
+		return FALSE;
+	return TRUE;
 }
 
 /* ---- show --next and show --sent (upload, issue 5) ---- */
@@ -260,17 +297,30 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 	g_autoptr(GVariant) allowlist = NULL;
 	MetricsClientFlags flags = METRICS_CLIENT_FLAGS_NONE;
 	gboolean all = FALSE;
+	const char *week = NULL;
+	const char *metric = NULL;
+	const char *previous = NULL;
+	const char *usage =
+		"metrics-cli show [--all] [--week YYYY-MM-DD] [--metric NAME] | --next | --sent";
 
 	for (int i = 1; i < argc; i++) {
 		if (g_strcmp0(argv[i], "--all") == 0)
 			all = TRUE;
+		else if (g_strcmp0(argv[i], "--week") == 0 && i + 1 < argc)
+			week = argv[++i];
+		else if (g_str_has_prefix(argv[i], "--week="))
+			week = argv[i] + strlen("--week=");
+		else if (g_strcmp0(argv[i], "--metric") == 0 && i + 1 < argc)
+			metric = argv[++i];
+		else if (g_str_has_prefix(argv[i], "--metric="))
+			metric = argv[i] + strlen("--metric=");
 		/* upload (issue 5) */
 		else if (g_strcmp0(argv[i], "--next") == 0 && argc == 2)
 			return show_uploads(ctx, FALSE, error);
 		else if (g_strcmp0(argv[i], "--sent") == 0 && argc == 2)
 			return show_uploads(ctx, TRUE, error);
 		else
-			return mcli_usage_error(error, "metrics-cli show [--all|--next|--sent]");
+			return mcli_usage_error(error, usage);
 	}
 	if (all)
 		flags |= METRICS_CLIENT_FLAGS_ALL_USERS;
@@ -279,6 +329,13 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 	aggregates = metrics_client_get_local_data_sync(ctx->client, flags, NULL, error);
 	if (aggregates == NULL)
 		return FALSE;
+	/* names are nicer than ids; without the allowlist, ids it is */
+	allowlist = metrics_client_get_allowlist_sync(ctx->client, NULL, NULL);
+	for (guint i = aggregates->len; i > 0; i--) {
+		if (!aggregate_matches(g_ptr_array_index(aggregates, i - 1), allowlist, week,
+				       metric))
+			g_ptr_array_remove_index(aggregates, i - 1);
+	}
 
 	if (ctx->json) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -300,15 +357,20 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
 		return TRUE;
 	}
+	g_print("    ");
 	if (all)
 		/* TRANSLATORS: column heading: the local user id */
 		g_print("%-6s ", _("User"));
 	/* TRANSLATORS: column headings of the stored data */
-	g_print("%-20s  %-10s  %-8s  %-12s  %s\n", _("Metric"), _("Week of"), _("Kind"),
-		_("Amount"), _("Value"));
-	/* names are nicer than ids; without the allowlist, ids it is */
-	allowlist = metrics_client_get_allowlist_sync(ctx->client, NULL, NULL);
-	for (guint i = 0; i < aggregates->len; i++)
-		print_aggregate(g_ptr_array_index(aggregates, i), all, allowlist);
+	g_print("%-10s  %-8s  %-12s  %s\n", _("Week of"), _("Kind"), _("Amount"), _("Value"));
+	/* the daemon returns the rows sorted by metric: a heading for each */
+	for (guint i = 0; i < aggregates->len; i++) {
+		MetricsAggregate *aggregate = g_ptr_array_index(aggregates, i);
+
+		if (g_strcmp0(previous, metrics_aggregate_get_event_id(aggregate)) != 0)
+			print_metric_heading(aggregate, allowlist);
+		previous = metrics_aggregate_get_event_id(aggregate);
+		print_aggregate(aggregate, all);
+	}
 	return TRUE;
 }

@@ -55,6 +55,33 @@ mcli_format_timestamp(gint64 usec)
 	return g_date_time_format(dt, "%c");
 }
 
+/* @text broken into lines of at most @width columns, each after @indent */
+char *
+mcli_wrap(const char *text, guint width, const char *indent)
+{
+	g_auto(GStrv) words = g_strsplit(text, " ", -1);
+	GString *out = g_string_new(indent);
+	guint column = 0;
+
+	for (guint i = 0; words[i] != NULL; i++) {
+		guint len = (guint)g_utf8_strlen(words[i], -1);
+
+		if (len == 0)
+			continue;
+		if (column > 0 && column + 1 + len > width) {
+			g_string_append_printf(out, "\n%s", indent);
+			column = 0;
+		}
+		if (column > 0) {
+			g_string_append_c(out, ' ');
+			column++;
+		}
+		g_string_append(out, words[i]);
+		column += len;
+	}
+	return g_string_free(out, FALSE);
+}
+
 gboolean
 mcli_usage_error(GError **error, const char *usage)
 {

@@ -54,6 +54,8 @@ char *
 mcli_format_timestamp(gint64 usec);
 gboolean
 mcli_usage_error(GError **error, const char *usage);
+char *
+mcli_wrap(const char *text, guint width, const char *indent);
 const char *
 mcli_consent_label(MetricsConsent consent);
 

@@ -24,9 +24,8 @@ static const McliCommand commands[] = {
 	/* TRANSLATORS: summary of a command */
 	{"status", "", N_("Show the consent state and what is stored"), mcli_cmd_status},
 	/* TRANSLATORS: summary of a command */
-	{"show", "[--all|--next|--sent]",
-	 N_("Show what is stored for you, what the next uploads contain, or what was sent"),
-	 mcli_cmd_show},
+	{"show", "[--all] [--week YYYY-MM-DD] [--metric NAME] | --next | --sent",
+	 N_("Show what is stored for you, what will be uploaded, or what was"), mcli_cmd_show},
 	/* TRANSLATORS: summary of a command */
 	{"consent", "grant|deny|status", N_("Change or show whether metrics are collected"),
 	 mcli_cmd_consent},
@@ -48,9 +47,11 @@ commands_summary(void)
 	/* TRANSLATORS: heading of the list of commands in --help */
 	g_string_append_printf(text, "%s\n", _("Commands:"));
 	for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
-		g_autofree char *usage =
-			g_strdup_printf("%s %s", commands[i].name, commands[i].args);
-		g_string_append_printf(text, "  %-28s %s\n", usage, _(commands[i].summary));
+		/* the usage, then the summary on its own line: both fit 80
+		 * columns whatever the language */
+		g_string_append_printf(text, "  %s%s%s\n      %s\n", commands[i].name,
+				       commands[i].args[0] != '\0' ? " " : "", commands[i].args,
+				       _(commands[i].summary));
 	}
 	return g_string_free(text, FALSE);
 }
@@ -163,6 +164,19 @@ main(int argc, char *argv[])
 		/* TRANSLATORS: %s is what the user typed */
 		g_printerr(_("Unknown command “%s”; see “metrics-cli --help”\n"), argv[1]);
 		return MCLI_EXIT_USAGE;
+	}
+	/* metrics-cli COMMAND --help */
+	for (int i = 2; i < argc; i++) {
+		if (g_strcmp0(argv[i], "--help") == 0 || g_strcmp0(argv[i], "-h") == 0) {
+			/* TRANSLATORS: %s %s is a command and its arguments */
+			g_print(_("Usage: metrics-cli [--json] %s %s\n"), command->name,
+				command->args);
+			g_print("\n%s\n", _(command->summary));
+			/* TRANSLATORS: where the details are */
+			g_print("\n%s\n",
+				_("See metrics-cli(1) for the details and the JSON keys."));
+			return MCLI_EXIT_OK;
+		}
 	}
 
 	bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);

@@ -539,6 +539,33 @@ test_cli(Fixture *fixture, gconstpointer user_data)
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
 
+	/* filters: by metric name or id, by week */
+	{
+		const char *const by_name[] = {"show", "--metric", "app-opened", NULL};
+		const char *const by_id[] = {"show", "--metric=" ID_COUNTER, NULL};
+		const char *const old_week[] = {"show", "--week", "1999-01-04", NULL};
+		const char *const show_help[] = {"show", "--help", NULL};
+
+		node = run_cli_json(fixture, 0, by_name);
+		g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+					 json_node_get_object(node), "aggregates")),
+				 ==, 1);
+		g_clear_pointer(&node, json_node_unref);
+		node = run_cli_json(fixture, 0, by_id);
+		g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+					 json_node_get_object(node), "aggregates")),
+				 ==, 1);
+		g_clear_pointer(&node, json_node_unref);
+		g_assert_cmpint(run_cli(fixture, old_week, &out, &err), ==, 2);
+		g_assert_nonnull(strstr(out, "Nothing is stored"));
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		g_assert_cmpint(run_cli(fixture, show_help, &out, &err), ==, 0);
+		g_assert_nonnull(strstr(out, "--metric NAME"));
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+	}
+
 	g_assert_cmpint(run_cli(fixture, bogus, &out, &err), ==, 64);
 	g_assert_nonnull(strstr(err, "frobnicate"));
 }
