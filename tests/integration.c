@@ -948,6 +948,74 @@ test_state_dir_unusable(Fixture *fixture, gconstpointer user_data)
 	g_mkdir(fixture->harness->state_dir, 0700);
 }
 
+/* the system bus goes away: the daemon stops cleanly (it cannot serve
+ * without it) and, once the bus and the daemon are back, everything it had
+ * acknowledged is there */
+static void
+test_bus_restart(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autofree char *socket =
+		g_build_filename(fixture->harness->tmpdir, "system_bus_socket", NULL);
+	MtestHarness *harness = fixture->harness;
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 3);
+	g_clear_object(&recorder);
+
+	g_subprocess_force_exit(harness->bus);
+	g_subprocess_wait(harness->bus, NULL, NULL);
+	g_clear_object(&harness->bus);
+	/* no crash: an orderly exit, whatever its status */
+	g_assert_true(g_subprocess_wait(harness->daemon, NULL, NULL));
+	g_assert_true(g_subprocess_get_if_exited(harness->daemon));
+	g_clear_object(&harness->daemon);
+	g_subprocess_force_exit(harness->polkit);
+	g_subprocess_wait(harness->polkit, NULL, NULL);
+	g_clear_object(&harness->polkit);
+	g_clear_object(&harness->connection);
+	g_clear_object(&fixture->client);
+	g_unlink(socket);
+
+	mtest_harness_start_bus(harness);
+	mtest_harness_start_daemon(harness, NULL);
+	fixture->client = metrics_client_new(harness->connection);
+	aggregates = get_local_data(fixture);
+	g_assert_cmpuint(aggregates->len, ==, 3);
+	/* 3 values, 3 counter increments of 2, 3 durations */
+	g_assert_cmpuint(status_u64(fixture, "stored-events"), ==, 12);
+}
+
+/* the allowlist cannot be read (here: a file is where its directory should
+ * be): the daemon starts, serves, and drops what it cannot check */
+static void
+test_allowlist_unreadable(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *bogus = g_build_filename(fixture->harness->tmpdir, "not-a-dir", NULL);
+	g_autofree char *arg = g_strdup_printf("--allowlist-dir=%s", bogus);
+	const char *const args[] = {arg, NULL};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	guint32 accepted = 99, dropped = 0;
+
+	g_assert_true(g_file_set_contents(bogus, "in the way", -1, NULL));
+	mtest_harness_write_consent(fixture->harness, "granted");
+	g_setenv("MTEST_ALLOWLIST_DIRS_SAVED", g_getenv("MTEST_ALLOWLIST_DIRS"), TRUE);
+	g_unsetenv("MTEST_ALLOWLIST_DIRS");
+	mtest_harness_start_daemon(fixture->harness, args);
+	g_setenv("MTEST_ALLOWLIST_DIRS", g_getenv("MTEST_ALLOWLIST_DIRS_SAVED"), TRUE);
+
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(5, 16, "x"), "(uu)",
+				   &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(uu)", &accepted, &dropped);
+	g_assert_cmpuint(accepted, ==, 0);
+	g_assert_cmpuint(dropped, ==, 5);
+	g_assert_cmpuint(drops_for(fixture, "not-allowlisted"), ==, 5);
+	g_assert_cmpuint(status_u64(fixture, "stored-events"), ==, 0);
+}
+
 /* the store and the consent record are private to the service user */
 static void
 test_file_modes(Fixture *fixture, gconstpointer user_data)
@@ -997,6 +1065,9 @@ main(int argc, char *argv[])
 	ADD("/integration/store-unwritable", test_store_unwritable, fixture_set_up_granted);
 	ADD("/integration/state-dir-unusable", test_state_dir_unusable, fixture_set_up_no_daemon);
 	ADD("/integration/file-modes", test_file_modes, fixture_set_up);
+	ADD("/integration/bus-restart", test_bus_restart, fixture_set_up);
+	ADD("/integration/allowlist-unreadable", test_allowlist_unreadable,
+	    fixture_set_up_no_daemon);
 #undef ADD
 
 	return g_test_run();
