@@ -1079,12 +1079,14 @@ run_upload_now(MrdService *self, GDBusMethodInvocation *invocation, gpointer use
 				      call_data_new(self, data->invocation));
 }
 
+/* runs @run once polkit authorised @action_id; the call takes no options */
 static gboolean
-mrd_service_handle_upload_now(MrdDBusRecorder *object,
-			      GDBusMethodInvocation *invocation,
-			      GVariant *options)
+mrd_service_dispatch_authorized(MrdService *self,
+				GDBusMethodInvocation *invocation,
+				GVariant *options,
+				const char *action_id,
+				void (*run)(MrdService *, GDBusMethodInvocation *, gpointer))
 {
-	MrdService *self = MRD_SERVICE(object);
 	g_autoptr(GError) error = NULL;
 	CallData *data;
 
@@ -1093,14 +1095,22 @@ mrd_service_handle_upload_now(MrdDBusRecorder *object,
 		return TRUE;
 	}
 	data = call_data_new(self, invocation);
-	data->run = run_upload_now;
-	mrd_authority_check_async(self->authority, g_dbus_method_invocation_get_sender(invocation),
-				  MRD_ACTION_UPLOAD_NOW,
-				  invocation_allows_interaction(invocation) ?
-					  MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
-					  MRD_AUTHORITY_FLAGS_NONE,
-				  self->cancellable, all_data_authorized_cb, data);
+	data->run = run;
+	mrd_authority_check_async(
+		self->authority, g_dbus_method_invocation_get_sender(invocation), action_id,
+		invocation_allows_interaction(invocation) ? MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
+							    MRD_AUTHORITY_FLAGS_NONE,
+		self->cancellable, all_data_authorized_cb, data);
 	return TRUE;
+}
+
+static gboolean
+mrd_service_handle_upload_now(MrdDBusRecorder *object,
+			      GDBusMethodInvocation *invocation,
+			      GVariant *options)
+{
+	return mrd_service_dispatch_authorized(MRD_SERVICE(object), invocation, options,
+					       MRD_ACTION_UPLOAD_NOW, run_upload_now);
 }
 
 static void
@@ -1230,39 +1240,15 @@ run_get_sent_uploads(MrdService *self, GDBusMethodInvocation *invocation, gpoint
 						    g_variant_builder_end(&builder));
 }
 
-/* what is uploaded merges every user's aggregates: reading it is reading
- * everybody's data */
-static gboolean
-mrd_service_dispatch_read_all(MrdService *self,
-			      GDBusMethodInvocation *invocation,
-			      GVariant *options,
-			      void (*run)(MrdService *, GDBusMethodInvocation *, gpointer))
-{
-	g_autoptr(GError) error = NULL;
-	CallData *data;
-
-	if (!check_options(options, NULL, &error)) {
-		return_error(self, invocation, error);
-		return TRUE;
-	}
-	data = call_data_new(self, invocation);
-	data->run = run;
-	mrd_authority_check_async(self->authority, g_dbus_method_invocation_get_sender(invocation),
-				  MRD_ACTION_READ_ALL,
-				  invocation_allows_interaction(invocation) ?
-					  MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
-					  MRD_AUTHORITY_FLAGS_NONE,
-				  self->cancellable, all_data_authorized_cb, data);
-	return TRUE;
-}
-
 static gboolean
 mrd_service_handle_get_pending_uploads(MrdDBusRecorder *object,
 				       GDBusMethodInvocation *invocation,
 				       GVariant *options)
 {
-	return mrd_service_dispatch_read_all(MRD_SERVICE(object), invocation, options,
-					     run_get_pending_uploads);
+	/* what is uploaded merges every user's aggregates: reading it is
+	 * reading everybody's data */
+	return mrd_service_dispatch_authorized(MRD_SERVICE(object), invocation, options,
+					       MRD_ACTION_READ_ALL, run_get_pending_uploads);
 }
 
 static gboolean
@@ -1270,8 +1256,8 @@ mrd_service_handle_get_sent_uploads(MrdDBusRecorder *object,
 				    GDBusMethodInvocation *invocation,
 				    GVariant *options)
 {
-	return mrd_service_dispatch_read_all(MRD_SERVICE(object), invocation, options,
-					     run_get_sent_uploads);
+	return mrd_service_dispatch_authorized(MRD_SERVICE(object), invocation, options,
+					       MRD_ACTION_READ_ALL, run_get_sent_uploads);
 }
 
 /* the daemon's configuration; call before mrd_service_start() */
