@@ -130,6 +130,7 @@ mtest_harness_start_bus(MtestHarness *self)
 	line = g_data_input_stream_read_line(out, NULL, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(line);
+	g_free(self->address);
 	self->address = g_strdup(g_strstrip(line));
 	/* the library, the CLI and the daemon all use the system bus */
 	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", self->address, TRUE);
