@@ -62,6 +62,12 @@ normalise() {
 normalise <"$work/all.txt" | LC_ALL=C sort >"$work/installed.txt"
 
 languages=$(sed -e 's/#.*//' "$linguas" | tr -s ' \t' '\n' | sed '/^$/d')
+# shellcheck disable=SC2016 # a literal ${lang}
+if [ -z "$languages" ] && grep -q -F -e '${lang}' "$manifest"; then
+    # the line would stand for nothing and the .mo files go unchecked
+    echo "$linguas lists no language, so the \${lang} lines of $manifest expect nothing" >&2
+    exit 1
+fi
 grep -v -e '^#' -e '^$' "$manifest" | while IFS= read -r line; do
     # shellcheck disable=SC2016 # a literal ${lang}
     if [[ "$line" == *'${lang}'* ]]; then
