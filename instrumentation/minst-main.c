@@ -20,9 +20,11 @@
  * graphical session).
  *
  * It does nothing until the recorder daemon says consent is "granted",
- * then records each weekly metric once per week, and exits as soon as
- * consent is withdrawn; systemd starts it again at the next boot or
- * session, when it waits for consent again.
+ * then records each weekly metric once per week. When consent is withdrawn
+ * it stops at once (no probes, nothing recorded) and stays idle, following
+ * the daemon's Consent property, until consent is granted again, when it
+ * records again: a later grant in the same boot or session needs no
+ * restart.
  */
 
 /* how often to check whether a new week started */
@@ -73,8 +75,10 @@ consent_changed(MinstMain *main_data)
 		main_data->recheck_id =
 			g_timeout_add_seconds(RECHECK_INTERVAL_SECONDS, recheck_cb, main_data);
 	} else if (consent != METRICS_CONSENT_GRANTED && main_data->active) {
-		g_message("consent is %s: stopping", metrics_consent_to_string(consent));
-		g_main_loop_quit(main_data->loop);
+		g_message("consent is %s: stopped recording, idle until consent is granted",
+			  metrics_consent_to_string(consent));
+		main_data->active = FALSE;
+		g_clear_handle_id(&main_data->recheck_id, g_source_remove);
 	} else {
 		g_debug("consent is %s", metrics_consent_to_string(consent));
 	}

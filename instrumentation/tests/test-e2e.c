@@ -7,9 +7,11 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "minst-test-common.h"
 
@@ -20,7 +22,8 @@
  * wrong type, kind or value) and that it stored exactly the expected
  * metrics; that a second run in the same week records nothing; that
  * nothing is recorded without consent; and that the long-running mode
- * exits within seconds when consent is withdrawn.
+ * (system and user) stops within seconds when consent is withdrawn, stays
+ * idle, and records again when it is granted again.
  */
 
 #define TIMEOUT_USEC (10 * G_USEC_PER_SEC)
@@ -405,25 +408,48 @@ test_no_consent(Fixture *fixture, gconstpointer data)
 	g_assert_null(g_dir_read_name(dir));
 }
 
-static void
-test_stops_when_denied(Fixture *fixture, gconstpointer data)
+static char *
+read_text(const char *path)
 {
-	g_autoptr(GSubprocessLauncher) launcher = launcher_new(fixture);
-	g_autoptr(GSubprocess) process = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *allowlist =
-		g_test_build_filename(G_TEST_DIST, "fixtures", "allowlist", NULL);
-	g_autofree char *allowlist_arg = g_strdup_printf("--allowlist-dir=%s", allowlist);
+	char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+static guint
+count_of(const char *text, const char *needle)
+{
+	guint n = 0;
+
+	for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* waits until the program's log holds @needle @n times */
+static char *
+wait_for_log(const char *log_path, const char *needle, guint n)
+{
 	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
-	gint64 denied_at;
 
-	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-	process = g_subprocess_launcher_spawn(launcher, &error,
-					      g_getenv("MINST_TEST_INSTRUMENTATION"), "--user",
-					      allowlist_arg, NULL);
-	g_assert_no_error(error);
+	for (;;) {
+		g_autofree char *log = read_text(log_path);
 
-	/* it records at once because consent is granted */
+		if (count_of(log, needle) >= n)
+			return g_steal_pointer(&log);
+		if (g_get_monotonic_time() >= deadline)
+			g_error("“%s” not %u times in the log:\n%s", needle, n, log);
+		g_usleep(50 * 1000);
+	}
+}
+
+static void
+wait_for_data(Fixture *fixture)
+{
+	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
+
 	for (;;) {
 		g_autoptr(GPtrArray) aggregates = local_data(fixture);
 		if (aggregates->len > 0)
@@ -431,15 +457,89 @@ test_stops_when_denied(Fixture *fixture, gconstpointer data)
 		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
 		g_usleep(50 * 1000);
 	}
+}
 
-	/* the user says no: the program must exit, successfully, at once */
-	denied_at = g_get_monotonic_time();
-	metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
-					METRICS_CLIENT_FLAGS_NONE, NULL, &error);
+static void
+set_consent(Fixture *fixture, MetricsConsent consent)
+{
+	g_autoptr(GError) error = NULL;
+
+	metrics_client_set_consent_sync(fixture->client, consent, METRICS_CLIENT_FLAGS_NONE, NULL,
+					&error);
 	g_assert_no_error(error);
+}
+
+/* the long-running service (as systemd runs it, for @data "--system" or
+ * "--user") stops recording within seconds when consent is withdrawn, stays
+ * up and idle (no probes run, nothing is recorded), and records again when
+ * consent is granted again in the same run */
+static void
+test_consent_follows(Fixture *fixture, gconstpointer data)
+{
+	const char *mode = strstr(g_test_get_path(), "/--system") != NULL ? "--system" : "--user";
+	g_autoptr(GSubprocessLauncher) launcher = launcher_new(fixture);
+	g_autoptr(GSubprocess) process = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *allowlist =
+		g_test_build_filename(G_TEST_DIST, "fixtures", "allowlist", NULL);
+	g_autofree char *allowlist_arg = g_strdup_printf("--allowlist-dir=%s", allowlist);
+	g_autofree char *root =
+		g_test_build_filename(G_TEST_DIST, "fixtures", "laptop-intel", NULL);
+	g_autofree char *root_arg = g_strdup_printf("--root=%s", root);
+	g_autofree char *journal_arg = g_strdup_printf("--journal-export=%s/journal/export", root);
+	g_autofree char *log_path = g_build_filename(fixture->tmp, "instrumentation.log", NULL);
+	g_autofree char *log = NULL;
+	const char *probes = g_str_equal(mode, "--system") ? "running the hardware probes" :
+							     "running the settings probes";
+	gint64 denied_at;
+	guint n_probes;
+
+	int log_fd = g_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	/* GLib writes debug messages to stdout, the others to stderr */
+	g_assert_cmpint(log_fd, >=, 0);
+	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_NONE);
+	g_subprocess_launcher_take_stdout_fd(launcher, log_fd);
+	g_subprocess_launcher_take_stderr_fd(launcher, dup(log_fd));
+	process = g_subprocess_launcher_spawn(
+		launcher, &error, g_getenv("MINST_TEST_INSTRUMENTATION"), mode, "--verbose",
+		allowlist_arg, root_arg, journal_arg, NULL);
+	g_assert_no_error(error);
+
+	/* it records at once because consent is granted */
+	wait_for_data(fixture);
+	log = wait_for_log(log_path, probes, 1);
+	g_clear_pointer(&log, g_free);
+
+	/* the user says no: it stops within seconds, and stays up */
+	denied_at = g_get_monotonic_time();
+	set_consent(fixture, METRICS_CONSENT_DENIED);
+	log = wait_for_log(log_path, "consent is denied: stopped recording", 1);
+	g_assert_cmpint(g_get_monotonic_time() - denied_at, <, 5 * G_USEC_PER_SEC);
+	n_probes = count_of(log, probes);
+	g_clear_pointer(&log, g_free);
+	/* a little while idle: no probe runs, nothing is stored */
+	g_usleep(G_USEC_PER_SEC);
+	g_assert_nonnull(g_subprocess_get_identifier(process));
+	{
+		g_autoptr(GPtrArray) aggregates = local_data(fixture);
+		g_assert_cmpuint(aggregates->len, ==, 0);
+	}
+	log = read_text(log_path);
+	g_assert_cmpuint(count_of(log, probes), ==, n_probes);
+	g_clear_pointer(&log, g_free);
+
+	/* … and yes again: the same process records again */
+	set_consent(fixture, METRICS_CONSENT_GRANTED);
+	wait_for_data(fixture);
+	log = wait_for_log(log_path, "consent is granted: recording weekly metrics", 2);
+	g_assert_cmpuint(count_of(log, probes), ==, n_probes + 1);
+	assert_no_allowlist_drops(fixture);
+
+	/* systemd stops it with SIGTERM: a clean exit */
+	g_subprocess_send_signal(process, SIGTERM);
 	g_subprocess_wait(process, NULL, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(g_get_monotonic_time() - denied_at, <, 5 * G_USEC_PER_SEC);
 	g_assert_true(g_subprocess_get_if_exited(process));
 	g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
 }
@@ -458,7 +558,13 @@ main(int argc, char **argv)
 		   fixture_setup, test_other_machines, fixture_teardown);
 	g_test_add("/metrics/instrumentation/e2e/no-consent", Fixture, &unknown, fixture_setup,
 		   test_no_consent, fixture_teardown);
-	g_test_add("/metrics/instrumentation/e2e/stops-when-denied", Fixture, &granted_polkit,
-		   fixture_setup, test_stops_when_denied, fixture_teardown);
+	for (guint i = 0; i < 2; i++) {
+		g_autofree char *path = g_strdup_printf(
+			"/metrics/instrumentation/e2e/stops-when-denied-resumes-when-"
+			"granted/%s",
+			i == 0 ? "--system" : "--user");
+		g_test_add(path, Fixture, &granted_polkit, fixture_setup, test_consent_follows,
+			   fixture_teardown);
+	}
 	return g_test_run();
 }
