@@ -114,11 +114,20 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 		g_usleep(20 * 1000);
 	}
 	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
-	fixture->connection = g_dbus_connection_new_for_address_sync(
-		address,
-		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		NULL, NULL, &error);
+	/* the socket exists a moment before dbus-daemon listens on it */
+	for (;;) {
+		fixture->connection = g_dbus_connection_new_for_address_sync(
+			address,
+			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+			NULL, NULL, &error);
+		if (fixture->connection != NULL ||
+		    !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+		    g_get_monotonic_time() >= deadline)
+			break;
+		g_clear_error(&error);
+		g_usleep(20 * 1000);
+	}
 	g_assert_no_error(error);
 
 	if (setup->polkit) {
@@ -226,7 +235,8 @@ launcher_new(Fixture *fixture)
 	return launcher;
 }
 
-static void
+/* returns: (transfer full): what it printed (debug messages go to stdout) */
+static char *
 run_instrumentation(Fixture *fixture, const char *mode, const char *machine)
 {
 	g_autoptr(GSubprocessLauncher) launcher = launcher_new(fixture);
@@ -239,19 +249,23 @@ run_instrumentation(Fixture *fixture, const char *mode, const char *machine)
 		g_test_build_filename(G_TEST_DIST, "fixtures", "allowlist", NULL);
 	g_autofree char *allowlist_arg = g_strdup_printf("--allowlist-dir=%s", allowlist);
 	g_autofree char *now_arg = g_strdup_printf("--now=%d", MINST_TEST_NOW);
+	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
 
+	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+							  G_SUBPROCESS_FLAGS_STDERR_PIPE);
 	process = g_subprocess_launcher_spawn(
 		launcher, &error, g_getenv("MINST_TEST_INSTRUMENTATION"), mode, "--once",
 		"--verbose", root_arg, journal_arg, allowlist_arg, now_arg, NULL);
 	g_assert_no_error(error);
-	g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, &error);
+	g_subprocess_communicate_utf8(process, NULL, NULL, &out, &err, &error);
 	g_assert_no_error(error);
-	g_test_message("metrics-instrumentation %s: %s", mode, err);
+	g_test_message("metrics-instrumentation %s:\n%s%s", mode, out, err);
 	if (!g_subprocess_get_if_exited(process) || g_subprocess_get_exit_status(process) != 0)
 		g_error("metrics-instrumentation %s failed: %s", mode, err);
 	/* nothing was refused by the allowlist check in the program either */
 	g_assert_null(strstr(err, "not recording a sample"));
+	return g_strconcat(out, err, NULL);
 }
 
 static guint64
@@ -320,8 +334,8 @@ test_system_and_user(Fixture *fixture, gconstpointer data)
 	g_autoptr(GPtrArray) again = NULL;
 	g_autofree char *vendor = NULL;
 
-	run_instrumentation(fixture, "--system", "laptop-intel");
-	run_instrumentation(fixture, "--user", "user");
+	g_free(run_instrumentation(fixture, "--system", "laptop-intel"));
+	g_free(run_instrumentation(fixture, "--user", "user"));
 	assert_no_allowlist_drops(fixture);
 
 	aggregates = local_data(fixture);
@@ -366,8 +380,8 @@ test_system_and_user(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(aggregates->len, ==, 23);
 
 	/* the same week again: nothing new */
-	run_instrumentation(fixture, "--system", "laptop-intel");
-	run_instrumentation(fixture, "--user", "user");
+	g_free(run_instrumentation(fixture, "--system", "laptop-intel"));
+	g_free(run_instrumentation(fixture, "--user", "user"));
 	again = local_data(fixture);
 	g_assert_cmpuint(again->len, ==, aggregates->len);
 	for (guint i = 0; i < again->len; i++)
@@ -380,9 +394,12 @@ static void
 test_other_machines(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autofree char *output = NULL;
 
 	/* one install at a time: the dedup would skip the second tree */
-	run_instrumentation(fixture, "--system", "malformed");
+	output = run_instrumentation(fixture, "--system", "malformed");
+	/* with --verbose the program says what it skipped and why */
+	g_assert_nonnull(strstr(output, "MemTotal is not a size in kB: skipping the RAM size"));
 	assert_no_allowlist_drops(fixture);
 	aggregates = local_data(fixture);
 	assert_all_known(aggregates);
@@ -398,8 +415,8 @@ test_no_consent(Fixture *fixture, gconstpointer data)
 	g_autoptr(GDir) dir = NULL;
 	g_autofree char *state = g_build_filename(fixture->tmp, "state", NULL);
 
-	run_instrumentation(fixture, "--system", "laptop-intel");
-	run_instrumentation(fixture, "--user", "user");
+	g_free(run_instrumentation(fixture, "--system", "laptop-intel"));
+	g_free(run_instrumentation(fixture, "--user", "user"));
 	aggregates = local_data(fixture);
 	g_assert_cmpuint(aggregates->len, ==, 0);
 	/* nothing about events on disk */

@@ -153,8 +153,16 @@ test_vm_minimal(void)
 	g_autoptr(MinstContext) ctx = minst_test_context_new("vm-minimal");
 	g_autoptr(GPtrArray) samples = minst_samples_new();
 
+	g_autofree char *log = NULL;
+
 	/* no /sys at all: only what /proc says */
+	minst_test_capture_begin();
 	minst_probe_hardware(ctx, samples);
+	log = minst_test_capture_end();
+	minst_test_assert_logged(log, "no /sys/class: skipping the camera");
+	minst_test_assert_logged(log, "no /sys/bus: skipping the fingerprint reader");
+	minst_test_assert_logged(log, "skipping the chassis: ");
+	minst_test_assert_logged(log, "skipping the touchscreen: ");
 	minst_test_assert_samples_valid(samples, ctx->known_apps);
 	minst_test_assert_value(samples, MINST_METRIC_HW_CPU_VENDOR, "amd");
 	minst_test_assert_value(samples, MINST_METRIC_HW_CPU_CORES, "2");
@@ -168,9 +176,23 @@ test_malformed(void)
 	g_autoptr(MinstContext) ctx = minst_test_context_new("malformed");
 	g_autoptr(GPtrArray) samples = minst_samples_new();
 
+	g_autofree char *log = NULL;
+
 	/* garbage everywhere: skipped values, no crash; the empty sysfs
 	 * directories still say "no camera" and "no fingerprint reader" */
+	minst_test_capture_begin();
 	minst_probe_hardware(ctx, samples);
+	log = minst_test_capture_end();
+	/* each skipped value says what and why */
+	minst_test_assert_logged(
+		log, "cpuinfo has neither vendor_id nor CPU implementer: skipping the CPU vendor");
+	minst_test_assert_logged(log, "cpuinfo lists no processor: skipping the core count");
+	minst_test_assert_logged(log, "MemTotal is not a size in kB: skipping the RAM size");
+	minst_test_assert_logged(log, "PCI vendor id “garbage” is not a hex number: skipping it");
+	minst_test_assert_logged(log, "card1 has no PCI vendor: skipping it");
+	minst_test_assert_logged(log, "chassis_type “desk” is not a number: skipping the chassis");
+	minst_test_assert_logged(log,
+				 "the input device list has no device: skipping the touchscreen");
 	minst_test_assert_samples_valid(samples, ctx->known_apps);
 	g_assert_null(minst_samples_find(samples, MINST_METRIC_HW_CPU_VENDOR, NULL));
 	g_assert_null(minst_samples_find(samples, MINST_METRIC_HW_CPU_CORES, NULL));

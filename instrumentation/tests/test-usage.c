@@ -89,28 +89,44 @@ test_user_fixture(void)
 static void
 test_unknown_and_malformed(void)
 {
-	const char *modes[] = {"missing", "wrong-type"};
+	/* the workspace setting, and what the probe must say about it */
+	const char *modes[][2] = {
+		{"missing", "the number of workspaces is unknown: skipping it"},
+		{"wrong-type", "org.gnome.desktop.wm.preferences num-workspaces has an unexpected "
+			       "type: skipping it"},
+	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(modes); i++) {
 		g_autoptr(MinstContext) ctx = minst_test_context_new("user-malformed");
 		g_autoptr(GPtrArray) samples = minst_samples_new();
+		g_autofree char *log = NULL;
 
 		ctx->user_data_dir = g_build_filename(ctx->root, "data", NULL);
 		ctx->settings_lookup = workspaces_lookup;
-		ctx->settings_data = (gpointer)modes[i];
+		ctx->settings_data = (gpointer)modes[i][0];
+		minst_test_capture_begin();
 		minst_probe_usage(ctx, samples);
+		log = minst_test_capture_end();
 		g_assert_cmpuint(samples->len, ==, 0);
+		/* the truncated app usage file is skipped whole */
+		minst_test_assert_logged(log, "application_state is malformed: Error on line 5");
+		minst_test_assert_logged(log, modes[i][1]);
 	}
 	{
 		g_autoptr(MinstContext) ctx = minst_test_context_new("user");
 		g_autoptr(GPtrArray) samples = minst_samples_new();
+
+		g_autofree char *log = NULL;
 
 		/* without the known-app set nothing about apps is recorded */
 		ctx->user_data_dir = g_build_filename(ctx->root, "data", NULL);
 		g_clear_pointer(&ctx->known_apps, g_hash_table_unref);
 		ctx->settings_lookup = workspaces_lookup;
 		ctx->settings_data = (gpointer) "dynamic";
+		minst_test_capture_begin();
 		minst_probe_usage(ctx, samples);
+		log = minst_test_capture_end();
+		minst_test_assert_logged(log, "no known-app set: skipping the apps used");
 		g_assert_cmpuint(samples->len, ==, 1);
 		minst_test_assert_value(samples, MINST_METRIC_USAGE_WORKSPACES, "dynamic");
 	}
