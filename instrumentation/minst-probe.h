@@ -55,6 +55,13 @@ minst_context_read_file(MinstContext *ctx, const char *path, GError **error);
 GHashTable *
 minst_value_set_load(const char *path, GError **error);
 
+/* the recorder daemon's default allowlist directories (its
+ * MRD_DEFAULT_ALLOWLIST_DIRS), in its order: later ones win */
+#define MINST_DEFAULT_ALLOWLIST_DIRS PKGDATADIR "/allowlist:" SYSCONFDIR "/metrics/allowlist.d"
+
+GHashTable *
+minst_known_apps_load(const char *const *allowlist_dirs, char **path_out, GError **error);
+
 GPtrArray *
 minst_samples_new(void);
 void

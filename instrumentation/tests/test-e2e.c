@@ -35,11 +35,14 @@ typedef struct {
 	GSubprocess *polkit;	     /* (owned) (nullable) */
 	GDBusConnection *connection; /* (owned) */
 	MetricsClient *client;	     /* (owned) */
+	char *admin_dir;	     /* (owned) (nullable) the administrator's allowlist dir */
 } Fixture;
 
 typedef struct {
 	gboolean granted;
 	gboolean polkit;
+	const char *machine; /* (nullable) the fixture tree of the test */
+	gboolean admin_apps; /* an administrator's known-app set in a second directory */
 } Setup;
 
 /* helpers die with the test, even when it aborts */
@@ -156,12 +159,32 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 		g_assert_no_error(error);
 	}
 	state_arg = g_strdup_printf("--state-dir=%s", state_dir);
+	if (setup->admin_apps) {
+		/* as /etc/metrics/allowlist.d/value-sets/desktop-apps.txt: the
+		 * administrator approves Nautilus only */
+		g_autofree char *sets = NULL;
+
+		fixture->admin_dir = g_build_filename(fixture->tmp, "admin-allowlist", NULL);
+		sets = g_build_filename(fixture->admin_dir, "value-sets", NULL);
+		g_assert_cmpint(g_mkdir_with_parents(sets, 0700), ==, 0);
+		{
+			g_autofree char *file = g_build_filename(sets, "desktop-apps.txt", NULL);
+			g_file_set_contents(file, "# local policy\norg.gnome.Nautilus.desktop\n",
+					    -1, &error);
+			g_assert_no_error(error);
+		}
+	}
 	{
-		/* the shipped allowlist: the gate must pass every probe's output */
+		/* the shipped allowlist (then the administrator's): the gate
+		 * must pass every probe's output */
 		g_autofree char *allowlist_dir_arg = g_strdup_printf(
 			"--allowlist-dir=%s", g_getenv("MINST_TEST_SHIPPED_ALLOWLIST"));
+		g_autofree char *admin_dir_arg =
+			fixture->admin_dir != NULL ?
+				g_strdup_printf("--allowlist-dir=%s", fixture->admin_dir) :
+				NULL;
 		const char *argv[] = {g_getenv("MINST_TEST_RECORDER"), state_arg, allowlist_dir_arg,
-				      NULL};
+				      admin_dir_arg, NULL};
 		fixture->daemon = spawn(&error, argv);
 	}
 	g_assert_no_error(error);
@@ -195,6 +218,7 @@ fixture_teardown(Fixture *fixture, gconstpointer data)
 		g_assert_cmpint(system(cmd), ==, 0);
 	}
 	g_free(fixture->tmp);
+	g_free(fixture->admin_dir);
 }
 
 /* the environment of a user session with German, two input sources and
@@ -248,6 +272,11 @@ run_instrumentation(Fixture *fixture, const char *mode, const char *machine)
 	g_autofree char *allowlist =
 		g_test_build_filename(G_TEST_DIST, "fixtures", "allowlist", NULL);
 	g_autofree char *allowlist_arg = g_strdup_printf("--allowlist-dir=%s", allowlist);
+	/* the daemon's directories in the daemon's order */
+	g_autofree char *admin_arg =
+		fixture->admin_dir != NULL ?
+			g_strdup_printf("--allowlist-dir=%s", fixture->admin_dir) :
+			g_strdup_printf("--allowlist-dir=%s/no-admin-allowlist", fixture->tmp);
 	g_autofree char *now_arg = g_strdup_printf("--now=%d", MINST_TEST_NOW);
 	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
@@ -256,7 +285,7 @@ run_instrumentation(Fixture *fixture, const char *mode, const char *machine)
 							  G_SUBPROCESS_FLAGS_STDERR_PIPE);
 	process = g_subprocess_launcher_spawn(
 		launcher, &error, g_getenv("MINST_TEST_INSTRUMENTATION"), mode, "--once",
-		"--verbose", root_arg, journal_arg, allowlist_arg, now_arg, NULL);
+		"--verbose", root_arg, journal_arg, allowlist_arg, admin_arg, now_arg, NULL);
 	g_assert_no_error(error);
 	g_subprocess_communicate_utf8(process, NULL, NULL, &out, &err, &error);
 	g_assert_no_error(error);
@@ -298,7 +327,8 @@ static void
 assert_no_allowlist_drops(Fixture *fixture)
 {
 	const char *reasons[] = {"not-allowlisted",   "wrong-type", "wrong-kind",
-				 "value-not-allowed", "invalid",    "no-consent"};
+				 "value-not-allowed", "expired",    "over-cap",
+				 "not-sampled",	      "invalid",    "no-consent"};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) status = metrics_client_get_status_sync(fixture->client, NULL, &error);
 	g_autoptr(GVariant) drops = NULL;
@@ -390,22 +420,78 @@ test_system_and_user(Fixture *fixture, gconstpointer data)
 	assert_no_allowlist_drops(fixture);
 }
 
+/* every fixture tree through the real daemon: nothing dropped, every
+ * stored metric known, and what the tree says */
 static void
-test_other_machines(Fixture *fixture, gconstpointer data)
+test_machine(Fixture *fixture, gconstpointer data)
+{
+	const Setup *setup = data;
+	const char *machine = setup->machine;
+	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autofree char *output = NULL;
+
+	/* one install at a time: the dedup would skip a second tree */
+	output = run_instrumentation(fixture, "--system", machine);
+	g_free(run_instrumentation(fixture, "--user", "user"));
+	assert_no_allowlist_drops(fixture);
+	aggregates = local_data(fixture);
+	assert_all_known(aggregates);
+	/* the user's session is the same on every machine */
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_SETTINGS_LANGUAGE, "'de'"), ==, 1);
+	if (g_str_equal(machine, "laptop-intel")) {
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CHASSIS, "'laptop'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "true"), ==, 1);
+	} else if (g_str_equal(machine, "desktop-amd-nvidia")) {
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'amd'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_GPU_VENDOR, "'amd'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_GPU_VENDOR, "'nvidia'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CHASSIS, "'desktop'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "false"), ==, 1);
+	} else if (g_str_equal(machine, "vm-minimal")) {
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'amd'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_CORES, "'2'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CHASSIS, NULL), ==, 0);
+	} else if (g_str_equal(machine, "malformed")) {
+		/* with --verbose the program says what it skipped and why */
+		g_assert_nonnull(
+			strstr(output, "MemTotal is not a size in kB: skipping the RAM size"));
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "false"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'intel'"), ==, 0);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_CRASHES_TOTAL, NULL), ==,
+				 0);
+	} else {
+		g_assert_not_reached();
+	}
+}
+
+/* an administrator's known-app set (in the second allowlist directory)
+ * is the one both the daemon and the instrumentation use: apps outside it
+ * are not recorded, and the daemon drops nothing */
+static void
+test_admin_value_set(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GPtrArray) aggregates = NULL;
 	g_autofree char *output = NULL;
 
-	/* one install at a time: the dedup would skip the second tree */
-	output = run_instrumentation(fixture, "--system", "malformed");
-	/* with --verbose the program says what it skipped and why */
-	g_assert_nonnull(strstr(output, "MemTotal is not a size in kB: skipping the RAM size"));
+	output = run_instrumentation(fixture, "--system", "laptop-intel");
+	g_assert_nonnull(strstr(output, "known-app set: 1 apps from"));
+	g_assert_nonnull(strstr(output, "admin-allowlist"));
+	g_free(run_instrumentation(fixture, "--user", "user"));
 	assert_no_allowlist_drops(fixture);
 	aggregates = local_data(fixture);
 	assert_all_known(aggregates);
-	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "false"), ==, 1);
-	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'intel'"), ==, 0);
-	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_CRASHES_TOTAL, NULL), ==, 0);
+	g_assert_cmpuint(
+		stored(aggregates, MINST_METRIC_USAGE_APP_USED, "'org.gnome.Nautilus.desktop'"), ==,
+		1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_APP_CRASHES,
+				"'org.gnome.Nautilus.desktop'"),
+			 ==, 2);
+	g_assert_cmpuint(
+		stored(aggregates, MINST_METRIC_USAGE_APP_USED, "'org.mozilla.firefox.desktop'"),
+		==, 0);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_APP_CRASHES,
+				"'org.mozilla.firefox.desktop'"),
+			 ==, 0);
 }
 
 static void
@@ -567,12 +653,25 @@ main(int argc, char **argv)
 	static const Setup granted = {.granted = TRUE};
 	static const Setup unknown = {.granted = FALSE};
 	static const Setup granted_polkit = {.granted = TRUE, .polkit = TRUE};
+	static const Setup admin = {.granted = TRUE, .admin_apps = TRUE};
+	static const Setup machines[] = {
+		{.granted = TRUE, .machine = "laptop-intel"},
+		{.granted = TRUE, .machine = "desktop-amd-nvidia"},
+		{.granted = TRUE, .machine = "vm-minimal"},
+		{.granted = TRUE, .machine = "malformed"},
+	};
 
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	g_test_add("/metrics/instrumentation/e2e/system-and-user", Fixture, &granted, fixture_setup,
 		   test_system_and_user, fixture_teardown);
-	g_test_add("/metrics/instrumentation/e2e/malformed-machine", Fixture, &granted,
-		   fixture_setup, test_other_machines, fixture_teardown);
+	for (guint i = 0; i < G_N_ELEMENTS(machines); i++) {
+		g_autofree char *path = g_strdup_printf("/metrics/instrumentation/e2e/machine/%s",
+							machines[i].machine);
+		g_test_add(path, Fixture, &machines[i], fixture_setup, test_machine,
+			   fixture_teardown);
+	}
+	g_test_add("/metrics/instrumentation/e2e/admin-value-set", Fixture, &admin, fixture_setup,
+		   test_admin_value_set, fixture_teardown);
 	g_test_add("/metrics/instrumentation/e2e/no-consent", Fixture, &unknown, fixture_setup,
 		   test_no_consent, fixture_teardown);
 	for (guint i = 0; i < 2; i++) {
