@@ -96,6 +96,8 @@ minst_hw_chassis(const char *chassis_type);
 gboolean
 minst_hw_touchscreen_from_input_devices(const char *devices, gboolean *present);
 gboolean
+minst_hw_v4l_capture_from_udev(const char *udev_data, gboolean *capture);
+gboolean
 minst_hw_is_fingerprint_reader(const char *id_vendor, const char *id_product);
 void
 minst_probe_hardware(MinstContext *ctx, GPtrArray *samples);

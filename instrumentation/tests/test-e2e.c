@@ -451,6 +451,11 @@ test_machine(Fixture *fixture, gconstpointer data)
 		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'amd'"), ==, 1);
 		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_CORES, "'2'"), ==, 1);
 		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CHASSIS, NULL), ==, 0);
+	} else if (g_str_equal(machine, "arm-board")) {
+		/* its video4linux nodes are codecs, not cameras */
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'arm'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "false"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "true"), ==, 0);
 	} else if (g_str_equal(machine, "malformed")) {
 		/* with --verbose the program says what it skipped and why */
 		g_assert_nonnull(
@@ -659,6 +664,7 @@ main(int argc, char **argv)
 		{.granted = TRUE, .machine = "desktop-amd-nvidia"},
 		{.granted = TRUE, .machine = "vm-minimal"},
 		{.granted = TRUE, .machine = "malformed"},
+		{.granted = TRUE, .machine = "arm-board"},
 	};
 
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
