@@ -26,6 +26,10 @@ static const char *const allowlist_strings[] = {
 	N_("How long applications were in use, summed per week, without saying which application."),
 	/* TRANSLATORS: the purpose (why it is collected) of the metric “app-usage-time” (apps.json), shown by metrics-cli */
 	N_("Tells how much the desktop is used, so that other figures (crashes, apps opened) can be compared between weeks and releases."),
+	/* TRANSLATORS: the description of the metric “settings-panel-opened” (apps.json), shown by metrics-cli */
+	N_("A panel of GNOME Settings was opened, identified by the panel's id (for example display or network). Recorded by Settings itself."),
+	/* TRANSLATORS: the purpose (why it is collected) of the metric “settings-panel-opened” (apps.json), shown by metrics-cli */
+	N_("Shows which settings people look for and how often, so that the Workstation Working Group and the Settings designers know which panels to make easier to find and which defaults to improve."),
 	/* TRANSLATORS: the description of the metric “hw-cpu-vendor” (system.json), shown by metrics-cli */
 	N_("The vendor family of the computer's processor"),
 	/* TRANSLATORS: the purpose (why it is collected) of the metric “hw-cpu-vendor” (system.json), shown by metrics-cli */
