@@ -278,6 +278,20 @@ test_parse_line_of_field(Fixture *fixture, gconstpointer user_data)
 	g_test_message("%s", error->message);
 	g_assert_true(
 		g_str_has_prefix(error->message, "c.json:23: metrics[1] (“three”), field “kind”"));
+	g_clear_error(&error);
+
+	/* text that looks like the key inside a string is not the key */
+	{
+		g_autofree char *bad = metric_json(ID_B, "four", "gauge", NULL);
+		g_autofree char *doc = document(bad, NULL);
+		g_autoptr(GString) tricky = g_string_new(doc);
+
+		g_string_replace(tricky, "\"Something happened\"", "\"Says \\\"kind\\\": {[\"", 1);
+		g_assert_false(
+			mrd_allowlist_load_data(allowlist, "d.json", tricky->str, -1, &error));
+		g_test_message("%s", error->message);
+		g_assert_true(g_str_has_prefix(error->message, "d.json:11: metrics[0] (“four”)"));
+	}
 }
 
 static void
