@@ -25,6 +25,16 @@ lookup_str(GVariant *metric, const char *key)
 	return value;
 }
 
+/* a description or purpose, translated: the daemon sends the English of the
+ * allowlist file; data/allowlist/allowlist-strings.c puts it into po/ */
+static const char *
+lookup_text(GVariant *metric, const char *key)
+{
+	const char *value = lookup_str(metric, key);
+
+	return value[0] != '\0' ? g_dgettext(GETTEXT_PACKAGE, value) : value;
+}
+
 /* prints @text wrapped at LINE_WIDTH columns, every line indented by
  * @indent spaces */
 static void
@@ -80,11 +90,11 @@ print_summary(GVariant *metric)
 	g_print(_("%s (%s, expires %s, recorded here: %s)\n"), lookup_str(metric, "name"),
 		lookup_str(metric, "category"), lookup_str(metric, "expires"),
 		sampled_label(metric));
-	print_wrapped(lookup_str(metric, "description"), 2);
+	print_wrapped(lookup_text(metric, "description"), 2);
 	{
 		/* TRANSLATORS: a label before the purpose of a metric */
 		g_autofree char *purpose =
-			g_strdup_printf(_("Why: %s"), lookup_str(metric, "purpose"));
+			g_strdup_printf(_("Why: %s"), lookup_text(metric, "purpose"));
 		print_wrapped(purpose, 2);
 	}
 }
@@ -148,10 +158,10 @@ print_details(GVariant *metric)
 	print_field(_("Defined in:"), lookup_str(metric, "file"));
 	/* TRANSLATORS: a heading */
 	g_print("%s\n", _("Description:"));
-	print_wrapped(lookup_str(metric, "description"), 2);
+	print_wrapped(lookup_text(metric, "description"), 2);
 	/* TRANSLATORS: a heading */
 	g_print("%s\n", _("Purpose:"));
-	print_wrapped(lookup_str(metric, "purpose"), 2);
+	print_wrapped(lookup_text(metric, "purpose"), 2);
 }
 
 static void

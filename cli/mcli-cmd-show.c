@@ -72,8 +72,10 @@ print_metric_heading(MetricsAggregate *aggregate, GVariant *allowlist)
 		g_variant_lookup(info, "description", "&s", &description);
 	}
 	g_print("\n%s\n", name);
-	if (description != NULL) {
-		g_autofree char *wrapped = mcli_wrap(description, 76, "  ");
+	if (description != NULL && description[0] != '\0') {
+		/* translated: see data/allowlist/allowlist-strings.c */
+		g_autofree char *wrapped =
+			mcli_wrap(g_dgettext(GETTEXT_PACKAGE, description), 76, "  ");
 		g_print("%s\n", wrapped);
 	}
 }

@@ -53,7 +53,9 @@ minst_context_read_file(MinstContext *ctx, const char *path, GError **error)
 	return g_steal_pointer(&contents);
 }
 
-/* a value set file: one value per line, '#' starts a comment */
+/* a value set file, read as the recorder daemon reads it: one value per
+ * line, '#' starts a comment line, blank lines and surrounding white space
+ * are ignored */
 GHashTable *
 minst_value_set_load(const char *path, GError **error)
 {
@@ -65,14 +67,53 @@ minst_value_set_load(const char *path, GError **error)
 		return NULL;
 	lines = g_strsplit(contents, "\n", -1);
 	for (guint i = 0; lines[i] != NULL; i++) {
-		char *hash = strchr(lines[i], '#');
-		if (hash != NULL)
-			*hash = '\0';
-		g_strstrip(lines[i]);
-		if (lines[i][0] != '\0')
-			g_hash_table_add(set, g_strdup(lines[i]));
+		const char *value = g_strstrip(lines[i]);
+
+		if (value[0] != '\0' && value[0] != '#')
+			g_hash_table_add(set, g_strdup(value));
 	}
 	return g_steal_pointer(&set);
+}
+
+/**
+ * minst_known_apps_load:
+ * @allowlist_dirs: the allowlist directories in the daemon's order
+ * @path_out: (out) (optional): the file the set came from
+ *
+ * The known-app set exactly as the recorder daemon resolves
+ * "values_from": "desktop-apps": value-sets/desktop-apps.txt from the last
+ * directory that has it, so that an administrator's set in
+ * /etc/metrics/allowlist.d replaces the shipped one here too.
+ */
+GHashTable *
+minst_known_apps_load(const char *const *allowlist_dirs, char **path_out, GError **error)
+{
+	g_autofree char *file = g_strconcat(MINST_VALUE_SET_DESKTOP_APPS, ".txt", NULL);
+	guint n = allowlist_dirs != NULL ? g_strv_length((GStrv)allowlist_dirs) : 0;
+
+	for (guint i = n; i > 0; i--) {
+		g_autofree char *path =
+			g_build_filename(allowlist_dirs[i - 1], "value-sets", file, NULL);
+		g_autoptr(GError) error_local = NULL;
+		GHashTable *set = minst_value_set_load(path, &error_local);
+
+		if (set != NULL) {
+			if (path_out != NULL)
+				*path_out = g_steal_pointer(&path);
+			return set;
+		}
+		if (!g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
+	}
+	{
+		g_autofree char *dirs = n > 0 ? g_strjoinv(", ", (GStrv)allowlist_dirs) :
+						g_strdup("(no directory)");
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no value-sets/%s in %s", file,
+			    dirs);
+	}
+	return NULL;
 }
 
 static void

@@ -20,9 +20,11 @@
  * graphical session).
  *
  * It does nothing until the recorder daemon says consent is "granted",
- * then records each weekly metric once per week, and exits as soon as
- * consent is withdrawn; systemd starts it again at the next boot or
- * session, when it waits for consent again.
+ * then records each weekly metric once per week. When consent is withdrawn
+ * it stops at once (no probes, nothing recorded) and stays idle, following
+ * the daemon's Consent property, until consent is granted again, when it
+ * records again: a later grant in the same boot or session needs no
+ * restart.
  */
 
 /* how often to check whether a new week started */
@@ -73,8 +75,10 @@ consent_changed(MinstMain *main_data)
 		main_data->recheck_id =
 			g_timeout_add_seconds(RECHECK_INTERVAL_SECONDS, recheck_cb, main_data);
 	} else if (consent != METRICS_CONSENT_GRANTED && main_data->active) {
-		g_message("consent is %s: stopping", metrics_consent_to_string(consent));
-		g_main_loop_quit(main_data->loop);
+		g_message("consent is %s: stopped recording, idle until consent is granted",
+			  metrics_consent_to_string(consent));
+		main_data->active = FALSE;
+		g_clear_handle_id(&main_data->recheck_id, g_source_remove);
 	} else {
 		g_debug("consent is %s", metrics_consent_to_string(consent));
 	}
@@ -109,15 +113,16 @@ quit_signal_cb(gpointer user_data)
 }
 
 static GHashTable *
-load_known_apps(const char *allowlist_dir)
+load_known_apps(const char *const *allowlist_dirs)
 {
-	g_autofree char *file = g_strconcat(MINST_VALUE_SET_DESKTOP_APPS, ".txt", NULL);
-	g_autofree char *path = g_build_filename(allowlist_dir, "value-sets", file, NULL);
 	g_autoptr(GError) error = NULL;
-	GHashTable *set = minst_value_set_load(path, &error);
+	g_autofree char *path = NULL;
+	GHashTable *set = minst_known_apps_load(allowlist_dirs, &path, &error);
 
 	if (set == NULL)
 		g_debug("no known-app set, apps will not be recorded: %s", error->message);
+	else
+		g_debug("known-app set: %u apps from %s", g_hash_table_size(set), path);
 	return set;
 }
 
@@ -130,7 +135,7 @@ main(int argc, char *argv[])
 	gboolean verbose = FALSE;
 	gint64 now = 0;
 	g_autofree char *root = NULL;
-	g_autofree char *allowlist_dir = NULL;
+	g_auto(GStrv) allowlist_dirs = NULL;
 	g_autofree char *journal_export = NULL;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
@@ -152,9 +157,11 @@ main(int argc, char *argv[])
 		{"root", 0, 0, G_OPTION_ARG_FILENAME, &root,
 		 /* TRANSLATORS: command line option */
 		 N_("Read /proc, /sys and other system files below DIR (default: /)"), N_("DIR")},
-		{"allowlist-dir", 0, 0, G_OPTION_ARG_FILENAME, &allowlist_dir,
+		{"allowlist-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &allowlist_dirs,
 		 /* TRANSLATORS: command line option */
-		 N_("Directory of the allowlist, for its known-app set"), N_("DIR")},
+		 N_("Directory of the allowlist, for its known-app set; repeat for several, "
+		    "later ones win, as in metrics-recorder"),
+		 N_("DIR")},
 		{"journal-export", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &journal_export,
 		 "Read journal entries in export format from FILE instead of journalctl", "FILE"},
 		{"now", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT64, &now,
@@ -189,8 +196,9 @@ main(int argc, char *argv[])
 	if (now > 0)
 		ctx->now = now;
 	ctx->journal_export = g_steal_pointer(&journal_export);
-	ctx->known_apps =
-		load_known_apps(allowlist_dir != NULL ? allowlist_dir : PKGDATADIR "/allowlist");
+	if (allowlist_dirs == NULL)
+		allowlist_dirs = g_strsplit(MINST_DEFAULT_ALLOWLIST_DIRS, ":", -1);
+	ctx->known_apps = load_known_apps((const char *const *)allowlist_dirs);
 	if (user_mode) {
 		ctx->user_data_dir = g_strdup(g_get_user_data_dir());
 		ctx->settings_lookup = minst_gsettings_lookup;

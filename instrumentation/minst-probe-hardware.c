@@ -418,21 +418,90 @@ probe_chassis(MinstContext *ctx, GPtrArray *samples)
 					g_variant_new_string(chassis));
 }
 
+/**
+ * minst_hw_v4l_capture_from_udev:
+ * @udev_data: a udev database entry (/run/udev/data/c81:N)
+ * @capture: (out): whether the node captures video from a sensor
+ *
+ * Reads ID_V4L_CAPABILITIES, set by udev's v4l_id from VIDIOC_QUERYCAP:
+ * a camera's capture node has ":capture:" and no ":video_output:"; a
+ * memory-to-memory codec or scaler either lists neither or both. Returns
+ * FALSE if the entry has no capabilities.
+ */
+gboolean
+minst_hw_v4l_capture_from_udev(const char *udev_data, gboolean *capture)
+{
+	g_auto(GStrv) lines = g_strsplit(udev_data, "\n", -1);
+
+	*capture = FALSE;
+	for (guint i = 0; lines[i] != NULL; i++) {
+		const char *caps;
+
+		if (!g_str_has_prefix(lines[i], "E:ID_V4L_CAPABILITIES="))
+			continue;
+		caps = lines[i] + strlen("E:ID_V4L_CAPABILITIES=");
+		*capture =
+			strstr(caps, ":capture:") != NULL && strstr(caps, ":video_output:") == NULL;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+typedef struct {
+	MinstContext *ctx;
+	gboolean present;
+} CameraSearch;
+
+/* whether the video4linux node at @entry_path captures from a camera:
+ * from the udev database if it knows, else whether it belongs to a USB
+ * video-class interface */
+static gboolean
+v4l_node_is_camera(MinstContext *ctx, const char *entry_path, const char *name)
+{
+	g_autofree char *dev_path = g_build_filename(entry_path, "dev", NULL);
+	g_autofree char *class_path =
+		g_build_filename(entry_path, "device", "bInterfaceClass", NULL);
+	g_autofree char *dev = NULL;
+	g_autofree char *interface_class = NULL;
+
+	if (g_file_get_contents(dev_path, &dev, NULL, NULL)) {
+		g_autofree char *udev_name = g_strdup_printf("/run/udev/data/c%s", g_strstrip(dev));
+		g_autofree char *udev_data = minst_context_read_file(ctx, udev_name, NULL);
+		gboolean capture = FALSE;
+
+		if (udev_data != NULL && minst_hw_v4l_capture_from_udev(udev_data, &capture)) {
+			if (!capture)
+				g_debug("%s is not a capture device (udev): not a camera", name);
+			return capture;
+		}
+	}
+	/* USB video class (0x0e): webcams; codecs are never USB */
+	if (g_file_get_contents(class_path, &interface_class, NULL, NULL) &&
+	    g_ascii_strtoull(g_strstrip(interface_class), NULL, 16) == 0x0e)
+		return TRUE;
+	g_debug("%s: no capture capability in the udev database and not a USB video-class "
+		"interface: not a camera",
+		name);
+	return FALSE;
+}
+
 static gboolean
 camera_cb(const char *entry_path, const char *name, gpointer data)
 {
-	gboolean *present = data;
+	CameraSearch *search = data;
 	g_autofree char *index_path = g_build_filename(entry_path, "index", NULL);
 	g_autofree char *index = NULL;
 
 	/* a camera has several nodes (metadata, ...); its capture node has
-	 * index 0 */
+	 * index 0; codec and scaler nodes (memory to memory) are not cameras */
 	if (!g_str_has_prefix(name, "video"))
 		return TRUE;
 	if (g_file_get_contents(index_path, &index, NULL, NULL) &&
 	    g_strcmp0(g_strstrip(index), "0") != 0)
 		return TRUE;
-	*present = TRUE;
+	if (!v4l_node_is_camera(search->ctx, entry_path, name))
+		return TRUE;
+	search->present = TRUE;
 	return FALSE;
 }
 
@@ -440,7 +509,7 @@ static void
 probe_camera(MinstContext *ctx, GPtrArray *samples)
 {
 	g_autofree char *class_dir = minst_context_build_path(ctx, "/sys/class");
-	gboolean present = FALSE;
+	CameraSearch search = {ctx, FALSE};
 
 	/* without a sysfs we cannot tell; without the video4linux class there
 	 * is no camera */
@@ -448,8 +517,9 @@ probe_camera(MinstContext *ctx, GPtrArray *samples)
 		g_debug("no /sys/class: skipping the camera");
 		return;
 	}
-	for_each_entry(ctx, "/sys/class/video4linux", camera_cb, &present);
-	minst_samples_add_value(samples, MINST_METRIC_HW_CAMERA, g_variant_new_boolean(present));
+	for_each_entry(ctx, "/sys/class/video4linux", camera_cb, &search);
+	minst_samples_add_value(samples, MINST_METRIC_HW_CAMERA,
+				g_variant_new_boolean(search.present));
 }
 
 static void

@@ -55,6 +55,13 @@ minst_context_read_file(MinstContext *ctx, const char *path, GError **error);
 GHashTable *
 minst_value_set_load(const char *path, GError **error);
 
+/* the recorder daemon's default allowlist directories (its
+ * MRD_DEFAULT_ALLOWLIST_DIRS), in its order: later ones win */
+#define MINST_DEFAULT_ALLOWLIST_DIRS PKGDATADIR "/allowlist:" SYSCONFDIR "/metrics/allowlist.d"
+
+GHashTable *
+minst_known_apps_load(const char *const *allowlist_dirs, char **path_out, GError **error);
+
 GPtrArray *
 minst_samples_new(void);
 void
@@ -88,6 +95,8 @@ const char *
 minst_hw_chassis(const char *chassis_type);
 gboolean
 minst_hw_touchscreen_from_input_devices(const char *devices, gboolean *present);
+gboolean
+minst_hw_v4l_capture_from_udev(const char *udev_data, gboolean *capture);
 gboolean
 minst_hw_is_fingerprint_reader(const char *id_vendor, const char *id_product);
 void

@@ -140,6 +140,112 @@ line_of(const char *data, gsize length, const char *needle)
 	return line;
 }
 
+/* the 1-based line of byte @offset of @data */
+static guint
+line_at(const char *data, gsize offset)
+{
+	guint line = 1;
+
+	for (gsize i = 0; i < offset; i++) {
+		if (data[i] == '\n')
+			line++;
+	}
+	return line;
+}
+
+#define ROOT_OBJECT G_MAXUINT
+
+/*
+ * json-glib keeps no positions of parsed values, so errors find them in the
+ * text: the offset of the key @field directly in element @index of the
+ * top-level "metrics" array (or, for ROOT_OBJECT, in the root object), or
+ * -1. @object_start (optional) gets the offset of that element's "{" (or
+ * -1). A small scanner that knows strings and nesting, enough for a
+ * document json-glib has parsed; keys written with escapes are not found.
+ */
+static gssize
+find_key(const char *data, gsize length, guint index, const char *field, gssize *object_start)
+{
+	gsize field_len = strlen(field);
+	guint target_depth = index == ROOT_OBJECT ? 1 : 3;
+	guint depth = 0;
+	guint element = 0;
+	gboolean after_metrics_key = FALSE;
+	gboolean in_metrics = FALSE;
+	gboolean in_target = FALSE;
+
+	if (object_start != NULL)
+		*object_start = -1;
+	for (gsize i = 0; i < length; i++) {
+		char c = data[i];
+
+		if (c == '"') {
+			gsize start = i + 1;
+			gsize j;
+
+			for (i = start; i < length && data[i] != '"'; i++) {
+				if (data[i] == '\\')
+					i++;
+			}
+			if (i >= length)
+				return -1;
+			for (j = i + 1; j < length && g_ascii_isspace(data[j]); j++)
+				;
+			if (j >= length || data[j] != ':')
+				continue;
+			/* a key */
+			if (depth == 1)
+				after_metrics_key =
+					i - start == 7 && memcmp(data + start, "metrics", 7) == 0;
+			if (in_target && depth == target_depth && i - start == field_len &&
+			    memcmp(data + start, field, field_len) == 0)
+				return (gssize)start - 1;
+			continue;
+		}
+		switch (c) {
+		case '{':
+		case '[':
+			depth++;
+			if (c == '[' && depth == 2 && after_metrics_key) {
+				in_metrics = TRUE;
+				element = 0;
+			}
+			if (c == '{' && ((depth == 1 && index == ROOT_OBJECT) ||
+					 (depth == 3 && in_metrics && element == index))) {
+				in_target = TRUE;
+				if (object_start != NULL)
+					*object_start = (gssize)i;
+			}
+			break;
+		case '}':
+		case ']':
+			if (in_target && depth == target_depth)
+				return -1;
+			if (depth == 2)
+				in_metrics = FALSE;
+			if (depth > 0)
+				depth--;
+			break;
+		case ',':
+			if (depth == 2 && in_metrics)
+				element++;
+			break;
+		default:
+			break;
+		}
+	}
+	return -1;
+}
+
+/* the line of key @field of the root object, or 0 */
+static guint
+root_key_line(const char *data, gsize length, const char *field)
+{
+	gssize at = find_key(data, length, ROOT_OBJECT, field, NULL);
+
+	return at >= 0 ? line_at(data, (gsize)at) : 0;
+}
+
 typedef struct {
 	const char *filename;
 	const char *data;
@@ -149,18 +255,24 @@ typedef struct {
 	const char *id;	  /* (nullable) */
 } ParseContext;
 
-/* sets an error naming the file, the line (of the metric, found by its id
- * or name, as json-glib keeps no positions) and the field */
-G_GNUC_PRINTF(4, 5)
-static gboolean
-set_field_error(GError **error, const ParseContext *ctx, const char *field, const char *format, ...)
+/* the line to name for a problem with @field of the metric: that of the
+ * field, or for a missing field that of the metric's id (or its start) */
+static guint
+field_line(const ParseContext *ctx, const char *field)
 {
+	gssize start = -1;
+	gssize at = find_key(ctx->data, ctx->length, ctx->index, field, &start);
 	g_autofree char *quoted = NULL;
-	g_autofree char *what = NULL;
-	g_autofree char *message = NULL;
 	guint line = 0;
-	va_list args;
 
+	if (at < 0)
+		at = find_key(ctx->data, ctx->length, ctx->index, "id", NULL);
+	if (at < 0)
+		at = start;
+	if (at >= 0)
+		return line_at(ctx->data, (gsize)at);
+
+	/* not found by the scanner: the first mention of the id or name */
 	if (ctx->id != NULL) {
 		quoted = g_strdup_printf("\"%s\"", ctx->id);
 		line = line_of(ctx->data, ctx->length, quoted);
@@ -170,6 +282,20 @@ set_field_error(GError **error, const ParseContext *ctx, const char *field, cons
 		quoted = g_strdup_printf("\"%s\"", ctx->name);
 		line = line_of(ctx->data, ctx->length, quoted);
 	}
+	return line;
+}
+
+/* sets an error naming the file, the line of the field (see field_line())
+ * and the field */
+G_GNUC_PRINTF(4, 5)
+static gboolean
+set_field_error(GError **error, const ParseContext *ctx, const char *field, const char *format, ...)
+{
+	g_autofree char *what = NULL;
+	g_autofree char *message = NULL;
+	guint line = field_line(ctx, field);
+	va_list args;
+
 	va_start(args, format);
 	message = g_strdup_vprintf(format, args);
 	va_end(args);
@@ -662,7 +788,8 @@ parse_document(MrdAllowlist *self,
 		    g_strcmp0(l->data, "$schema") != 0) {
 			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
 				    _("%s:%u: unknown key “%s”"), filename,
-				    line_of(data, length, "\"format\""), (const char *)l->data);
+				    MAX(root_key_line(data, length, l->data), 1),
+				    (const char *)l->data);
 			return FALSE;
 		}
 	}
@@ -670,8 +797,16 @@ parse_document(MrdAllowlist *self,
 	if (format == NULL || !JSON_NODE_HOLDS_VALUE(format) ||
 	    json_node_get_value_type(format) != G_TYPE_INT64 ||
 	    json_node_get_int(format) != MRD_ALLOWLIST_FORMAT) {
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("%s: field “format” must be %d"), filename, MRD_ALLOWLIST_FORMAT);
+		guint line = root_key_line(data, length, "format");
+
+		if (line > 0)
+			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+				    _("%s:%u: field “format” must be %d"), filename, line,
+				    MRD_ALLOWLIST_FORMAT);
+		else
+			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+				    _("%s: field “format” must be %d"), filename,
+				    MRD_ALLOWLIST_FORMAT);
 		return FALSE;
 	}
 	list = json_object_get_member(object, "metrics");

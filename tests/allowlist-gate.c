@@ -4,15 +4,18 @@
  *
  * The allowlist gate through the real daemon on a private bus: every drop
  * reason, "other", the weekly cap across a restart, the sampling secret's
- * life, reload on SIGHUP with a broken file, and metrics-cli allowlist.
+ * life, reload on a change of the directories and on SIGHUP (with a broken
+ * file and a changed value set), and metrics-cli allowlist and status.
  */
 
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <metrics.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "metrics-private.h"
 #include "mtest-harness.h"
@@ -23,6 +26,7 @@
 #define ID_EXPIRED "5e0c1a2b-0000-4000-8000-00000000000d"
 #define ID_COUNTER "5e0c1a2b-0000-4000-8000-00000000000e"
 #define ID_LATER "5e0c1a2b-0000-4000-8000-00000000000f"
+#define ID_SOON_BROKEN "5e0c1a2b-0000-4000-8000-000000000010"
 #define ID_UNKNOWN "5e0c1a2b-0000-4000-8000-0000000000ff"
 
 #define FUTURE "\"added\": \"2026-11-01\", \"expires\": \"2027-10-31\""
@@ -55,14 +59,6 @@ allowlist_json(void)
 
 	return g_strdup_printf("{\"format\": 1, \"metrics\": [%s, %s, %s, %s, %s]}", limited,
 			       mapped, unsampled, expired, counter);
-}
-
-static char *
-later_json(void)
-{
-	g_autofree char *later =
-		metric(ID_LATER, "later", "counter", FUTURE ", \"weekly_cap\": 100");
-	return g_strdup_printf("{\"format\": 1, \"metrics\": [%s]}", later);
 }
 
 typedef struct {
@@ -175,6 +171,79 @@ drops_for_metric(GVariant *status, const char *reason, const char *id)
 	return 0;
 }
 
+/* what each drop of test_every_reason() is, as metrics-cli shows it */
+static const struct {
+	const char *reason;
+	const char *id;
+	const char *name; /* as metrics-cli names the metric */
+} expected_drops[] = {
+	{"not-allowlisted", ID_UNKNOWN, ID_UNKNOWN}, {"value-not-allowed", ID_LIMITED, "limited"},
+	{"wrong-type", ID_LIMITED, "limited"},	     {"wrong-kind", ID_COUNTER, "counter"},
+	{"not-sampled", ID_UNSAMPLED, "unsampled"},  {"expired", ID_EXPIRED, "expired"},
+	{"over-cap", ID_LIMITED, "limited"},
+};
+
+/* metrics-cli status and --json status show every drop by reason and by
+ * metric */
+static void
+check_cli_status(Fixture *fixture)
+{
+	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
+	const char *const text_argv[] = {cli, "status", NULL};
+	const char *const json_argv[] = {cli, "--json", "status", NULL};
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonObject *root;
+	JsonObject *drops;
+	JsonArray *by_metric;
+
+	g_assert_cmpint(mtest_harness_run(fixture->harness, text_argv, &out, &err), ==, 0);
+	g_test_message("metrics-cli status:\n%s", out);
+	g_assert_nonnull(strstr(out, "Dropped since start:\n"));
+	g_assert_nonnull(strstr(out, "Dropped by the allowlist, by metric:\n"));
+	for (guint i = 0; i < G_N_ELEMENTS(expected_drops); i++) {
+		g_autofree char *by_reason =
+			g_strdup_printf("\n  %-20s 1\n", expected_drops[i].reason);
+		g_autofree char *by_name = g_strdup_printf(
+			"\n  %-20s %-36s 1\n", expected_drops[i].reason, expected_drops[i].name);
+
+		g_assert_nonnull(strstr(out, by_reason));
+		g_assert_nonnull(strstr(out, by_name));
+	}
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	g_assert_cmpint(mtest_harness_run(fixture->harness, json_argv, &out, &err), ==, 0);
+	g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+	g_assert_no_error(error);
+	root = json_node_get_object(json_parser_get_root(parser));
+	drops = json_object_get_object_member(root, "drops");
+	by_metric = json_object_get_array_member(root, "drops-by-metric");
+	g_assert_nonnull(drops);
+	g_assert_nonnull(by_metric);
+	g_assert_cmpuint(json_object_get_size(drops), ==, G_N_ELEMENTS(expected_drops));
+	g_assert_cmpuint(json_array_get_length(by_metric), ==, G_N_ELEMENTS(expected_drops));
+	for (guint i = 0; i < G_N_ELEMENTS(expected_drops); i++) {
+		gboolean found = FALSE;
+
+		g_assert_cmpint(json_object_get_int_member(drops, expected_drops[i].reason), ==, 1);
+		for (guint j = 0; j < json_array_get_length(by_metric); j++) {
+			JsonObject *row = json_array_get_object_element(by_metric, j);
+
+			if (g_str_equal(json_object_get_string_member(row, "reason"),
+					expected_drops[i].reason) &&
+			    g_str_equal(json_object_get_string_member(row, "metric"),
+					expected_drops[i].id)) {
+				g_assert_cmpint(json_object_get_int_member(row, "count"), ==, 1);
+				found = TRUE;
+			}
+		}
+		g_assert_true(found);
+	}
+}
+
 static void
 test_every_reason(Fixture *fixture, gconstpointer user_data)
 {
@@ -213,6 +282,7 @@ test_every_reason(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(drops_for_metric(status, "over-cap", ID_LIMITED), ==, 1);
 	g_assert_cmpuint(drops_for_metric(status, "not-allowlisted", ID_UNKNOWN), ==, 1);
 	g_assert_cmpuint(drops_for_metric(status, "expired", ID_EXPIRED), ==, 1);
+	check_cli_status(fixture);
 
 	/* the unapproved value never reached the store: "other" did */
 	g_assert_false(mtest_harness_state_contains(fixture->harness, "org.example.Private"));
@@ -374,26 +444,139 @@ wait_for_metric(Fixture *fixture, const char *name, gboolean present)
 	}
 }
 
-/* SIGHUP and a change of the directory reload; a broken file is skipped,
- * the daemon stays up and the other files load */
+static char *
+read_log(Fixture *fixture)
+{
+	g_autofree char *path = g_build_filename(fixture->harness->tmpdir, "daemon.log", NULL);
+	char *log = NULL;
+
+	g_assert_true(g_file_get_contents(path, &log, NULL, NULL));
+	return log;
+}
+
+/* records one event of ID_LATER with a string; returns whether accepted */
+static gboolean
+record_later(Fixture *fixture, const char *value)
+{
+	GVariantBuilder events;
+	guint32 accepted = 0, dropped = 0;
+
+	g_variant_builder_init(&events, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
+	add_event(&events, ID_LATER, METRICS_EVENT_KIND_VALUE, g_variant_new_string(value));
+	record(fixture, &events, &accepted, &dropped);
+	g_assert_cmpuint(accepted + dropped, ==, 1);
+	return accepted == 1;
+}
+
+/* the metric "later": a string from the value set "apps", others dropped */
+static char *
+later_from_set_json(void)
+{
+	g_autofree char *later = metric(ID_LATER, "later", "value",
+					"\"payload\": \"s\", \"values_from\": \"apps\", " FUTURE
+					", \"weekly_cap\": 100");
+	return g_strdup_printf("{\"format\": 1, \"metrics\": [%s]}", later);
+}
+
+/* a change of the directories reloads on its own: a new file, a changed
+ * value set; a broken file is skipped (the log names its file, line and
+ * field), the daemon stays up and the other files load */
 static void
 test_reload(Fixture *fixture, gconstpointer user_data)
 {
-	g_autofree char *later = g_build_filename(fixture->allowlist_dir, "later.json", NULL);
-	g_autofree char *json = later_json();
+	g_autofree char *json = later_from_set_json();
+	g_autofree char *sets = g_build_filename(fixture->allowlist_dir, "value-sets", NULL);
+	g_autofree char *bad = metric(ID_LATER, "broken", "gauge", FUTURE ", \"weekly_cap\": 1");
+	g_autofree char *broken =
+		g_strdup_printf("{\n\"format\": 1,\n\"metrics\": [\n%s\n]}\n", bad);
+	g_autofree char *log = NULL;
 
 	g_assert_false(allowlist_has(fixture, "later"));
-	write_file(fixture->allowlist_dir, "broken.json", "{\"format\": 1, \"metrics\": [{]}");
+	write_file(fixture->allowlist_dir, "broken.json", broken);
 	write_file(fixture->allowlist_dir, "later.json", json);
-	/* the directory monitor reloads on its own … */
+	write_file(sets, "apps.txt", "known.desktop\nnew.desktop\n");
 	wait_for_metric(fixture, "later", TRUE);
 	g_assert_true(allowlist_has(fixture, "limited"));
+	g_assert_false(allowlist_has(fixture, "broken"));
+	/* the changed value set is in use */
+	g_assert_true(record_later(fixture, "new.desktop"));
+	g_assert_false(record_later(fixture, "unknown.desktop"));
 
-	/* … and so does SIGHUP */
-	g_assert_cmpint(g_unlink(later), ==, 0);
+	log = read_log(fixture);
+	g_assert_nonnull(strstr(log, "broken.json:4: metrics[0] (“broken”), field “kind”"));
+	g_assert_nonnull(g_subprocess_get_identifier(fixture->harness->daemon));
+}
+
+/* SIGHUP reloads what the directory monitor cannot see: files reached
+ * through symbolic links, changed in another directory */
+static void
+test_reload_sighup(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *outside = g_build_filename(fixture->harness->tmpdir, "outside", NULL);
+	g_autofree char *sets = g_build_filename(fixture->allowlist_dir, "value-sets", NULL);
+	g_autofree char *later_target = g_build_filename(outside, "later.json", NULL);
+	g_autofree char *later_link = g_build_filename(fixture->allowlist_dir, "later.json", NULL);
+	g_autofree char *apps_target = g_build_filename(outside, "apps.txt", NULL);
+	g_autofree char *apps_link = g_build_filename(sets, "apps.txt", NULL);
+	g_autofree char *broken_target = g_build_filename(outside, "broken.json", NULL);
+	g_autofree char *broken_link = g_build_filename(fixture->allowlist_dir, "z.json", NULL);
+	g_autofree char *before =
+		metric(ID_LATER, "before", "counter", FUTURE ", \"weekly_cap\": 1");
+	g_autofree char *before_json =
+		g_strdup_printf("{\"format\": 1, \"metrics\": [%s]}", before);
+	g_autofree char *soon =
+		metric(ID_SOON_BROKEN, "soon-broken", "counter", FUTURE ", \"weekly_cap\": 1");
+	g_autofree char *soon_json = g_strdup_printf("{\"format\": 1, \"metrics\": [%s]}", soon);
+	g_autofree char *bad =
+		metric(ID_SOON_BROKEN, "soon-broken", "gauge", FUTURE ", \"weekly_cap\": 1");
+	g_autofree char *broken =
+		g_strdup_printf("{\n\"format\": 1,\n\"metrics\": [\n%s\n]}\n", bad);
+	g_autofree char *later = later_from_set_json();
+	g_autofree char *log = NULL;
+	const char *new_log;
+	gsize log_length;
+
+	/* the links exist before the daemon starts, so that no event of their
+	 * creation (GLib adds a late "changes done" one) is still to come */
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_cmpint(g_mkdir_with_parents(outside, 0700), ==, 0);
+	write_file(outside, "apps.txt", "known.desktop\n");
+	write_file(outside, "later.json", before_json);
+	write_file(outside, "broken.json", soon_json);
+	g_assert_cmpint(g_unlink(apps_link), ==, 0);
+	g_assert_cmpint(symlink(apps_target, apps_link), ==, 0);
+	g_assert_cmpint(symlink(broken_target, broken_link), ==, 0);
+	g_assert_cmpint(symlink(later_target, later_link), ==, 0);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	g_assert_true(allowlist_has(fixture, "before"));
+	g_assert_true(allowlist_has(fixture, "soon-broken"));
+
+	/* changed behind the links: the monitor sees nothing … */
+	write_file(outside, "apps.txt", "known.desktop\nnew.desktop\n");
+	write_file(outside, "later.json", later);
+	write_file(outside, "broken.json", broken);
+	g_usleep(2 * G_USEC_PER_SEC);
+	g_assert_true(allowlist_has(fixture, "before"));
+	g_assert_false(allowlist_has(fixture, "later"));
+
+	/* … and SIGHUP reloads it all */
+	log = read_log(fixture);
+	log_length = strlen(log);
+	g_clear_pointer(&log, g_free);
 	g_subprocess_send_signal(fixture->harness->daemon, SIGHUP);
-	wait_for_metric(fixture, "later", FALSE);
+	wait_for_metric(fixture, "later", TRUE);
+	g_assert_false(allowlist_has(fixture, "before"));
+	g_assert_false(allowlist_has(fixture, "soon-broken"));
 	g_assert_true(allowlist_has(fixture, "limited"));
+	g_assert_true(record_later(fixture, "new.desktop"));
+	g_assert_false(record_later(fixture, "unknown.desktop"));
+
+	log = read_log(fixture);
+	g_assert_cmpuint(strlen(log), >, log_length);
+	new_log = log + log_length;
+	g_test_message("daemon log after SIGHUP:\n%s", new_log);
+	g_assert_nonnull(strstr(new_log, "reloading the allowlist on SIGHUP"));
+	g_assert_nonnull(strstr(new_log, "z.json:4: metrics[0] (“soon-broken”), field “kind”"));
 	g_assert_nonnull(g_subprocess_get_identifier(fixture->harness->daemon));
 }
 
@@ -448,6 +631,7 @@ main(int argc, char *argv[])
 	ADD("/metrics/allowlist-gate/cap-after-restart", test_cap_after_restart);
 	ADD("/metrics/allowlist-gate/sampling-secret", test_sampling_secret);
 	ADD("/metrics/allowlist-gate/reload", test_reload);
+	ADD("/metrics/allowlist-gate/reload-sighup", test_reload_sighup);
 	ADD("/metrics/allowlist-gate/cli", test_cli);
 #undef ADD
 	return g_test_run();

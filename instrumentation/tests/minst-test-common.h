@@ -5,6 +5,8 @@
 
 #pragma once
 
+#include <string.h>
+
 #include "minst-probe.h"
 
 G_BEGIN_DECLS
@@ -67,6 +69,59 @@ minst_test_count(GPtrArray *samples, const char *metric_id)
 			n++;
 	}
 	return n;
+}
+
+/* ---- the probes' debug messages: each skipped value says why ---- */
+
+static GString *minst_test_debug_log; /* (nullable) while capturing */
+
+static inline GLogWriterOutput
+minst_test_log_writer(GLogLevelFlags level,
+		      const GLogField *fields,
+		      gsize n_fields,
+		      gpointer user_data)
+{
+	if (minst_test_debug_log != NULL && (level & G_LOG_LEVEL_DEBUG) != 0) {
+		for (gsize i = 0; i < n_fields; i++) {
+			if (g_strcmp0(fields[i].key, "MESSAGE") != 0)
+				continue;
+			g_string_append_len(minst_test_debug_log, fields[i].value,
+					    fields[i].length);
+			g_string_append_c(minst_test_debug_log, '\n');
+		}
+		return G_LOG_WRITER_HANDLED;
+	}
+	return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+/* starts collecting the debug messages (the writer is set once) */
+static inline void
+minst_test_capture_begin(void)
+{
+	static gsize installed = 0;
+
+	if (g_once_init_enter(&installed)) {
+		g_log_set_writer_func(minst_test_log_writer, NULL, NULL);
+		g_once_init_leave(&installed, 1);
+	}
+	g_assert_null(minst_test_debug_log);
+	minst_test_debug_log = g_string_new(NULL);
+	g_log_set_debug_enabled(TRUE);
+}
+
+/* returns: (transfer full): the debug messages since begin, one a line */
+static inline char *
+minst_test_capture_end(void)
+{
+	g_log_set_debug_enabled(FALSE);
+	return g_string_free(g_steal_pointer(&minst_test_debug_log), FALSE);
+}
+
+static inline void
+minst_test_assert_logged(const char *log, const char *message)
+{
+	if (strstr(log, message) == NULL)
+		g_error("no debug message “%s” in:\n%s", message, log);
 }
 
 G_END_DECLS

@@ -7,9 +7,11 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "minst-test-common.h"
 
@@ -20,7 +22,8 @@
  * wrong type, kind or value) and that it stored exactly the expected
  * metrics; that a second run in the same week records nothing; that
  * nothing is recorded without consent; and that the long-running mode
- * exits within seconds when consent is withdrawn.
+ * (system and user) stops within seconds when consent is withdrawn, stays
+ * idle, and records again when it is granted again.
  */
 
 #define TIMEOUT_USEC (10 * G_USEC_PER_SEC)
@@ -32,11 +35,14 @@ typedef struct {
 	GSubprocess *polkit;	     /* (owned) (nullable) */
 	GDBusConnection *connection; /* (owned) */
 	MetricsClient *client;	     /* (owned) */
+	char *admin_dir;	     /* (owned) (nullable) the administrator's allowlist dir */
 } Fixture;
 
 typedef struct {
 	gboolean granted;
 	gboolean polkit;
+	const char *machine; /* (nullable) the fixture tree of the test */
+	gboolean admin_apps; /* an administrator's known-app set in a second directory */
 } Setup;
 
 /* helpers die with the test, even when it aborts */
@@ -111,11 +117,20 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 		g_usleep(20 * 1000);
 	}
 	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
-	fixture->connection = g_dbus_connection_new_for_address_sync(
-		address,
-		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		NULL, NULL, &error);
+	/* the socket exists a moment before dbus-daemon listens on it */
+	for (;;) {
+		fixture->connection = g_dbus_connection_new_for_address_sync(
+			address,
+			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+			NULL, NULL, &error);
+		if (fixture->connection != NULL ||
+		    !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+		    g_get_monotonic_time() >= deadline)
+			break;
+		g_clear_error(&error);
+		g_usleep(20 * 1000);
+	}
 	g_assert_no_error(error);
 
 	if (setup->polkit) {
@@ -144,12 +159,32 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 		g_assert_no_error(error);
 	}
 	state_arg = g_strdup_printf("--state-dir=%s", state_dir);
+	if (setup->admin_apps) {
+		/* as /etc/metrics/allowlist.d/value-sets/desktop-apps.txt: the
+		 * administrator approves Nautilus only */
+		g_autofree char *sets = NULL;
+
+		fixture->admin_dir = g_build_filename(fixture->tmp, "admin-allowlist", NULL);
+		sets = g_build_filename(fixture->admin_dir, "value-sets", NULL);
+		g_assert_cmpint(g_mkdir_with_parents(sets, 0700), ==, 0);
+		{
+			g_autofree char *file = g_build_filename(sets, "desktop-apps.txt", NULL);
+			g_file_set_contents(file, "# local policy\norg.gnome.Nautilus.desktop\n",
+					    -1, &error);
+			g_assert_no_error(error);
+		}
+	}
 	{
-		/* the shipped allowlist: the gate must pass every probe's output */
+		/* the shipped allowlist (then the administrator's): the gate
+		 * must pass every probe's output */
 		g_autofree char *allowlist_dir_arg = g_strdup_printf(
 			"--allowlist-dir=%s", g_getenv("MINST_TEST_SHIPPED_ALLOWLIST"));
+		g_autofree char *admin_dir_arg =
+			fixture->admin_dir != NULL ?
+				g_strdup_printf("--allowlist-dir=%s", fixture->admin_dir) :
+				NULL;
 		const char *argv[] = {g_getenv("MINST_TEST_RECORDER"), state_arg, allowlist_dir_arg,
-				      NULL};
+				      admin_dir_arg, NULL};
 		fixture->daemon = spawn(&error, argv);
 	}
 	g_assert_no_error(error);
@@ -183,6 +218,7 @@ fixture_teardown(Fixture *fixture, gconstpointer data)
 		g_assert_cmpint(system(cmd), ==, 0);
 	}
 	g_free(fixture->tmp);
+	g_free(fixture->admin_dir);
 }
 
 /* the environment of a user session with German, two input sources and
@@ -223,7 +259,8 @@ launcher_new(Fixture *fixture)
 	return launcher;
 }
 
-static void
+/* returns: (transfer full): what it printed (debug messages go to stdout) */
+static char *
 run_instrumentation(Fixture *fixture, const char *mode, const char *machine)
 {
 	g_autoptr(GSubprocessLauncher) launcher = launcher_new(fixture);
@@ -235,20 +272,29 @@ run_instrumentation(Fixture *fixture, const char *mode, const char *machine)
 	g_autofree char *allowlist =
 		g_test_build_filename(G_TEST_DIST, "fixtures", "allowlist", NULL);
 	g_autofree char *allowlist_arg = g_strdup_printf("--allowlist-dir=%s", allowlist);
+	/* the daemon's directories in the daemon's order */
+	g_autofree char *admin_arg =
+		fixture->admin_dir != NULL ?
+			g_strdup_printf("--allowlist-dir=%s", fixture->admin_dir) :
+			g_strdup_printf("--allowlist-dir=%s/no-admin-allowlist", fixture->tmp);
 	g_autofree char *now_arg = g_strdup_printf("--now=%d", MINST_TEST_NOW);
+	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
 
+	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+							  G_SUBPROCESS_FLAGS_STDERR_PIPE);
 	process = g_subprocess_launcher_spawn(
 		launcher, &error, g_getenv("MINST_TEST_INSTRUMENTATION"), mode, "--once",
-		"--verbose", root_arg, journal_arg, allowlist_arg, now_arg, NULL);
+		"--verbose", root_arg, journal_arg, allowlist_arg, admin_arg, now_arg, NULL);
 	g_assert_no_error(error);
-	g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, &error);
+	g_subprocess_communicate_utf8(process, NULL, NULL, &out, &err, &error);
 	g_assert_no_error(error);
-	g_test_message("metrics-instrumentation %s: %s", mode, err);
+	g_test_message("metrics-instrumentation %s:\n%s%s", mode, out, err);
 	if (!g_subprocess_get_if_exited(process) || g_subprocess_get_exit_status(process) != 0)
 		g_error("metrics-instrumentation %s failed: %s", mode, err);
 	/* nothing was refused by the allowlist check in the program either */
 	g_assert_null(strstr(err, "not recording a sample"));
+	return g_strconcat(out, err, NULL);
 }
 
 static guint64
@@ -281,7 +327,8 @@ static void
 assert_no_allowlist_drops(Fixture *fixture)
 {
 	const char *reasons[] = {"not-allowlisted",   "wrong-type", "wrong-kind",
-				 "value-not-allowed", "invalid",    "no-consent"};
+				 "value-not-allowed", "expired",    "over-cap",
+				 "not-sampled",	      "invalid",    "no-consent"};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) status = metrics_client_get_status_sync(fixture->client, NULL, &error);
 	g_autoptr(GVariant) drops = NULL;
@@ -317,8 +364,8 @@ test_system_and_user(Fixture *fixture, gconstpointer data)
 	g_autoptr(GPtrArray) again = NULL;
 	g_autofree char *vendor = NULL;
 
-	run_instrumentation(fixture, "--system", "laptop-intel");
-	run_instrumentation(fixture, "--user", "user");
+	g_free(run_instrumentation(fixture, "--system", "laptop-intel"));
+	g_free(run_instrumentation(fixture, "--user", "user"));
 	assert_no_allowlist_drops(fixture);
 
 	aggregates = local_data(fixture);
@@ -363,8 +410,8 @@ test_system_and_user(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(aggregates->len, ==, 23);
 
 	/* the same week again: nothing new */
-	run_instrumentation(fixture, "--system", "laptop-intel");
-	run_instrumentation(fixture, "--user", "user");
+	g_free(run_instrumentation(fixture, "--system", "laptop-intel"));
+	g_free(run_instrumentation(fixture, "--user", "user"));
 	again = local_data(fixture);
 	g_assert_cmpuint(again->len, ==, aggregates->len);
 	for (guint i = 0; i < again->len; i++)
@@ -373,19 +420,83 @@ test_system_and_user(Fixture *fixture, gconstpointer data)
 	assert_no_allowlist_drops(fixture);
 }
 
+/* every fixture tree through the real daemon: nothing dropped, every
+ * stored metric known, and what the tree says */
 static void
-test_other_machines(Fixture *fixture, gconstpointer data)
+test_machine(Fixture *fixture, gconstpointer data)
 {
+	const Setup *setup = data;
+	const char *machine = setup->machine;
 	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autofree char *output = NULL;
 
-	/* one install at a time: the dedup would skip the second tree */
-	run_instrumentation(fixture, "--system", "malformed");
+	/* one install at a time: the dedup would skip a second tree */
+	output = run_instrumentation(fixture, "--system", machine);
+	g_free(run_instrumentation(fixture, "--user", "user"));
 	assert_no_allowlist_drops(fixture);
 	aggregates = local_data(fixture);
 	assert_all_known(aggregates);
-	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "false"), ==, 1);
-	g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'intel'"), ==, 0);
-	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_CRASHES_TOTAL, NULL), ==, 0);
+	/* the user's session is the same on every machine */
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_SETTINGS_LANGUAGE, "'de'"), ==, 1);
+	if (g_str_equal(machine, "laptop-intel")) {
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CHASSIS, "'laptop'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "true"), ==, 1);
+	} else if (g_str_equal(machine, "desktop-amd-nvidia")) {
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'amd'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_GPU_VENDOR, "'amd'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_GPU_VENDOR, "'nvidia'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CHASSIS, "'desktop'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "false"), ==, 1);
+	} else if (g_str_equal(machine, "vm-minimal")) {
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'amd'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_CORES, "'2'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CHASSIS, NULL), ==, 0);
+	} else if (g_str_equal(machine, "arm-board")) {
+		/* its video4linux nodes are codecs, not cameras */
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'arm'"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "false"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "true"), ==, 0);
+	} else if (g_str_equal(machine, "malformed")) {
+		/* with --verbose the program says what it skipped and why */
+		g_assert_nonnull(
+			strstr(output, "MemTotal is not a size in kB: skipping the RAM size"));
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CAMERA, "false"), ==, 1);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_HW_CPU_VENDOR, "'intel'"), ==, 0);
+		g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_CRASHES_TOTAL, NULL), ==,
+				 0);
+	} else {
+		g_assert_not_reached();
+	}
+}
+
+/* an administrator's known-app set (in the second allowlist directory)
+ * is the one both the daemon and the instrumentation use: apps outside it
+ * are not recorded, and the daemon drops nothing */
+static void
+test_admin_value_set(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GPtrArray) aggregates = NULL;
+	g_autofree char *output = NULL;
+
+	output = run_instrumentation(fixture, "--system", "laptop-intel");
+	g_assert_nonnull(strstr(output, "known-app set: 1 apps from"));
+	g_assert_nonnull(strstr(output, "admin-allowlist"));
+	g_free(run_instrumentation(fixture, "--user", "user"));
+	assert_no_allowlist_drops(fixture);
+	aggregates = local_data(fixture);
+	assert_all_known(aggregates);
+	g_assert_cmpuint(
+		stored(aggregates, MINST_METRIC_USAGE_APP_USED, "'org.gnome.Nautilus.desktop'"), ==,
+		1);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_APP_CRASHES,
+				"'org.gnome.Nautilus.desktop'"),
+			 ==, 2);
+	g_assert_cmpuint(
+		stored(aggregates, MINST_METRIC_USAGE_APP_USED, "'org.mozilla.firefox.desktop'"),
+		==, 0);
+	g_assert_cmpuint(stored(aggregates, MINST_METRIC_PROBLEMS_APP_CRASHES,
+				"'org.mozilla.firefox.desktop'"),
+			 ==, 0);
 }
 
 static void
@@ -395,8 +506,8 @@ test_no_consent(Fixture *fixture, gconstpointer data)
 	g_autoptr(GDir) dir = NULL;
 	g_autofree char *state = g_build_filename(fixture->tmp, "state", NULL);
 
-	run_instrumentation(fixture, "--system", "laptop-intel");
-	run_instrumentation(fixture, "--user", "user");
+	g_free(run_instrumentation(fixture, "--system", "laptop-intel"));
+	g_free(run_instrumentation(fixture, "--user", "user"));
 	aggregates = local_data(fixture);
 	g_assert_cmpuint(aggregates->len, ==, 0);
 	/* nothing about events on disk */
@@ -405,25 +516,48 @@ test_no_consent(Fixture *fixture, gconstpointer data)
 	g_assert_null(g_dir_read_name(dir));
 }
 
-static void
-test_stops_when_denied(Fixture *fixture, gconstpointer data)
+static char *
+read_text(const char *path)
 {
-	g_autoptr(GSubprocessLauncher) launcher = launcher_new(fixture);
-	g_autoptr(GSubprocess) process = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *allowlist =
-		g_test_build_filename(G_TEST_DIST, "fixtures", "allowlist", NULL);
-	g_autofree char *allowlist_arg = g_strdup_printf("--allowlist-dir=%s", allowlist);
+	char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+static guint
+count_of(const char *text, const char *needle)
+{
+	guint n = 0;
+
+	for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* waits until the program's log holds @needle @n times */
+static char *
+wait_for_log(const char *log_path, const char *needle, guint n)
+{
 	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
-	gint64 denied_at;
 
-	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-	process = g_subprocess_launcher_spawn(launcher, &error,
-					      g_getenv("MINST_TEST_INSTRUMENTATION"), "--user",
-					      allowlist_arg, NULL);
-	g_assert_no_error(error);
+	for (;;) {
+		g_autofree char *log = read_text(log_path);
 
-	/* it records at once because consent is granted */
+		if (count_of(log, needle) >= n)
+			return g_steal_pointer(&log);
+		if (g_get_monotonic_time() >= deadline)
+			g_error("“%s” not %u times in the log:\n%s", needle, n, log);
+		g_usleep(50 * 1000);
+	}
+}
+
+static void
+wait_for_data(Fixture *fixture)
+{
+	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
+
 	for (;;) {
 		g_autoptr(GPtrArray) aggregates = local_data(fixture);
 		if (aggregates->len > 0)
@@ -431,15 +565,89 @@ test_stops_when_denied(Fixture *fixture, gconstpointer data)
 		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
 		g_usleep(50 * 1000);
 	}
+}
 
-	/* the user says no: the program must exit, successfully, at once */
-	denied_at = g_get_monotonic_time();
-	metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
-					METRICS_CLIENT_FLAGS_NONE, NULL, &error);
+static void
+set_consent(Fixture *fixture, MetricsConsent consent)
+{
+	g_autoptr(GError) error = NULL;
+
+	metrics_client_set_consent_sync(fixture->client, consent, METRICS_CLIENT_FLAGS_NONE, NULL,
+					&error);
 	g_assert_no_error(error);
+}
+
+/* the long-running service (as systemd runs it, for @data "--system" or
+ * "--user") stops recording within seconds when consent is withdrawn, stays
+ * up and idle (no probes run, nothing is recorded), and records again when
+ * consent is granted again in the same run */
+static void
+test_consent_follows(Fixture *fixture, gconstpointer data)
+{
+	const char *mode = strstr(g_test_get_path(), "/--system") != NULL ? "--system" : "--user";
+	g_autoptr(GSubprocessLauncher) launcher = launcher_new(fixture);
+	g_autoptr(GSubprocess) process = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *allowlist =
+		g_test_build_filename(G_TEST_DIST, "fixtures", "allowlist", NULL);
+	g_autofree char *allowlist_arg = g_strdup_printf("--allowlist-dir=%s", allowlist);
+	g_autofree char *root =
+		g_test_build_filename(G_TEST_DIST, "fixtures", "laptop-intel", NULL);
+	g_autofree char *root_arg = g_strdup_printf("--root=%s", root);
+	g_autofree char *journal_arg = g_strdup_printf("--journal-export=%s/journal/export", root);
+	g_autofree char *log_path = g_build_filename(fixture->tmp, "instrumentation.log", NULL);
+	g_autofree char *log = NULL;
+	const char *probes = g_str_equal(mode, "--system") ? "running the hardware probes" :
+							     "running the settings probes";
+	gint64 denied_at;
+	guint n_probes;
+
+	int log_fd = g_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	/* GLib writes debug messages to stdout, the others to stderr */
+	g_assert_cmpint(log_fd, >=, 0);
+	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_NONE);
+	g_subprocess_launcher_take_stdout_fd(launcher, log_fd);
+	g_subprocess_launcher_take_stderr_fd(launcher, dup(log_fd));
+	process = g_subprocess_launcher_spawn(
+		launcher, &error, g_getenv("MINST_TEST_INSTRUMENTATION"), mode, "--verbose",
+		allowlist_arg, root_arg, journal_arg, NULL);
+	g_assert_no_error(error);
+
+	/* it records at once because consent is granted */
+	wait_for_data(fixture);
+	log = wait_for_log(log_path, probes, 1);
+	g_clear_pointer(&log, g_free);
+
+	/* the user says no: it stops within seconds, and stays up */
+	denied_at = g_get_monotonic_time();
+	set_consent(fixture, METRICS_CONSENT_DENIED);
+	log = wait_for_log(log_path, "consent is denied: stopped recording", 1);
+	g_assert_cmpint(g_get_monotonic_time() - denied_at, <, 5 * G_USEC_PER_SEC);
+	n_probes = count_of(log, probes);
+	g_clear_pointer(&log, g_free);
+	/* a little while idle: no probe runs, nothing is stored */
+	g_usleep(G_USEC_PER_SEC);
+	g_assert_nonnull(g_subprocess_get_identifier(process));
+	{
+		g_autoptr(GPtrArray) aggregates = local_data(fixture);
+		g_assert_cmpuint(aggregates->len, ==, 0);
+	}
+	log = read_text(log_path);
+	g_assert_cmpuint(count_of(log, probes), ==, n_probes);
+	g_clear_pointer(&log, g_free);
+
+	/* … and yes again: the same process records again */
+	set_consent(fixture, METRICS_CONSENT_GRANTED);
+	wait_for_data(fixture);
+	log = wait_for_log(log_path, "consent is granted: recording weekly metrics", 2);
+	g_assert_cmpuint(count_of(log, probes), ==, n_probes + 1);
+	assert_no_allowlist_drops(fixture);
+
+	/* systemd stops it with SIGTERM: a clean exit */
+	g_subprocess_send_signal(process, SIGTERM);
 	g_subprocess_wait(process, NULL, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(g_get_monotonic_time() - denied_at, <, 5 * G_USEC_PER_SEC);
 	g_assert_true(g_subprocess_get_if_exited(process));
 	g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
 }
@@ -450,15 +658,35 @@ main(int argc, char **argv)
 	static const Setup granted = {.granted = TRUE};
 	static const Setup unknown = {.granted = FALSE};
 	static const Setup granted_polkit = {.granted = TRUE, .polkit = TRUE};
+	static const Setup admin = {.granted = TRUE, .admin_apps = TRUE};
+	static const Setup machines[] = {
+		{.granted = TRUE, .machine = "laptop-intel"},
+		{.granted = TRUE, .machine = "desktop-amd-nvidia"},
+		{.granted = TRUE, .machine = "vm-minimal"},
+		{.granted = TRUE, .machine = "malformed"},
+		{.granted = TRUE, .machine = "arm-board"},
+	};
 
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	g_test_add("/metrics/instrumentation/e2e/system-and-user", Fixture, &granted, fixture_setup,
 		   test_system_and_user, fixture_teardown);
-	g_test_add("/metrics/instrumentation/e2e/malformed-machine", Fixture, &granted,
-		   fixture_setup, test_other_machines, fixture_teardown);
+	for (guint i = 0; i < G_N_ELEMENTS(machines); i++) {
+		g_autofree char *path = g_strdup_printf("/metrics/instrumentation/e2e/machine/%s",
+							machines[i].machine);
+		g_test_add(path, Fixture, &machines[i], fixture_setup, test_machine,
+			   fixture_teardown);
+	}
+	g_test_add("/metrics/instrumentation/e2e/admin-value-set", Fixture, &admin, fixture_setup,
+		   test_admin_value_set, fixture_teardown);
 	g_test_add("/metrics/instrumentation/e2e/no-consent", Fixture, &unknown, fixture_setup,
 		   test_no_consent, fixture_teardown);
-	g_test_add("/metrics/instrumentation/e2e/stops-when-denied", Fixture, &granted_polkit,
-		   fixture_setup, test_stops_when_denied, fixture_teardown);
+	for (guint i = 0; i < 2; i++) {
+		g_autofree char *path = g_strdup_printf(
+			"/metrics/instrumentation/e2e/stops-when-denied-resumes-when-"
+			"granted/%s",
+			i == 0 ? "--system" : "--user");
+		g_test_add(path, Fixture, &granted_polkit, fixture_setup, test_consent_follows,
+			   fixture_teardown);
+	}
 	return g_test_run();
 }

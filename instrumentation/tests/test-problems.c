@@ -161,15 +161,26 @@ test_desktop_clean(void)
 static void
 test_malformed(void)
 {
-	const char *files[] = {"export", "garbage", "empty", "missing"};
+	/* each file, and what the probe must say about skipping it */
+	const char *files[][2] = {
+		{"export", "skipping problems, the journal export is malformed: truncated field"},
+		{"garbage",
+		 "skipping problems, the journal export is malformed: invalid field name"},
+		{"empty", "the boot id is malformed: skipping unclean shutdowns"},
+		{"missing", "skipping problems: "},
+	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
 		g_autoptr(MinstContext) ctx = minst_test_context_new("malformed");
 		g_autoptr(GPtrArray) samples = minst_samples_new();
+		g_autofree char *log = NULL;
 
-		ctx->journal_export = g_build_filename(ctx->root, "journal", files[i], NULL);
+		ctx->journal_export = g_build_filename(ctx->root, "journal", files[i][0], NULL);
+		minst_test_capture_begin();
 		minst_probe_problems(ctx, samples);
+		log = minst_test_capture_end();
 		g_assert_cmpuint(samples->len, ==, 0);
+		minst_test_assert_logged(log, files[i][1]);
 	}
 }
 

@@ -76,6 +76,7 @@ test_injected(void)
 	g_autoptr(GHashTable) table = table_new();
 	g_autoptr(GPtrArray) samples = minst_samples_new();
 	const char *languages[] = {"de_AT.UTF-8", NULL};
+	g_autofree char *log = NULL;
 
 	g_strfreev(ctx->language_names);
 	ctx->language_names = g_strdupv((char **)languages);
@@ -92,7 +93,11 @@ test_injected(void)
 	/* a wrong type is skipped, not trusted */
 	table_set(table, "org.gnome.desktop.a11y.interface", "high-contrast", "'yes'");
 
+	minst_test_capture_begin();
 	minst_probe_settings(ctx, samples);
+	log = minst_test_capture_end();
+	minst_test_assert_logged(log, "org.gnome.desktop.a11y.interface high-contrast has an "
+				      "unexpected type s: skipping it");
 	minst_test_assert_samples_valid(samples, NULL);
 	minst_test_assert_value(samples, MINST_METRIC_SETTINGS_LANGUAGE, "de");
 	minst_test_assert_value(samples, MINST_METRIC_SETTINGS_INPUT_SOURCES, "3");
@@ -110,14 +115,19 @@ test_nothing_available(void)
 	g_autoptr(GHashTable) table = table_new();
 	g_autoptr(GPtrArray) samples = minst_samples_new();
 	const char *languages[] = {"C", NULL};
+	g_autofree char *log = NULL;
 
 	/* no schemas at all (not a GNOME session) and the C locale */
 	g_strfreev(ctx->language_names);
 	ctx->language_names = g_strdupv((char **)languages);
 	ctx->settings_lookup = table_lookup;
 	ctx->settings_data = table;
+	minst_test_capture_begin();
 	minst_probe_settings(ctx, samples);
+	log = minst_test_capture_end();
 	g_assert_cmpuint(samples->len, ==, 0);
+	minst_test_assert_logged(log, "the locale is C or POSIX: skipping the language");
+	minst_test_assert_logged(log, "no accessibility setting is available: skipping them");
 }
 
 /* the real GSettings lookup, with the memory backend and test schemas */

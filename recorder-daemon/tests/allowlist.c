@@ -181,38 +181,38 @@ typedef struct {
 static const BrokenCase broken_cases[] = {
 	{"bad-json", "\"owner\": \"Tests\",", "\"owner\": \"Tests\",,", NULL, 9},
 	{"unknown-key", "\"owner\": \"Tests\",", "\"owner\": \"Tests\", \"colour\": \"red\",",
-	 "colour", 5},
+	 "colour", 9},
 	{"bad-uuid", ID_A, "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c0zz", "id", 5},
 	{"upper-case-uuid", ID_A, "8F3B6A59-2C1E-4C7A-9B0E-51D2F4A7C0AA", "id", 5},
 	{"bad-type", "\"kind\": \"value\",", "\"kind\": \"value\", \"payload\": \"(sq\",",
-	 "payload", 5},
+	 "payload", 11},
 	{"indefinite-type", "\"kind\": \"value\",", "\"kind\": \"value\", \"payload\": \"*\",",
-	 "payload", 5},
+	 "payload", 11},
 	{"missing-expires", "\"expires\": \"2027-10-31\",", "", "expires", 5},
 	{"expires-too-late", "\"expires\": \"2027-10-31\"", "\"expires\": \"2027-12-02\"",
-	 "expires", 5},
+	 "expires", 13},
 	{"expires-before-added", "\"expires\": \"2027-10-31\"", "\"expires\": \"2026-10-31\"",
-	 "expires", 5},
-	{"bad-date", "\"added\": \"2026-11-01\"", "\"added\": \"2026-02-30\"", "added", 5},
-	{"bad-kind", "\"kind\": \"value\"", "\"kind\": \"gauge\"", "kind", 5},
-	{"bad-category", "\"category\": \"usage\"", "\"category\": \"secrets\"", "category", 5},
-	{"bad-name", "\"name\": \"one\"", "\"name\": \"One Metric\"", "name", 5},
+	 "expires", 13},
+	{"bad-date", "\"added\": \"2026-11-01\"", "\"added\": \"2026-02-30\"", "added", 12},
+	{"bad-kind", "\"kind\": \"value\"", "\"kind\": \"gauge\"", "kind", 11},
+	{"bad-category", "\"category\": \"usage\"", "\"category\": \"secrets\"", "category", 10},
+	{"bad-name", "\"name\": \"one\"", "\"name\": \"One Metric\"", "name", 6},
 	{"empty-description", "\"description\": \"Something happened\"", "\"description\": \"\"",
-	 "description", 5},
+	 "description", 7},
 	{"bad-rate", "\"weekly_cap\": 100", "\"weekly_cap\": 100, \"sample_rate\": 1.5",
-	 "sample_rate", 5},
-	{"bad-cap", "\"weekly_cap\": 100", "\"weekly_cap\": 0", "weekly_cap", 5},
+	 "sample_rate", 14},
+	{"bad-cap", "\"weekly_cap\": 100", "\"weekly_cap\": 0", "weekly_cap", 14},
 	{"string-without-set", "\"kind\": \"value\",", "\"kind\": \"value\", \"payload\": \"s\",",
 	 "values", 5},
 	{"set-without-string", "\"weekly_cap\": 100", "\"weekly_cap\": 100, \"values\": [\"a\"]",
-	 "values", 5},
+	 "values", 14},
 	{"missing-value-set", "\"kind\": \"value\",",
-	 "\"kind\": \"value\", \"payload\": \"s\", \"values_from\": \"nope\",", "values_from", 5},
+	 "\"kind\": \"value\", \"payload\": \"s\", \"values_from\": \"nope\",", "values_from", 11},
 	{"bad-other", "\"kind\": \"value\",",
 	 "\"kind\": \"value\", \"payload\": \"s\", \"values\": [\"a\"], \"other\": \"keep\",",
-	 "other", 5},
-	{"bad-format", "\"format\": 1", "\"format\": 2", "format", 0},
-	{"top-level-key", "\"format\": 1", "\"format\": 1, \"extra\": true", "extra", 0},
+	 "other", 11},
+	{"bad-format", "\"format\": 1", "\"format\": 2", "format", 2},
+	{"top-level-key", "\"format\": 1", "\"format\": 1, \"extra\": true", "extra", 2},
 };
 
 static void
@@ -252,6 +252,46 @@ test_parse_broken(Fixture *fixture, gconstpointer user_data)
 	metrics_uuid_parse(ID_A, id);
 	g_assert_null(mrd_allowlist_lookup(allowlist, id));
 	g_assert_nonnull(mrd_allowlist_lookup_name(allowlist, "good"));
+}
+
+/* the line is that of the field in the right metric, even where an earlier
+ * metric has the same id */
+static void
+test_parse_line_of_field(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *two = metric_json(ID_A, "two", "counter", NULL);
+	g_autofree char *two_b = metric_json(ID_A, "two-b", "counter", NULL);
+	g_autofree char *three = metric_json(ID_B, "three", "gauge", NULL);
+	g_autofree char *doc_b = document(two, two_b);
+	g_autofree char *doc_c = document(two, three);
+	g_autoptr(MrdAllowlist) allowlist = mrd_allowlist_new(NULL);
+	g_autoptr(GError) error = NULL;
+
+	/* metrics[1] starts on line 16: its id is on line 17, its kind on 23 */
+	g_assert_false(mrd_allowlist_load_data(allowlist, "b.json", doc_b, -1, &error));
+	g_test_message("%s", error->message);
+	g_assert_true(
+		g_str_has_prefix(error->message, "b.json:17: metrics[1] (“two-b”), field “id”"));
+	g_clear_error(&error);
+
+	g_assert_false(mrd_allowlist_load_data(allowlist, "c.json", doc_c, -1, &error));
+	g_test_message("%s", error->message);
+	g_assert_true(
+		g_str_has_prefix(error->message, "c.json:23: metrics[1] (“three”), field “kind”"));
+	g_clear_error(&error);
+
+	/* text that looks like the key inside a string is not the key */
+	{
+		g_autofree char *bad = metric_json(ID_B, "four", "gauge", NULL);
+		g_autofree char *doc = document(bad, NULL);
+		g_autoptr(GString) tricky = g_string_new(doc);
+
+		g_string_replace(tricky, "\"Something happened\"", "\"Says \\\"kind\\\": {[\"", 1);
+		g_assert_false(
+			mrd_allowlist_load_data(allowlist, "d.json", tricky->str, -1, &error));
+		g_test_message("%s", error->message);
+		g_assert_true(g_str_has_prefix(error->message, "d.json:11: metrics[0] (“four”)"));
+	}
 }
 
 static void
@@ -488,6 +528,8 @@ main(int argc, char *argv[])
 		g_test_add(path, Fixture, &broken_cases[i], fixture_set_up, test_parse_broken,
 			   fixture_tear_down);
 	}
+	g_test_add("/metrics/allowlist/parse/line-of-field", Fixture, NULL, fixture_set_up,
+		   test_parse_line_of_field, fixture_tear_down);
 	g_test_add("/metrics/allowlist/parse/garbage", Fixture, NULL, fixture_set_up,
 		   test_parse_garbage, fixture_tear_down);
 	g_test_add("/metrics/allowlist/override", Fixture, NULL, fixture_set_up, test_override,
