@@ -154,17 +154,47 @@ print_details(GVariant *metric)
 	print_wrapped(lookup_str(metric, "purpose"), 2);
 }
 
-static void
-print_json(GVariant *value)
-{
-	g_autoptr(JsonGenerator) generator = json_generator_new();
-	g_autoptr(JsonNode) root = json_gvariant_serialize(value);
-	g_autofree char *text = NULL;
+/* the JSON of a metric: each documented key explicitly from the daemon's
+ * dictionary (metrics-cli(1)); optional ones only when the daemon has them */
+static const struct {
+	const char *key;
+	const char *type;
+	gboolean optional;
+} metric_keys[] = {
+	{"id", "s", FALSE},	 {"name", "s", FALSE},	     {"description", "s", FALSE},
+	{"purpose", "s", FALSE}, {"owner", "s", FALSE},	     {"category", "s", FALSE},
+	{"kind", "s", FALSE},	 {"payload", "s", FALSE},    {"values-from", "s", TRUE},
+	{"n-values", "t", TRUE}, {"other", "s", FALSE},	     {"added", "s", FALSE},
+	{"expires", "s", FALSE}, {"expired", "b", FALSE},    {"sample-rate", "d", FALSE},
+	{"sampled", "b", TRUE},	 {"weekly-cap", "t", FALSE}, {"file", "s", FALSE},
+};
 
-	json_generator_set_pretty(generator, TRUE);
-	json_generator_set_root(generator, root);
-	text = json_generator_to_data(generator, NULL);
-	g_print("%s\n", text);
+static void
+add_metric_json(JsonBuilder *builder, GVariant *metric)
+{
+	json_builder_begin_object(builder);
+	for (guint i = 0; i < G_N_ELEMENTS(metric_keys); i++) {
+		g_autoptr(GVariant) value = g_variant_lookup_value(
+			metric, metric_keys[i].key, G_VARIANT_TYPE(metric_keys[i].type));
+		char type = metric_keys[i].type[0];
+
+		if (value == NULL && metric_keys[i].optional)
+			continue;
+		json_builder_set_member_name(builder, metric_keys[i].key);
+		if (type == 's')
+			json_builder_add_string_value(
+				builder, value != NULL ? g_variant_get_string(value, NULL) : "");
+		else if (type == 'b')
+			json_builder_add_boolean_value(
+				builder, value != NULL && g_variant_get_boolean(value));
+		else if (type == 'd')
+			json_builder_add_double_value(
+				builder, value != NULL ? g_variant_get_double(value) : 0.0);
+		else
+			json_builder_add_int_value(
+				builder, value != NULL ? (gint64)g_variant_get_uint64(value) : 0);
+	}
+	json_builder_end_object(builder);
 }
 
 /* the metric whose name or id is @name, or NULL */
@@ -207,19 +237,30 @@ mcli_cmd_allowlist(McliContext *ctx, int argc, char **argv, GError **error)
 				    argv[2]);
 			return FALSE;
 		}
-		if (ctx->json)
-			print_json(metric);
-		else
+		if (ctx->json) {
+			g_autoptr(JsonBuilder) builder = json_builder_new();
+
+			add_metric_json(builder, metric);
+			mcli_print_json(builder);
+		} else
 			print_details(metric);
 		return TRUE;
 	}
 
+	/* nothing approved: the same exit code with and without --json */
+	if (g_variant_n_children(metrics) == 0)
+		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
 	if (ctx->json) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
 
 		json_builder_begin_object(builder);
 		json_builder_set_member_name(builder, "metrics");
-		json_builder_add_value(builder, json_gvariant_serialize(metrics));
+		json_builder_begin_array(builder);
+		for (gsize i = 0; i < g_variant_n_children(metrics); i++) {
+			g_autoptr(GVariant) metric = g_variant_get_child_value(metrics, i);
+			add_metric_json(builder, metric);
+		}
+		json_builder_end_array(builder);
 		json_builder_end_object(builder);
 		mcli_print_json(builder);
 		return TRUE;
@@ -227,7 +268,6 @@ mcli_cmd_allowlist(McliContext *ctx, int argc, char **argv, GError **error)
 	if (g_variant_n_children(metrics) == 0) {
 		/* TRANSLATORS: the allowlist is empty */
 		g_print("%s\n", _("No metric is approved: nothing is recorded."));
-		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
 		return TRUE;
 	}
 	for (gsize i = 0; i < g_variant_n_children(metrics); i++) {
