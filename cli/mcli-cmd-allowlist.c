@@ -77,9 +77,12 @@ print_summary(GVariant *metric)
 {
 	/* TRANSLATORS: the name of a metric, then (its category, its expiry
 	 * date, and whether this computer records it) */
-	g_print(_("%s (%s, expires %s, recorded here: %s)\n"), lookup_str(metric, "name"),
-		lookup_str(metric, "category"), lookup_str(metric, "expires"),
-		sampled_label(metric));
+	g_autofree char *line =
+		g_strdup_printf(_("%s (%s, expires %s, recorded here: %s)"),
+				lookup_str(metric, "name"), lookup_str(metric, "category"),
+				lookup_str(metric, "expires"), sampled_label(metric));
+
+	mcli_print_line(line);
 	print_wrapped(lookup_str(metric, "description"), 2);
 	{
 		/* TRANSLATORS: a label before the purpose of a metric */
@@ -92,7 +95,12 @@ print_summary(GVariant *metric)
 static void
 print_field(const char *label, const char *value)
 {
-	g_print("%-16s %s\n", label, value);
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	/* padded by display width: labels are translated */
+	mcli_append_padded(line, label, 16);
+	g_string_append_printf(line, " %s", value);
+	mcli_print_line(line->str);
 }
 
 static void

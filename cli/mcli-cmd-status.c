@@ -45,6 +45,7 @@ static const struct {
 	{"stored-events", "stored-events", "t"},
 	{"stored-weeks", "stored-weeks", "t"},
 	{"stored-bytes", "stored-bytes", "t"},
+	{"store-used-bytes", "store-used-bytes", "t"},
 	{"store-max-bytes", "store-max-bytes", "t"},
 	{"store-full", "store-full", "b"},
 	{"accepted", "accepted", "t"},
@@ -141,10 +142,17 @@ stored_summary(GVariant *status)
 	g_autofree char *keys_str = NULL;
 	g_autofree char *events_str = NULL;
 	g_autofree char *weeks_str = NULL;
-	g_autofree char *size_str = mcli_format_size(lookup_u64(status, "stored-bytes"));
+	g_autofree char *size_str = NULL;
 	g_autofree char *max_str = mcli_format_size(lookup_u64(status, "store-max-bytes"));
 	gboolean full = FALSE;
 	g_autofree char *text = NULL;
+	guint64 used = 0;
+
+	/* against the cap, what the cap counts; a daemon without the key: the
+	 * size on disk */
+	if (!g_variant_lookup(status, "store-used-bytes", "t", &used))
+		used = lookup_u64(status, "stored-bytes");
+	size_str = mcli_format_size(used);
 
 	/* TRANSLATORS: the first part of "3 aggregates of 12 events in 2
 	 * weeks, 74 KiB of 4 MiB"; an aggregate sums up the events of one
@@ -159,8 +167,8 @@ stored_summary(GVariant *status)
 	 * weeks, 74 KiB of 4 MiB" */
 	weeks_str = g_strdup_printf(g_dngettext(NULL, "%s week", "%s weeks", n_weeks), weeks_n);
 	/* TRANSLATORS: what is stored, e.g. "3 aggregates of 12 events in 2
-	 * weeks, 74 KiB of 4 MiB": aggregates, events, weeks, then the size on
-	 * disk and the cap on it */
+	 * weeks, 74 KiB of 4 MiB": aggregates, events, weeks, then the space
+	 * they use and the cap on it */
 	text = g_strdup_printf(_("%s of %s in %s, %s of %s"), keys_str, events_str, weeks_str,
 			       size_str, max_str);
 	g_variant_lookup(status, "store-full", "b", &full);

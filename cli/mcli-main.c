@@ -131,9 +131,7 @@ append_option_help(GString *text, const McliOption *option)
 		g_string_append_printf(text, "%s\n%s\n", head->str, wrapped);
 		return;
 	}
-	mcli_append_padded(head, "", 0);
-	while (mcli_display_width(head->str) < column)
-		g_string_append_c(head, ' ');
+	mcli_append_padded(head, "", column - mcli_display_width(head->str));
 	g_string_append_printf(text, "%s%s\n", head->str, wrapped + column);
 }
 

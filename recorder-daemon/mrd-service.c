@@ -958,10 +958,15 @@ status_query_int(sqlite3 *db, const char *sql)
 }
 
 /* how many weeks the aggregates span, and the Monday of the oldest (in
- * usec, 0 when nothing is stored); the store is full when every page it may
- * have is in use */
+ * usec, 0 when nothing is stored); the bytes of the pages in use, which the
+ * cap counts (the file may be larger: free pages, the write-ahead log);
+ * whether the store is at its cap */
 static void
-status_store_details(MrdStore *store, guint64 *n_weeks, gint64 *oldest_week, gboolean *full)
+status_store_details(MrdStore *store,
+		     guint64 *n_weeks,
+		     gint64 *oldest_week,
+		     guint64 *used_bytes,
+		     gboolean *full)
 {
 	sqlite3 *db = mrd_store_get_db(store);
 	sqlite3_stmt *stmt = NULL;
@@ -969,6 +974,7 @@ status_store_details(MrdStore *store, guint64 *n_weeks, gint64 *oldest_week, gbo
 
 	*n_weeks = 0;
 	*oldest_week = 0;
+	*used_bytes = 0;
 	*full = FALSE;
 	if (db == NULL)
 		return;
@@ -985,7 +991,11 @@ status_store_details(MrdStore *store, guint64 *n_weeks, gint64 *oldest_week, gbo
 	max_pages = status_query_int(db, "PRAGMA max_page_count");
 	used_pages = status_query_int(db, "PRAGMA page_count") -
 		     status_query_int(db, "PRAGMA freelist_count");
-	*full = max_pages > 0 && used_pages >= max_pages;
+	/* a page split needs more than one free page: within 3 % (at least
+	 * two pages) of the cap, inserts fail */
+	*used_bytes = (guint64)MAX(used_pages, 0) *
+		      (guint64)MAX(status_query_int(db, "PRAGMA page_size"), 0);
+	*full = max_pages > 0 && max_pages - used_pages <= MAX(2, max_pages / 32);
 }
 
 static gboolean
@@ -999,7 +1009,7 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 	GVariantBuilder drops;
 	GHashTableIter iter;
 	gpointer key, value;
-	guint64 n_keys = 0, n_events = 0, size = 0, n_weeks = 0;
+	guint64 n_keys = 0, n_events = 0, size = 0, n_weeks = 0, used = 0;
 	gint64 oldest_week = 0;
 	gboolean full = FALSE;
 
@@ -1013,7 +1023,7 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 			return TRUE;
 		}
 		size = mrd_store_get_size(self->store);
-		status_store_details(self->store, &n_weeks, &oldest_week, &full);
+		status_store_details(self->store, &n_weeks, &oldest_week, &used, &full);
 	}
 
 	g_variant_builder_init(&drops, G_VARIANT_TYPE("a{st}"));
@@ -1031,6 +1041,7 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 	g_variant_builder_add(&status, "{sv}", "stored-events", g_variant_new_uint64(n_events));
 	g_variant_builder_add(&status, "{sv}", "stored-bytes", g_variant_new_uint64(size));
 	g_variant_builder_add(&status, "{sv}", "stored-weeks", g_variant_new_uint64(n_weeks));
+	g_variant_builder_add(&status, "{sv}", "store-used-bytes", g_variant_new_uint64(used));
 	g_variant_builder_add(&status, "{sv}", "store-max-bytes",
 			      g_variant_new_uint64(self->max_store_size));
 	g_variant_builder_add(&status, "{sv}", "store-full", g_variant_new_boolean(full));

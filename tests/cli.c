@@ -14,6 +14,7 @@
 
 #include <json-glib/json-glib.h>
 #include <metrics.h>
+#include <signal.h>
 #include <string.h>
 
 #include "mtest-harness.h"
@@ -39,6 +40,7 @@ static const char *const status_keys[] = {"consent",
 					  "stored-events",
 					  "stored-weeks",
 					  "stored-bytes",
+					  "store-used-bytes",
 					  "store-max-bytes",
 					  "store-full",
 					  "accepted",
@@ -230,7 +232,6 @@ test_empty(Fixture *fixture, gconstpointer user_data)
 	const char *const upload[] = {"upload", NULL};
 	const char *const clear[] = {"clear", NULL};
 
-	(void)sent_keys;
 	grant(fixture);
 
 	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 0);
@@ -527,6 +528,181 @@ test_data(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(json_object_get_int_member(json_node_get_object(node), "removed"), ==, 3);
 	g_clear_pointer(&node, json_node_unref);
 	g_assert_cmpint(run_cli(fixture, clear_all, &out, &err), ==, 2);
+}
+
+/* ---- uploads: show --next with requests due, upload, show --sent ---- */
+
+static gint64
+status_int(Fixture *fixture, const char *key)
+{
+	const char *const status[] = {"status", NULL};
+	g_autoptr(JsonNode) node = run_json(fixture, 0, status);
+
+	return json_object_get_int_member(json_node_get_object(node), key);
+}
+
+static void
+test_uploads(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) sink = NULL;
+	g_autoptr(GDataInputStream) sink_out = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree char *sink_path = mtest_harness_build_path("MTEST_SINK");
+	g_autofree char *url = NULL;
+	g_autofree char *config = g_build_filename(fixture->harness->tmpdir, "cli.conf", NULL);
+	g_autofree char *config_arg = g_strdup_printf("--config=%s", config);
+	g_autofree char *contents = NULL;
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	/* the daemon's clock a week and a day ahead: this week is closed */
+	const char *const daemon_args[] = {config_arg, "--clock-offset=691200", NULL};
+	const char *const status[] = {"status", NULL};
+	const char *const next[] = {"show", "--next", NULL};
+	const char *const sent[] = {"show", "--sent", NULL};
+	const char *const upload[] = {"upload", NULL};
+	gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+	JsonArray *array;
+
+	grant(fixture);
+	record_some(fixture);
+
+	/* metrics-sink: a local server that validates and accepts uploads */
+	sink = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+				&error, sink_path, NULL);
+	g_assert_no_error(error);
+	sink_out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(sink));
+	url = g_data_input_stream_read_line(sink_out, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(url);
+	contents = g_strdup_printf("[Upload]\nServerUrl=%s\nWindow=7\n", g_strstrip(url));
+	g_assert_true(g_file_set_contents(config, contents, -1, NULL));
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, daemon_args);
+	while (status_int(fixture, "pending-uploads") < 3) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(100 * 1000);
+	}
+
+	/* status: the due time of the first request, not an estimate */
+	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, "Uploads waiting:       3"));
+	g_assert_null(strstr(out, "random moment"));
+	g_assert_nonnull(strstr(out, "Last upload:           never"));
+	assert_fits_80(out);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	/* show --next: the requests, each due at its own random moment */
+	g_assert_cmpint(run_cli(fixture, next, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, "due "));
+	g_assert_nonnull(strstr(out, ", 0 attempts"));
+	g_assert_nonnull(strstr(out, APP_ID));
+	assert_fits_80(out);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	node = run_json(fixture, 0, next);
+	array = json_object_get_array_member(json_node_get_object(node), "requests");
+	g_assert_cmpuint(json_array_get_length(array), ==, 3);
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonObject *request = json_array_get_object_element(array, i);
+
+		assert_keys(request, next_keys);
+		g_assert_cmpstr(json_object_get_string_member(request, "state"), ==, "pending");
+	}
+	g_clear_pointer(&node, json_node_unref);
+
+	/* upload: sends them now */
+	g_assert_cmpint(run_cli(fixture, upload, &out, &err), ==, 0);
+	g_assert_cmpstr(out, ==, "Uploaded 3 requests.\n");
+	g_assert_cmpstr(err, ==, "");
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	node = run_json(fixture, 2, upload);
+	assert_keys(json_node_get_object(node), (const char *const[]){"sent", "failed", NULL});
+	g_clear_pointer(&node, json_node_unref);
+
+	/* show --sent: the archive, with the server's answers */
+	g_assert_cmpint(run_cli(fixture, sent, &out, &err), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+	g_assert_nonnull(strstr(out, "app-opened, week of"));
+	g_assert_nonnull(strstr(out, "sent "));
+	g_assert_nonnull(strstr(out, APP_ID));
+	assert_fits_80(out);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	node = run_json(fixture, 0, sent);
+	array = json_object_get_array_member(json_node_get_object(node), "requests");
+	g_assert_cmpuint(json_array_get_length(array), ==, 3);
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonObject *request = json_array_get_object_element(array, i);
+		JsonArray *events = json_object_get_array_member(request, "events");
+
+		assert_keys(request, sent_keys);
+		g_assert_cmpint(json_object_get_int_member(request, "status"), ==, 200);
+		for (guint j = 0; j < json_array_get_length(events); j++)
+			assert_keys(json_array_get_object_element(events, j), event_keys);
+	}
+	g_clear_pointer(&node, json_node_unref);
+
+	g_assert_cmpint(status_int(fixture, "last-upload"), >, 0);
+	g_subprocess_send_signal(sink, SIGTERM);
+	g_subprocess_wait(sink, NULL, NULL);
+}
+
+/* ---- a full store ---- */
+
+static void
+fixture_set_up_small_store(Fixture *fixture, gconstpointer user_data)
+{
+	const char *const args[] = {"--max-store-size=64", NULL};
+
+	fixture->harness = mtest_harness_new();
+	mtest_harness_start_bus(fixture->harness);
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_start_daemon(fixture->harness, args);
+}
+
+static void
+test_store_full(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = metrics_recorder_new(fixture->harness->connection);
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	const char *const status[] = {"status", NULL};
+	JsonObject *object;
+	JsonObject *drops;
+
+	grant(fixture);
+	for (guint i = 0; i < 400; i++) {
+		g_autoptr(GError) error = NULL;
+
+		for (guint j = 0; j < 20; j++) {
+			g_autofree char *value = g_strdup_printf(
+				"org.example.FillTheStoreWithALongApplicationIdentifier%u_%u."
+				"AndSomeMoreToMakeItLongerStill.desktop",
+				i, j);
+			metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string(value));
+		}
+		g_assert_true(metrics_recorder_flush_sync(recorder, NULL, &error));
+		g_assert_no_error(error);
+		g_clear_pointer(&node, json_node_unref);
+		node = run_json(fixture, 0, status);
+		drops = json_object_get_object_member(json_node_get_object(node), "drops");
+		if (json_object_has_member(drops, "store-full"))
+			break;
+	}
+	object = json_node_get_object(node);
+	drops = json_object_get_object_member(object, "drops");
+	g_assert_true(json_object_has_member(drops, "store-full"));
+	g_assert_true(json_object_get_boolean_member(object, "store-full"));
+	g_assert_cmpint(json_object_get_int_member(object, "store-max-bytes"), ==, 64 * 1024);
+
+	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, "64.0\u00a0KiB (full: new events are dropped)"));
+	g_assert_nonnull(strstr(out, "store full"));
+	assert_fits_80(out);
 }
 
 /* ---- allowlist ---- */
@@ -932,6 +1108,8 @@ main(int argc, char *argv[])
 	ADD("/cli/empty", test_empty, fixture_set_up);
 	ADD("/cli/consent", test_consent, fixture_set_up);
 	ADD("/cli/data", test_data, fixture_set_up);
+	ADD("/cli/uploads", test_uploads, fixture_set_up);
+	ADD("/cli/store-full", test_store_full, fixture_set_up_small_store);
 	ADD("/cli/allowlist", test_allowlist, fixture_set_up);
 	ADD("/cli/daemon-down", test_daemon_down, fixture_set_up_no_daemon);
 	ADD("/cli/no-bus", test_no_bus, fixture_set_up_no_daemon);
