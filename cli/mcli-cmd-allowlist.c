@@ -103,6 +103,20 @@ print_field(const char *label, const char *value)
 	mcli_print_line(line->str);
 }
 
+/* the translated kind of the allowlist's kind id */
+static const char *
+kind_label(const char *kind)
+{
+	const MetricsEventKind kinds[] = {METRICS_EVENT_KIND_VALUE, METRICS_EVENT_KIND_COUNTER,
+					  METRICS_EVENT_KIND_DURATION};
+
+	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		if (g_strcmp0(metrics_event_kind_to_string(kinds[i]), kind) == 0)
+			return mcli_kind_label(kinds[i]);
+	}
+	return kind;
+}
+
 static void
 print_details(GVariant *metric)
 {
@@ -122,7 +136,7 @@ print_details(GVariant *metric)
 	print_field(_("Name:"), lookup_str(metric, "name"));
 	print_field(_("Id:"), lookup_str(metric, "id"));
 	print_field(_("Category:"), lookup_str(metric, "category"));
-	print_field(_("Kind:"), lookup_str(metric, "kind"));
+	print_field(_("Kind:"), kind_label(lookup_str(metric, "kind")));
 	/* TRANSLATORS: a metric without a value */
 	print_field(_("Value type:"), payload[0] != '\0' ? payload : _("none"));
 	if (g_variant_lookup(metric, "n-values", "t", &n_values)) {

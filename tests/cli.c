@@ -1010,11 +1010,13 @@ clear_polkit_calls(Fixture *fixture)
 
 /* runs metrics-cli @args with a terminal as stdin, under script(1) */
 static int
-run_in_terminal(Fixture *fixture, const char *args, char **out)
+run_in_terminal(Fixture *fixture, const char *args, char **out, const char *path)
 {
 	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
 	g_autofree char *quoted = g_shell_quote(cli);
-	g_autofree char *command = g_strdup_printf("%s %s", quoted, args);
+	g_autofree char *path_quoted = g_shell_quote(path != NULL ? path : g_getenv("PATH"));
+	/* PATH for metrics-cli only: where it looks for pkttyagent */
+	g_autofree char *command = g_strdup_printf("env PATH=%s %s %s", path_quoted, quoted, args);
 	const char *argv[] = {"script", "--quiet",   "--return", "--command",
 			      command,	"/dev/null", NULL};
 
@@ -1050,7 +1052,7 @@ test_interactive(Fixture *fixture, gconstpointer user_data)
 	 * register pkttyagent (it lacks RegisterAuthenticationAgentWithOptions):
 	 * the command goes on without the agent */
 	clear_polkit_calls(fixture);
-	g_assert_cmpint(run_in_terminal(fixture, "consent grant", &out), ==, 0);
+	g_assert_cmpint(run_in_terminal(fixture, "consent grant", &out, NULL), ==, 0);
 	g_assert_nonnull(strstr(out, "granted"));
 	g_assert_true(last_check_flags(fixture, ACTION_CONSENT, &flags));
 	g_assert_cmpuint(flags & 1, ==, 1);
@@ -1058,7 +1060,7 @@ test_interactive(Fixture *fixture, gconstpointer user_data)
 
 	/* with --json: never interactive, even from a terminal */
 	clear_polkit_calls(fixture);
-	g_assert_cmpint(run_in_terminal(fixture, "consent deny --json", &out), ==, 0);
+	g_assert_cmpint(run_in_terminal(fixture, "consent deny --json", &out, NULL), ==, 0);
 	g_assert_true(last_check_flags(fixture, ACTION_CONSENT, &flags));
 	g_assert_cmpuint(flags & 1, ==, 0);
 	g_clear_pointer(&out, g_free);
@@ -1073,7 +1075,7 @@ test_interactive(Fixture *fixture, gconstpointer user_data)
 		NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 	g_assert_no_error(error);
 	clear_polkit_calls(fixture);
-	g_assert_cmpint(run_in_terminal(fixture, "consent grant", &out), ==, 0);
+	g_assert_cmpint(run_in_terminal(fixture, "consent grant", &out, NULL), ==, 0);
 	g_assert_nonnull(strstr(out, "granted"));
 	registrations = polkit_calls(fixture, "RegisterAuthenticationAgentWithOptions");
 	if (g_find_program_in_path("pkttyagent") == NULL)
@@ -1091,10 +1093,21 @@ test_interactive(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(last_check_flags(fixture, ACTION_CONSENT, &flags));
 	g_assert_cmpuint(flags & 1, ==, 1);
 
+	/* no pkttyagent: the call is made all the same, still interactive */
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&registrations, g_ptr_array_unref);
+	clear_polkit_calls(fixture);
+	g_assert_cmpint(run_in_terminal(fixture, "consent deny", &out, "/nonexistent"), ==, 0);
+	g_assert_nonnull(strstr(out, "denied"));
+	registrations = polkit_calls(fixture, "RegisterAuthenticationAgentWithOptions");
+	g_assert_cmpuint(registrations->len, ==, 0);
+	g_assert_true(last_check_flags(fixture, ACTION_CONSENT, &flags));
+	g_assert_cmpuint(flags & 1, ==, 1);
+
 	/* denied from a terminal: the other hint */
 	g_clear_pointer(&out, g_free);
 	mtest_harness_set_allowed(fixture->harness, allow_nothing);
-	g_assert_cmpint(run_in_terminal(fixture, "consent deny", &out), ==, 5);
+	g_assert_cmpint(run_in_terminal(fixture, "consent deny", &out, NULL), ==, 5);
 	g_assert_nonnull(strstr(out, "ask an administrator"));
 	(void)node;
 }
