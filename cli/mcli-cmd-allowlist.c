@@ -87,9 +87,12 @@ print_summary(GVariant *metric)
 {
 	/* TRANSLATORS: the name of a metric, then (its category, its expiry
 	 * date, and whether this computer records it) */
-	g_print(_("%s (%s, expires %s, recorded here: %s)\n"), lookup_str(metric, "name"),
-		lookup_str(metric, "category"), lookup_str(metric, "expires"),
-		sampled_label(metric));
+	g_autofree char *line =
+		g_strdup_printf(_("%s (%s, expires %s, recorded here: %s)"),
+				lookup_str(metric, "name"), lookup_str(metric, "category"),
+				lookup_str(metric, "expires"), sampled_label(metric));
+
+	mcli_print_line(line);
 	print_wrapped(lookup_text(metric, "description"), 2);
 	{
 		/* TRANSLATORS: a label before the purpose of a metric */
@@ -102,7 +105,26 @@ print_summary(GVariant *metric)
 static void
 print_field(const char *label, const char *value)
 {
-	g_print("%-16s %s\n", label, value);
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	/* padded by display width: labels are translated */
+	mcli_append_padded(line, label, 16);
+	g_string_append_printf(line, " %s", value);
+	mcli_print_line(line->str);
+}
+
+/* the translated kind of the allowlist's kind id */
+static const char *
+kind_label(const char *kind)
+{
+	const MetricsEventKind kinds[] = {METRICS_EVENT_KIND_VALUE, METRICS_EVENT_KIND_COUNTER,
+					  METRICS_EVENT_KIND_DURATION};
+
+	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		if (g_strcmp0(metrics_event_kind_to_string(kinds[i]), kind) == 0)
+			return mcli_kind_label(kinds[i]);
+	}
+	return kind;
 }
 
 static void
@@ -124,7 +146,7 @@ print_details(GVariant *metric)
 	print_field(_("Name:"), lookup_str(metric, "name"));
 	print_field(_("Id:"), lookup_str(metric, "id"));
 	print_field(_("Category:"), lookup_str(metric, "category"));
-	print_field(_("Kind:"), lookup_str(metric, "kind"));
+	print_field(_("Kind:"), kind_label(lookup_str(metric, "kind")));
 	/* TRANSLATORS: a metric without a value */
 	print_field(_("Value type:"), payload[0] != '\0' ? payload : _("none"));
 	if (g_variant_lookup(metric, "n-values", "t", &n_values)) {
@@ -164,17 +186,47 @@ print_details(GVariant *metric)
 	print_wrapped(lookup_text(metric, "purpose"), 2);
 }
 
-static void
-print_json(GVariant *value)
-{
-	g_autoptr(JsonGenerator) generator = json_generator_new();
-	g_autoptr(JsonNode) root = json_gvariant_serialize(value);
-	g_autofree char *text = NULL;
+/* the JSON of a metric: each documented key explicitly from the daemon's
+ * dictionary (metrics-cli(1)); optional ones only when the daemon has them */
+static const struct {
+	const char *key;
+	const char *type;
+	gboolean optional;
+} metric_keys[] = {
+	{"id", "s", FALSE},	 {"name", "s", FALSE},	     {"description", "s", FALSE},
+	{"purpose", "s", FALSE}, {"owner", "s", FALSE},	     {"category", "s", FALSE},
+	{"kind", "s", FALSE},	 {"payload", "s", FALSE},    {"values-from", "s", TRUE},
+	{"n-values", "t", TRUE}, {"other", "s", FALSE},	     {"added", "s", FALSE},
+	{"expires", "s", FALSE}, {"expired", "b", FALSE},    {"sample-rate", "d", FALSE},
+	{"sampled", "b", TRUE},	 {"weekly-cap", "t", FALSE}, {"file", "s", FALSE},
+};
 
-	json_generator_set_pretty(generator, TRUE);
-	json_generator_set_root(generator, root);
-	text = json_generator_to_data(generator, NULL);
-	g_print("%s\n", text);
+static void
+add_metric_json(JsonBuilder *builder, GVariant *metric)
+{
+	json_builder_begin_object(builder);
+	for (guint i = 0; i < G_N_ELEMENTS(metric_keys); i++) {
+		g_autoptr(GVariant) value = g_variant_lookup_value(
+			metric, metric_keys[i].key, G_VARIANT_TYPE(metric_keys[i].type));
+		char type = metric_keys[i].type[0];
+
+		if (value == NULL && metric_keys[i].optional)
+			continue;
+		json_builder_set_member_name(builder, metric_keys[i].key);
+		if (type == 's')
+			json_builder_add_string_value(
+				builder, value != NULL ? g_variant_get_string(value, NULL) : "");
+		else if (type == 'b')
+			json_builder_add_boolean_value(
+				builder, value != NULL && g_variant_get_boolean(value));
+		else if (type == 'd')
+			json_builder_add_double_value(
+				builder, value != NULL ? g_variant_get_double(value) : 0.0);
+		else
+			json_builder_add_int_value(
+				builder, value != NULL ? (gint64)g_variant_get_uint64(value) : 0);
+	}
+	json_builder_end_object(builder);
 }
 
 /* the metric whose name or id is @name, or NULL */
@@ -217,19 +269,30 @@ mcli_cmd_allowlist(McliContext *ctx, int argc, char **argv, GError **error)
 				    argv[2]);
 			return FALSE;
 		}
-		if (ctx->json)
-			print_json(metric);
-		else
+		if (ctx->json) {
+			g_autoptr(JsonBuilder) builder = json_builder_new();
+
+			add_metric_json(builder, metric);
+			mcli_print_json(builder);
+		} else
 			print_details(metric);
 		return TRUE;
 	}
 
+	/* nothing approved: the same exit code with and without --json */
+	if (g_variant_n_children(metrics) == 0)
+		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
 	if (ctx->json) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
 
 		json_builder_begin_object(builder);
 		json_builder_set_member_name(builder, "metrics");
-		json_builder_add_value(builder, json_gvariant_serialize(metrics));
+		json_builder_begin_array(builder);
+		for (gsize i = 0; i < g_variant_n_children(metrics); i++) {
+			g_autoptr(GVariant) metric = g_variant_get_child_value(metrics, i);
+			add_metric_json(builder, metric);
+		}
+		json_builder_end_array(builder);
 		json_builder_end_object(builder);
 		mcli_print_json(builder);
 		return TRUE;
@@ -237,7 +300,6 @@ mcli_cmd_allowlist(McliContext *ctx, int argc, char **argv, GError **error)
 	if (g_variant_n_children(metrics) == 0) {
 		/* TRANSLATORS: the allowlist is empty */
 		g_print("%s\n", _("No metric is approved: nothing is recorded."));
-		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
 		return TRUE;
 	}
 	for (gsize i = 0; i < g_variant_n_children(metrics); i++) {

@@ -53,10 +53,8 @@ mcli_cmd_consent(McliContext *ctx, int argc, char **argv, GError **error)
 	else
 		return mcli_usage_error(error, usage);
 
-	if (!metrics_client_set_consent_sync(ctx->client, consent,
-					     ctx->interactive ? METRICS_CLIENT_FLAGS_INTERACTIVE :
-								METRICS_CLIENT_FLAGS_NONE,
-					     NULL, error))
+	if (!metrics_client_set_consent_sync(ctx->client, consent, mcli_auth_flags(ctx), NULL,
+					     error))
 		return FALSE;
 	return print_consent(ctx, error);
 }
@@ -73,8 +71,9 @@ mcli_cmd_clear(McliContext *ctx, int argc, char **argv, GError **error)
 		else
 			return mcli_usage_error(error, "metrics-cli clear [--all]");
 	}
-	if (ctx->interactive)
-		flags |= METRICS_CLIENT_FLAGS_INTERACTIVE;
+	/* clearing one's own data needs no authorisation */
+	if ((flags & METRICS_CLIENT_FLAGS_ALL_USERS) != 0)
+		flags |= mcli_auth_flags(ctx);
 	if (!metrics_client_clear_sync(ctx->client, flags, &removed, NULL, error))
 		return FALSE;
 	if (ctx->json) {
@@ -87,8 +86,15 @@ mcli_cmd_clear(McliContext *ctx, int argc, char **argv, GError **error)
 		mcli_print_json(builder);
 	} else {
 		g_autofree char *count = g_strdup_printf("%" G_GUINT64_FORMAT, removed);
-		/* TRANSLATORS: %s is a number of stored aggregates */
-		g_print(_("Deleted %s stored aggregates.\n"), count);
+
+		if (removed == 0)
+			/* TRANSLATORS: metrics-cli clear found nothing */
+			g_print("%s\n", _("Nothing was stored: nothing deleted."));
+		else
+			/* TRANSLATORS: %s is a number of stored aggregates */
+			g_print(g_dngettext(NULL, "Deleted %s stored aggregate.\n",
+					    "Deleted %s stored aggregates.\n", removed),
+				count);
 	}
 	if (removed == 0)
 		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;

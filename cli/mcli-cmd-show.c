@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mcli-common.h"
@@ -71,11 +72,31 @@ print_metric_heading(MetricsAggregate *aggregate, GVariant *allowlist)
 		g_variant_lookup(info, "name", "&s", &name);
 		g_variant_lookup(info, "description", "&s", &description);
 	}
-	g_print("\n%s\n", name);
+	g_print("\n");
+	mcli_print_line(name);
 	if (description != NULL && description[0] != '\0') {
 		/* translated: see data/allowlist/allowlist-strings.c */
-		g_autofree char *wrapped =
-			mcli_wrap(g_dgettext(GETTEXT_PACKAGE, description), 76, "  ");
+		g_autofree char *wrapped = mcli_wrap(g_dgettext(GETTEXT_PACKAGE, description),
+						     MCLI_LINE_WIDTH - 2, "  ");
+		g_print("%s\n", wrapped);
+	}
+}
+
+/* the value column: on the row when it fits 80 columns, else on a line of
+ * its own, wrapped */
+static void
+print_row_with_value(GString *row, const char *value)
+{
+	if (mcli_display_width(row->str) + mcli_display_width(value) <= MCLI_LINE_WIDTH) {
+		g_string_append(row, value);
+		g_print("%s\n", row->str);
+		return;
+	}
+	g_strchomp(row->str);
+	g_string_set_size(row, strlen(row->str));
+	g_print("%s\n", row->str);
+	{
+		g_autofree char *wrapped = mcli_wrap(value, MCLI_LINE_WIDTH - 8, "        ");
 		g_print("%s\n", wrapped);
 	}
 }
@@ -86,17 +107,21 @@ print_aggregate(MetricsAggregate *aggregate, gboolean with_uid)
 	GVariant *payload = metrics_aggregate_get_payload(aggregate);
 	g_autofree char *value = payload != NULL ? g_variant_print(payload, FALSE) : g_strdup("—");
 	g_autofree char *amount = NULL;
+	g_autoptr(GString) row = g_string_new("    ");
 
 	if (metrics_aggregate_get_kind(aggregate) == METRICS_EVENT_KIND_DURATION)
 		amount = mcli_format_duration(metrics_aggregate_get_duration(aggregate));
 	else
 		amount = g_strdup_printf("%" G_GUINT64_FORMAT,
 					 metrics_aggregate_get_count(aggregate));
-	g_print("    ");
-	if (with_uid)
-		g_print("%-6u ", metrics_aggregate_get_uid(aggregate));
-	g_print("%-10s  %-8s  %-12s  %s\n", metrics_aggregate_get_week(aggregate),
-		metrics_event_kind_to_string(metrics_aggregate_get_kind(aggregate)), amount, value);
+	if (with_uid) {
+		g_autofree char *uid = g_strdup_printf("%u", metrics_aggregate_get_uid(aggregate));
+		mcli_append_padded(row, uid, 7);
+	}
+	mcli_append_padded(row, metrics_aggregate_get_week(aggregate), 12);
+	mcli_append_padded(row, mcli_kind_label(metrics_aggregate_get_kind(aggregate)), 10);
+	mcli_append_padded(row, amount, 14);
+	print_row_with_value(row, value);
 }
 
 /* --metric matches the id or the allowlist's name */
@@ -117,6 +142,45 @@ aggregate_matches(MetricsAggregate *aggregate,
 }
 
 /* ---- show --next and show --sent (upload, issue 5) ---- */
+
+/* the JSON of show --next and --sent: every key explicitly from the
+ * daemon's, so the keys stay as documented in metrics-cli(1) whatever the
+ * daemon adds */
+typedef struct {
+	const char *key;
+	const char *type; /* GVariant type string of the daemon's value */
+} McliKey;
+
+static const McliKey next_keys[] = {
+	{"metric", "s"},   {"week", "s"},     {"state", "s"},	    {"due", "x"},
+	{"next-try", "x"}, {"attempts", "u"}, {"last-status", "u"}, {"last-answer", "s"},
+};
+
+static const McliKey sent_keys[] = {
+	{"metric", "s"},    {"week", "s"},     {"sent", "x"}, {"status", "u"},
+	{"answer", "s"},    {"checksum", "s"}, {"size", "t"}, {"compressed-size", "t"},
+	{"timestamp", "x"},
+};
+
+static void
+add_json_member(JsonBuilder *builder, GVariant *dict, const McliKey *key)
+{
+	g_autoptr(GVariant) value =
+		g_variant_lookup_value(dict, key->key, G_VARIANT_TYPE(key->type));
+
+	json_builder_set_member_name(builder, key->key);
+	if (key->type[0] == 's')
+		json_builder_add_string_value(
+			builder, value != NULL ? g_variant_get_string(value, NULL) : "");
+	else if (value == NULL)
+		json_builder_add_int_value(builder, 0);
+	else if (key->type[0] == 'x')
+		json_builder_add_int_value(builder, g_variant_get_int64(value));
+	else if (key->type[0] == 'u')
+		json_builder_add_int_value(builder, g_variant_get_uint32(value));
+	else
+		json_builder_add_int_value(builder, (gint64)g_variant_get_uint64(value));
+}
 
 static void
 add_upload_events_json(JsonBuilder *builder, GVariant *events)
@@ -160,9 +224,11 @@ add_upload_events_json(JsonBuilder *builder, GVariant *events)
 }
 
 static void
-print_uploads_json(GVariant *requests)
+print_uploads_json(GVariant *requests, gboolean sent)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
+	const McliKey *keys = sent ? sent_keys : next_keys;
+	guint n_keys = sent ? G_N_ELEMENTS(sent_keys) : G_N_ELEMENTS(next_keys);
 	GVariantIter iter;
 	GVariant *request;
 
@@ -171,19 +237,18 @@ print_uploads_json(GVariant *requests)
 	json_builder_begin_array(builder);
 	g_variant_iter_init(&iter, requests);
 	while (g_variant_iter_loop(&iter, "@a{sv}", &request)) {
-		GVariantIter keys;
-		const char *key;
-		GVariant *value;
+		g_autoptr(GVariant) events =
+			g_variant_lookup_value(request, "events", G_VARIANT_TYPE("a(sssuav)"));
 
 		json_builder_begin_object(builder);
-		g_variant_iter_init(&keys, request);
-		while (g_variant_iter_loop(&keys, "{&sv}", &key, &value)) {
-			json_builder_set_member_name(builder, key);
-			if (g_strcmp0(key, "events") == 0 &&
-			    g_variant_is_of_type(value, G_VARIANT_TYPE("a(sssuav)")))
-				add_upload_events_json(builder, value);
-			else
-				json_builder_add_value(builder, json_gvariant_serialize(value));
+		for (guint i = 0; i < n_keys; i++)
+			add_json_member(builder, request, &keys[i]);
+		json_builder_set_member_name(builder, "events");
+		if (events != NULL) {
+			add_upload_events_json(builder, events);
+		} else {
+			json_builder_begin_array(builder);
+			json_builder_end_array(builder);
 		}
 		json_builder_end_object(builder);
 	}
@@ -208,55 +273,86 @@ print_upload_events(GVariant *events)
 						    NULL;
 		g_autofree char *value =
 			boxed != NULL ? g_variant_print(boxed, TRUE) : g_strdup("—");
+		g_autofree char *count_str = g_strdup_printf("%u", count);
+		g_autoptr(GString) row = g_string_new("    ");
 
-		g_print("    %-36s  %-10s  %-6s  %10u  %s\n", id, period, os_version, count, value);
+		mcli_append_padded(row, id, 38);
+		mcli_append_padded(row, period, 12);
+		mcli_append_padded(row, os_version, 8);
+		mcli_append_padded(row, count_str, 8);
+		print_row_with_value(row, value);
 	}
 }
 
+/* the metric's name from the allowlist, else @id */
+static const char *
+metric_name_for_id(GVariant *allowlist, const char *id, GVariant **info)
+{
+	const char *name = id;
+
+	*info = allowlist != NULL ? mcli_allowlist_find(allowlist, id) : NULL;
+	if (*info != NULL)
+		g_variant_lookup(*info, "name", "&s", &name);
+	return name;
+}
+
 static void
-print_uploads(GVariant *requests, gboolean sent)
+print_uploads(GVariant *requests, GVariant *allowlist, gboolean sent)
 {
 	GVariantIter iter;
 	GVariant *request;
 
 	g_variant_iter_init(&iter, requests);
 	while (g_variant_iter_loop(&iter, "@a{sv}", &request)) {
-		g_autoptr(GVariant) events = g_variant_lookup_value(request, "events", NULL);
+		g_autoptr(GVariant) events =
+			g_variant_lookup_value(request, "events", G_VARIANT_TYPE("a(sssuav)"));
+		g_autoptr(GVariant) info = NULL;
 		const char *metric = "?", *week = "?", *state = "?", *answer = "";
 		gint64 when = 0;
 		g_autofree char *when_str = NULL;
+		g_autofree char *heading = NULL;
+		g_autofree char *detail = NULL;
+		g_autofree char *wrapped = NULL;
 
 		g_variant_lookup(request, "metric", "&s", &metric);
 		g_variant_lookup(request, "week", "&s", &week);
+		/* TRANSLATORS: a request of an upload: a metric and its week */
+		heading = g_strdup_printf(_("%s, week of %s"),
+					  metric_name_for_id(allowlist, metric, &info), week);
 		if (sent) {
 			g_variant_lookup(request, "sent", "x", &when);
 			g_variant_lookup(request, "answer", "&s", &answer);
 			when_str = mcli_format_timestamp(when);
-			/* TRANSLATORS: a sent request: metric, week, time, server's answer */
-			g_print(_("Metric %s, week of %s: sent %s, answer “%s”\n"), metric, week,
-				when_str, answer);
+			/* TRANSLATORS: a sent request: when, and the server's answer */
+			detail = g_strdup_printf(_("sent %s, answer “%s”"), when_str, answer);
 		} else {
 			guint32 attempts = 0;
+			g_autofree char *attempts_str = NULL;
 
 			g_variant_lookup(request, "state", "&s", &state);
 			g_variant_lookup(request, "due", "x", &when);
 			g_variant_lookup(request, "attempts", "u", &attempts);
 			g_variant_lookup(request, "last-answer", "&s", &answer);
 			when_str = mcli_format_timestamp(when);
+			attempts_str = g_strdup_printf("%u", attempts);
 			if (g_strcmp0(state, "next") == 0)
 				/* TRANSLATORS: a request of a week not closed yet */
-				g_print(_("Metric %s, week of %s: not closed yet, closes %s\n"),
-					metric, week, when_str);
+				detail = g_strdup_printf(_("not closed yet, closes %s"), when_str);
 			else if (g_strcmp0(state, "set-aside") == 0)
 				/* TRANSLATORS: a request the server refused */
-				g_print(_("Metric %s, week of %s: set aside, the server answered "
-					  "“%s”\n"),
-					metric, week, answer);
+				detail = g_strdup_printf(_("set aside, the server answered “%s”"),
+							 answer);
 			else
-				/* TRANSLATORS: a pending request: metric, week, due time, tries */
-				g_print(_("Metric %s, week of %s: due %s, %u attempts\n"), metric,
-					week, when_str, attempts);
+				/* TRANSLATORS: a pending request: due time, tries */
+				detail = g_strdup_printf(g_dngettext(NULL, "due %s, %s attempt",
+								     "due %s, %s attempts",
+								     attempts),
+							 when_str, attempts_str);
 		}
+		wrapped = mcli_wrap(detail, MCLI_LINE_WIDTH - 4, "    ");
+		g_print("\n");
+		mcli_print_line(heading);
+		g_print("%s\n", wrapped);
 		if (events != NULL)
 			print_upload_events(events);
 	}
@@ -265,16 +361,20 @@ print_uploads(GVariant *requests, gboolean sent)
 static gboolean
 show_uploads(McliContext *ctx, gboolean sent, GError **error)
 {
-	MetricsClientFlags flags =
-		ctx->interactive ? METRICS_CLIENT_FLAGS_INTERACTIVE : METRICS_CLIENT_FLAGS_NONE;
+	MetricsClientFlags flags = mcli_auth_flags(ctx);
 	g_autoptr(GVariant) requests =
 		sent ? metrics_client_get_sent_uploads_sync(ctx->client, flags, NULL, error) :
 		       metrics_client_get_pending_uploads_sync(ctx->client, flags, NULL, error);
+	g_autoptr(GVariant) allowlist = NULL;
+	g_autoptr(GString) heading = g_string_new("    ");
 
 	if (requests == NULL)
 		return FALSE;
+	/* nothing to show: the same exit code with and without --json */
+	if (g_variant_n_children(requests) == 0)
+		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
 	if (ctx->json) {
-		print_uploads_json(requests);
+		print_uploads_json(requests, sent);
 		return TRUE;
 	}
 	if (g_variant_n_children(requests) == 0) {
@@ -282,14 +382,41 @@ show_uploads(McliContext *ctx, gboolean sent, GError **error)
 					_("Nothing was uploaded in the last 90 days.") :
 					/* TRANSLATORS: nothing waits for upload */
 					_("Nothing waits to be uploaded."));
-		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
 		return TRUE;
 	}
-	/* TRANSLATORS: column headings of the events of an upload */
-	g_print("    %-36s  %-10s  %-6s  %10s  %s\n", _("Event"), _("Week of"), _("OS"), _("Count"),
-		_("Payload"));
-	print_uploads(requests, sent);
+	allowlist = metrics_client_get_allowlist_sync(ctx->client, NULL, NULL);
+	/* TRANSLATORS: column headings of the events of an upload: the
+	 * weekly event id, the week, the OS version, the count and the value */
+	mcli_append_padded(heading, _("Event"), 38);
+	mcli_append_padded(heading, _("Week of"), 12);
+	mcli_append_padded(heading, _("OS"), 8);
+	mcli_append_padded(heading, _("Count"), 8);
+	g_string_append(heading, _("Value"));
+	mcli_print_line(heading->str);
+	print_uploads(requests, allowlist, sent);
 	return TRUE;
+}
+
+/* --week: any day of the week, as YYYY-MM-DD; returns its Monday */
+static char *
+parse_week(const char *text, GError **error)
+{
+	g_autoptr(GDate) date = g_date_new();
+	guint year = 0, month = 0, day = 0;
+	char tail = '\0';
+
+	if (sscanf(text, "%4u-%2u-%2u%c", &year, &month, &day, &tail) != 3 || year < 1970 ||
+	    strlen(text) != 10 ||
+	    !g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    /* TRANSLATORS: %s is what the user gave to --week */
+			    _("Not a date: “%s”; give a day of the week as YYYY-MM-DD"), text);
+		return NULL;
+	}
+	g_date_set_dmy(date, (GDateDay)day, (GDateMonth)month, (GDateYear)year);
+	g_date_subtract_days(date, g_date_get_weekday(date) - G_DATE_MONDAY);
+	return g_strdup_printf("%04u-%02u-%02u", g_date_get_year(date), g_date_get_month(date),
+			       g_date_get_day(date));
 }
 
 gboolean
@@ -299,7 +426,8 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 	g_autoptr(GVariant) allowlist = NULL;
 	MetricsClientFlags flags = METRICS_CLIENT_FLAGS_NONE;
 	gboolean all = FALSE;
-	const char *week = NULL;
+	const char *week_arg = NULL;
+	g_autofree char *week = NULL;
 	const char *metric = NULL;
 	const char *previous = NULL;
 	const char *usage =
@@ -309,9 +437,9 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 		if (g_strcmp0(argv[i], "--all") == 0)
 			all = TRUE;
 		else if (g_strcmp0(argv[i], "--week") == 0 && i + 1 < argc)
-			week = argv[++i];
+			week_arg = argv[++i];
 		else if (g_str_has_prefix(argv[i], "--week="))
-			week = argv[i] + strlen("--week=");
+			week_arg = argv[i] + strlen("--week=");
 		else if (g_strcmp0(argv[i], "--metric") == 0 && i + 1 < argc)
 			metric = argv[++i];
 		else if (g_str_has_prefix(argv[i], "--metric="))
@@ -324,10 +452,14 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 		else
 			return mcli_usage_error(error, usage);
 	}
+	if (week_arg != NULL) {
+		week = parse_week(week_arg, error);
+		if (week == NULL)
+			return FALSE;
+	}
+	/* one's own data needs no authorisation */
 	if (all)
-		flags |= METRICS_CLIENT_FLAGS_ALL_USERS;
-	if (ctx->interactive)
-		flags |= METRICS_CLIENT_FLAGS_INTERACTIVE;
+		flags |= METRICS_CLIENT_FLAGS_ALL_USERS | mcli_auth_flags(ctx);
 	aggregates = metrics_client_get_local_data_sync(ctx->client, flags, NULL, error);
 	if (aggregates == NULL)
 		return FALSE;
@@ -339,6 +471,9 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 			g_ptr_array_remove_index(aggregates, i - 1);
 	}
 
+	/* nothing to show: the same exit code with and without --json */
+	if (aggregates->len == 0)
+		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
 	if (ctx->json) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
 
@@ -356,15 +491,21 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 	if (aggregates->len == 0) {
 		/* TRANSLATORS: shown when the store holds nothing for this user */
 		g_print("%s\n", _("Nothing is stored."));
-		ctx->exit_code = MCLI_EXIT_NOTHING_TO_DO;
 		return TRUE;
 	}
-	g_print("    ");
-	if (all)
-		/* TRANSLATORS: column heading: the local user id */
-		g_print("%-6s ", _("User"));
-	/* TRANSLATORS: column headings of the stored data */
-	g_print("%-10s  %-8s  %-12s  %s\n", _("Week of"), _("Kind"), _("Amount"), _("Value"));
+	{
+		g_autoptr(GString) heading = g_string_new("    ");
+
+		if (all)
+			/* TRANSLATORS: column heading: the local user id */
+			mcli_append_padded(heading, _("User"), 7);
+		/* TRANSLATORS: column headings of the stored data */
+		mcli_append_padded(heading, _("Week of"), 12);
+		mcli_append_padded(heading, _("Kind"), 10);
+		mcli_append_padded(heading, _("Amount"), 14);
+		g_string_append(heading, _("Value"));
+		mcli_print_line(heading->str);
+	}
 	/* the daemon returns the rows sorted by metric: a heading for each */
 	for (guint i = 0; i < aggregates->len; i++) {
 		MetricsAggregate *aggregate = g_ptr_array_index(aggregates, i);

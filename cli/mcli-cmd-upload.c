@@ -20,8 +20,7 @@ mcli_cmd_upload(McliContext *ctx, int argc, char **argv, GError **error)
 
 	if (argc > 1)
 		return mcli_usage_error(error, "metrics-cli upload");
-	if (ctx->interactive)
-		flags |= METRICS_CLIENT_FLAGS_INTERACTIVE;
+	flags |= mcli_auth_flags(ctx);
 	if (!metrics_client_upload_now_sync(ctx->client, flags, &sent, &failed, NULL, error))
 		return FALSE;
 	if (failed > 0)
@@ -46,8 +45,22 @@ mcli_cmd_upload(McliContext *ctx, int argc, char **argv, GError **error)
 		g_print("%s\n", _("Nothing is due for upload."));
 		return TRUE;
 	}
-	/* TRANSLATORS: the numbers of requests sent and failed */
-	g_print(_("Uploaded %u requests; %u failed (see “metrics-cli show --next”).\n"), sent,
-		failed);
+	{
+		g_autofree char *sent_str = g_strdup_printf("%u", sent);
+		g_autofree char *failed_str = g_strdup_printf("%u", failed);
+		/* TRANSLATORS: the first part of "Uploaded 3 requests; 1 failed" */
+		g_autofree char *sent_text = g_strdup_printf(
+			g_dngettext(NULL, "Uploaded %s request", "Uploaded %s requests", sent),
+			sent_str);
+
+		if (failed == 0) {
+			g_print("%s.\n", sent_text);
+			return TRUE;
+		}
+		/* TRANSLATORS: after "Uploaded 3 requests": how many failed */
+		g_print(g_dngettext(NULL, "%s; %s failed (see “metrics-cli show --next”).\n",
+				    "%s; %s failed (see “metrics-cli show --next”).\n", failed),
+			sent_text, failed_str);
+	}
 	return TRUE;
 }

@@ -55,16 +55,19 @@ mcli_format_timestamp(gint64 usec)
 	return g_date_time_format(dt, "%c");
 }
 
-/* @text broken into lines of at most @width columns, each after @indent */
+/* @text broken into lines of at most @width columns, each after @indent;
+ * a word longer than a line is cut */
 char *
 mcli_wrap(const char *text, guint width, const char *indent)
 {
-	g_auto(GStrv) words = g_strsplit(text, " ", -1);
+	g_auto(GStrv) words = g_strsplit_set(text, " \n\t", -1);
 	GString *out = g_string_new(indent);
 	guint column = 0;
 
+	width = MAX(width, 8);
 	for (guint i = 0; words[i] != NULL; i++) {
-		guint len = (guint)g_utf8_strlen(words[i], -1);
+		const char *word = words[i];
+		guint len = mcli_display_width(word);
 
 		if (len == 0)
 			continue;
@@ -76,7 +79,31 @@ mcli_wrap(const char *text, guint width, const char *indent)
 			g_string_append_c(out, ' ');
 			column++;
 		}
-		g_string_append(out, words[i]);
+		/* too long for any line: as much as fits, then the rest */
+		while (column + len > width) {
+			const char *p = word;
+			guint used = column;
+
+			while (*p != '\0') {
+				gunichar c = g_utf8_get_char(p);
+				guint w = g_unichar_iszerowidth(c) ? 0 :
+					  g_unichar_iswide(c)	   ? 2 :
+								     1;
+
+				if (used + w > width)
+					break;
+				used += w;
+				p = g_utf8_next_char(p);
+			}
+			if (p == word && column == 0)
+				break;
+			g_string_append_len(out, word, p - word);
+			g_string_append_printf(out, "\n%s", indent);
+			column = 0;
+			word = p;
+			len = mcli_display_width(word);
+		}
+		g_string_append(out, word);
 		column += len;
 	}
 	return g_string_free(out, FALSE);
@@ -106,4 +133,167 @@ mcli_consent_label(MetricsConsent consent)
 		/* TRANSLATORS: consent state */
 		return _("not asked yet (nothing is recorded)");
 	}
+}
+
+char *
+mcli_format_size(guint64 bytes)
+{
+	return g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+}
+
+/* the columns @text takes on a terminal: wide (East Asian) characters take
+ * two, combining marks none */
+guint
+mcli_display_width(const char *text)
+{
+	guint width = 0;
+
+	for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (g_unichar_iszerowidth(c))
+			continue;
+		width += g_unichar_iswide(c) ? 2 : 1;
+	}
+	return width;
+}
+
+/* appends @text and spaces up to @width display columns */
+void
+mcli_append_padded(GString *out, const char *text, guint width)
+{
+	guint used = mcli_display_width(text);
+
+	g_string_append(out, text);
+	for (; used < width; used++)
+		g_string_append_c(out, ' ');
+}
+
+/* prints @line, wrapped to MCLI_LINE_WIDTH when it is too long: continued
+ * lines are indented four more columns */
+void
+mcli_print_line(const char *line)
+{
+	g_autofree char *prefix = NULL;
+	g_autofree char *wrapped = NULL;
+	g_auto(GStrv) lines = NULL;
+	guint indent = 0;
+
+	if (mcli_display_width(line) <= MCLI_LINE_WIDTH) {
+		g_print("%s\n", line);
+		return;
+	}
+	while (line[indent] == ' ' && indent < MCLI_LINE_WIDTH / 2)
+		indent++;
+	prefix = g_strnfill(indent, ' ');
+	wrapped = mcli_wrap(line + indent, MCLI_LINE_WIDTH - indent - 4, "");
+	lines = g_strsplit(wrapped, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++)
+		g_print("%s%s%s\n", prefix, i > 0 ? "    " : "", lines[i]);
+}
+
+/* "Label:      value", the label padded to 22 columns, the value wrapped
+ * to the rest of the line */
+void
+mcli_print_field(const char *label, const char *value)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+	guint column = MAX(mcli_display_width(label) + 1, 23);
+	g_autofree char *indent = g_strnfill(column, ' ');
+	g_autofree char *wrapped = NULL;
+
+	if (column > MCLI_LINE_WIDTH / 2) {
+		/* a long translation: the value on lines of its own */
+		g_print("%s\n", label);
+		column = 4;
+		g_free(indent);
+		indent = g_strnfill(column, ' ');
+		wrapped = mcli_wrap(value, MCLI_LINE_WIDTH - column, indent);
+		g_print("%s\n", wrapped);
+		return;
+	}
+	mcli_append_padded(line, label, column);
+	wrapped = mcli_wrap(value, MCLI_LINE_WIDTH - column, indent);
+	g_string_append(line, wrapped + column);
+	g_print("%s\n", line->str);
+}
+
+typedef struct {
+	const char *id;
+	const char *label;
+} McliLabel;
+
+/* drop reasons as the daemon counts them (GetStatus), with what they mean */
+static const McliLabel drop_reasons[] = {
+	/* TRANSLATORS: why events were dropped */
+	{"no-consent", N_("consent not granted")},
+	/* TRANSLATORS: why events were dropped */
+	{"invalid", N_("malformed")},
+	/* TRANSLATORS: why events were dropped */
+	{"unidentified", N_("sender not identified")},
+	/* TRANSLATORS: why events were dropped */
+	{"rate-limited", N_("sent too fast")},
+	/* TRANSLATORS: why events were dropped */
+	{"store-full", N_("store full")},
+	/* TRANSLATORS: why events were dropped */
+	{"store-failed", N_("store not writable")},
+	/* TRANSLATORS: why events were dropped */
+	{"retention", N_("kept too long unsent")},
+	/* TRANSLATORS: why events were dropped */
+	{"not-allowlisted", N_("not allowlisted")},
+	/* TRANSLATORS: why events were dropped */
+	{"expired", N_("metric expired")},
+	/* TRANSLATORS: why events were dropped */
+	{"wrong-kind", N_("wrong kind")},
+	/* TRANSLATORS: why events were dropped */
+	{"wrong-type", N_("wrong value type")},
+	/* TRANSLATORS: why events were dropped */
+	{"value-not-allowed", N_("value not allowed")},
+	/* TRANSLATORS: why events were dropped */
+	{"not-sampled", N_("not sampled here")},
+	/* TRANSLATORS: why events were dropped */
+	{"over-cap", N_("over the weekly cap")},
+};
+
+/* the translated label of a drop reason; an unknown id as it is */
+const char *
+mcli_drop_reason_label(const char *reason)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(drop_reasons); i++) {
+		if (g_strcmp0(drop_reasons[i].id, reason) == 0)
+			return _(drop_reasons[i].label);
+	}
+	return reason;
+}
+
+const char *
+mcli_kind_label(MetricsEventKind kind)
+{
+	switch (kind) {
+	case METRICS_EVENT_KIND_VALUE:
+		/* TRANSLATORS: a kind of metric: one value per event */
+		return _("value");
+	case METRICS_EVENT_KIND_COUNTER:
+		/* TRANSLATORS: a kind of metric: a number added up */
+		return _("counter");
+	case METRICS_EVENT_KIND_DURATION:
+		/* TRANSLATORS: a kind of metric: a time span added up */
+		return _("duration");
+	default:
+		return metrics_event_kind_to_string(kind);
+	}
+}
+
+/* the flags of a call that may need authorisation: from a terminal,
+ * polkit may ask for a password, through a text agent started here */
+MetricsClientFlags
+mcli_auth_flags(McliContext *ctx)
+{
+	if (!ctx->interactive)
+		return METRICS_CLIENT_FLAGS_NONE;
+	if (!ctx->agent_tried) {
+		ctx->agent_tried = TRUE;
+		ctx->agent = mcli_polkit_agent_start();
+	}
+	return METRICS_CLIENT_FLAGS_INTERACTIVE;
 }

@@ -944,6 +944,60 @@ mrd_service_handle_clear(MrdDBusRecorder *object,
 
 /* ---- GetStatus ---- */
 
+static gint64
+status_query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	gint64 value = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return value;
+}
+
+/* how many weeks the aggregates span, and the Monday of the oldest (in
+ * usec, 0 when nothing is stored); the bytes of the pages in use, which the
+ * cap counts (the file may be larger: free pages, the write-ahead log);
+ * whether the store is at its cap */
+static void
+status_store_details(MrdStore *store,
+		     guint64 *n_weeks,
+		     gint64 *oldest_week,
+		     guint64 *used_bytes,
+		     gboolean *full)
+{
+	sqlite3 *db = mrd_store_get_db(store);
+	sqlite3_stmt *stmt = NULL;
+	gint64 max_pages, used_pages;
+
+	*n_weeks = 0;
+	*oldest_week = 0;
+	*used_bytes = 0;
+	*full = FALSE;
+	if (db == NULL)
+		return;
+	if (sqlite3_prepare_v2(db, "SELECT COUNT(DISTINCT week), MIN(week) FROM aggregate", -1,
+			       &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *week = (const char *)sqlite3_column_text(stmt, 1);
+
+		*n_weeks = (guint64)MAX(sqlite3_column_int64(stmt, 0), 0);
+		if (week == NULL || !mrd_week_from_string(week, oldest_week))
+			*oldest_week = 0;
+	}
+	sqlite3_finalize(stmt);
+	max_pages = status_query_int(db, "PRAGMA max_page_count");
+	used_pages = status_query_int(db, "PRAGMA page_count") -
+		     status_query_int(db, "PRAGMA freelist_count");
+	/* a page split needs more than one free page: within 3 % (at least
+	 * two pages) of the cap, inserts fail */
+	*used_bytes = (guint64)MAX(used_pages, 0) *
+		      (guint64)MAX(status_query_int(db, "PRAGMA page_size"), 0);
+	*full = max_pages > 0 && max_pages - used_pages <= MAX(2, max_pages / 32);
+}
+
 static gboolean
 mrd_service_handle_get_status(MrdDBusRecorder *object,
 			      GDBusMethodInvocation *invocation,
@@ -955,7 +1009,9 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 	GVariantBuilder drops;
 	GHashTableIter iter;
 	gpointer key, value;
-	guint64 n_keys = 0, n_events = 0, size = 0;
+	guint64 n_keys = 0, n_events = 0, size = 0, n_weeks = 0, used = 0;
+	gint64 oldest_week = 0;
+	gboolean full = FALSE;
 
 	if (!check_options(options, NULL, &error)) {
 		return_error(self, invocation, error);
@@ -967,6 +1023,7 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 			return TRUE;
 		}
 		size = mrd_store_get_size(self->store);
+		status_store_details(self->store, &n_weeks, &oldest_week, &used, &full);
 	}
 
 	g_variant_builder_init(&drops, G_VARIANT_TYPE("a{st}"));
@@ -983,6 +1040,11 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 	g_variant_builder_add(&status, "{sv}", "stored-keys", g_variant_new_uint64(n_keys));
 	g_variant_builder_add(&status, "{sv}", "stored-events", g_variant_new_uint64(n_events));
 	g_variant_builder_add(&status, "{sv}", "stored-bytes", g_variant_new_uint64(size));
+	g_variant_builder_add(&status, "{sv}", "stored-weeks", g_variant_new_uint64(n_weeks));
+	g_variant_builder_add(&status, "{sv}", "store-used-bytes", g_variant_new_uint64(used));
+	g_variant_builder_add(&status, "{sv}", "store-max-bytes",
+			      g_variant_new_uint64(self->max_store_size));
+	g_variant_builder_add(&status, "{sv}", "store-full", g_variant_new_boolean(full));
 	g_variant_builder_add(&status, "{sv}", "accepted", g_variant_new_uint64(self->n_accepted));
 	g_variant_builder_add(&status, "{sv}", "drops", g_variant_builder_end(&drops));
 
@@ -1017,6 +1079,14 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 				      g_variant_new_int64(last_sent));
 		g_variant_builder_add(&status, "{sv}", "server-url",
 				      g_variant_new_string(self->config->server_url));
+		/* the oldest stored week goes to the outbox when it closes,
+		 * then out at a random moment in the window after that */
+		g_variant_builder_add(
+			&status, "{sv}", "next-week-close",
+			g_variant_new_int64(oldest_week != 0 ? oldest_week + 7 * G_TIME_SPAN_DAY :
+							       0));
+		g_variant_builder_add(&status, "{sv}", "upload-window-days",
+				      g_variant_new_uint32(self->config->window_days));
 	}
 	mrd_dbus_recorder_complete_get_status(object, invocation, g_variant_builder_end(&status));
 	return TRUE;

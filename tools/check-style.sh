@@ -8,7 +8,31 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
 
-mapfile -t c_files < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './_build*')
+# the files matching the patterns (globs like '*.c', or paths): the tracked
+# ones in a git checkout, else (a release tarball) the ones on disk, without
+# .git and meson build directories, so the checks never pass on no files
+list_files() {
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files "$@"
+        return
+    fi
+    local match=() p
+    for p in "$@"; do
+        [ ${#match[@]} -gt 0 ] && match+=(-o)
+        case $p in
+        *'*'*) match+=(-name "$p") ;;
+        *) match+=(-path "./$p") ;;
+        esac
+    done
+    find . -type d \( -name .git -o -exec test -e '{}/meson-info' \; \) -prune -o \
+        -type f \( "${match[@]}" \) -print | sed 's|^\./||' | LC_ALL=C sort
+}
+
+mapfile -t c_files < <(list_files '*.c' '*.h')
+if [ ${#c_files[@]} -eq 0 ]; then
+    echo "style: no C files found"
+    status=1
+fi
 for f in "${c_files[@]}"; do
     if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
         echo "style: clang-format would change $f (run: clang-format -i $f)"
@@ -17,7 +41,7 @@ for f in "${c_files[@]}"; do
 done
 
 if command -v shellcheck >/dev/null 2>&1; then
-    mapfile -t sh_files < <(git ls-files '*.sh' .ci/run data/completion/metrics-cli 2>/dev/null)
+    mapfile -t sh_files < <(list_files '*.sh' .ci/run data/completion/metrics-cli)
     if [ ${#sh_files[@]} -gt 0 ] && ! shellcheck -S warning "${sh_files[@]}"; then
         status=1
     fi
@@ -37,7 +61,7 @@ if [ -f po/POTFILES.in ]; then
             echo "style: $f has translatable strings but is not in po/POTFILES.in"
             status=1
         fi
-    done < <(git ls-files '*.c' | xargs grep -l -E '\b(N_|_)\("' | grep -v -E '^(tests|.*/tests|examples|bench|fuzzing)/' || true)
+    done < <(list_files '*.c' | xargs grep -l -E '\b(N_|_|g_dngettext)\(' | grep -v -E '^(tests|.*/tests|examples|bench|fuzzing)/' || true)
 fi
 
 if [ $status -eq 0 ]; then
