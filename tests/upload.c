@@ -72,6 +72,9 @@ typedef struct {
 	GArray *arrivals;	    /* (element-type Arrival) */
 	guint n_ok_hits;	    /* requests to /ok, where redirects point */
 	GPtrArray *held;	    /* (element-type SoupServerMessage) never answered */
+	/* the accepted request the client cannot know was stored (held, or
+	 * answered too late): the only one that may arrive twice; -1 if none */
+	gint unanswered;
 	/* FAULT_SLOW: when the client dropped the connection, and when the
 	 * server answered; 0 if not (yet) */
 	gint64 disconnected_at;
@@ -270,6 +273,8 @@ request_cb(SoupServer *server,
 		 * hears */
 		g_mutex_lock(&mock->lock);
 		g_ptr_array_add(mock->accepted, result);
+		if (fault != NULL && fault->kind != FAULT_NONE)
+			mock->unanswered = (gint)mock->accepted->len - 1;
 		g_mutex_unlock(&mock->lock);
 		if (fault != NULL && fault->kind == FAULT_HOLD) {
 			soup_server_message_pause(message);
@@ -361,6 +366,7 @@ mock_new(const Fault *script, guint n_script)
 	mock->set_aside_sums = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	mock->arrivals = g_array_new(FALSE, FALSE, sizeof(Arrival));
 	mock->held = g_ptr_array_new_with_free_func(g_object_unref);
+	mock->unanswered = -1;
 	mock->context = g_main_context_new();
 	mock->loop = g_main_loop_new(mock->context, FALSE);
 	return mock;
@@ -754,6 +760,16 @@ assert_delivered(Fixture *fixture, guint expect_set_aside, guint max_duplicates)
 		g_assert_cmpstr(os, ==, os_version);
 		g_assert_cmpuint(result->compressed_size, <=, 65536);
 		if (request_seen_before(seen, events)) {
+			MsinkResult *unanswered = NULL;
+			g_autoptr(GVariant) unanswered_events = NULL;
+
+			/* only the request whose answer the client never got
+			 * may come again, with the very same events */
+			g_assert_cmpint(fixture->mock->unanswered, >=, 0);
+			unanswered = g_ptr_array_index(fixture->mock->accepted,
+						       fixture->mock->unanswered);
+			unanswered_events = g_variant_get_child_value(unanswered->body, 6);
+			g_assert_true(g_variant_equal(events, unanswered_events));
 			n_duplicates++;
 			continue;
 		}
