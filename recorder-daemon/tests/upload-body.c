@@ -560,6 +560,111 @@ test_complete_and_archive(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(sent->len, ==, 0);
 }
 
+static const char *
+refuse_all_cb(const guint8 metric[METRICS_UUID_SIZE], gint64 now, gpointer user_data)
+{
+	return user_data;
+}
+
+static void
+dropped_cb(MrdOutbox *outbox, const char *reason, guint64 n_events, gpointer user_data)
+{
+	GHashTable *drops = user_data;
+	guint64 *count = g_hash_table_lookup(drops, reason);
+
+	if (count == NULL) {
+		count = g_new0(guint64, 1);
+		g_hash_table_insert(drops, g_strdup(reason), count);
+	}
+	*count += n_events;
+}
+
+static guint64
+drops_of(GHashTable *drops, const char *reason)
+{
+	guint64 *count = g_hash_table_lookup(drops, reason);
+	return count != NULL ? *count : 0;
+}
+
+/* the filter at freeze (even when it leaves nothing to send) and before a
+ * send, the retention of pending requests, and spreading a backlog */
+static void
+test_drops_and_spread(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GHashTable) drops =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GPtrArray) requests = NULL;
+	g_autoptr(MrdOutboxRequest) next = NULL;
+	gint64 monday = 0, now;
+	guint n = 0;
+	guint64 keys = 1, events = 1;
+
+	g_signal_connect(fixture->outbox, "dropped", G_CALLBACK(dropped_cb), drops);
+	g_assert_true(mrd_week_from_string("2026-01-05", &monday));
+	now = monday + 8 * G_TIME_SPAN_DAY;
+
+	/* a withdrawn metric: its aggregates are deleted, not frozen */
+	add_values(fixture, 1000, "2026-01-05", 3, "w");
+	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer) "not-allowlisted");
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 65536, &n, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_cmpuint(drops_of(drops, "not-allowlisted"), ==, 3);
+	g_assert_true(mrd_store_get_totals(fixture->store, &keys, &events, &error));
+	g_assert_cmpuint(keys, ==, 0);
+
+	/* frozen while allowed, expired before the send */
+	mrd_outbox_set_filter(fixture->outbox, NULL, NULL);
+	add_values(fixture, 1000, "2026-01-05", 300, "e");
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 4096, &n, &error));
+	g_assert_cmpuint(n, >, 2);
+	next = mrd_outbox_next(fixture->outbox, now, 0, &error);
+	g_assert_nonnull(next);
+	g_assert_false(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &error));
+	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer) "expired");
+	g_assert_true(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(drops_of(drops, "expired"), ==, next->n_events);
+	mrd_outbox_set_filter(fixture->outbox, NULL, NULL);
+
+	/* a backlog: all due now; all but one get a new moment in the spread */
+	g_assert_true(mrd_outbox_spread_overdue(fixture->outbox, now, 0, 0, &n, &error));
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(n, ==, requests->len);
+	g_clear_pointer(&requests, g_ptr_array_unref);
+	g_clear_pointer(&next, mrd_outbox_request_free);
+	next = mrd_outbox_next(fixture->outbox, now, 0, &error);
+	g_assert_true(mrd_outbox_spread_overdue(fixture->outbox, now, next->id, 60 * G_USEC_PER_SEC,
+						&n, &error));
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(n, ==, requests->len - 1);
+	for (guint i = 0; i < requests->len; i++) {
+		MrdOutboxRequest *request = g_ptr_array_index(requests, i);
+
+		if (request->id == next->id) {
+			g_assert_cmpint(request->next_try, <=, now);
+			continue;
+		}
+		g_assert_cmpint(request->next_try, >=, now);
+		g_assert_cmpint(request->next_try, <=, now + 60 * G_USEC_PER_SEC + 1);
+	}
+	g_clear_pointer(&requests, g_ptr_array_unref);
+
+	/* retention: kept within the limit, dropped beyond it */
+	mrd_outbox_set_retention_weeks(fixture->outbox, 8);
+	g_assert_true(mrd_outbox_prune(fixture->outbox, monday + 8 * 7 * G_TIME_SPAN_DAY, &error));
+	g_assert_cmpuint(drops_of(drops, "retention"), ==, 0);
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(requests->len, >, 0);
+	g_clear_pointer(&requests, g_ptr_array_unref);
+	g_assert_true(mrd_outbox_prune(fixture->outbox, monday + 9 * 7 * G_TIME_SPAN_DAY, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(drops_of(drops, "retention"), ==, 300 - next->n_events);
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(requests->len, ==, 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -578,5 +683,7 @@ main(int argc, char *argv[])
 		   fixture_tear_down);
 	g_test_add("/metrics/upload/outbox/complete", Fixture, NULL, fixture_set_up,
 		   test_complete_and_archive, fixture_tear_down);
+	g_test_add("/metrics/upload/outbox/drops-and-spread", Fixture, NULL, fixture_set_up,
+		   test_drops_and_spread, fixture_tear_down);
 	return g_test_run();
 }
