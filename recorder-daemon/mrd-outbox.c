@@ -169,7 +169,8 @@ request_new(const guint8 *metric, const char *week, GPtrArray *elements)
 /* turns the aggregates of the weeks before @limit (or, with @open, from
  * @limit on) into requests, each under @max_request_size once gzipped;
  * those of metrics the filter refuses at @now are left out and counted
- * in @dropped (nullable) */
+ * in @dropped (nullable); @deferred (nullable) tells whether the filter
+ * could not decide for some (those are kept in a preview) */
 static GPtrArray *
 build_requests(MrdOutbox *self,
 	       const char *limit,
@@ -177,6 +178,7 @@ build_requests(MrdOutbox *self,
 	       gsize max_request_size,
 	       gint64 now,
 	       GHashTable *dropped,
+	       gboolean *deferred,
 	       GError **error)
 {
 	sqlite3 *db = get_db(self, error);
@@ -221,6 +223,11 @@ build_requests(MrdOutbox *self,
 		if (self->filter != NULL) {
 			const char *reason = self->filter(row_metric, now, self->filter_data);
 
+			if (g_strcmp0(reason, MRD_OUTBOX_DEFER) == 0) {
+				if (deferred != NULL)
+					*deferred = TRUE;
+				reason = NULL;
+			}
 			if (reason != NULL) {
 				if (dropped != NULL)
 					count_drop(dropped, reason,
@@ -290,6 +297,7 @@ mrd_outbox_freeze(MrdOutbox *self,
 	g_autoptr(GPtrArray) requests = NULL;
 	g_autoptr(GHashTable) dropped =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	gboolean deferred = FALSE;
 	sqlite3_stmt *insert = NULL;
 	sqlite3_stmt *delete = NULL;
 
@@ -301,10 +309,17 @@ mrd_outbox_freeze(MrdOutbox *self,
 		return FALSE;
 	if (!exec_sql(self, db, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	requests = build_requests(self, limit, FALSE, max_request_size, now, dropped, error);
+	requests = build_requests(self, limit, FALSE, max_request_size, now, dropped, &deferred,
+				  error);
 	if (requests == NULL) {
 		rollback(db);
 		return FALSE;
+	}
+	/* the allowlist cannot be asked: freeze nothing, lose nothing */
+	if (deferred) {
+		g_debug("no allowlist to check the closed weeks against: not freezing them yet");
+		rollback(db);
+		return TRUE;
 	}
 	if (requests->len == 0 && g_hash_table_size(dropped) == 0) {
 		rollback(db);
@@ -371,7 +386,7 @@ mrd_outbox_preview(MrdOutbox *self, gint64 now, gsize max_request_size, GError *
 
 	g_return_val_if_fail(MRD_IS_OUTBOX(self), NULL);
 
-	requests = build_requests(self, limit, TRUE, max_request_size, now, NULL, error);
+	requests = build_requests(self, limit, TRUE, max_request_size, now, NULL, NULL, error);
 	for (guint i = 0; requests != NULL && i < requests->len; i++) {
 		MrdOutboxRequest *request = g_ptr_array_index(requests, i);
 		gint64 start = 0;
@@ -725,11 +740,14 @@ mrd_outbox_prune(MrdOutbox *self, gint64 now, GError **error)
 }
 
 /* if the filter refuses @request's metric at @now, deletes the request and
- * counts its events as dropped; returns whether it did */
+ * counts its events as dropped; returns whether it did. @deferred
+ * (nullable) tells whether the filter could not decide: then the request
+ * must not be sent now, and is kept */
 gboolean
 mrd_outbox_drop_if_filtered(MrdOutbox *self,
 			    const MrdOutboxRequest *request,
 			    gint64 now,
+			    gboolean *deferred,
 			    GError **error)
 {
 	g_autoptr(GHashTable) dropped =
@@ -740,9 +758,16 @@ mrd_outbox_drop_if_filtered(MrdOutbox *self,
 
 	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
 
+	if (deferred != NULL)
+		*deferred = FALSE;
 	if (self->filter == NULL)
 		return FALSE;
 	reason = self->filter(request->metric, now, self->filter_data);
+	if (g_strcmp0(reason, MRD_OUTBOX_DEFER) == 0) {
+		if (deferred != NULL)
+			*deferred = TRUE;
+		return FALSE;
+	}
 	if (reason == NULL)
 		return FALSE;
 	data = g_bytes_get_data(request->events, &len);

@@ -47,7 +47,10 @@ mrd_outbox_request_free(MrdOutboxRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdOutboxRequest, mrd_outbox_request_free)
 
 /* whether the aggregates of @metric may still leave the machine at @now:
- * NULL if so, else the drop reason (a string of GetStatus `drops`) */
+ * NULL if so, else the drop reason (a string of GetStatus `drops`), or
+ * MRD_OUTBOX_DEFER when it cannot tell now (no allowlist loaded): then
+ * nothing is frozen, sent or dropped */
+#define MRD_OUTBOX_DEFER "defer"
 typedef const char *(*MrdOutboxFilter)(const guint8 metric[METRICS_UUID_SIZE],
 				       gint64 now,
 				       gpointer user_data);
@@ -65,6 +68,7 @@ gboolean
 mrd_outbox_drop_if_filtered(MrdOutbox *self,
 			    const MrdOutboxRequest *request,
 			    gint64 now,
+			    gboolean *deferred,
 			    GError **error);
 gboolean
 mrd_outbox_spread_overdue(MrdOutbox *self,

@@ -222,6 +222,10 @@ outbox_filter_cb(const guint8 metric_id[METRICS_UUID_SIZE], gint64 now, gpointer
 	MrdService *self = MRD_SERVICE(user_data);
 	const MrdMetric *metric = mrd_allowlist_lookup(self->allowlist, metric_id);
 
+	/* no allowlist at all (every file missing or rejected) is a broken
+	 * installation, not a withdrawal: keep the data, send nothing */
+	if (mrd_allowlist_get_size(self->allowlist) == 0)
+		return MRD_OUTBOX_DEFER;
 	if (metric == NULL)
 		return mrd_drop_reason_to_string(MRD_DROP_NOT_ALLOWLISTED);
 	if (now >= metric->expires_end)

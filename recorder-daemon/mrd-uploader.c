@@ -408,6 +408,8 @@ mrd_uploader_process(MrdUploader *self)
 	if (!self->started || self->in_flight)
 		return;
 	while (TRUE) {
+		gboolean deferred = FALSE;
+
 		if (forced) {
 			request = mrd_outbox_next(self->outbox, G_MAXINT64, self->force_after_id,
 						  &error);
@@ -416,12 +418,28 @@ mrd_uploader_process(MrdUploader *self)
 		} else if (now >= self->not_before && mrd_uploader_network_allows(self, NULL)) {
 			request = mrd_outbox_next(self->outbox, now, 0, &error);
 		}
+		if (request == NULL)
+			break;
 		/* a metric withdrawn from the allowlist or expired since it
 		 * was frozen is dropped, not sent */
-		if (request == NULL ||
-		    !mrd_outbox_drop_if_filtered(self->outbox, request, now, &error))
+		if (mrd_outbox_drop_if_filtered(self->outbox, request, now, &deferred, &error)) {
+			g_clear_pointer(&request, mrd_outbox_request_free);
+			continue;
+		}
+		if (!deferred && error == NULL)
 			break;
+		/* no allowlist to ask (or no answer from the outbox): this
+		 * request waits */
+		g_debug("request %" G_GINT64_FORMAT " cannot be checked against the allowlist "
+			"now: not sending it yet",
+			request->id);
 		g_clear_pointer(&request, mrd_outbox_request_free);
+		if (forced && error == NULL) {
+			self->force_failed++;
+			continue;
+		}
+		self->not_before = now + (gint64)self->config->retry_min * G_USEC_PER_SEC;
+		break;
 	}
 	if (error != NULL)
 		g_warning("cannot read the outbox: %s", error->message);

@@ -599,13 +599,23 @@ test_drops_and_spread(Fixture *fixture, gconstpointer user_data)
 	gint64 monday = 0, now;
 	guint n = 0;
 	guint64 keys = 1, events = 1;
+	gboolean deferred = FALSE;
 
 	g_signal_connect(fixture->outbox, "dropped", G_CALLBACK(dropped_cb), drops);
 	g_assert_true(mrd_week_from_string("2026-01-05", &monday));
 	now = monday + 8 * G_TIME_SPAN_DAY;
 
-	/* a withdrawn metric: its aggregates are deleted, not frozen */
+	/* the filter cannot tell (no allowlist): nothing frozen, nothing lost */
 	add_values(fixture, 1000, "2026-01-05", 3, "w");
+	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer)MRD_OUTBOX_DEFER);
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 65536, &n, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_cmpuint(g_hash_table_size(drops), ==, 0);
+	g_assert_true(mrd_store_get_totals(fixture->store, &keys, &events, &error));
+	g_assert_cmpuint(keys, ==, 3);
+
+	/* a withdrawn metric: its aggregates are deleted, not frozen */
 	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer) "not-allowlisted");
 	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 65536, &n, &error));
 	g_assert_no_error(error);
@@ -621,9 +631,14 @@ test_drops_and_spread(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n, >, 2);
 	next = mrd_outbox_next(fixture->outbox, now, 0, &error);
 	g_assert_nonnull(next);
-	g_assert_false(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &error));
+	g_assert_false(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, NULL, &error));
+	/* the filter cannot tell: kept, not to be sent */
+	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer)MRD_OUTBOX_DEFER);
+	g_assert_false(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &deferred, &error));
+	g_assert_true(deferred);
 	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer) "expired");
-	g_assert_true(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &error));
+	g_assert_true(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &deferred, &error));
+	g_assert_false(deferred);
 	g_assert_no_error(error);
 	g_assert_cmpuint(drops_of(drops, "expired"), ==, next->n_events);
 	mrd_outbox_set_filter(fixture->outbox, NULL, NULL);
