@@ -32,6 +32,7 @@ mrd_config_new(void)
 	self->retry_max = 24 * 3600;
 	self->max_request_size = 64 * 1024;
 	self->timeout = 60;
+	self->spread = 6 * 3600;
 	return self;
 }
 
@@ -162,6 +163,8 @@ mrd_config_load_data(MrdConfig *self, const char *data, gsize len, const char *s
 			parse_uint(source, key, value, 4096, 512 * 1024, &self->max_request_size);
 		} else if (g_strcmp0(key, "Timeout") == 0) {
 			parse_uint(source, key, value, 1, 600, &self->timeout);
+		} else if (g_strcmp0(key, "Spread") == 0) {
+			parse_uint(source, key, value, 0, 7 * 24 * 3600, &self->spread);
 		} else {
 			g_warning("%s: ignoring unknown key [" GROUP "] %s", source, key);
 		}

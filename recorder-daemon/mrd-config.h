@@ -21,6 +21,7 @@ typedef struct {
 	guint retry_max;	/* seconds: the back-off cap */
 	guint max_request_size; /* bytes of gzip body */
 	guint timeout;		/* seconds per request */
+	guint spread;		/* seconds: a backlog due at once is spread over this */
 } MrdConfig;
 
 MrdConfig *

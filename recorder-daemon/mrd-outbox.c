@@ -30,9 +30,19 @@
 
 struct _MrdOutbox {
 	GObject parent_instance;
-	MrdStore *store;  /* (owned) */
-	char *os_version; /* (owned) */
+	MrdStore *store;	/* (owned) */
+	char *os_version;	/* (owned) */
+	MrdOutboxFilter filter; /* (nullable) */
+	gpointer filter_data;
+	guint retention_weeks; /* 0: pending requests are kept until sent */
 };
+
+enum {
+	SIGNAL_DROPPED,
+	N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE(MrdOutbox, mrd_outbox, G_TYPE_OBJECT)
 
@@ -85,6 +95,51 @@ rollback(sqlite3 *db)
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* the number of events (the sum of the counts) in serialized elements */
+static guint64
+events_total(const void *data, gsize len)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(data, len);
+	g_autoptr(GVariant) events = mrd_upload_events_parse(bytes, NULL);
+	GVariantIter iter;
+	guint32 count = 0;
+	guint64 total = 0;
+
+	if (events == NULL)
+		return 0;
+	g_variant_iter_init(&iter, events);
+	while (g_variant_iter_loop(&iter, "(@ay&s&su@mv)", NULL, NULL, NULL, &count, NULL))
+		total += count;
+	return total;
+}
+
+static void
+count_drop(GHashTable *dropped, const char *reason, guint64 n)
+{
+	guint64 *count = g_hash_table_lookup(dropped, reason);
+
+	if (count == NULL) {
+		count = g_new0(guint64, 1);
+		g_hash_table_insert(dropped, g_strdup(reason), count);
+	}
+	*count += n;
+}
+
+static void
+emit_dropped(MrdOutbox *self, GHashTable *dropped)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, dropped);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		g_message("dropped %" G_GUINT64_FORMAT " events before upload: %s",
+			  *(guint64 *)value, (const char *)key);
+		g_signal_emit(self, signals[SIGNAL_DROPPED], 0, (const char *)key,
+			      *(guint64 *)value);
+	}
+}
+
 static GVariant *
 value_from_blob(const void *data, int len)
 {
@@ -112,12 +167,18 @@ request_new(const guint8 *metric, const char *week, GPtrArray *elements)
 }
 
 /* turns the aggregates of the weeks before @limit (or, with @open, from
- * @limit on) into requests, each under @max_request_size once gzipped */
+ * @limit on) into requests, each under @max_request_size once gzipped;
+ * those of metrics the filter refuses at @now are left out and counted
+ * in @dropped (nullable); @deferred (nullable) tells whether the filter
+ * could not decide for some (those are kept in a preview) */
 static GPtrArray *
 build_requests(MrdOutbox *self,
 	       const char *limit,
 	       gboolean open,
 	       gsize max_request_size,
+	       gint64 now,
+	       GHashTable *dropped,
+	       gboolean *deferred,
 	       GError **error)
 {
 	sqlite3 *db = get_db(self, error);
@@ -157,6 +218,23 @@ build_requests(MrdOutbox *self,
 
 		if (sqlite3_column_bytes(stmt, 0) != METRICS_UUID_SIZE || row_week == NULL)
 			continue;
+		/* the allowlist is asked again: a metric withdrawn or expired
+		 * since it was recorded does not leave */
+		if (self->filter != NULL) {
+			const char *reason = self->filter(row_metric, now, self->filter_data);
+
+			if (g_strcmp0(reason, MRD_OUTBOX_DEFER) == 0) {
+				if (deferred != NULL)
+					*deferred = TRUE;
+				reason = NULL;
+			}
+			if (reason != NULL) {
+				if (dropped != NULL)
+					count_drop(dropped, reason,
+						   (guint64)sqlite3_column_int64(stmt, 4));
+				continue;
+			}
+		}
 		value = value_from_blob(sqlite3_column_blob(stmt, 3),
 					sqlite3_column_bytes(stmt, 3));
 		element = mrd_upload_element_new(row_metric, self->os_version, row_week,
@@ -217,6 +295,9 @@ mrd_outbox_freeze(MrdOutbox *self,
 	sqlite3 *db = get_db(self, error);
 	g_autofree char *limit = mrd_week_to_string(mrd_week_start(now));
 	g_autoptr(GPtrArray) requests = NULL;
+	g_autoptr(GHashTable) dropped =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	gboolean deferred = FALSE;
 	sqlite3_stmt *insert = NULL;
 	sqlite3_stmt *delete = NULL;
 
@@ -228,12 +309,19 @@ mrd_outbox_freeze(MrdOutbox *self,
 		return FALSE;
 	if (!exec_sql(self, db, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	requests = build_requests(self, limit, FALSE, max_request_size, error);
+	requests = build_requests(self, limit, FALSE, max_request_size, now, dropped, &deferred,
+				  error);
 	if (requests == NULL) {
 		rollback(db);
 		return FALSE;
 	}
-	if (requests->len == 0) {
+	/* the allowlist cannot be asked: freeze nothing, lose nothing */
+	if (deferred) {
+		g_debug("no allowlist to check the closed weeks against: not freezing them yet");
+		rollback(db);
+		return TRUE;
+	}
+	if (requests->len == 0 && g_hash_table_size(dropped) == 0) {
 		rollback(db);
 		return TRUE;
 	}
@@ -283,6 +371,7 @@ mrd_outbox_freeze(MrdOutbox *self,
 		return FALSE;
 	}
 	g_debug("froze the weeks before %s into %u requests", limit, requests->len);
+	emit_dropped(self, dropped);
 	if (n_requests != NULL)
 		*n_requests = requests->len;
 	return TRUE;
@@ -297,7 +386,7 @@ mrd_outbox_preview(MrdOutbox *self, gint64 now, gsize max_request_size, GError *
 
 	g_return_val_if_fail(MRD_IS_OUTBOX(self), NULL);
 
-	requests = build_requests(self, limit, TRUE, max_request_size, error);
+	requests = build_requests(self, limit, TRUE, max_request_size, now, NULL, NULL, error);
 	for (guint i = 0; requests != NULL && i < requests->len; i++) {
 		MrdOutboxRequest *request = g_ptr_array_index(requests, i);
 		gint64 start = 0;
@@ -568,16 +657,191 @@ mrd_outbox_list_sent(MrdOutbox *self, GError **error)
 	return g_steal_pointer(&requests);
 }
 
-/* forgets what was sent, and what was set aside, more than 90 days ago */
+/* deletes the pending requests of weeks before @oldest_week, which could
+ * not be sent within the retention limit, and counts their events in
+ * @dropped; one transaction */
+static gboolean
+prune_unsent(MrdOutbox *self, const char *oldest_week, GHashTable *dropped, GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	sqlite3_stmt *stmt = NULL;
+	guint64 total = 0;
+	int n_deleted;
+	int rc;
+
+	if (db == NULL)
+		return FALSE;
+	if (!exec_sql(self, db, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (sqlite3_prepare_v2(db, "SELECT events FROM outbox WHERE state = 0 AND week < ?1", -1,
+			       &stmt, NULL) != SQLITE_OK) {
+		set_error(self, error, "read");
+		rollback(db);
+		return FALSE;
+	}
+	sqlite3_bind_text(stmt, 1, oldest_week, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		total += events_total(sqlite3_column_blob(stmt, 0),
+				      (gsize)sqlite3_column_bytes(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		set_error(self, error, "read");
+		rollback(db);
+		return FALSE;
+	}
+	if (sqlite3_prepare_v2(db, "DELETE FROM outbox WHERE state = 0 AND week < ?1", -1, &stmt,
+			       NULL) != SQLITE_OK) {
+		set_error(self, error, "prepare");
+		rollback(db);
+		return FALSE;
+	}
+	sqlite3_bind_text(stmt, 1, oldest_week, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	n_deleted = sqlite3_changes(db);
+	if (rc != SQLITE_DONE) {
+		set_error(self, error, "drop old requests");
+		rollback(db);
+		return FALSE;
+	}
+	if (!exec_sql(self, db, "COMMIT", error)) {
+		rollback(db);
+		return FALSE;
+	}
+	if (n_deleted > 0)
+		count_drop(dropped, "retention", total);
+	return TRUE;
+}
+
+/* forgets what was sent, and what was set aside, more than 90 days ago;
+ * with a retention limit, drops what could not be sent within it */
 gboolean
 mrd_outbox_prune(MrdOutbox *self, gint64 now, GError **error)
 {
+	g_autoptr(GHashTable) dropped =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
 	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
 
-	return update_row(self, "DELETE FROM sent WHERE sent < ?2", 0, now - MRD_OUTBOX_KEEP, 0,
-			  NULL, error) &&
-	       update_row(self, "DELETE FROM outbox WHERE state = 1 AND last_try < ?2", 0,
-			  now - MRD_OUTBOX_KEEP, 0, NULL, error);
+	if (!update_row(self, "DELETE FROM sent WHERE sent < ?2", 0, now - MRD_OUTBOX_KEEP, 0, NULL,
+			error) ||
+	    !update_row(self, "DELETE FROM outbox WHERE state = 1 AND last_try < ?2", 0,
+			now - MRD_OUTBOX_KEEP, 0, NULL, error))
+		return FALSE;
+	if (self->retention_weeks > 0) {
+		g_autofree char *oldest = mrd_week_to_string(
+			mrd_week_start(now) - (gint64)self->retention_weeks * WEEK_USEC);
+
+		if (!prune_unsent(self, oldest, dropped, error))
+			return FALSE;
+		emit_dropped(self, dropped);
+	}
+	return TRUE;
+}
+
+/* if the filter refuses @request's metric at @now, deletes the request and
+ * counts its events as dropped; returns whether it did. @deferred
+ * (nullable) tells whether the filter could not decide: then the request
+ * must not be sent now, and is kept */
+gboolean
+mrd_outbox_drop_if_filtered(MrdOutbox *self,
+			    const MrdOutboxRequest *request,
+			    gint64 now,
+			    gboolean *deferred,
+			    GError **error)
+{
+	g_autoptr(GHashTable) dropped =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	const char *reason;
+	gsize len = 0;
+	const void *data;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
+
+	if (deferred != NULL)
+		*deferred = FALSE;
+	if (self->filter == NULL)
+		return FALSE;
+	reason = self->filter(request->metric, now, self->filter_data);
+	if (g_strcmp0(reason, MRD_OUTBOX_DEFER) == 0) {
+		if (deferred != NULL)
+			*deferred = TRUE;
+		return FALSE;
+	}
+	if (reason == NULL)
+		return FALSE;
+	data = g_bytes_get_data(request->events, &len);
+	count_drop(dropped, reason, events_total(data, len));
+	if (!update_row(self, "DELETE FROM outbox WHERE id = ?1", request->id, 0, 0, NULL, error))
+		return FALSE;
+	emit_dropped(self, dropped);
+	return TRUE;
+}
+
+/* gives every pending request already due at @now, except @except_id, a new
+ * random next try within [@now, @now + @spread]: a backlog (after the
+ * machine was off, offline or the server down) must not leave back to
+ * back, which would tie its requests together by time */
+gboolean
+mrd_outbox_spread_overdue(MrdOutbox *self,
+			  gint64 now,
+			  gint64 except_id,
+			  gint64 spread,
+			  guint *n_spread,
+			  GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	sqlite3_stmt *stmt = NULL;
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
+
+	if (n_spread != NULL)
+		*n_spread = 0;
+	if (db == NULL)
+		return FALSE;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT id FROM outbox WHERE state = 0 AND next_try <= ?1 AND "
+			       "id != ?2",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return set_error(self, error, "read");
+	sqlite3_bind_int64(stmt, 1, now);
+	sqlite3_bind_int64(stmt, 2, except_id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(stmt, 0);
+		g_array_append_val(ids, id);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return set_error(self, error, "read");
+	for (guint i = 0; i < ids->len; i++) {
+		gint64 next_try = now + (gint64)g_random_double_range(0, (double)spread + 1);
+
+		if (!update_row(self, "UPDATE outbox SET next_try = ?2 WHERE id = ?1",
+				g_array_index(ids, gint64, i), next_try, 0, NULL, error))
+			return FALSE;
+	}
+	if (n_spread != NULL)
+		*n_spread = ids->len;
+	return TRUE;
+}
+
+/* the allowlist, asked again when a week is frozen and before each send */
+void
+mrd_outbox_set_filter(MrdOutbox *self, MrdOutboxFilter filter, gpointer user_data)
+{
+	g_return_if_fail(MRD_IS_OUTBOX(self));
+	self->filter = filter;
+	self->filter_data = user_data;
+}
+
+/* pending requests of weeks older than @weeks are dropped by the prune */
+void
+mrd_outbox_set_retention_weeks(MrdOutbox *self, guint weeks)
+{
+	g_return_if_fail(MRD_IS_OUTBOX(self));
+	self->retention_weeks = weeks;
 }
 
 gboolean
@@ -645,6 +909,18 @@ static void
 mrd_outbox_class_init(MrdOutboxClass *klass)
 {
 	G_OBJECT_CLASS(klass)->finalize = mrd_outbox_finalize;
+
+	/**
+	 * MrdOutbox::dropped:
+	 * @reason: a drop reason of GetStatus `drops` (`retention`,
+	 *   `not-allowlisted`, `expired`)
+	 * @n_events: how many events (the sum of the counts)
+	 *
+	 * Aggregates were deleted without being sent.
+	 */
+	signals[SIGNAL_DROPPED] =
+		g_signal_new("dropped", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+			     NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT64);
 }
 
 static void

@@ -215,6 +215,30 @@ mrd_service_prune(MrdService *self)
 	}
 }
 
+/* upload (issue 5): the allowlist is asked again before aggregates leave */
+static const char *
+outbox_filter_cb(const guint8 metric_id[METRICS_UUID_SIZE], gint64 now, gpointer user_data)
+{
+	MrdService *self = MRD_SERVICE(user_data);
+	const MrdMetric *metric = mrd_allowlist_lookup(self->allowlist, metric_id);
+
+	/* no allowlist at all (every file missing or rejected) is a broken
+	 * installation, not a withdrawal: keep the data, send nothing */
+	if (mrd_allowlist_get_size(self->allowlist) == 0)
+		return MRD_OUTBOX_DEFER;
+	if (metric == NULL)
+		return mrd_drop_reason_to_string(MRD_DROP_NOT_ALLOWLISTED);
+	if (now >= metric->expires_end)
+		return mrd_drop_reason_to_string(MRD_DROP_EXPIRED);
+	return NULL;
+}
+
+static void
+outbox_dropped_cb(MrdOutbox *outbox, const char *reason, guint64 n_events, gpointer user_data)
+{
+	mrd_service_count_drop(MRD_SERVICE(user_data), reason, n_events);
+}
+
 /* the store exists only while consent is granted; opened on demand so a
  * failure to open it (full disk, say) is retried on the next call */
 static MrdStore *
@@ -238,6 +262,10 @@ mrd_service_ensure_store(MrdService *self, GError **error)
 	if (self->store != NULL) {
 		/* upload (issue 5) */
 		self->outbox = mrd_outbox_new(self->store, mrd_upload_get_os_version());
+		mrd_outbox_set_filter(self->outbox, outbox_filter_cb, self);
+		mrd_outbox_set_retention_weeks(self->outbox, self->retention_weeks);
+		g_signal_connect_object(self->outbox, "dropped", G_CALLBACK(outbox_dropped_cb),
+					self, G_CONNECT_DEFAULT);
 		self->uploader = mrd_uploader_new(self->outbox, self->clock, self->config,
 						  g_network_monitor_get_default());
 		mrd_uploader_start(self->uploader);
@@ -1403,6 +1431,8 @@ mrd_service_start(MrdService *self, GError **error)
 	self->consent = mrd_consent_new(consent_path);
 	self->callers = mrd_caller_registry_new(self->connection);
 	mrd_caller_registry_set_rate_limit(self->callers, self->rate_limit);
+	/* before the store opens: the uploader asks it what may leave */
+	mrd_service_reload_allowlist(self);
 
 	if (mrd_service_get_consent(self) == METRICS_CONSENT_GRANTED) {
 		if (mrd_service_ensure_store(self, &error_local) == NULL)
@@ -1415,7 +1445,6 @@ mrd_service_start(MrdService *self, GError **error)
 	}
 
 	mrd_service_update_sampling_secret(self);
-	mrd_service_reload_allowlist(self);
 	mrd_service_watch_allowlist(self);
 
 	mrd_dbus_recorder_set_version(MRD_DBUS_RECORDER(self), INTERFACE_VERSION);

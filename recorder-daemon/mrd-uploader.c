@@ -30,6 +30,8 @@
 
 #define WEEK_USEC (7 * G_TIME_SPAN_DAY)
 #define MAX_ANSWER_LENGTH 200
+/* a server may ask for a long pause (Retry-After), but not for ever */
+#define RETRY_AFTER_CEILING (7 * G_TIME_SPAN_DAY)
 
 struct _MrdUploader {
 	GObject parent_instance;
@@ -41,9 +43,12 @@ struct _MrdUploader {
 	SoupSession *session;	   /* (owned) */
 	GCancellable *cancellable; /* (owned) */
 	gboolean server_is_local;
+	gboolean loopback_needs_network; /* tests: no bypass for loopback */
 	gboolean started;
 	guint timer_id;
 	gulong network_changed_id;
+	gulong network_available_id;
+	gulong network_metered_id;
 	gint64 last_prune;
 	gint64 not_before; /* usec: no upload before, after a local failure */
 
@@ -94,6 +99,14 @@ mrd_upload_parse_retry_after(const char *value, gint64 now, gint64 *delay)
 	return TRUE;
 }
 
+/* a Retry-After delay as the uploader uses it: at least a second, at most
+ * RETRY_AFTER_CEILING, whatever RetryMax says */
+gint64
+mrd_upload_clamp_retry_after(gint64 delay)
+{
+	return CLAMP(delay, G_USEC_PER_SEC, RETRY_AFTER_CEILING);
+}
+
 gboolean
 mrd_upload_status_is_retryable(guint status)
 {
@@ -120,7 +133,7 @@ host_is_loopback(const char *url)
 static gboolean
 mrd_uploader_network_allows(MrdUploader *self, GError **error)
 {
-	if (self->server_is_local)
+	if (self->server_is_local && !self->loopback_needs_network)
 		return TRUE;
 	if (!g_network_monitor_get_network_available(self->monitor)) {
 		g_set_error_literal(error, METRICS_ERROR, METRICS_ERROR_FAILED,
@@ -276,9 +289,10 @@ send_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 			const char *retry_after = soup_message_headers_get_one(
 				soup_message_get_response_headers(data->message), "Retry-After");
 
+			/* the server knows best when it can take the request
+			 * again: a longer wait than RetryMax is honoured */
 			if (mrd_upload_parse_retry_after(retry_after, now, &delay))
-				delay = CLAMP(delay, G_USEC_PER_SEC,
-					      (gint64)self->config->retry_max * G_USEC_PER_SEC);
+				delay = mrd_upload_clamp_retry_after(delay);
 			else
 				delay = mrd_upload_backoff(
 					request->attempts + 1, self->config->retry_min,
@@ -344,6 +358,12 @@ mrd_uploader_send(MrdUploader *self, MrdOutboxRequest *request, gboolean forced)
 		g_warning("cannot upload to %s: invalid URL", self->config->server_url);
 		return;
 	}
+	/* a redirect is answered like any other unexpected status (set
+	 * aside): libsoup would follow a 302/303 with a GET, whose 2xx would
+	 * mark a request delivered that never was. A new connection for each
+	 * request: a kept-alive one would tie two requests together */
+	soup_message_add_flags(data->message,
+			       SOUP_MESSAGE_NO_REDIRECT | SOUP_MESSAGE_NEW_CONNECTION);
 	soup_message_headers_replace(soup_message_get_request_headers(data->message),
 				     "X-Endless-Content-Encoding", "gzip");
 	soup_message_set_request_body_from_bytes(data->message, "application/octet-stream",
@@ -383,20 +403,60 @@ mrd_uploader_process(MrdUploader *self)
 	g_autoptr(GError) error = NULL;
 	MrdOutboxRequest *request = NULL;
 	gboolean forced = self->force_tasks->len > 0;
+	gint64 now = mrd_clock_get_real_time(self->clock);
 
 	if (!self->started || self->in_flight)
 		return;
-	if (forced) {
-		request = mrd_outbox_next(self->outbox, G_MAXINT64, self->force_after_id, &error);
-		if (request != NULL)
-			self->force_after_id = request->id;
-	} else if (mrd_clock_get_real_time(self->clock) >= self->not_before &&
-		   mrd_uploader_network_allows(self, NULL)) {
-		request = mrd_outbox_next(self->outbox, mrd_clock_get_real_time(self->clock), 0,
-					  &error);
+	while (TRUE) {
+		gboolean deferred = FALSE;
+
+		if (forced) {
+			request = mrd_outbox_next(self->outbox, G_MAXINT64, self->force_after_id,
+						  &error);
+			if (request != NULL)
+				self->force_after_id = request->id;
+		} else if (now >= self->not_before && mrd_uploader_network_allows(self, NULL)) {
+			request = mrd_outbox_next(self->outbox, now, 0, &error);
+		}
+		if (request == NULL)
+			break;
+		/* a metric withdrawn from the allowlist or expired since it
+		 * was frozen is dropped, not sent */
+		if (mrd_outbox_drop_if_filtered(self->outbox, request, now, &deferred, &error)) {
+			g_clear_pointer(&request, mrd_outbox_request_free);
+			continue;
+		}
+		if (!deferred && error == NULL)
+			break;
+		/* no allowlist to ask (or no answer from the outbox): this
+		 * request waits */
+		g_debug("request %" G_GINT64_FORMAT " cannot be checked against the allowlist "
+			"now: not sending it yet",
+			request->id);
+		g_clear_pointer(&request, mrd_outbox_request_free);
+		if (forced && error == NULL) {
+			self->force_failed++;
+			continue;
+		}
+		self->not_before = now + (gint64)self->config->retry_min * G_USEC_PER_SEC;
+		break;
 	}
 	if (error != NULL)
 		g_warning("cannot read the outbox: %s", error->message);
+	/* outside UploadNow, one request of a backlog leaves now and the
+	 * others each at a new random moment within Spread */
+	if (request != NULL && !forced && self->config->spread > 0) {
+		g_autoptr(GError) error_spread = NULL;
+		guint n_spread = 0;
+
+		if (!mrd_outbox_spread_overdue(self->outbox, now, request->id,
+					       (gint64)self->config->spread * G_USEC_PER_SEC,
+					       &n_spread, &error_spread))
+			g_warning("cannot spread the uploads due: %s", error_spread->message);
+		else if (n_spread > 0)
+			g_debug("%u more uploads were due: each at a random moment within %u s",
+				n_spread, self->config->spread);
+	}
 	if (request != NULL) {
 		mrd_uploader_send(self, request, forced);
 		if (self->in_flight)
@@ -424,6 +484,15 @@ network_changed_cb(GNetworkMonitor *monitor, gboolean available, gpointer user_d
 	g_debug("network changed: available %d, metered %d", available,
 		g_network_monitor_get_network_metered(monitor));
 	mrd_uploader_process(self);
+}
+
+/* a monitor may change "metered" or "available" without network-changed */
+static void
+network_notify_cb(GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+	GNetworkMonitor *monitor = G_NETWORK_MONITOR(object);
+
+	network_changed_cb(monitor, g_network_monitor_get_network_available(monitor), user_data);
 }
 
 static const char *
@@ -490,6 +559,14 @@ mrd_uploader_new(MrdOutbox *outbox,
 	return self;
 }
 
+/* for the tests: a loopback ServerUrl waits for the network like any other */
+void
+mrd_uploader_set_loopback_needs_network(MrdUploader *self, gboolean needs_network)
+{
+	g_return_if_fail(MRD_IS_UPLOADER(self));
+	self->loopback_needs_network = needs_network;
+}
+
 /* archives old entries, freezes closed weeks and starts sending what is due */
 void
 mrd_uploader_start(MrdUploader *self)
@@ -517,6 +594,10 @@ mrd_uploader_start(MrdUploader *self)
 		g_warning("cannot queue the closed weeks for upload: %s", error->message);
 	self->network_changed_id = g_signal_connect(self->monitor, "network-changed",
 						    G_CALLBACK(network_changed_cb), self);
+	self->network_available_id = g_signal_connect(self->monitor, "notify::network-available",
+						      G_CALLBACK(network_notify_cb), self);
+	self->network_metered_id = g_signal_connect(self->monitor, "notify::network-metered",
+						    G_CALLBACK(network_notify_cb), self);
 	mrd_uploader_process(self);
 }
 
@@ -534,6 +615,8 @@ mrd_uploader_stop(MrdUploader *self)
 	self->in_flight = FALSE;
 	g_clear_handle_id(&self->timer_id, g_source_remove);
 	g_clear_signal_handler(&self->network_changed_id, self->monitor);
+	g_clear_signal_handler(&self->network_available_id, self->monitor);
+	g_clear_signal_handler(&self->network_metered_id, self->monitor);
 	g_set_error_literal(&error, METRICS_ERROR, METRICS_ERROR_DISABLED,
 			    _("Uploads were stopped"));
 	mrd_uploader_finish_forced(self, error);

@@ -24,6 +24,8 @@ mrd_uploader_new(MrdOutbox *outbox,
 		 const MrdConfig *config,
 		 GNetworkMonitor *monitor);
 void
+mrd_uploader_set_loopback_needs_network(MrdUploader *self, gboolean needs_network);
+void
 mrd_uploader_start(MrdUploader *self);
 void
 mrd_uploader_stop(MrdUploader *self);
@@ -44,6 +46,8 @@ gint64
 mrd_upload_backoff(guint attempts, guint min_seconds, guint max_seconds, double random01);
 gboolean
 mrd_upload_parse_retry_after(const char *value, gint64 now, gint64 *delay);
+gint64
+mrd_upload_clamp_retry_after(gint64 delay);
 gboolean
 mrd_upload_status_is_retryable(guint status);
 

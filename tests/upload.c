@@ -12,10 +12,13 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "metrics-error.h"
 #include "metrics-private.h"
 #include "mrd-aggregator.h"
 #include "mrd-upload-body.h"
@@ -28,10 +31,19 @@
 
 typedef enum {
 	FAULT_NONE,
-	FAULT_STATUS, /* answer a status (with Retry-After if set) */
-	FAULT_SLOW,   /* answer 500 after the client's timeout */
-	FAULT_RESET,  /* close the connection before reading the body */
+	FAULT_STATUS,	/* answer a status (with Retry-After if set) */
+	FAULT_SLOW,	/* answer 500 after the client's timeout */
+	FAULT_RESET,	/* close the connection before reading the body */
+	FAULT_REDIRECT, /* answer the status with Location: /ok (a 200 handler) */
+	FAULT_HOLD,	/* store the request, never answer */
+	FAULT_SLOW_OK,	/* store the request, answer 200 after the client's timeout */
 } FaultKind;
+
+/* when a request arrived (monotonic usec) and from which client port */
+typedef struct {
+	gint64 time;
+	guint16 port;
+} Arrival;
 
 typedef struct {
 	FaultKind kind;
@@ -57,6 +69,17 @@ typedef struct {
 	GPtrArray *accepted;	    /* (element-type MsinkResult) */
 	GPtrArray *problems;	    /* (element-type utf8) header or privacy problems */
 	GHashTable *set_aside_sums; /* checksums answered with a refusal */
+	GArray *arrivals;	    /* (element-type Arrival) */
+	guint n_ok_hits;	    /* requests to /ok, where redirects point */
+	GPtrArray *held;	    /* (element-type SoupServerMessage) never answered */
+	/* the accepted request the client cannot know was stored (held, or
+	 * answered too late): the only one that may arrive twice; -1 if none */
+	gint unanswered;
+	/* FAULT_SLOW: when the client dropped the connection, and when the
+	 * server answered; 0 if not (yet) */
+	gint64 disconnected_at;
+	gint64 replied_at;
+	gboolean closed_before_reply;
 } MockServer;
 
 static Fault
@@ -105,8 +128,18 @@ early_cb(SoupServer *server,
 	 gpointer user_data)
 {
 	MockServer *mock = user_data;
-	Fault fault = mock_next_fault(mock);
+	Fault fault;
+	GSocketAddress *remote = soup_server_message_get_remote_address(message);
+	Arrival arrival = {g_get_monotonic_time(), 0};
 
+	if (g_str_has_prefix(path, "/ok"))
+		return;
+	if (G_IS_INET_SOCKET_ADDRESS(remote))
+		arrival.port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(remote));
+	g_mutex_lock(&mock->lock);
+	g_array_append_val(mock->arrivals, arrival);
+	g_mutex_unlock(&mock->lock);
+	fault = mock_next_fault(mock);
 	if (fault.kind == FAULT_RESET) {
 		g_autoptr(GIOStream) stream = soup_server_message_steal_connection(message);
 		g_io_stream_close(stream, NULL, NULL);
@@ -116,14 +149,93 @@ early_cb(SoupServer *server,
 			       g_free);
 }
 
+typedef struct {
+	MockServer *mock;
+	SoupServerMessage *message; /* (owned) */
+	guint status;
+} Delayed;
+
+static void
+delayed_free(gpointer data)
+{
+	Delayed *delayed = data;
+
+	g_object_unref(delayed->message);
+	g_free(delayed);
+}
+
+static void
+disconnected_cb(SoupServerMessage *message, gpointer user_data)
+{
+	MockServer *mock = user_data;
+
+	g_mutex_lock(&mock->lock);
+	if (mock->disconnected_at == 0)
+		mock->disconnected_at = g_get_monotonic_time();
+	g_mutex_unlock(&mock->lock);
+}
+
+/* whether the client closed its end: the socket reads end of file */
+static gboolean
+client_closed(SoupServerMessage *message)
+{
+	GSocket *socket = soup_server_message_get_socket(message);
+	char byte;
+	gssize n;
+
+	if (socket == NULL || g_socket_is_closed(socket))
+		return TRUE;
+	if (!g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR))
+		return FALSE;
+	n = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0;
+}
+
 static gboolean
 unpause_cb(gpointer user_data)
 {
-	SoupServerMessage *message = user_data;
+	Delayed *delayed = user_data;
+	MockServer *mock = delayed->mock;
+	gboolean closed = client_closed(delayed->message);
 
-	soup_server_message_set_status(message, 500, NULL);
-	soup_server_message_unpause(message);
+	g_mutex_lock(&mock->lock);
+	mock->replied_at = g_get_monotonic_time();
+	mock->closed_before_reply = closed || mock->disconnected_at != 0;
+	g_mutex_unlock(&mock->lock);
+	soup_server_message_set_status(delayed->message, delayed->status, NULL);
+	soup_server_message_unpause(delayed->message);
 	return G_SOURCE_REMOVE;
+}
+
+static void
+answer_later(MockServer *mock, SoupServerMessage *message, guint status)
+{
+	GSource *source = g_timeout_source_new_seconds(4);
+	Delayed *delayed = g_new0(Delayed, 1);
+
+	delayed->mock = mock;
+	delayed->message = g_object_ref(message);
+	delayed->status = status;
+	g_signal_connect(message, "disconnected", G_CALLBACK(disconnected_cb), mock);
+	soup_server_message_pause(message);
+	g_source_set_callback(source, unpause_cb, delayed, delayed_free);
+	g_source_attach(source, mock->context);
+	g_source_unref(source);
+}
+
+static void
+ok_cb(SoupServer *server,
+      SoupServerMessage *message,
+      const char *path,
+      GHashTable *query,
+      gpointer user_data)
+{
+	MockServer *mock = user_data;
+
+	g_mutex_lock(&mock->lock);
+	mock->n_ok_hits++;
+	g_mutex_unlock(&mock->lock);
+	soup_server_message_set_status(message, 200, NULL);
 }
 
 static void
@@ -151,24 +263,40 @@ request_cb(SoupServer *server,
 		msink_result_free(result);
 		return;
 	}
-	if (fault == NULL || fault->kind == FAULT_NONE) {
+	if (fault == NULL || fault->kind == FAULT_NONE || fault->kind == FAULT_HOLD ||
+	    fault->kind == FAULT_SLOW_OK) {
 		g_auto(GStrv) problems = msink_privacy_problems(result->body);
 
 		for (guint i = 0; problems != NULL && problems[i] != NULL; i++)
 			mock_problem(mock, problems[i]);
-		soup_server_message_set_status(message, 200, NULL);
+		/* stored as a server that queued it, whatever the client
+		 * hears */
 		g_mutex_lock(&mock->lock);
 		g_ptr_array_add(mock->accepted, result);
+		if (fault != NULL && fault->kind != FAULT_NONE)
+			mock->unanswered = (gint)mock->accepted->len - 1;
 		g_mutex_unlock(&mock->lock);
+		if (fault != NULL && fault->kind == FAULT_HOLD) {
+			soup_server_message_pause(message);
+			g_mutex_lock(&mock->lock);
+			g_ptr_array_add(mock->held, g_object_ref(message));
+			g_mutex_unlock(&mock->lock);
+		} else if (fault != NULL && fault->kind == FAULT_SLOW_OK) {
+			answer_later(mock, message, 200);
+		} else {
+			soup_server_message_set_status(message, 200, NULL);
+		}
 		return;
 	}
 	if (fault->kind == FAULT_SLOW) {
-		GSource *source = g_timeout_source_new_seconds(4);
+		answer_later(mock, message, 500);
+	} else if (fault->kind == FAULT_REDIRECT) {
+		g_autofree char *location = g_strdup_printf("http://127.0.0.1:%u/ok", mock->port);
 
-		soup_server_message_pause(message);
-		g_source_set_callback(source, unpause_cb, g_object_ref(message), g_object_unref);
-		g_source_attach(source, mock->context);
-		g_source_unref(source);
+		soup_server_message_set_redirect(message, fault->status, location);
+		g_mutex_lock(&mock->lock);
+		g_hash_table_add(mock->set_aside_sums, g_strdup(result->checksum));
+		g_mutex_unlock(&mock->lock);
 	} else {
 		soup_server_message_set_status(message, fault->status, NULL);
 		if (fault->retry_after > 0) {
@@ -210,12 +338,14 @@ mock_thread(gpointer user_data)
 	mock->server = soup_server_new("server-header", "mock-azafea", NULL);
 	soup_server_add_early_handler(mock->server, NULL, early_cb, mock, NULL);
 	soup_server_add_handler(mock->server, NULL, request_cb, mock, NULL);
+	soup_server_add_handler(mock->server, "/ok", ok_cb, mock, NULL);
 	mock_listen(mock);
 	g_mutex_lock(&mock->lock);
 	mock->ready = TRUE;
 	g_cond_signal(&mock->cond);
 	g_mutex_unlock(&mock->lock);
 	g_main_loop_run(mock->loop);
+	g_ptr_array_set_size(mock->held, 0);
 	soup_server_disconnect(mock->server);
 	g_assert_finalize_object(mock->server);
 	g_main_context_pop_thread_default(mock->context);
@@ -234,6 +364,9 @@ mock_new(const Fault *script, guint n_script)
 	mock->accepted = g_ptr_array_new_with_free_func((GDestroyNotify)msink_result_free);
 	mock->problems = g_ptr_array_new_with_free_func(g_free);
 	mock->set_aside_sums = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	mock->arrivals = g_array_new(FALSE, FALSE, sizeof(Arrival));
+	mock->held = g_ptr_array_new_with_free_func(g_object_unref);
+	mock->unanswered = -1;
 	mock->context = g_main_context_new();
 	mock->loop = g_main_loop_new(mock->context, FALSE);
 	return mock;
@@ -277,6 +410,8 @@ mock_free(MockServer *mock)
 	g_ptr_array_unref(mock->accepted);
 	g_ptr_array_unref(mock->problems);
 	g_hash_table_unref(mock->set_aside_sums);
+	g_array_unref(mock->arrivals);
+	g_ptr_array_unref(mock->held);
 	g_mutex_clear(&mock->lock);
 	g_cond_clear(&mock->cond);
 	g_free(mock);
@@ -339,21 +474,30 @@ fixture_tear_down(Fixture *fixture, gconstpointer user_data)
 }
 
 static void
-start_daemon(Fixture *fixture, gint64 offset_seconds, const char *extra_config)
+start_daemon_full(Fixture *fixture,
+		  gint64 offset_seconds,
+		  const char *extra_config,
+		  const char *extra_arg)
 {
 	g_autofree char *path = g_build_filename(fixture->harness->tmpdir, "upload.conf", NULL);
 	g_autofree char *contents =
 		g_strdup_printf("[Upload]\n"
 				"ServerUrl=http://127.0.0.1:%u\n"
-				"Window=0\nRetryMin=1\nRetryMax=2\nTimeout=2\n%s",
+				"Window=0\nSpread=0\nRetryMin=1\nRetryMax=2\nTimeout=2\n%s",
 				fixture->mock->port, extra_config != NULL ? extra_config : "");
 	g_autofree char *config_arg = g_strdup_printf("--config=%s", path);
 	g_autofree char *offset_arg =
 		g_strdup_printf("--clock-offset=%" G_GINT64_FORMAT, offset_seconds);
-	const char *args[] = {config_arg, offset_arg, NULL};
+	const char *args[] = {config_arg, offset_arg, extra_arg, NULL};
 
 	g_assert_true(g_file_set_contents(path, contents, -1, NULL));
 	mtest_harness_start_daemon(fixture->harness, args);
+}
+
+static void
+start_daemon(Fixture *fixture, gint64 offset_seconds, const char *extra_config)
+{
+	start_daemon_full(fixture, offset_seconds, extra_config, NULL);
 }
 
 static char *
@@ -365,23 +509,36 @@ expected_key(const guint8 weekly[16], const char *period, const char *payload)
 	return g_strdup_printf("%s|%s|%s", id, period, payload);
 }
 
-/* records, with the daemon's clock 8 days back, @n_values distinct values
- * three times each for each of @n_metrics metrics; then restarts the
- * daemon on the real clock, so that week is closed */
+/* the id of the @m-th metric of the upload tests (tests/allowlist.d) */
+#define TEST_METRIC_PREFIX "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c1"
+/* metrics of an allowlist the test writes itself */
+#define OWN_METRIC_PREFIX "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c2"
+
+/* records, with the daemon's clock @offset_days back, @n_values distinct
+ * values three times each for each of @n_metrics metrics (ids
+ * @id_prefix and two hex digits, numbered from @first), expected at the server if @expect;
+ * then stops the daemon */
 static void
-record_closed_week(Fixture *fixture, guint n_metrics, guint n_values, const char *extra_config)
+record_week(Fixture *fixture,
+	    gint64 offset_days,
+	    const char *id_prefix,
+	    guint first,
+	    guint n_metrics,
+	    guint n_values,
+	    gboolean expect,
+	    const char *extra_config,
+	    const char *extra_arg)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *period = NULL;
 	gint64 now = g_get_real_time();
 
-	start_daemon(fixture, -8 * 24 * 3600, extra_config);
-	period = mrd_week_to_string(mrd_week_start(now - 8 * G_TIME_SPAN_DAY));
-	for (guint m = 0; m < n_metrics; m++) {
+	start_daemon_full(fixture, -offset_days * 24 * 3600, extra_config, extra_arg);
+	period = mrd_week_to_string(mrd_week_start(now - offset_days * G_TIME_SPAN_DAY));
+	for (guint m = first; m < first + n_metrics; m++) {
 		GVariantBuilder builder;
 		g_autoptr(GVariant) reply = NULL;
-		g_autofree char *id_str =
-			g_strdup_printf("8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c1%02x", m);
+		g_autofree char *id_str = g_strdup_printf("%s%02x", id_prefix, m);
 		guint8 id[16], weekly[16];
 		guint32 accepted = 0, dropped = 0;
 
@@ -402,8 +559,10 @@ record_closed_week(Fixture *fixture, guint n_metrics, guint n_values, const char
 					(guint32)METRICS_EVENT_KIND_VALUE, now, (gint64)1,
 					g_variant_new_string(value));
 			}
-			g_hash_table_insert(fixture->expected, expected_key(weekly, period, text),
-					    GUINT_TO_POINTER(3));
+			if (expect)
+				g_hash_table_insert(fixture->expected,
+						    expected_key(weekly, period, text),
+						    GUINT_TO_POINTER(3));
 		}
 		reply = mtest_harness_call(
 			fixture->harness, "RecordEvents",
@@ -415,6 +574,15 @@ record_closed_week(Fixture *fixture, guint n_metrics, guint n_values, const char
 		g_assert_cmpuint(accepted, ==, n_values * 3);
 	}
 	mtest_harness_stop_daemon(fixture->harness, FALSE);
+}
+
+/* records in a week 8 days back; a restart on the real clock finds that
+ * week closed */
+static void
+record_closed_week(Fixture *fixture, guint n_metrics, guint n_values, const char *extra_config)
+{
+	record_week(fixture, 8, TEST_METRIC_PREFIX, 0, n_metrics, n_values, TRUE, extra_config,
+		    NULL);
 }
 
 static GVariant *
@@ -465,6 +633,17 @@ n_requests(Fixture *fixture)
 	return n;
 }
 
+/* the daemon's log so far, in the test's output: for failures */
+static void
+print_daemon_log(Fixture *fixture)
+{
+	g_autofree char *log = g_build_filename(fixture->harness->tmpdir, "daemon.log", NULL);
+	g_autofree char *text = NULL;
+
+	if (g_file_get_contents(log, &text, NULL, NULL))
+		g_printerr("daemon log:\n%s\n", text);
+}
+
 /* waits until the outbox holds nothing pending */
 static void
 wait_outbox_settled(Fixture *fixture)
@@ -472,8 +651,10 @@ wait_outbox_settled(Fixture *fixture)
 	gint64 deadline = g_get_monotonic_time() + WAIT_USEC;
 
 	while (status_u64(fixture, "pending-uploads") > 0) {
-		if (g_get_monotonic_time() > deadline)
+		if (g_get_monotonic_time() > deadline) {
+			print_daemon_log(fixture);
 			g_error("uploads did not finish");
+		}
 		g_usleep(50000);
 	}
 }
@@ -528,10 +709,33 @@ add_events(GHashTable *seen, const char *what, GVariant *events, gboolean text_i
 	}
 }
 
+/* whether @events (of a request body) were all seen already: the whole
+ * request was sent again; a request that repeats only some is an error */
+static gboolean
+request_seen_before(GHashTable *seen, GVariant *events)
+{
+	g_autoptr(GHashTable) mine = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GHashTableIter iter;
+	gpointer key;
+	guint n_seen = 0, n = 0;
+
+	add_events(mine, "one request", events, FALSE);
+	g_hash_table_iter_init(&iter, mine);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		n++;
+		if (g_hash_table_contains(seen, key))
+			n_seen++;
+	}
+	if (n_seen > 0 && n_seen != n)
+		g_error("a request repeats %u of its %u events", n_seen, n);
+	return n > 0 && n_seen == n;
+}
+
 /* every recorded event reached the server exactly once, or is set aside:
- * nothing lost, nothing twice */
+ * nothing lost; nothing twice except the events of at most @max_duplicates
+ * whole requests sent again (the one in flight at a crash or timeout) */
 static void
-assert_all_delivered(Fixture *fixture, guint expect_set_aside)
+assert_delivered(Fixture *fixture, guint expect_set_aside, guint max_duplicates)
 {
 	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autoptr(GVariant) reply = call(fixture, "GetPendingUploads", "(aa{sv})");
@@ -539,6 +743,7 @@ assert_all_delivered(Fixture *fixture, guint expect_set_aside)
 	GHashTableIter iter;
 	gpointer key, value;
 	guint n_set_aside = 0;
+	guint n_duplicates = 0;
 	const char *os_version = mrd_upload_get_os_version();
 
 	g_mutex_lock(&fixture->mock->lock);
@@ -554,9 +759,25 @@ assert_all_delivered(Fixture *fixture, guint expect_set_aside)
 		g_variant_get_child(events, 0, "(@ay&ssu@mv)", NULL, &os, NULL, NULL, NULL);
 		g_assert_cmpstr(os, ==, os_version);
 		g_assert_cmpuint(result->compressed_size, <=, 65536);
+		if (request_seen_before(seen, events)) {
+			MsinkResult *unanswered = NULL;
+			g_autoptr(GVariant) unanswered_events = NULL;
+
+			/* only the request whose answer the client never got
+			 * may come again, with the very same events */
+			g_assert_cmpint(fixture->mock->unanswered, >=, 0);
+			unanswered = g_ptr_array_index(fixture->mock->accepted,
+						       fixture->mock->unanswered);
+			unanswered_events = g_variant_get_child_value(unanswered->body, 6);
+			g_assert_true(g_variant_equal(events, unanswered_events));
+			n_duplicates++;
+			continue;
+		}
 		add_events(seen, "accepted", events, FALSE);
 	}
 	g_mutex_unlock(&fixture->mock->lock);
+	g_test_message("%u requests were sent twice", n_duplicates);
+	g_assert_cmpuint(n_duplicates, <=, max_duplicates);
 
 	for (gsize i = 0; i < g_variant_n_children(requests); i++) {
 		g_autoptr(GVariant) request = g_variant_get_child_value(requests, i);
@@ -582,6 +803,12 @@ assert_all_delivered(Fixture *fixture, guint expect_set_aside)
 			g_error("event %s was lost", (char *)key);
 		g_assert_cmpuint(GPOINTER_TO_UINT(count), ==, GPOINTER_TO_UINT(value));
 	}
+}
+
+static void
+assert_all_delivered(Fixture *fixture, guint expect_set_aside)
+{
+	assert_delivered(fixture, expect_set_aside, 0);
 }
 
 static void
@@ -703,6 +930,7 @@ test_consent_denied(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(GVariant) reply = NULL;
 	gint64 deadline = g_get_monotonic_time() + WAIT_USEC;
 
+	(void)METRICS_ERROR; /* maps the D-Bus errors back */
 	mock_start(fixture->mock);
 	record_closed_week(fixture, 2, 1, "Timeout=10\n");
 	start_daemon(fixture, 0, "Timeout=10\n");
@@ -717,10 +945,41 @@ test_consent_denied(Fixture *fixture, gconstpointer user_data)
 		NULL, &error);
 	g_assert_no_error(error);
 	g_assert_false(mtest_harness_state_contains(fixture->harness, "SQLite format"));
-	g_usleep(3 * G_USEC_PER_SEC);
+	/* the server answers 4 s after the request; by then the client must
+	 * have dropped the connection (the daemon's timeout is 10 s, so
+	 * only the cancellation can have closed it) */
+	deadline = g_get_monotonic_time() + WAIT_USEC;
+	while (TRUE) {
+		gint64 replied_at;
+
+		g_mutex_lock(&fixture->mock->lock);
+		replied_at = fixture->mock->replied_at;
+		g_mutex_unlock(&fixture->mock->lock);
+		if (replied_at != 0)
+			break;
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(50000);
+	}
+	g_mutex_lock(&fixture->mock->lock);
+	g_assert_true(fixture->mock->closed_before_reply);
+	g_mutex_unlock(&fixture->mock->lock);
+	g_usleep(G_USEC_PER_SEC);
 	g_assert_cmpuint(n_requests(fixture), ==, 1);
 	g_assert_cmpuint(n_accepted(fixture), ==, 0);
+	/* nothing kept: no outbox, no archive, no store file */
 	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 0);
+	g_assert_cmpuint(status_u64(fixture, "set-aside"), ==, 0);
+	g_assert_false(mtest_harness_state_contains(fixture->harness, "SQLite format"));
+	reply = mtest_harness_call(
+		fixture->harness, "GetSentUploads",
+		g_variant_new("(@a{sv})", g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+		"(aa{sv})", &error);
+	if (error == NULL) {
+		g_autoptr(GVariant) sent = g_variant_get_child_value(reply, 0);
+		g_assert_cmpuint(g_variant_n_children(sent), ==, 0);
+	} else {
+		g_assert_error(error, METRICS_ERROR, METRICS_ERROR_DISABLED);
+	}
 }
 
 /* runs metrics-cli --json show @what; returns the number of requests */
@@ -830,6 +1089,377 @@ test_split(Fixture *fixture, gconstpointer user_data)
 	assert_all_delivered(fixture, 0);
 }
 
+static const Fault two_redirects[] = {
+	{FAULT_REDIRECT, 302, 0},
+	{FAULT_REDIRECT, 303, 0},
+	{FAULT_NONE, 0, 0},
+};
+
+/* a redirect is not followed: a 302 or 303 would be followed with a GET
+ * whose 200 would mark the request delivered; both are set aside */
+static void
+test_redirect(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GVariant) sent = NULL;
+	g_autoptr(GVariant) requests = NULL;
+
+	mock_start(fixture->mock);
+	record_closed_week(fixture, 2, 1, NULL);
+	start_daemon(fixture, 0, NULL);
+	wait_outbox_settled(fixture);
+	g_assert_cmpuint(n_requests(fixture), ==, 2);
+	g_assert_cmpuint(n_accepted(fixture), ==, 0);
+	g_mutex_lock(&fixture->mock->lock);
+	g_assert_cmpuint(fixture->mock->n_ok_hits, ==, 0);
+	g_assert_cmpuint(g_hash_table_size(fixture->mock->set_aside_sums), ==, 2);
+	g_mutex_unlock(&fixture->mock->lock);
+	assert_all_delivered(fixture, 2);
+	sent = call(fixture, "GetSentUploads", "(aa{sv})");
+	requests = g_variant_get_child_value(sent, 0);
+	g_assert_cmpuint(g_variant_n_children(requests), ==, 0);
+	g_assert_cmpuint(status_u64(fixture, "last-upload"), ==, 0);
+}
+
+static const Fault one_held[] = {
+	{FAULT_HOLD, 0, 0},
+	{FAULT_NONE, 0, 0},
+};
+
+/* kill -9 while the server holds a request it has stored: after the
+ * restart that one request may arrive twice, everything else once */
+static void
+test_crash_mid_upload(Fixture *fixture, gconstpointer user_data)
+{
+	const char *patient = "Timeout=30\n";
+	gint64 deadline = g_get_monotonic_time() + WAIT_USEC;
+	guint n_held = 0;
+
+	mock_start(fixture->mock);
+	record_closed_week(fixture, 3, 2, patient);
+	start_daemon(fixture, 0, patient);
+	while (n_held == 0) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(20000);
+		g_mutex_lock(&fixture->mock->lock);
+		n_held = fixture->mock->held->len;
+		g_mutex_unlock(&fixture->mock->lock);
+	}
+	/* one request at a time: the others wait for the held one */
+	g_assert_cmpuint(n_requests(fixture), ==, 1);
+	mtest_harness_stop_daemon(fixture->harness, TRUE);
+	start_daemon(fixture, 0, patient);
+	wait_outbox_settled(fixture);
+	g_assert_cmpuint(n_accepted(fixture), <=, 4);
+	assert_delivered(fixture, 0, 1);
+}
+
+static const Fault one_slow_ok[] = {
+	{FAULT_SLOW_OK, 0, 0},
+	{FAULT_NONE, 0, 0},
+};
+
+/* the server stores a request but answers after the client gave up: that
+ * request is sent again, once */
+static void
+test_slow_ok(Fixture *fixture, gconstpointer user_data)
+{
+	mock_start(fixture->mock);
+	record_closed_week(fixture, 2, 2, NULL);
+	start_daemon(fixture, 0, NULL);
+	wait_outbox_settled(fixture);
+	g_assert_cmpuint(n_requests(fixture), ==, 3);
+	g_assert_cmpuint(n_accepted(fixture), ==, 3);
+	assert_delivered(fixture, 0, 1);
+}
+
+static const Fault retry_after_3[] = {
+	{FAULT_STATUS, 503, 3},
+	{FAULT_NONE, 0, 0},
+};
+
+/* Retry-After is honoured even when longer than RetryMax */
+static void
+test_retry_after_longer(Fixture *fixture, gconstpointer user_data)
+{
+	const char *short_max = "RetryMin=1\nRetryMax=1\n";
+	Arrival first, second;
+
+	mock_start(fixture->mock);
+	record_closed_week(fixture, 1, 1, short_max);
+	start_daemon(fixture, 0, short_max);
+	wait_outbox_settled(fixture);
+	assert_all_delivered(fixture, 0);
+	g_mutex_lock(&fixture->mock->lock);
+	g_assert_cmpuint(fixture->mock->arrivals->len, ==, 2);
+	first = g_array_index(fixture->mock->arrivals, Arrival, 0);
+	second = g_array_index(fixture->mock->arrivals, Arrival, 1);
+	g_mutex_unlock(&fixture->mock->lock);
+	g_test_message("retried after %" G_GINT64_FORMAT " ms", (second.time - first.time) / 1000);
+	g_assert_cmpint(second.time - first.time, >=, 3 * G_USEC_PER_SEC);
+}
+
+/* a backlog due at once (the week closed while the daemon was stopped)
+ * does not leave back to back, and no two requests share a connection */
+static void
+test_spread(Fixture *fixture, gconstpointer user_data)
+{
+	const char *spread = "Spread=3\n";
+	g_autoptr(GHashTable) ports = g_hash_table_new(g_direct_hash, g_direct_equal);
+	gint64 first = G_MAXINT64, last = 0;
+
+	mock_start(fixture->mock);
+	record_closed_week(fixture, 5, 1, spread);
+	start_daemon(fixture, 0, spread);
+	wait_outbox_settled(fixture);
+	assert_all_delivered(fixture, 0);
+	g_mutex_lock(&fixture->mock->lock);
+	g_assert_cmpuint(fixture->mock->arrivals->len, ==, 5);
+	for (guint i = 0; i < fixture->mock->arrivals->len; i++) {
+		Arrival *arrival = &g_array_index(fixture->mock->arrivals, Arrival, i);
+
+		g_test_message(
+			"request %u at +%" G_GINT64_FORMAT " ms from port %u", i,
+			(arrival->time - g_array_index(fixture->mock->arrivals, Arrival, 0).time) /
+				1000,
+			arrival->port);
+		g_assert_cmpuint(arrival->port, !=, 0);
+		g_assert_false(g_hash_table_contains(ports, GUINT_TO_POINTER(arrival->port)));
+		g_hash_table_add(ports, GUINT_TO_POINTER(arrival->port));
+		first = MIN(first, arrival->time);
+		last = MAX(last, arrival->time);
+	}
+	g_mutex_unlock(&fixture->mock->lock);
+	/* back to back they take a few ms; spread over 3 s, the chance that
+	 * four random moments all fall in the first 200 ms is below 1e-4 */
+	g_assert_cmpint(last - first, >, 200 * 1000);
+}
+
+static guint64
+drops_for(Fixture *fixture, const char *reason)
+{
+	g_autoptr(GVariant) reply = call(fixture, "GetStatus", "(a{sv})");
+	g_autoptr(GVariant) status = g_variant_get_child_value(reply, 0);
+	g_autoptr(GVariant) drops =
+		g_variant_lookup_value(status, "drops", G_VARIANT_TYPE("a{st}"));
+	guint64 n = 0;
+
+	g_assert_nonnull(drops);
+	g_variant_lookup(drops, reason, "t", &n);
+	return n;
+}
+
+/* what could not be sent within the retention limit (8 weeks) is
+ * dropped, counted, and not retried for ever */
+static void
+test_retention(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) requests = NULL;
+
+	/* the server is down the whole time */
+	fixture->mock->port = free_port();
+	record_week(fixture, 63, TEST_METRIC_PREFIX, 0, 2, 2, FALSE, NULL, NULL);
+	/* a week later it was frozen for upload, and could not be sent */
+	start_daemon(fixture, -55 * 24 * 3600, NULL);
+	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 2);
+	g_assert_cmpuint(drops_for(fixture, "retention"), ==, 0);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	/* today that week is 9 weeks old */
+	start_daemon(fixture, 0, NULL);
+	g_assert_cmpuint(drops_for(fixture, "retention"), ==, 2 * 2 * 3);
+	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 0);
+	reply = call(fixture, "GetPendingUploads", "(aa{sv})");
+	requests = g_variant_get_child_value(reply, 0);
+	g_assert_cmpuint(g_variant_n_children(requests), ==, 0);
+}
+
+/* writes an allowlist file with one metric @id expiring on @expires */
+static void
+write_allowlist(const char *dir, const char *name, const char *id, const char *expires)
+{
+	g_autofree char *path = NULL;
+	g_autofree char *json = NULL;
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autoptr(GDateTime) added_date = g_date_time_add_days(now, -60);
+	g_autofree char *added = g_date_time_format(added_date, "%Y-%m-%d");
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	path = g_strdup_printf("%s/%s.json", dir, name);
+	json = g_strdup_printf(
+		"{\"format\": 1, \"metrics\": [{\"id\": \"%s\", \"name\": \"%s\", "
+		"\"description\": \"A metric of the upload tests.\", \"purpose\": \"Tests.\", "
+		"\"owner\": \"Fedora Metrics tests\", \"category\": \"usage\", \"kind\": \"value\", "
+		"\"payload\": \"s\", \"any_value\": true, \"added\": \"%s\", \"expires\": \"%s\", "
+		"\"weekly_cap\": 1000000000}]}\n",
+		id, name, added, expires);
+	g_assert_true(g_file_set_contents(path, json, -1, NULL));
+}
+
+/* the allowlist is asked again when a week is frozen and before each
+ * send: a metric withdrawn or expired since it was recorded is dropped
+ * and counted, not uploaded */
+static void
+test_allowlist_recheck(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *dir = g_build_filename(fixture->harness->tmpdir, "allowlist", NULL);
+	g_autofree char *dir_arg = g_strdup_printf("--allowlist-dir=%s", dir);
+	g_autofree char *withdrawn_path = g_build_filename(dir, "withdrawn.json", NULL);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autoptr(GDateTime) yesterday = g_date_time_add_days(now, -1);
+	g_autofree char *expires = g_date_time_format(yesterday, "%Y-%m-%d");
+
+	/* c200 is withdrawn after recording; c201 expires at 00:00 UTC today */
+	write_allowlist(dir, "withdrawn", OWN_METRIC_PREFIX "00", expires);
+	write_allowlist(dir, "expiring", OWN_METRIC_PREFIX "01", expires);
+	fixture->mock->port = free_port();
+	record_week(fixture, 8, TEST_METRIC_PREFIX, 0, 1, 2, TRUE, NULL, dir_arg);
+	record_week(fixture, 8, OWN_METRIC_PREFIX, 0, 2, 2, FALSE, NULL, dir_arg);
+	g_assert_cmpint(g_unlink(withdrawn_path), ==, 0);
+
+	/* yesterday: the week is frozen without the withdrawn metric; the
+	 * server is down, nothing leaves */
+	start_daemon_full(fixture, -24 * 3600, NULL, dir_arg);
+	g_assert_cmpuint(drops_for(fixture, "not-allowlisted"), ==, 2 * 3);
+	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 2);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+
+	/* today: the expiring metric has expired; its request is dropped
+	 * before it is sent */
+	mock_start(fixture->mock);
+	start_daemon_full(fixture, 0, NULL, dir_arg);
+	wait_outbox_settled(fixture);
+	g_assert_cmpuint(drops_for(fixture, "expired"), ==, 2 * 3);
+	g_assert_cmpuint(n_accepted(fixture), ==, 1);
+	assert_all_delivered(fixture, 0);
+}
+
+/* UploadNow fails clearly without consent and without authorisation */
+static void
+test_upload_now_errors(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	const char *no_upload[] = {"org.fedoraproject.Metrics1.read-all", NULL};
+
+	(void)METRICS_ERROR; /* maps the D-Bus errors back */
+	mock_start(fixture->mock);
+	record_closed_week(fixture, 1, 1, "Window=7\n");
+
+	/* polkit says no */
+	mtest_harness_set_allowed(fixture->harness, no_upload);
+	start_daemon(fixture, 0, "Window=7\n");
+	reply = mtest_harness_call(
+		fixture->harness, "UploadNow",
+		g_variant_new("(@a{sv})", g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+		"(uu)", &error);
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_PERMISSION_DENIED);
+	g_clear_error(&error);
+	g_assert_null(reply);
+	g_assert_cmpuint(n_requests(fixture), ==, 0);
+	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 1);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+
+	/* no consent */
+	mtest_harness_set_allowed(fixture->harness, allowed);
+	mtest_harness_write_consent(fixture->harness, "denied");
+	start_daemon(fixture, 0, "Window=7\n");
+	reply = mtest_harness_call(
+		fixture->harness, "UploadNow",
+		g_variant_new("(@a{sv})", g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+		"(uu)", &error);
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_DISABLED);
+	g_assert_null(reply);
+	g_assert_cmpuint(n_requests(fixture), ==, 0);
+}
+
+/* reads lines from the sink's stdout until one starts with @prefix */
+static char *
+read_line_with(GDataInputStream *stream, const char *prefix)
+{
+	while (TRUE) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *line =
+			g_data_input_stream_read_line_utf8(stream, NULL, NULL, &error);
+
+		g_assert_no_error(error);
+		if (line == NULL)
+			return NULL;
+		g_test_message("sink: %s", line);
+		if (g_str_has_prefix(line, prefix))
+			return g_steal_pointer(&line);
+	}
+}
+
+/* the development sink (tools/metrics-sink) takes a real upload */
+static void
+test_metrics_sink(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *sink_path = mtest_harness_build_path("MTEST_SINK");
+	g_autofree char *output = g_build_filename(fixture->harness->tmpdir, "sink.jsonl", NULL);
+	g_autofree char *output_arg = g_strdup_printf("--output=%s", output);
+	g_autoptr(GSubprocess) sink = NULL;
+	g_autoptr(GDataInputStream) stdout_stream = NULL;
+	g_autoptr(GUri) uri = NULL;
+	g_autofree char *url = NULL;
+	g_autofree char *summary = NULL;
+	g_autofree char *contents = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	guint32 sent = 0, failed = 0;
+	guint n_aggregates = 0;
+
+	sink = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, sink_path, "--port=0",
+				output_arg, NULL);
+	g_assert_no_error(error);
+	stdout_stream = g_data_input_stream_new(g_subprocess_get_stdout_pipe(sink));
+	url = read_line_with(stdout_stream, "http://127.0.0.1:");
+	g_assert_nonnull(url);
+	uri = g_uri_parse(url, G_URI_FLAGS_NONE, &error);
+	g_assert_no_error(error);
+	fixture->mock->port = (guint16)g_uri_get_port(uri);
+
+	record_closed_week(fixture, 2, 3, "Window=7\n");
+	start_daemon(fixture, 0, "Window=7\n");
+	reply = call(fixture, "UploadNow", "(uu)");
+	g_variant_get(reply, "(uu)", &sent, &failed);
+	g_assert_cmpuint(sent, ==, 2);
+	g_assert_cmpuint(failed, ==, 0);
+	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 0);
+	g_assert_cmpuint(status_u64(fixture, "set-aside"), ==, 0);
+
+	g_subprocess_send_signal(sink, SIGTERM);
+	summary = read_line_with(stdout_stream, "2 requests accepted");
+	g_assert_cmpstr(summary, ==, "2 requests accepted, 0 rejected");
+	g_assert_true(g_subprocess_wait_check(sink, NULL, &error));
+	g_assert_no_error(error);
+
+	/* one JSON line per request, with the decoded events */
+	g_assert_true(g_file_get_contents(output, &contents, NULL, &error));
+	lines = g_strsplit(g_strchomp(contents), "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), ==, 2);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_autoptr(JsonNode) node = json_from_string(lines[i], &error);
+		JsonObject *object;
+		JsonArray *aggregates;
+
+		g_assert_no_error(error);
+		object = json_node_get_object(node);
+		g_assert_cmpstr(json_object_get_string_member(object, "image-id"), ==, "unknown");
+		g_assert_cmpint(json_object_get_int_member(object, "singular-events"), ==, 0);
+		aggregates = json_object_get_array_member(object, "aggregates");
+		for (guint j = 0; j < json_array_get_length(aggregates); j++) {
+			JsonObject *event = json_array_get_object_element(aggregates, j);
+			const char *payload = json_object_get_string_member(event, "payload");
+
+			g_assert_cmpint(json_object_get_int_member(event, "count"), ==, 3);
+			g_assert_true(g_str_has_prefix(payload, "'org.example.App"));
+			n_aggregates++;
+		}
+	}
+	g_assert_cmpuint(n_aggregates, ==, 6);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -848,6 +1478,24 @@ main(int argc, char *argv[])
 	g_test_add("/metrics/upload/upload-now", Fixture, NULL, fixture_set_up, test_upload_now,
 		   fixture_tear_down);
 	g_test_add("/metrics/upload/split", Fixture, NULL, fixture_set_up, test_split,
+		   fixture_tear_down);
+	g_test_add("/metrics/upload/redirect", Fixture, two_redirects, fixture_set_up,
+		   test_redirect, fixture_tear_down);
+	g_test_add("/metrics/upload/crash-mid-upload", Fixture, one_held, fixture_set_up,
+		   test_crash_mid_upload, fixture_tear_down);
+	g_test_add("/metrics/upload/slow-ok", Fixture, one_slow_ok, fixture_set_up, test_slow_ok,
+		   fixture_tear_down);
+	g_test_add("/metrics/upload/retry-after-longer", Fixture, retry_after_3, fixture_set_up,
+		   test_retry_after_longer, fixture_tear_down);
+	g_test_add("/metrics/upload/spread", Fixture, NULL, fixture_set_up, test_spread,
+		   fixture_tear_down);
+	g_test_add("/metrics/upload/retention", Fixture, NULL, fixture_set_up, test_retention,
+		   fixture_tear_down);
+	g_test_add("/metrics/upload/allowlist-recheck", Fixture, NULL, fixture_set_up,
+		   test_allowlist_recheck, fixture_tear_down);
+	g_test_add("/metrics/upload/upload-now-errors", Fixture, NULL, fixture_set_up,
+		   test_upload_now_errors, fixture_tear_down);
+	g_test_add("/metrics/upload/metrics-sink", Fixture, NULL, fixture_set_up, test_metrics_sink,
 		   fixture_tear_down);
 	return g_test_run();
 }

@@ -102,6 +102,57 @@ event_ids_valid(GVariant *events)
 	return TRUE;
 }
 
+static gboolean
+digits(const char *str, gsize n)
+{
+	for (gsize i = 0; i < n; i++) {
+		if (!g_ascii_isdigit(str[i]))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* an aggregate's period start as the server parses it: an ISO date
+ * YYYY-MM-DD, or YYYY-MM for the first of the month; FALSE if neither */
+static gboolean
+parse_period(const char *period, GDate *date)
+{
+	gsize len = strlen(period);
+	guint year, month, day = 1;
+
+	if ((len != 7 && len != 10) || !digits(period, 4) || period[4] != '-' ||
+	    !digits(period + 5, 2))
+		return FALSE;
+	if (len == 10 && (period[7] != '-' || !digits(period + 8, 2)))
+		return FALSE;
+	year = (guint)g_ascii_strtoull(period, NULL, 10);
+	month = (guint)g_ascii_strtoull(period + 5, NULL, 10);
+	if (len == 10)
+		day = (guint)g_ascii_strtoull(period + 8, NULL, 10);
+	if (year < 1 || month < 1 || month > 12 || day < 1 ||
+	    !g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year))
+		return FALSE;
+	g_date_clear(date, 1);
+	g_date_set_dmy(date, (GDateDay)day, (GDateMonth)month, (GDateYear)year);
+	return TRUE;
+}
+
+static gboolean
+periods_valid(GVariant *aggregates)
+{
+	GVariantIter iter;
+	const char *period = NULL;
+
+	g_variant_iter_init(&iter, aggregates);
+	while (g_variant_iter_next(&iter, "(@ay&s&su@mv)", NULL, NULL, &period, NULL, NULL)) {
+		GDate date;
+
+		if (!parse_period(period, &date))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 /* validates one request as the server would; never NULL */
 MsinkResult *
 msink_validate(const char *method, const char *path, const char *content_encoding, GBytes *raw_body)
@@ -151,6 +202,8 @@ msink_validate(const char *method, const char *path, const char *content_encodin
 	events = g_variant_get_child_value(variant, 6);
 	if (!event_ids_valid(events))
 		return result_new(400, "Aggregate event id is not 16 bytes");
+	if (!periods_valid(events))
+		return result_new(400, "Aggregate period start is not YYYY-MM-DD or YYYY-MM");
 
 	result = result_new(200, "OK");
 	result->checksum = g_steal_pointer(&checksum);
@@ -168,6 +221,9 @@ msink_privacy_problems(GVariant *body)
 	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GVariant) site = g_variant_get_child_value(body, 3);
 	g_autoptr(GVariant) singulars = g_variant_get_child_value(body, 5);
+	g_autoptr(GVariant) aggregates = g_variant_get_child_value(body, 6);
+	GVariantIter iter;
+	const char *period = NULL;
 	gint64 relative = 0, absolute = 0;
 	guint8 flags = 0;
 
@@ -182,6 +238,19 @@ msink_privacy_problems(GVariant *body)
 		g_ptr_array_add(problems, g_strdup("flags are not 0"));
 	if (g_variant_n_children(singulars) != 0)
 		g_ptr_array_add(problems, g_strdup("singular events are sent"));
+	/* weekly aggregates: the period is the ISO week's Monday, nothing
+	 * finer */
+	g_variant_iter_init(&iter, aggregates);
+	while (g_variant_iter_next(&iter, "(@ay&s&su@mv)", NULL, NULL, &period, NULL, NULL)) {
+		GDate date;
+
+		if (strlen(period) != 10 || !parse_period(period, &date) ||
+		    g_date_get_weekday(&date) != G_DATE_MONDAY) {
+			g_ptr_array_add(problems,
+					g_strdup_printf("period start %s is not a Monday", period));
+			break;
+		}
+	}
 	if (problems->len == 0)
 		return NULL;
 	g_ptr_array_add(problems, NULL);

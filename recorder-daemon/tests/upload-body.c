@@ -19,6 +19,14 @@
 #include "msink-validate.h"
 
 #define BASE_ID "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c001"
+/* the body of test_body_fixture(); the same bytes come out of Python's
+ * GLib.Variant with uuid.uuid5() for the id, built independently */
+#define BODY_FIXTURE_HEX                                                   \
+	"08070605040302010807060504030201756e6b6e6f776e000000000000000000" \
+	"ebd1839794c754f7b354bb880697bb57343200323032362d30312d3035000000" \
+	"03000000000000006f72672e676e6f6d652e417070000073001e131000000000" \
+	"ebd1839794c754f7b354bb880697bb57343200323032362d30312d3035000000" \
+	"02010000000000005a000000000000000074001e13103c76201818"
 
 static void
 test_uuid5_vectors(void)
@@ -140,6 +148,35 @@ test_body_valid(void)
 	}
 }
 
+/* a whole small body, byte for byte, as an Azafea server must receive it
+ * whatever the host's byte order: little-endian, normal form. Built on a
+ * little-endian host and checked against the field layout of
+ * docs/azafea-v3.md; a missed byte swap on a big-endian host fails here */
+static const char body_fixture_hex[] = BODY_FIXTURE_HEX;
+
+static void
+test_body_fixture(void)
+{
+	g_autoptr(GPtrArray) elements =
+		g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+	g_autoptr(GBytes) events = NULL;
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GString) hex = g_string_new(NULL);
+	const guint8 *data;
+	gsize len = 0;
+
+	g_ptr_array_add(elements, make_element("2026-01-05", METRICS_EVENT_KIND_VALUE, 3, 0,
+					       g_variant_new_string("org.gnome.App")));
+	g_ptr_array_add(elements, make_element("2026-01-05", METRICS_EVENT_KIND_DURATION, 258,
+					       90 * G_USEC_PER_SEC, NULL));
+	events = mrd_upload_events_serialize(elements);
+	body = mrd_upload_body_build(events, G_GINT64_CONSTANT(0x0102030405060708));
+	data = g_bytes_get_data(body, &len);
+	for (gsize i = 0; i < len; i++)
+		g_string_append_printf(hex, "%02x", data[i]);
+	g_assert_cmpstr(hex->str, ==, body_fixture_hex);
+}
+
 static void
 test_duration_with_value(void)
 {
@@ -168,6 +205,64 @@ test_checksum_and_gzip(void)
 	g_assert_cmpint(gz[1], ==, 0x8b);
 	g_assert_cmpint(gz[3], ==, 0);
 	g_assert_cmpmem(gz + 4, 4, "\0\0\0\0", 4);
+}
+
+/* a body built by hand, bypassing the daemon's builder: one aggregate with
+ * an id of @id_len bytes and @period */
+static GBytes *
+hand_made_body(gsize id_len, const char *period)
+{
+	static const guint8 id[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+	GVariant *element = g_variant_new(
+		"(@ayssu@mv)", g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id, id_len, 1), "42",
+		period, (guint32)1, g_variant_new_maybe(G_VARIANT_TYPE_VARIANT, NULL));
+	g_autoptr(GVariant) body = g_variant_ref_sink(
+		g_variant_new("(xxs@a{ss}y@a(aysxmv)@a(ayssumv))", (gint64)1, (gint64)1, "unknown",
+			      g_variant_new_array(G_VARIANT_TYPE("{ss}"), NULL, 0), (guchar)0,
+			      g_variant_new_array(G_VARIANT_TYPE("(aysxmv)"), NULL, 0),
+			      g_variant_new_array(G_VARIANT_TYPE("(ayssumv)"), &element, 1)));
+	g_autoptr(GVariant) normal = g_variant_get_normal_form(body);
+
+	if (G_BYTE_ORDER == G_BIG_ENDIAN) {
+		g_autoptr(GVariant) swapped = g_variant_byteswap(normal);
+		return g_variant_get_data_as_bytes(swapped);
+	}
+	return g_variant_get_data_as_bytes(normal);
+}
+
+/* what the server parses, and what our privacy rules add */
+static void
+test_validator_periods(void)
+{
+	const struct {
+		const char *period;
+		guint status;
+		gboolean monday;
+	} cases[] = {
+		{"2026-01-05", 200, TRUE},  {"2026-01-06", 200, FALSE}, {"2026-01", 200, FALSE},
+		{"2026-13-01", 400, FALSE}, {"2026-02-30", 400, FALSE}, {"2026-W02", 400, FALSE},
+		{"2026-1-05", 400, FALSE},  {"", 400, FALSE},		{"2026-01-05x", 400, FALSE},
+		{"0000-01-03", 400, FALSE},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GBytes) body = hand_made_body(16, cases[i].period);
+		g_autoptr(MsinkResult) result = validate_body(body);
+		g_auto(GStrv) problems = NULL;
+
+		g_test_message("period '%s': %u %s", cases[i].period, result->status,
+			       result->message);
+		g_assert_cmpuint(result->status, ==, cases[i].status);
+		if (result->status != 200)
+			continue;
+		problems = msink_privacy_problems(result->body);
+		if (cases[i].monday) {
+			g_assert_null(problems);
+		} else {
+			g_assert_nonnull(problems);
+			g_assert_nonnull(strstr(problems[0], "not a Monday"));
+		}
+	}
 }
 
 static void
@@ -216,6 +311,39 @@ test_validator_rejects(void)
 		g_autofree char *wrong_path = g_strdup_printf("/3/%s", wrong_sum);
 		g_autoptr(MsinkResult) result = msink_validate("PUT", wrong_path, NULL, wrong);
 		g_assert_cmpuint(result->status, ==, 400);
+	}
+	/* an event id of 15 bytes sinks the whole request */
+	{
+		g_autoptr(GBytes) short_id = hand_made_body(15, "2026-01-05");
+		g_autoptr(MsinkResult) result = validate_body(short_id);
+
+		g_assert_cmpuint(result->status, ==, 400);
+		g_assert_nonnull(strstr(result->message, "16 bytes"));
+	}
+	/* a period the server cannot parse */
+	{
+		g_autoptr(GBytes) bad_period = hand_made_body(16, "2026-W02");
+		g_autoptr(MsinkResult) result = validate_body(bad_period);
+
+		g_assert_cmpuint(result->status, ==, 400);
+		g_assert_nonnull(strstr(result->message, "period"));
+	}
+	/* the right type, but not in normal form: the image id is not
+	 * nul-terminated */
+	{
+		g_autoptr(GBytes) good = hand_made_body(16, "2026-01-05");
+		gsize len = g_bytes_get_size(good);
+		guint8 *bytes = g_memdup2(g_bytes_get_data(good, NULL), len);
+		guint8 *nul = memmem(bytes, len, "unknown", 8);
+		g_autoptr(GBytes) bad = NULL;
+		g_autoptr(MsinkResult) result = NULL;
+
+		g_assert_nonnull(nul);
+		nul[7] = 1;
+		bad = g_bytes_new_take(bytes, len);
+		result = validate_body(bad);
+		g_assert_cmpuint(result->status, ==, 400);
+		g_assert_nonnull(strstr(result->message, "normal form"));
 	}
 }
 
@@ -432,6 +560,126 @@ test_complete_and_archive(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(sent->len, ==, 0);
 }
 
+static const char *
+refuse_all_cb(const guint8 metric[METRICS_UUID_SIZE], gint64 now, gpointer user_data)
+{
+	return user_data;
+}
+
+static void
+dropped_cb(MrdOutbox *outbox, const char *reason, guint64 n_events, gpointer user_data)
+{
+	GHashTable *drops = user_data;
+	guint64 *count = g_hash_table_lookup(drops, reason);
+
+	if (count == NULL) {
+		count = g_new0(guint64, 1);
+		g_hash_table_insert(drops, g_strdup(reason), count);
+	}
+	*count += n_events;
+}
+
+static guint64
+drops_of(GHashTable *drops, const char *reason)
+{
+	guint64 *count = g_hash_table_lookup(drops, reason);
+	return count != NULL ? *count : 0;
+}
+
+/* the filter at freeze (even when it leaves nothing to send) and before a
+ * send, the retention of pending requests, and spreading a backlog */
+static void
+test_drops_and_spread(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GHashTable) drops =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GPtrArray) requests = NULL;
+	g_autoptr(MrdOutboxRequest) next = NULL;
+	gint64 monday = 0, now;
+	guint n = 0;
+	guint64 keys = 1, events = 1;
+	gboolean deferred = FALSE;
+
+	g_signal_connect(fixture->outbox, "dropped", G_CALLBACK(dropped_cb), drops);
+	g_assert_true(mrd_week_from_string("2026-01-05", &monday));
+	now = monday + 8 * G_TIME_SPAN_DAY;
+
+	/* the filter cannot tell (no allowlist): nothing frozen, nothing lost */
+	add_values(fixture, 1000, "2026-01-05", 3, "w");
+	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer)MRD_OUTBOX_DEFER);
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 65536, &n, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_cmpuint(g_hash_table_size(drops), ==, 0);
+	g_assert_true(mrd_store_get_totals(fixture->store, &keys, &events, &error));
+	g_assert_cmpuint(keys, ==, 3);
+
+	/* a withdrawn metric: its aggregates are deleted, not frozen */
+	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer) "not-allowlisted");
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 65536, &n, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_cmpuint(drops_of(drops, "not-allowlisted"), ==, 3);
+	g_assert_true(mrd_store_get_totals(fixture->store, &keys, &events, &error));
+	g_assert_cmpuint(keys, ==, 0);
+
+	/* frozen while allowed, expired before the send */
+	mrd_outbox_set_filter(fixture->outbox, NULL, NULL);
+	add_values(fixture, 1000, "2026-01-05", 300, "e");
+	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 4096, &n, &error));
+	g_assert_cmpuint(n, >, 2);
+	next = mrd_outbox_next(fixture->outbox, now, 0, &error);
+	g_assert_nonnull(next);
+	g_assert_false(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, NULL, &error));
+	/* the filter cannot tell: kept, not to be sent */
+	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer)MRD_OUTBOX_DEFER);
+	g_assert_false(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &deferred, &error));
+	g_assert_true(deferred);
+	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer) "expired");
+	g_assert_true(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &deferred, &error));
+	g_assert_false(deferred);
+	g_assert_no_error(error);
+	g_assert_cmpuint(drops_of(drops, "expired"), ==, next->n_events);
+	mrd_outbox_set_filter(fixture->outbox, NULL, NULL);
+
+	/* a backlog: all due now; all but one get a new moment in the spread */
+	g_assert_true(mrd_outbox_spread_overdue(fixture->outbox, now, 0, 0, &n, &error));
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(n, ==, requests->len);
+	g_clear_pointer(&requests, g_ptr_array_unref);
+	g_clear_pointer(&next, mrd_outbox_request_free);
+	next = mrd_outbox_next(fixture->outbox, now, 0, &error);
+	g_assert_true(mrd_outbox_spread_overdue(fixture->outbox, now, next->id, 60 * G_USEC_PER_SEC,
+						&n, &error));
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(n, ==, requests->len - 1);
+	for (guint i = 0; i < requests->len; i++) {
+		MrdOutboxRequest *request = g_ptr_array_index(requests, i);
+
+		if (request->id == next->id) {
+			g_assert_cmpint(request->next_try, <=, now);
+			continue;
+		}
+		g_assert_cmpint(request->next_try, >=, now);
+		g_assert_cmpint(request->next_try, <=, now + 60 * G_USEC_PER_SEC + 1);
+	}
+	g_clear_pointer(&requests, g_ptr_array_unref);
+
+	/* retention: kept within the limit, dropped beyond it */
+	mrd_outbox_set_retention_weeks(fixture->outbox, 8);
+	g_assert_true(mrd_outbox_prune(fixture->outbox, monday + 8 * 7 * G_TIME_SPAN_DAY, &error));
+	g_assert_cmpuint(drops_of(drops, "retention"), ==, 0);
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(requests->len, >, 0);
+	g_clear_pointer(&requests, g_ptr_array_unref);
+	g_assert_true(mrd_outbox_prune(fixture->outbox, monday + 9 * 7 * G_TIME_SPAN_DAY, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(drops_of(drops, "retention"), ==, 300 - next->n_events);
+	requests = mrd_outbox_list(fixture->outbox, &error);
+	g_assert_cmpuint(requests->len, ==, 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -442,11 +690,15 @@ main(int argc, char *argv[])
 	g_test_add_func("/metrics/upload/body/duration-with-value", test_duration_with_value);
 	g_test_add_func("/metrics/upload/body/checksum-gzip", test_checksum_and_gzip);
 	g_test_add_func("/metrics/upload/validator/rejects", test_validator_rejects);
+	g_test_add_func("/metrics/upload/validator/periods", test_validator_periods);
+	g_test_add_func("/metrics/upload/body/fixture", test_body_fixture);
 	g_test_add("/metrics/upload/outbox/freeze", Fixture, NULL, fixture_set_up, test_freeze,
 		   fixture_tear_down);
 	g_test_add("/metrics/upload/outbox/split", Fixture, NULL, fixture_set_up, test_split,
 		   fixture_tear_down);
 	g_test_add("/metrics/upload/outbox/complete", Fixture, NULL, fixture_set_up,
 		   test_complete_and_archive, fixture_tear_down);
+	g_test_add("/metrics/upload/outbox/drops-and-spread", Fixture, NULL, fixture_set_up,
+		   test_drops_and_spread, fixture_tear_down);
 	return g_test_run();
 }

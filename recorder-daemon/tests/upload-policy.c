@@ -8,9 +8,14 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
 #include <string.h>
 
+#include "metrics-error.h"
+#include "mrd-aggregator.h"
 #include "mrd-config.h"
+#include "mrd-outbox.h"
 #include "mrd-uploader.h"
 
 static void
@@ -23,6 +28,7 @@ test_config_defaults(void)
 	g_assert_false(config->allow_metered);
 	g_assert_cmpuint(config->max_request_size, ==, 65536);
 	g_assert_cmpuint(config->retry_min, <, config->retry_max);
+	g_assert_cmpuint(config->spread, ==, 6 * 3600);
 	/* a missing file keeps the defaults without a warning */
 	mrd_config_load_file(config, "/nonexistent/metrics-recorder.conf");
 	g_assert_cmpuint(config->window_days, ==, 7);
@@ -40,6 +46,7 @@ test_config_valid(void)
 			   "RetryMax=10\n"
 			   "MaxRequestSize=4096\n"
 			   "Timeout=5\n"
+			   "Spread=30\n"
 			   "[Other]\nWindow=nonsense\n";
 
 	mrd_config_load_data(config, data, strlen(data), "test.conf");
@@ -50,6 +57,7 @@ test_config_valid(void)
 	g_assert_cmpuint(config->retry_max, ==, 10);
 	g_assert_cmpuint(config->max_request_size, ==, 4096);
 	g_assert_cmpuint(config->timeout, ==, 5);
+	g_assert_cmpuint(config->spread, ==, 30);
 }
 
 /* each bad value is reported with the file, the key and the value, and
@@ -73,6 +81,8 @@ test_config_invalid(void)
 		{"MaxRequestSize=1048576", "*MaxRequestSize=1048576*"},
 		{"MaxRequestSize=100", "*MaxRequestSize=100*"},
 		{"Timeout=0", "*Timeout=0*"},
+		{"Spread=604801", "*Spread=604801*"},
+		{"Spread=-1", "*Spread=-1*"},
 		{"Colour=blue", "*unknown key*Colour*"},
 		{"RetryMin=100\nRetryMax=10", "*RetryMax=10 is less than RetryMin=100*"},
 	};
@@ -92,6 +102,7 @@ test_config_invalid(void)
 		g_assert_cmpuint(config->retry_max, ==, defaults->retry_max);
 		g_assert_cmpuint(config->max_request_size, ==, defaults->max_request_size);
 		g_assert_cmpuint(config->timeout, ==, defaults->timeout);
+		g_assert_cmpuint(config->spread, ==, defaults->spread);
 	}
 }
 
@@ -137,6 +148,11 @@ test_retry_after(void)
 	g_assert_cmpint(delay, ==, 60 * G_TIME_SPAN_SECOND);
 	g_assert_true(mrd_upload_parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now, &delay));
 	g_assert_cmpint(delay, ==, 0);
+	/* a long wait is honoured, up to a week; never less than a second */
+	g_assert_cmpint(mrd_upload_clamp_retry_after(3 * G_TIME_SPAN_DAY), ==, 3 * G_TIME_SPAN_DAY);
+	g_assert_cmpint(mrd_upload_clamp_retry_after(30 * G_TIME_SPAN_DAY), ==,
+			7 * G_TIME_SPAN_DAY);
+	g_assert_cmpint(mrd_upload_clamp_retry_after(0), ==, G_TIME_SPAN_SECOND);
 	g_assert_false(mrd_upload_parse_retry_after(NULL, now, &delay));
 	g_assert_false(mrd_upload_parse_retry_after("soon", now, &delay));
 	g_assert_false(mrd_upload_parse_retry_after("-5", now, &delay));
@@ -153,6 +169,311 @@ test_retryable(void)
 	g_assert_false(mrd_upload_status_is_retryable(404));
 	g_assert_false(mrd_upload_status_is_retryable(413));
 	g_assert_false(mrd_upload_status_is_retryable(301));
+	g_assert_false(mrd_upload_status_is_retryable(302));
+	g_assert_false(mrd_upload_status_is_retryable(303));
+}
+
+/* ---- network gating, with a network monitor the test controls ---- */
+
+#define FAKE_TYPE_MONITOR (fake_monitor_get_type())
+G_DECLARE_FINAL_TYPE(FakeMonitor, fake_monitor, FAKE, MONITOR, GObject)
+
+struct _FakeMonitor {
+	GObject parent_instance;
+	gboolean available;
+	gboolean metered;
+};
+
+enum {
+	PROP_0,
+	PROP_NETWORK_AVAILABLE,
+	PROP_NETWORK_METERED,
+	PROP_CONNECTIVITY,
+};
+
+static void
+fake_monitor_iface_init(GNetworkMonitorInterface *iface);
+static void
+fake_monitor_initable_iface_init(GInitableIface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(FakeMonitor,
+			fake_monitor,
+			G_TYPE_OBJECT,
+			G_IMPLEMENT_INTERFACE(G_TYPE_INITABLE, fake_monitor_initable_iface_init)
+				G_IMPLEMENT_INTERFACE(G_TYPE_NETWORK_MONITOR,
+						      fake_monitor_iface_init))
+
+static void
+fake_monitor_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	FakeMonitor *self = FAKE_MONITOR(object);
+
+	switch (prop_id) {
+	case PROP_NETWORK_AVAILABLE:
+		g_value_set_boolean(value, self->available);
+		break;
+	case PROP_NETWORK_METERED:
+		g_value_set_boolean(value, self->metered);
+		break;
+	case PROP_CONNECTIVITY:
+		g_value_set_enum(value, self->available ? G_NETWORK_CONNECTIVITY_FULL :
+							  G_NETWORK_CONNECTIVITY_LOCAL);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+	}
+}
+
+static gboolean
+fake_monitor_can_reach(GNetworkMonitor *monitor,
+		       GSocketConnectable *connectable,
+		       GCancellable *cancellable,
+		       GError **error)
+{
+	return TRUE;
+}
+
+static gboolean
+fake_monitor_init_sync(GInitable *initable, GCancellable *cancellable, GError **error)
+{
+	return TRUE;
+}
+
+static void
+fake_monitor_iface_init(GNetworkMonitorInterface *iface)
+{
+	iface->can_reach = fake_monitor_can_reach;
+}
+
+static void
+fake_monitor_initable_iface_init(GInitableIface *iface)
+{
+	iface->init = fake_monitor_init_sync;
+}
+
+static void
+fake_monitor_class_init(FakeMonitorClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->get_property = fake_monitor_get_property;
+	g_object_class_override_property(object_class, PROP_NETWORK_AVAILABLE, "network-available");
+	g_object_class_override_property(object_class, PROP_NETWORK_METERED, "network-metered");
+	g_object_class_override_property(object_class, PROP_CONNECTIVITY, "connectivity");
+}
+
+static void
+fake_monitor_init(FakeMonitor *self)
+{
+}
+
+/* as a real monitor does: only the property notification, no
+ * network-changed, so the uploader must follow both */
+static void
+fake_monitor_set(FakeMonitor *self, gboolean available, gboolean metered)
+{
+	gboolean available_changed = self->available != available;
+	gboolean metered_changed = self->metered != metered;
+
+	/* both change together, then both are notified */
+	self->available = available;
+	self->metered = metered;
+	if (available_changed)
+		g_object_notify(G_OBJECT(self), "network-available");
+	if (metered_changed)
+		g_object_notify(G_OBJECT(self), "network-metered");
+}
+
+typedef struct {
+	char *dir;
+	char *path;
+	MrdStore *store;
+	MrdOutbox *outbox;
+	MrdClock *clock;
+	MrdConfig *config;
+	FakeMonitor *monitor;
+	SoupServer *server;
+	guint n_hits;
+	MrdUploader *uploader;
+} NetFixture;
+
+static void
+server_cb(SoupServer *server,
+	  SoupServerMessage *message,
+	  const char *path,
+	  GHashTable *query,
+	  gpointer user_data)
+{
+	NetFixture *fixture = user_data;
+
+	fixture->n_hits++;
+	soup_server_message_set_status(message, 200, NULL);
+}
+
+/* one aggregate of last week in the store; a server on loopback; the
+ * uploader with the fake monitor and no loopback bypass (not started) */
+static void
+net_set_up(NetFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) deltas = g_array_new(FALSE, TRUE, sizeof(MrdDelta));
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
+	g_autoptr(GVariant) maybe = g_variant_ref_sink(g_variant_new_maybe(
+		G_VARIANT_TYPE_VARIANT, g_variant_new_variant(g_variant_new_string("x"))));
+	g_autofree char *data = NULL;
+	gint64 now = g_get_real_time();
+	MrdDelta delta = {
+		.week = mrd_week_start(now) - 7 * G_TIME_SPAN_DAY,
+		.kind = METRICS_EVENT_KIND_VALUE,
+		.count = 2,
+	};
+	GSList *uris;
+
+	fixture->dir = g_dir_make_tmp("mrd-net-XXXXXX", &error);
+	g_assert_no_error(error);
+	fixture->path = g_build_filename(fixture->dir, "metrics.db", NULL);
+	fixture->store = mrd_store_open(fixture->path, &error);
+	g_assert_no_error(error);
+	g_assert_true(metrics_uuid_parse("8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c001", delta.id));
+	delta.payload = g_variant_get_data_as_bytes(maybe);
+	g_array_append_val(deltas, delta);
+	g_assert_true(mrd_store_add(fixture->store, 1000, deltas, &error));
+	g_assert_no_error(error);
+	g_bytes_unref(delta.payload);
+	fixture->outbox = mrd_outbox_new(fixture->store, "42");
+	fixture->clock = mrd_clock_new();
+
+	fixture->server = soup_server_new(NULL, NULL);
+	soup_server_add_handler(fixture->server, NULL, server_cb, fixture, NULL);
+	g_assert_true(soup_server_listen(fixture->server, address, 0, &error));
+	g_assert_no_error(error);
+	uris = soup_server_get_uris(fixture->server);
+	data = g_strdup_printf("[Upload]\nServerUrl=http://127.0.0.1:%d\nWindow=0\nSpread=0\n"
+			       "AllowMetered=%s\n",
+			       g_uri_get_port(uris->data), user_data != NULL ? "true" : "false");
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	fixture->config = mrd_config_new();
+	mrd_config_load_data(fixture->config, data, strlen(data), "test.conf");
+	fixture->monitor = g_object_new(FAKE_TYPE_MONITOR, NULL);
+	fixture->uploader = mrd_uploader_new(fixture->outbox, fixture->clock, fixture->config,
+					     G_NETWORK_MONITOR(fixture->monitor));
+	mrd_uploader_set_loopback_needs_network(fixture->uploader, TRUE);
+}
+
+static void
+net_tear_down(NetFixture *fixture, gconstpointer user_data)
+{
+	g_clear_object(&fixture->uploader);
+	soup_server_disconnect(fixture->server);
+	g_clear_object(&fixture->server);
+	g_clear_object(&fixture->monitor);
+	g_clear_pointer(&fixture->config, mrd_config_free);
+	g_clear_object(&fixture->clock);
+	g_clear_object(&fixture->outbox);
+	g_clear_object(&fixture->store);
+	mrd_store_delete_files(fixture->path, NULL);
+	g_rmdir(fixture->dir);
+	g_free(fixture->path);
+	g_free(fixture->dir);
+}
+
+/* runs the main loop for @ms: what the uploader would do meanwhile */
+static void
+spin(guint ms)
+{
+	gint64 end = g_get_monotonic_time() + ms * 1000;
+
+	while (g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, FALSE);
+}
+
+static void
+wait_hits(NetFixture *fixture, guint n)
+{
+	gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+	while (fixture->n_hits < n) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, FALSE);
+	}
+}
+
+static void
+upload_now_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	GAsyncResult **out = user_data;
+	*out = g_object_ref(result);
+}
+
+static gboolean
+upload_now(NetFixture *fixture, guint *n_sent, GError **error)
+{
+	g_autoptr(GAsyncResult) result = NULL;
+
+	mrd_uploader_upload_now_async(fixture->uploader, NULL, upload_now_cb, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	return mrd_uploader_upload_now_finish(fixture->uploader, result, n_sent, NULL, error);
+}
+
+static guint64
+n_pending(NetFixture *fixture)
+{
+	guint64 pending = 0, set_aside = 0;
+	gint64 next_try = 0, last_sent = 0;
+
+	g_assert_true(mrd_outbox_get_stats(fixture->outbox, &pending, &set_aside, &next_try,
+					   &last_sent, NULL));
+	return pending;
+}
+
+/* nothing leaves while the network is down or metered; a change that
+ * allows it sends at once; UploadNow says why it cannot */
+static void
+test_network_gating(NetFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	guint n_sent = 0;
+
+	fake_monitor_set(fixture->monitor, FALSE, FALSE);
+	mrd_uploader_start(fixture->uploader);
+	spin(300);
+	g_assert_cmpuint(fixture->n_hits, ==, 0);
+	g_assert_cmpuint(n_pending(fixture), ==, 1);
+	g_assert_false(upload_now(fixture, &n_sent, &error));
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_FAILED);
+	g_assert_nonnull(strstr(error->message, "not available"));
+	g_clear_error(&error);
+
+	/* available but metered, AllowMetered=false */
+	fake_monitor_set(fixture->monitor, TRUE, TRUE);
+	spin(300);
+	g_assert_cmpuint(fixture->n_hits, ==, 0);
+	g_assert_false(upload_now(fixture, &n_sent, &error));
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_FAILED);
+	g_assert_nonnull(strstr(error->message, "metered"));
+	g_clear_error(&error);
+
+	/* no longer metered: the change alone sends it */
+	fake_monitor_set(fixture->monitor, TRUE, FALSE);
+	wait_hits(fixture, 1);
+	spin(100);
+	g_assert_cmpuint(n_pending(fixture), ==, 0);
+}
+
+/* AllowMetered=true: a metered network is good enough */
+static void
+test_network_metered_allowed(NetFixture *fixture, gconstpointer user_data)
+{
+	fake_monitor_set(fixture->monitor, FALSE, TRUE);
+	mrd_uploader_start(fixture->uploader);
+	spin(300);
+	g_assert_cmpuint(fixture->n_hits, ==, 0);
+	fake_monitor_set(fixture->monitor, TRUE, TRUE);
+	wait_hits(fixture, 1);
+	spin(100);
+	g_assert_cmpuint(n_pending(fixture), ==, 0);
 }
 
 int
@@ -167,5 +488,9 @@ main(int argc, char *argv[])
 	g_test_add_func("/metrics/upload/backoff", test_backoff);
 	g_test_add_func("/metrics/upload/retry-after", test_retry_after);
 	g_test_add_func("/metrics/upload/retryable", test_retryable);
+	g_test_add("/metrics/upload/network/gating", NetFixture, NULL, net_set_up,
+		   test_network_gating, net_tear_down);
+	g_test_add("/metrics/upload/network/metered-allowed", NetFixture, "allow", net_set_up,
+		   test_network_metered_allowed, net_tear_down);
 	return g_test_run();
 }
