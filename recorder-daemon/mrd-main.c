@@ -108,6 +108,7 @@ main(int argc, char *argv[])
 	gboolean replace = FALSE;
 	gboolean version = FALSE;
 	gint rate_limit = MRD_DEFAULT_RATE_LIMIT;
+	gint call_rate_limit = MRD_DEFAULT_CALL_RATE_LIMIT;
 	gint max_store_kib = MRD_DEFAULT_MAX_STORE_SIZE / 1024;
 	gint retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	g_autofree char *state_dir = NULL;
@@ -136,6 +137,9 @@ main(int argc, char *argv[])
 		{"max-client-rate", 0, 0, G_OPTION_ARG_INT, &rate_limit,
 		 /* TRANSLATORS: command line option */
 		 N_("Events per second one client may record (0: no limit)"), N_("N")},
+		{"max-client-calls", 0, 0, G_OPTION_ARG_INT, &call_rate_limit,
+		 /* TRANSLATORS: command line option */
+		 N_("Calls per second one client may make (0: no limit)"), N_("N")},
 		{"max-store-size", 0, 0, G_OPTION_ARG_INT, &max_store_kib,
 		 /* TRANSLATORS: command line option */
 		 N_("Largest size of the store, in KiB; new events are dropped beyond it"),
@@ -201,13 +205,15 @@ main(int argc, char *argv[])
 
 	authority = mrd_authority_new();
 	clock = mrd_clock_new();
-	if (rate_limit < 0 || max_store_kib < 64 || retention_weeks < 1) {
-		g_printerr("--max-client-rate must not be negative, --max-store-size must be at "
-			   "least 64 (KiB) and --retention at least 1 (week)\n");
+	if (rate_limit < 0 || call_rate_limit < 0 || max_store_kib < 64 || retention_weeks < 1) {
+		g_printerr("--max-client-rate and --max-client-calls must not be negative, "
+			   "--max-store-size must be at least 64 (KiB) and --retention at least 1 "
+			   "(week)\n");
 		return 2;
 	}
 	main_data.service = mrd_service_new(main_data.bus, state_dir, authority, clock);
 	mrd_service_set_rate_limit(main_data.service, (guint)rate_limit);
+	mrd_service_set_call_rate_limit(main_data.service, (guint)call_rate_limit);
 	mrd_service_set_store_limits(main_data.service, (guint64)max_store_kib * 1024,
 				     (guint)retention_weeks);
 	if (allowlist_dirs != NULL)
