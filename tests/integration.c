@@ -279,6 +279,9 @@ test_restart_keeps_data(Fixture *fixture, gconstpointer user_data)
 	}
 }
 
+static guint64
+drops_for(Fixture *fixture, const char *reason);
+
 static void
 assert_call_fails(Fixture *fixture,
 		  const char *method,
@@ -331,11 +334,44 @@ test_malformed_calls(Fixture *fixture, gconstpointer user_data)
 	assert_call_fails(fixture, "NoSuchMethod", g_variant_new("()"),
 			  "org.freedesktop.DBus.Error.UnknownMethod");
 
+	/* the size limits: a payload over 1 KiB, a batch over 2 MiB */
+	{
+		g_autofree char *big = g_strnfill(METRICS_MAX_PAYLOAD_SIZE + 1, 'x');
+		g_autofree guint8 *huge = g_malloc0(METRICS_MAX_BATCH_BYTES + 1);
+
+		assert_call_fails(fixture, "RecordEvents", make_batch(1, 16, big),
+				  "org.fedoraproject.Metrics1.Error.LimitExceeded");
+		assert_call_fails(
+			fixture, "RecordEvents",
+			g_variant_new("(@aya{sv})",
+				      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, huge,
+								METRICS_MAX_BATCH_BYTES + 1, 1),
+				      NULL),
+			"org.fedoraproject.Metrics1.Error.LimitExceeded");
+	}
+
+	/* the RecordEvents calls the daemon refused, not their bytes or events
+	 * (the one of the wrong D-Bus type never reached it) */
+	g_assert_cmpuint(drops_for(fixture, "malformed-calls"), ==, 5);
+
 	/* still serving, nothing lost */
 	aggregates = get_local_data(fixture);
 	g_assert_cmpuint(aggregates->len, ==, 3);
 	g_assert_nonnull(fixture->harness->daemon);
 	g_assert_nonnull(g_subprocess_get_identifier(fixture->harness->daemon));
+
+	/* a burst of a dozen bad calls is one line in the log */
+	{
+		g_autofree char *log =
+			g_build_filename(fixture->harness->tmpdir, "daemon.log", NULL);
+		g_autofree char *text = NULL;
+		guint n_lines = 0;
+
+		g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+		for (const char *p = text; (p = strstr(p, "rejected a malformed")) != NULL; p++)
+			n_lines++;
+		g_assert_cmpuint(n_lines, ==, 1);
+	}
 }
 
 /* the daemon is neither running nor activatable: the library neither blocks
@@ -670,6 +706,34 @@ test_other_user(Fixture *fixture, gconstpointer user_data)
 	g_clear_pointer(&own, g_ptr_array_unref);
 	own = get_local_data(fixture);
 	g_assert_cmpuint(own->len, ==, 3);
+
+	/* root, authorised to clear everybody's, removes the other user's rows
+	 * too */
+	g_assert_cmpint(run_as_nobody(fixture, record_args, NULL), ==, 0);
+	{
+		const char *const allow_clear[] = {"org.fedoraproject.Metrics1.clear-all",
+						   "org.fedoraproject.Metrics1.read-all", NULL};
+		guint64 removed = 0;
+
+		mtest_harness_set_allowed(fixture->harness, allow_clear);
+		g_assert_true(metrics_client_clear_sync(
+			fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS, &removed, NULL, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(removed, ==, 6);
+		g_clear_pointer(&all, g_ptr_array_unref);
+		all = metrics_client_get_local_data_sync(
+			fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(all->len, ==, 0);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&node, json_node_unref);
+		g_assert_cmpint(run_as_nobody(fixture, show_args, &out), ==, 0);
+		node = json_from_string(out, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+					 json_node_get_object(node), "aggregates")),
+				 ==, 0);
+	}
 }
 
 static void
@@ -1039,6 +1103,330 @@ test_file_modes(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n, >=, 2);
 }
 
+/* ---- access control and per-client limits (issue 6) ---- */
+
+static const char *const all_actions[] = {
+	"org.fedoraproject.Metrics1.set-consent", "org.fedoraproject.Metrics1.read-all",
+	"org.fedoraproject.Metrics1.clear-all", "org.fedoraproject.Metrics1.upload-now", NULL};
+
+typedef struct {
+	const char *method;
+	const char *args; /* GVariant text of the parameters */
+	const char *reply_type;
+	const char *action;
+} PrivilegedCall;
+
+/* every call that needs polkit, with the one action it needs */
+static const PrivilegedCall privileged_calls[] = {
+	{"SetConsent", "('granted', @a{sv} {})", "()", "org.fedoraproject.Metrics1.set-consent"},
+	{"Clear", "({'all': <true>},)", "(t)", "org.fedoraproject.Metrics1.clear-all"},
+	{"GetLocalData", "({'all': <true>},)", "(a(ussuavtt))",
+	 "org.fedoraproject.Metrics1.read-all"},
+	{"UploadNow", "(@a{sv} {},)", "(uu)", "org.fedoraproject.Metrics1.upload-now"},
+	{"GetPendingUploads", "(@a{sv} {},)", "(aa{sv})", "org.fedoraproject.Metrics1.read-all"},
+	{"GetSentUploads", "(@a{sv} {},)", "(aa{sv})", "org.fedoraproject.Metrics1.read-all"},
+	/* last: the calls above need consent */
+	{"SetConsent", "('denied', @a{sv} {})", "()", "org.fedoraproject.Metrics1.set-consent"},
+};
+
+static GVariant *
+privileged_call(Fixture *fixture, const PrivilegedCall *entry, GError **error)
+{
+	g_autoptr(GError) parse_error = NULL;
+	GVariant *args = g_variant_parse(NULL, entry->args, NULL, NULL, &parse_error);
+
+	g_assert_no_error(parse_error);
+	return mtest_harness_call(fixture->harness, entry->method, args, entry->reply_type, error);
+}
+
+static void
+fixture_set_up_uploads(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *config = NULL;
+	g_autofree char *config_arg = NULL;
+	const char *args[2] = {NULL, NULL};
+
+	fixture->harness = mtest_harness_new();
+	mtest_harness_start_bus(fixture->harness);
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	/* a local server, so UploadNow does not depend on the network; the
+	 * outbox is empty, so nothing is sent to it */
+	path = g_build_filename(fixture->harness->tmpdir, "upload.conf", NULL);
+	config = g_strdup("[Upload]\nServerUrl=http://127.0.0.1:9\n");
+	g_assert_true(g_file_set_contents(path, config, -1, &error));
+	config_arg = g_strdup_printf("--config=%s", path);
+	args[0] = config_arg;
+	mtest_harness_start_daemon(fixture->harness, args);
+	fixture->client = metrics_client_new(fixture->harness->connection);
+}
+
+/* every privileged call: refused with nothing allowed and with every other
+ * action allowed; served with only its own action allowed */
+static void
+test_privileged_calls(Fixture *fixture, gconstpointer user_data)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(privileged_calls); i++) {
+		const PrivilegedCall *entry = &privileged_calls[i];
+		const char *only[] = {entry->action, NULL};
+		const char *others[G_N_ELEMENTS(all_actions)] = {NULL};
+		guint n_others = 0;
+
+		g_test_message("%s %s needs %s", entry->method, entry->args, entry->action);
+		for (guint j = 0; all_actions[j] != NULL; j++) {
+			if (g_strcmp0(all_actions[j], entry->action) != 0)
+				others[n_others++] = all_actions[j];
+		}
+		for (guint round = 0; round < 3; round++) {
+			g_autoptr(GError) error = NULL;
+			g_autoptr(GVariant) reply = NULL;
+
+			mtest_harness_set_allowed(fixture->harness,
+						  round == 0 ? allow_nothing :
+						  round == 1 ? (const char *const *)others :
+							       (const char *const *)only);
+			reply = privileged_call(fixture, entry, &error);
+			if (round < 2) {
+				g_autofree char *remote = NULL;
+
+				g_assert_null(reply);
+				g_assert_nonnull(error);
+				remote = g_dbus_error_get_remote_error(error);
+				g_assert_cmpstr(
+					remote, ==,
+					"org.fedoraproject.Metrics1.Error.PermissionDenied");
+			} else {
+				g_assert_no_error(error);
+				g_assert_nonnull(reply);
+			}
+		}
+	}
+}
+
+/* a denial on SetConsent changes nothing, and after a granted denial the
+ * store is gone (the allowed path really acts) */
+static void
+test_privileged_calls_act(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	const char *only_clear[] = {"org.fedoraproject.Metrics1.clear-all", NULL};
+	guint64 removed = 0;
+
+	recorder = record_some(fixture, MARKER, 2);
+	g_assert_cmpuint(stored_events(fixture), ==, 8);
+	mtest_harness_set_allowed(fixture->harness, only_clear);
+	g_assert_cmpstr(privileged_calls[1].method, ==, "Clear");
+	reply = privileged_call(fixture, &privileged_calls[1], &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(t)", &removed);
+	g_assert_cmpuint(removed, ==, 3);
+	g_assert_cmpuint(stored_events(fixture), ==, 0);
+}
+
+typedef struct {
+	guint n_sent;
+	guint n_done;
+	guint n_ok;
+	guint n_limited;
+	guint n_checks_limited;
+	guint n_other;
+	GDBusConnection *connection;
+} Flood;
+
+static void
+flood_send(Flood *flood);
+
+static void
+flood_reply_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	Flood *flood = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+		g_dbus_connection_call_finish(flood->connection, result, &error);
+
+	flood->n_done++;
+	if (reply != NULL)
+		flood->n_ok++;
+	else if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED)) {
+		flood->n_limited++;
+		if (strstr(error->message, "in flight") != NULL)
+			flood->n_checks_limited++;
+	} else {
+		g_test_message("flood call failed: %s", error->message);
+		flood->n_other++;
+	}
+	flood_send(flood);
+}
+
+#define FLOOD_CALLS 2000
+/* below the bus's max_replies_per_connection */
+#define FLOOD_WINDOW 400
+
+static void
+flood_send(Flood *flood)
+{
+	while (flood->n_sent < FLOOD_CALLS && flood->n_sent - flood->n_done < FLOOD_WINDOW) {
+		gboolean consent = flood->n_sent % 2 == 1;
+
+		g_dbus_connection_call(flood->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+				       METRICS_DBUS_INTERFACE, consent ? "SetConsent" : "GetStatus",
+				       consent ? g_variant_new("(sa{sv})", "granted", NULL) :
+						 g_variant_new("(a{sv})", NULL),
+				       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, flood_reply_cb,
+				       flood);
+		flood->n_sent++;
+	}
+}
+
+static void
+fixture_set_up_call_limited(Fixture *fixture, gconstpointer user_data)
+{
+	const char *const args[] = {"--max-client-calls=20", NULL};
+
+	fixture->harness = mtest_harness_new();
+	mtest_harness_start_bus(fixture->harness);
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	mtest_harness_start_daemon(fixture->harness, args);
+	fixture->client = metrics_client_new(fixture->harness->connection);
+}
+
+/* one connection floods calls of every kind: its excess is refused with
+ * LimitExceeded and counted, polkit checks in flight stay capped, and a
+ * second connection is served meanwhile */
+static void
+test_call_flood(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) flooder = NULL;
+	Flood flood = {0};
+
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	flooder = g_dbus_connection_new_for_address_sync(
+		fixture->harness->address,
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, &error);
+	g_assert_no_error(error);
+	flood.connection = flooder;
+	flood_send(&flood);
+
+	/* queued behind hundreds of the flooder's calls, and answered */
+	for (guint i = 0; i < 3; i++) {
+		g_autoptr(GVariant) status = NULL;
+
+		status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_true(
+			metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_GRANTED,
+							METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+		g_assert_no_error(error);
+		while (flood.n_done < (i + 1) * FLOOD_CALLS / 4)
+			g_main_context_iteration(NULL, TRUE);
+	}
+	while (flood.n_done < FLOOD_CALLS)
+		g_main_context_iteration(NULL, TRUE);
+
+	g_assert_cmpuint(flood.n_other, ==, 0);
+	g_assert_cmpuint(flood.n_ok + flood.n_limited, ==, FLOOD_CALLS);
+	g_test_message("flood: %u served, %u refused (%u of them for polkit checks in flight)",
+		       flood.n_ok, flood.n_limited, flood.n_checks_limited);
+	g_assert_cmpuint(flood.n_ok, >, 0);
+	g_assert_cmpuint(flood.n_limited, >, FLOOD_CALLS / 2);
+	/* every refusal is counted, and none was the polite client's */
+	g_assert_cmpuint(drops_for(fixture, "rate-limited-calls"), ==, flood.n_limited);
+}
+
+/* per-client state goes with the client: 200 connections come and go and
+ * the daemon's table of clients falls back */
+static void
+test_clients_bounded(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GPtrArray) connections = g_ptr_array_new_with_free_func(g_object_unref);
+	guint32 before = 0, during = 0, after = 0;
+	gint64 deadline;
+
+	g_autoptr(GVariant) status_before = NULL;
+	g_autoptr(GVariant) status_during = NULL;
+
+	status_before = metrics_client_get_status_sync(fixture->client, NULL, NULL);
+	g_assert_true(g_variant_lookup(status_before, "clients", "u", &before));
+	for (guint i = 0; i < 200; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = NULL;
+		GDBusConnection *connection = g_dbus_connection_new_for_address_sync(
+			fixture->harness->address,
+			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+			NULL, NULL, &error);
+
+		g_assert_no_error(error);
+		reply = g_dbus_connection_call_sync(
+			connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE,
+			i % 2 == 0 ? "GetLocalData" : "GetStatus", g_variant_new("(a{sv})", NULL),
+			NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+		g_assert_no_error(error);
+		g_ptr_array_add(connections, connection);
+	}
+	status_during = metrics_client_get_status_sync(fixture->client, NULL, NULL);
+	g_assert_true(g_variant_lookup(status_during, "clients", "u", &during));
+	g_assert_cmpuint(during, ==, before + 200);
+
+	for (guint i = 0; i < connections->len; i++)
+		g_dbus_connection_close_sync(g_ptr_array_index(connections, i), NULL, NULL);
+	deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	do {
+		g_autoptr(GVariant) status =
+			metrics_client_get_status_sync(fixture->client, NULL, NULL);
+
+		g_assert_true(g_variant_lookup(status, "clients", "u", &after));
+		if (after > before)
+			g_usleep(50000);
+	} while (after > before && g_get_monotonic_time() < deadline);
+	g_assert_cmpuint(after, ==, before);
+}
+
+/* with consent unknown, a running app learns of the grant live and what it
+ * records afterwards is stored */
+static void
+test_grant_propagates(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = metrics_recorder_new(fixture->harness->connection);
+	guint n_notify = 0;
+	gint64 deadline;
+
+	/* before: asked, unknown, dropped in the app */
+	metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string(MARKER));
+	g_assert_true(metrics_recorder_flush_sync(recorder, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(metrics_recorder_get_consent(recorder), ==, METRICS_CONSENT_UNKNOWN);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(recorder), ==, 1);
+
+	g_signal_connect(recorder, "notify::consent", G_CALLBACK(consent_notify_cb), &n_notify);
+	grant_consent(fixture);
+	deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	while (metrics_recorder_get_consent(recorder) != METRICS_CONSENT_GRANTED &&
+	       g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpint(metrics_recorder_get_consent(recorder), ==, METRICS_CONSENT_GRANTED);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpuint(n_notify, >=, 1);
+
+	for (guint i = 0; i < 3; i++)
+		metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string(MARKER));
+	g_assert_true(metrics_recorder_flush_sync(recorder, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(recorder), ==, 1);
+	g_assert_cmpuint(stored_events(fixture), ==, 3);
+	g_assert_true(mtest_harness_state_contains(fixture->harness, MARKER));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1068,6 +1456,11 @@ main(int argc, char *argv[])
 	ADD("/integration/bus-restart", test_bus_restart, fixture_set_up);
 	ADD("/integration/allowlist-unreadable", test_allowlist_unreadable,
 	    fixture_set_up_no_daemon);
+	ADD("/integration/privileged-calls", test_privileged_calls, fixture_set_up_uploads);
+	ADD("/integration/privileged-calls-act", test_privileged_calls_act, fixture_set_up_granted);
+	ADD("/integration/call-flood", test_call_flood, fixture_set_up_call_limited);
+	ADD("/integration/clients-bounded", test_clients_bounded, fixture_set_up);
+	ADD("/integration/grant-propagates", test_grant_propagates, fixture_set_up);
 #undef ADD
 
 	return g_test_run();
