@@ -304,12 +304,26 @@ application_shutdown_cb(GApplication *application, gpointer user_data)
 		g_debug("flush at shutdown failed: %s", error->message);
 }
 
+/* the default recorder flushes when the process's GApplication shuts
+ * down; called when it is created and again once connected, for an
+ * application created in between */
+static void
+metrics_recorder_watch_application(MetricsRecorder *self)
+{
+	GApplication *application = g_application_get_default();
+
+	if (application == NULL || self->shutdown_id != 0)
+		return;
+	self->application = application;
+	g_object_add_weak_pointer(G_OBJECT(application), (gpointer *)&self->application);
+	self->shutdown_id = g_signal_connect(application, "shutdown",
+					     G_CALLBACK(application_shutdown_cb), self);
+}
+
 /* in context, once connected: follow the daemon's consent and presence */
 static void
 metrics_recorder_subscribe(MetricsRecorder *self, GDBusConnection *connection)
 {
-	GApplication *application;
-
 	if (self->subscribed)
 		return;
 	self->subscribed = TRUE;
@@ -321,13 +335,8 @@ metrics_recorder_subscribe(MetricsRecorder *self, GDBusConnection *connection)
 							G_BUS_NAME_WATCHER_FLAGS_NONE,
 							name_appeared_cb, NULL, self, NULL);
 
-	application = g_application_get_default();
-	if (application != NULL && self == metrics_recorder_get_default()) {
-		self->application = application;
-		g_object_add_weak_pointer(G_OBJECT(application), (gpointer *)&self->application);
-		self->shutdown_id = g_signal_connect(application, "shutdown",
-						     G_CALLBACK(application_shutdown_cb), self);
-	}
+	if (self == metrics_recorder_get_default())
+		metrics_recorder_watch_application(self);
 }
 
 static void
@@ -1052,6 +1061,9 @@ metrics_recorder_get_default(void)
 
 	if (g_once_init_enter(&initialized)) {
 		default_recorder = metrics_recorder_new(NULL);
+		/* at once: an app that records and quits before the recorder
+		 * has connected must still have its events flushed */
+		metrics_recorder_watch_application(default_recorder);
 		g_once_init_leave(&initialized, 1);
 	}
 	return default_recorder;
