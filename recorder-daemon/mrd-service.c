@@ -143,9 +143,13 @@ mrd_service_admit_call(MrdService *self, GDBusMethodInvocation *invocation)
 	if (self->last_limit_log != 0 && now - self->last_limit_log < REJECT_LOG_PERIOD) {
 		self->n_limits_unlogged++;
 	} else {
-		g_message("refusing calls from %s: over %u calls per second (%u more refused "
-			  "since the last report)",
-			  sender, self->call_rate_limit, self->n_limits_unlogged);
+		if (self->n_limits_unlogged > 0)
+			g_message("refusing calls from %s: over %u calls per second (and %u "
+				  "more since the last report)",
+				  sender, self->call_rate_limit, self->n_limits_unlogged);
+		else
+			g_message("refusing calls from %s: over %u calls per second", sender,
+				  self->call_rate_limit);
 		self->last_limit_log = now;
 		self->n_limits_unlogged = 0;
 	}

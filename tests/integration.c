@@ -1339,6 +1339,20 @@ test_call_flood(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(flood.n_limited, >, FLOOD_CALLS / 2);
 	/* every refusal is counted, and none was the polite client's */
 	g_assert_cmpuint(drops_for(fixture, "rate-limited-calls"), ==, flood.n_limited);
+
+	/* and logged once per period, not once per call */
+	{
+		g_autofree char *log =
+			g_build_filename(fixture->harness->tmpdir, "daemon.log", NULL);
+		g_autofree char *text = NULL;
+		guint n_lines = 0;
+
+		g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+		for (const char *p = text; (p = strstr(p, "refusing calls from")) != NULL; p++)
+			n_lines++;
+		g_assert_cmpuint(n_lines, >=, 1);
+		g_assert_cmpuint(n_lines, <, 10);
+	}
 }
 
 /* per-client state goes with the client: 200 connections come and go and
