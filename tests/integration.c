@@ -1229,15 +1229,32 @@ test_privileged_calls_act(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(stored_events(fixture), ==, 0);
 }
 
+/* the calls a flooder cycles through: every kind of method, a malformed
+ * batch, and a batch sent without consent */
+enum {
+	FLOOD_GET_STATUS,
+	FLOOD_SET_CONSENT,
+	FLOOD_GET_LOCAL_DATA,
+	FLOOD_CLEAR,
+	FLOOD_RECORD_MALFORMED,
+	FLOOD_RECORD_NO_CONSENT,
+	FLOOD_N_KINDS,
+};
+
 typedef struct {
 	guint n_sent;
 	guint n_done;
-	guint n_ok;
-	guint n_limited;
+	guint n_served[FLOOD_N_KINDS];	/* admitted and answered as expected */
+	guint n_limited[FLOOD_N_KINDS]; /* refused with LimitExceeded */
 	guint n_checks_limited;
 	guint n_other;
 	GDBusConnection *connection;
 } Flood;
+
+typedef struct {
+	Flood *flood;
+	guint kind;
+} FloodCall;
 
 static void
 flood_send(Flood *flood);
@@ -1245,26 +1262,30 @@ flood_send(Flood *flood);
 static void
 flood_reply_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-	Flood *flood = user_data;
+	g_autofree FloodCall *call = user_data;
+	Flood *flood = call->flood;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply =
 		g_dbus_connection_call_finish(flood->connection, result, &error);
 
 	flood->n_done++;
-	if (reply != NULL)
-		flood->n_ok++;
-	else if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED)) {
-		flood->n_limited++;
+	if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED)) {
+		flood->n_limited[call->kind]++;
 		if (strstr(error->message, "in flight") != NULL)
 			flood->n_checks_limited++;
+	} else if (call->kind == FLOOD_RECORD_MALFORMED ?
+			   g_error_matches(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA) :
+			   reply != NULL) {
+		flood->n_served[call->kind]++;
 	} else {
-		g_test_message("flood call failed: %s", error->message);
+		g_test_message("flood call %u: unexpected %s", call->kind,
+			       error != NULL ? error->message : "success");
 		flood->n_other++;
 	}
 	flood_send(flood);
 }
 
-#define FLOOD_CALLS 2000
+#define FLOOD_CALLS 2004
 /* below the bus's max_replies_per_connection */
 #define FLOOD_WINDOW 400
 
@@ -1272,14 +1293,38 @@ static void
 flood_send(Flood *flood)
 {
 	while (flood->n_sent < FLOOD_CALLS && flood->n_sent - flood->n_done < FLOOD_WINDOW) {
-		gboolean consent = flood->n_sent % 2 == 1;
+		FloodCall *call = g_new0(FloodCall, 1);
+		const char *method = "GetStatus";
+		GVariant *args = NULL;
 
+		call->flood = flood;
+		call->kind = flood->n_sent % FLOOD_N_KINDS;
+		switch (call->kind) {
+		case FLOOD_SET_CONSENT:
+			method = "SetConsent";
+			args = g_variant_new("(sa{sv})", "denied", NULL);
+			break;
+		case FLOOD_GET_LOCAL_DATA:
+			method = "GetLocalData";
+			break;
+		case FLOOD_CLEAR:
+			method = "Clear";
+			break;
+		case FLOOD_RECORD_MALFORMED:
+			method = "RecordEvents";
+			args = make_batch(0, 16, "flood");
+			break;
+		case FLOOD_RECORD_NO_CONSENT:
+			method = "RecordEvents";
+			args = make_batch(1, 16, "flood");
+			break;
+		default:
+			break;
+		}
 		g_dbus_connection_call(flood->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
-				       METRICS_DBUS_INTERFACE, consent ? "SetConsent" : "GetStatus",
-				       consent ? g_variant_new("(sa{sv})", "granted", NULL) :
-						 g_variant_new("(a{sv})", NULL),
-				       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, flood_reply_cb,
-				       flood);
+				       METRICS_DBUS_INTERFACE, method,
+				       args != NULL ? args : g_variant_new("(a{sv})", NULL), NULL,
+				       G_DBUS_CALL_FLAGS_NONE, -1, NULL, flood_reply_cb, call);
 		flood->n_sent++;
 	}
 }
@@ -1292,20 +1337,20 @@ fixture_set_up_call_limited(Fixture *fixture, gconstpointer user_data)
 	fixture->harness = mtest_harness_new();
 	mtest_harness_start_bus(fixture->harness);
 	mtest_harness_start_polkit(fixture->harness);
-	mtest_harness_write_consent(fixture->harness, "granted");
 	mtest_harness_start_daemon(fixture->harness, args);
 	fixture->client = metrics_client_new(fixture->harness->connection);
 }
 
-/* one connection floods calls of every kind: its excess is refused with
- * LimitExceeded and counted, polkit checks in flight stay capped, and a
- * second connection is served meanwhile */
+/* one connection floods calls of every kind (consent never given): its
+ * excess is refused with LimitExceeded and counted, polkit checks in
+ * flight stay capped, and a second connection is served meanwhile */
 static void
 test_call_flood(Fixture *fixture, gconstpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GDBusConnection) flooder = NULL;
 	Flood flood = {0};
+	guint n_served = 0, n_limited = 0;
 
 	mtest_harness_set_allowed(fixture->harness, allow_consent);
 	flooder = g_dbus_connection_new_for_address_sync(
@@ -1320,13 +1365,15 @@ test_call_flood(Fixture *fixture, gconstpointer user_data)
 	/* queued behind hundreds of the flooder's calls, and answered */
 	for (guint i = 0; i < 3; i++) {
 		g_autoptr(GVariant) status = NULL;
+		g_autoptr(GPtrArray) aggregates = NULL;
 
 		status = metrics_client_get_status_sync(fixture->client, NULL, &error);
 		g_assert_no_error(error);
 		g_assert_true(
-			metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_GRANTED,
+			metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
 							METRICS_CLIENT_FLAGS_NONE, NULL, &error));
 		g_assert_no_error(error);
+		aggregates = get_local_data(fixture);
 		while (flood.n_done < (i + 1) * FLOOD_CALLS / 4)
 			g_main_context_iteration(NULL, TRUE);
 	}
@@ -1334,13 +1381,21 @@ test_call_flood(Fixture *fixture, gconstpointer user_data)
 		g_main_context_iteration(NULL, TRUE);
 
 	g_assert_cmpuint(flood.n_other, ==, 0);
-	g_assert_cmpuint(flood.n_ok + flood.n_limited, ==, FLOOD_CALLS);
-	g_test_message("flood: %u served, %u refused (%u of them for polkit checks in flight)",
-		       flood.n_ok, flood.n_limited, flood.n_checks_limited);
-	g_assert_cmpuint(flood.n_ok, >, 0);
-	g_assert_cmpuint(flood.n_limited, >, FLOOD_CALLS / 2);
+	for (guint kind = 0; kind < FLOOD_N_KINDS; kind++) {
+		g_test_message("flood call %u: %u served, %u refused", kind, flood.n_served[kind],
+			       flood.n_limited[kind]);
+		g_assert_cmpuint(flood.n_limited[kind], >, 0);
+		n_served += flood.n_served[kind];
+		n_limited += flood.n_limited[kind];
+	}
+	g_test_message("flood: %u refused for polkit checks in flight", flood.n_checks_limited);
+	g_assert_cmpuint(n_served + n_limited, ==, FLOOD_CALLS);
+	g_assert_cmpuint(n_served, >, 0);
+	g_assert_cmpuint(n_limited, >, FLOOD_CALLS / 2);
 	/* every refusal is counted, and none was the polite client's */
-	g_assert_cmpuint(drops_for(fixture, "rate-limited-calls"), ==, flood.n_limited);
+	g_assert_cmpuint(drops_for(fixture, "rate-limited-calls"), ==, n_limited);
+	g_assert_cmpuint(drops_for(fixture, "malformed-calls"), ==,
+			 flood.n_served[FLOOD_RECORD_MALFORMED]);
 
 	/* and logged once per period, not once per call */
 	{

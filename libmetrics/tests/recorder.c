@@ -585,6 +585,7 @@ test_application_shutdown_child(void)
 
 	g_assert_cmpuint(count_sent_events(fixture), ==, 3);
 	g_assert_cmpuint(metrics_recorder_get_n_dropped(metrics_recorder_get_default()), ==, 0);
+	fixture_tear_down(fixture, NULL);
 }
 
 static void
