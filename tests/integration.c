@@ -1412,6 +1412,86 @@ test_call_flood(Fixture *fixture, gconstpointer user_data)
 	}
 }
 
+static void
+polkit_mock_call(Fixture *fixture, const char *method, GVariant *args)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+		fixture->harness->connection, "org.freedesktop.PolicyKit1",
+		"/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.DBus.Mock", method, args,
+		NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+	g_assert_no_error(error);
+}
+
+static void
+count_reply_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	guint *counts = user_data; /* served, limited, other */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+		g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+
+	if (reply != NULL)
+		counts[0]++;
+	else if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED))
+		counts[1]++;
+	else
+		counts[2]++;
+}
+
+/* polkit does not answer: one client may have 8 checks in flight, its
+ * further privileged calls are refused at once, other calls and other
+ * clients are served; once polkit answers, the client may ask again */
+static void
+test_pending_checks_capped(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) asker = NULL;
+	g_autoptr(GVariant) status = NULL;
+	g_autoptr(GVariant) again = NULL;
+	guint counts[3] = {0, 0, 0};
+
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	polkit_mock_call(fixture, "SimulateHang", g_variant_new("(b)", TRUE));
+	asker = g_dbus_connection_new_for_address_sync(
+		fixture->harness->address,
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 12; i++)
+		g_dbus_connection_call(asker, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+				       METRICS_DBUS_INTERFACE, "SetConsent",
+				       g_variant_new("(sa{sv})", "granted", NULL), NULL,
+				       G_DBUS_CALL_FLAGS_NONE, -1, NULL, count_reply_cb, counts);
+	while (counts[0] + counts[1] + counts[2] < 4)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(counts[1], ==, 4);
+	g_assert_cmpuint(drops_for(fixture, "rate-limited-calls"), ==, 4);
+
+	/* the daemon is not blocked by the hanging checks */
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+
+	polkit_mock_call(fixture, "SimulateHang", g_variant_new("(b)", FALSE));
+	polkit_mock_call(fixture, "ReleaseHangingCalls", NULL);
+	while (counts[0] + counts[1] + counts[2] < 12)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(counts[0], ==, 8);
+	g_assert_cmpuint(counts[1], ==, 4);
+	g_assert_cmpuint(counts[2], ==, 0);
+
+	/* the checks ended: the same client may ask again */
+	again = g_dbus_connection_call_sync(asker, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+					    METRICS_DBUS_INTERFACE, "SetConsent",
+					    g_variant_new("(sa{sv})", "denied", NULL), NULL,
+					    G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(again);
+	g_assert_cmpuint(drops_for(fixture, "rate-limited-calls"), ==, 4);
+}
+
 /* per-client state goes with the client: 200 connections come and go and
  * the daemon's table of clients falls back */
 static void
@@ -1530,6 +1610,7 @@ main(int argc, char *argv[])
 	ADD("/integration/privileged-calls", test_privileged_calls, fixture_set_up_uploads);
 	ADD("/integration/privileged-calls-act", test_privileged_calls_act, fixture_set_up_granted);
 	ADD("/integration/call-flood", test_call_flood, fixture_set_up_call_limited);
+	ADD("/integration/pending-checks-capped", test_pending_checks_capped, fixture_set_up);
 	ADD("/integration/clients-bounded", test_clients_bounded, fixture_set_up);
 	ADD("/integration/grant-propagates", test_grant_propagates, fixture_set_up);
 #undef ADD
