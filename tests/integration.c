@@ -1170,6 +1170,26 @@ fixture_set_up_uploads(Fixture *fixture, gconstpointer user_data)
 static void
 test_privileged_calls(Fixture *fixture, gconstpointer user_data)
 {
+	g_autofree char *policy_path = g_test_build_filename(
+		G_TEST_DIST, "..", "data", "polkit", "org.fedoraproject.Metrics1.policy.in", NULL);
+	g_autofree char *policy = NULL;
+	guint n_actions = 0;
+
+	/* the table covers every action the policy defines */
+	g_assert_true(g_file_get_contents(policy_path, &policy, NULL, NULL));
+	for (const char *p = policy; (p = strstr(p, "<action id=\"")) != NULL; n_actions++) {
+		g_autofree char *id = NULL;
+		gboolean covered = FALSE;
+
+		p += strlen("<action id=\"");
+		id = g_strndup(p, strcspn(p, "\""));
+		for (guint i = 0; i < G_N_ELEMENTS(privileged_calls); i++)
+			covered |= g_strcmp0(privileged_calls[i].action, id) == 0;
+		g_assert_true(covered);
+		g_assert_true(g_strv_contains(all_actions, id));
+	}
+	g_assert_cmpuint(n_actions, ==, g_strv_length((GStrv)all_actions));
+
 	for (guint i = 0; i < G_N_ELEMENTS(privileged_calls); i++) {
 		const PrivilegedCall *entry = &privileged_calls[i];
 		const char *only[] = {entry->action, NULL};
