@@ -24,7 +24,7 @@
 
 /* the per-client rate limit protects other clients; here one client is
  * the whole point */
-static const char *const unlimited[] = {"--max-client-rate=0", NULL};
+static const char *const unlimited[] = {"--max-client-rate=0", "--max-client-calls=0", NULL};
 
 static gint64
 read_status_kib(GPid pid, const char *field)

@@ -304,12 +304,26 @@ application_shutdown_cb(GApplication *application, gpointer user_data)
 		g_debug("flush at shutdown failed: %s", error->message);
 }
 
+/* the default recorder flushes when the process's GApplication shuts
+ * down; called when it is created and again once connected, for an
+ * application created in between */
+static void
+metrics_recorder_watch_application(MetricsRecorder *self)
+{
+	GApplication *application = g_application_get_default();
+
+	if (application == NULL || self->shutdown_id != 0)
+		return;
+	self->application = application;
+	g_object_add_weak_pointer(G_OBJECT(application), (gpointer *)&self->application);
+	self->shutdown_id = g_signal_connect(application, "shutdown",
+					     G_CALLBACK(application_shutdown_cb), self);
+}
+
 /* in context, once connected: follow the daemon's consent and presence */
 static void
 metrics_recorder_subscribe(MetricsRecorder *self, GDBusConnection *connection)
 {
-	GApplication *application;
-
 	if (self->subscribed)
 		return;
 	self->subscribed = TRUE;
@@ -321,13 +335,8 @@ metrics_recorder_subscribe(MetricsRecorder *self, GDBusConnection *connection)
 							G_BUS_NAME_WATCHER_FLAGS_NONE,
 							name_appeared_cb, NULL, self, NULL);
 
-	application = g_application_get_default();
-	if (application != NULL && self == metrics_recorder_get_default()) {
-		self->application = application;
-		g_object_add_weak_pointer(G_OBJECT(application), (gpointer *)&self->application);
-		self->shutdown_id = g_signal_connect(application, "shutdown",
-						     G_CALLBACK(application_shutdown_cb), self);
-	}
+	if (self == metrics_recorder_get_default())
+		metrics_recorder_watch_application(self);
 }
 
 static void
@@ -571,6 +580,27 @@ attach_flush_source(MetricsRecorder *self, guint interval_ms)
 	return source;
 }
 
+/* checks what the app passed; the daemon checks again, this only keeps
+ * what it would reject off the bus */
+static gboolean
+event_is_valid(const char *event_id, guint8 id[METRICS_UUID_SIZE], gint64 amount, GVariant *payload)
+{
+	if (!metrics_uuid_parse(event_id, id)) {
+		g_debug("dropping an event with an invalid id “%s”", event_id);
+		return FALSE;
+	}
+	if (payload != NULL && g_variant_get_size(payload) > METRICS_MAX_PAYLOAD_SIZE) {
+		g_debug("dropping an event of %s with a payload over %u bytes", event_id,
+			(guint)METRICS_MAX_PAYLOAD_SIZE);
+		return FALSE;
+	}
+	if (amount <= 0) {
+		g_debug("dropping an event of %s with a non-positive amount", event_id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static void
 metrics_recorder_enqueue(MetricsRecorder *self,
 			 const char *event_id,
@@ -585,25 +615,14 @@ metrics_recorder_enqueue(MetricsRecorder *self,
 		.amount = amount,
 	};
 	g_autoptr(GMutexLocker) locker = NULL;
+	gboolean valid;
 
 	if (payload != NULL)
 		g_variant_ref_sink(payload);
-	if (!metrics_uuid_parse(event_id, event.id)) {
-		g_debug("dropping an event with an invalid id “%s”", event_id);
-		goto drop;
-	}
-	if (payload != NULL && g_variant_get_size(payload) > METRICS_MAX_PAYLOAD_SIZE) {
-		g_debug("dropping an event of %s with a payload over %u bytes", event_id,
-			(guint)METRICS_MAX_PAYLOAD_SIZE);
-		goto drop;
-	}
-	if (amount <= 0) {
-		g_debug("dropping an event of %s with a non-positive amount", event_id);
-		goto drop;
-	}
+	valid = event_is_valid(event_id, event.id, amount, payload);
 
 	locker = g_mutex_locker_new(&self->lock);
-	if (self->state == STATE_ABSENT ||
+	if (!valid || self->state == STATE_ABSENT ||
 	    (self->state == STATE_READY && self->consent != METRICS_CONSENT_GRANTED) ||
 	    self->queue->len >= MAX_QUEUED_EVENTS) {
 		self->n_dropped++;
@@ -616,13 +635,6 @@ metrics_recorder_enqueue(MetricsRecorder *self,
 		self->flush_source = attach_flush_source(self, FLUSH_INTERVAL_MS);
 	if (self->queue->len >= FLUSH_THRESHOLD && self->urgent_source == NULL)
 		self->urgent_source = attach_flush_source(self, 0);
-	return;
-
-drop:
-	g_clear_pointer(&payload, g_variant_unref);
-	g_mutex_lock(&self->lock);
-	self->n_dropped++;
-	g_mutex_unlock(&self->lock);
 }
 
 /**
@@ -1049,6 +1061,9 @@ metrics_recorder_get_default(void)
 
 	if (g_once_init_enter(&initialized)) {
 		default_recorder = metrics_recorder_new(NULL);
+		/* at once: an app that records and quits before the recorder
+		 * has connected must still have its events flushed */
+		metrics_recorder_watch_application(default_recorder);
 		g_once_init_leave(&initialized, 1);
 	}
 	return default_recorder;

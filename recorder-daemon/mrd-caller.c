@@ -14,17 +14,22 @@
 
 /*
  * Who is calling, and how much: the Unix uid of a bus peer, asked of the bus
- * itself and never taken from arguments, and a token bucket that limits how
- * many events per second one client may record. State is kept per unique
- * name and forgotten when that name leaves the bus, so per-client state dies
- * with the client.
+ * itself and never taken from arguments; a token bucket that limits how
+ * many events per second one client may record, another for its calls of
+ * any method, and a cap on its polkit checks in flight. State is kept per
+ * unique name and forgotten when that name leaves the bus, so per-client
+ * state dies with the client and the table stays as small as the set of
+ * connected clients.
  */
 
 typedef struct {
 	gboolean has_uid;
 	guint32 uid;
-	double tokens;	 /* events this client may still send now */
-	gint64 refilled; /* monotonic usec of the last refill */
+	double tokens;	      /* events this client may still send now */
+	gint64 refilled;      /* monotonic usec of the last refill */
+	double call_tokens;   /* calls this client may still make now */
+	gint64 call_refilled; /* monotonic usec of the last refill */
+	guint n_pending_checks;
 } MrdClient;
 
 struct _MrdCallerRegistry {
@@ -32,7 +37,11 @@ struct _MrdCallerRegistry {
 	GDBusConnection *connection; /* (owned) */
 	GHashTable *clients;	     /* (owned) unique name → MrdClient */
 	guint name_owner_changed_id;
-	guint events_per_second; /* 0: unlimited */
+	guint events_per_second;   /* 0: unlimited */
+	guint calls_per_second;	   /* 0: unlimited */
+	guint max_pending_checks;  /* 0: unlimited */
+	MrdCallerUidFunc uid_func; /* (nullable) replaces asking the bus */
+	gpointer uid_func_data;
 };
 
 static MrdClient *
@@ -44,6 +53,8 @@ mrd_caller_registry_lookup(MrdCallerRegistry *self, const char *sender)
 		client = g_new0(MrdClient, 1);
 		client->tokens = 2.0 * self->events_per_second;
 		client->refilled = g_get_monotonic_time();
+		client->call_tokens = 2.0 * self->calls_per_second;
+		client->call_refilled = client->refilled;
 		g_hash_table_insert(self->clients, g_strdup(sender), client);
 	}
 	return client;
@@ -51,6 +62,15 @@ mrd_caller_registry_lookup(MrdCallerRegistry *self, const char *sender)
 
 /* a bucket of twice the rate, refilled at the rate: bursts of up to two
  * seconds' worth are fine, a flood is cut to the rate */
+static void
+bucket_refill(double *tokens, gint64 *refilled, guint rate, gint64 now)
+{
+	if (now <= *refilled)
+		return;
+	*tokens = MIN(2.0 * rate, *tokens + (double)(now - *refilled) * rate / G_USEC_PER_SEC);
+	*refilled = now;
+}
+
 guint
 mrd_caller_registry_take_events(MrdCallerRegistry *self, const char *sender, guint n, gint64 now)
 {
@@ -63,16 +83,82 @@ mrd_caller_registry_take_events(MrdCallerRegistry *self, const char *sender, gui
 	if (self->events_per_second == 0)
 		return n;
 	client = mrd_caller_registry_lookup(self, sender);
-	if (now > client->refilled) {
-		client->tokens =
-			MIN(2.0 * self->events_per_second,
-			    client->tokens + (double)(now - client->refilled) *
-						     self->events_per_second / G_USEC_PER_SEC);
-		client->refilled = now;
-	}
+	bucket_refill(&client->tokens, &client->refilled, self->events_per_second, now);
 	allowed = (guint)MIN((double)n, client->tokens);
 	client->tokens -= allowed;
 	return allowed;
+}
+
+/* one call of any method: FALSE if @sender is over its call rate */
+gboolean
+mrd_caller_registry_take_call(MrdCallerRegistry *self, const char *sender, gint64 now)
+{
+	MrdClient *client;
+
+	g_return_val_if_fail(MRD_IS_CALLER_REGISTRY(self), FALSE);
+	g_return_val_if_fail(sender != NULL, FALSE);
+
+	client = mrd_caller_registry_lookup(self, sender);
+	if (self->calls_per_second == 0)
+		return TRUE;
+	bucket_refill(&client->call_tokens, &client->call_refilled, self->calls_per_second, now);
+	if (client->call_tokens < 1.0)
+		return FALSE;
+	client->call_tokens -= 1.0;
+	return TRUE;
+}
+
+/* a polkit check for @sender starts: FALSE if it already has as many in
+ * flight as allowed (each one costs polkit work and daemon memory) */
+gboolean
+mrd_caller_registry_begin_check(MrdCallerRegistry *self, const char *sender)
+{
+	MrdClient *client;
+
+	g_return_val_if_fail(MRD_IS_CALLER_REGISTRY(self), FALSE);
+	g_return_val_if_fail(sender != NULL, FALSE);
+
+	client = mrd_caller_registry_lookup(self, sender);
+	if (self->max_pending_checks != 0 && client->n_pending_checks >= self->max_pending_checks)
+		return FALSE;
+	client->n_pending_checks++;
+	return TRUE;
+}
+
+void
+mrd_caller_registry_end_check(MrdCallerRegistry *self, const char *sender)
+{
+	MrdClient *client;
+
+	g_return_if_fail(MRD_IS_CALLER_REGISTRY(self));
+	g_return_if_fail(sender != NULL);
+
+	/* the client may have left meanwhile: then it is forgotten already,
+	 * and must not be brought back */
+	client = g_hash_table_lookup(self->clients, sender);
+	if (client != NULL && client->n_pending_checks > 0)
+		client->n_pending_checks--;
+}
+
+/* calls per second one client may make (0: no limit) and polkit checks it
+ * may have in flight (0: no limit) */
+void
+mrd_caller_registry_set_call_limit(MrdCallerRegistry *self,
+				   guint calls_per_second,
+				   guint max_pending_checks)
+{
+	g_return_if_fail(MRD_IS_CALLER_REGISTRY(self));
+	self->calls_per_second = calls_per_second;
+	self->max_pending_checks = max_pending_checks;
+}
+
+/* replaces asking the bus for a caller's uid; for tests */
+void
+mrd_caller_registry_set_uid_func(MrdCallerRegistry *self, MrdCallerUidFunc func, gpointer user_data)
+{
+	g_return_if_fail(MRD_IS_CALLER_REGISTRY(self));
+	self->uid_func = func;
+	self->uid_func_data = user_data;
 }
 
 void
@@ -159,6 +245,21 @@ mrd_caller_registry_get_uid_async(MrdCallerRegistry *self,
 	client = g_hash_table_lookup(self->clients, sender);
 	if (client != NULL && client->has_uid) {
 		g_task_return_int(task, client->uid);
+		return;
+	}
+	if (self->uid_func != NULL) {
+		guint32 uid = 0;
+
+		if (!self->uid_func(sender, &uid, self->uid_func_data)) {
+			g_task_return_new_error(task, METRICS_ERROR,
+						METRICS_ERROR_PERMISSION_DENIED,
+						_("Cannot identify the caller %s"), sender);
+			return;
+		}
+		client = mrd_caller_registry_lookup(self, sender);
+		client->has_uid = TRUE;
+		client->uid = uid;
+		g_task_return_int(task, uid);
 		return;
 	}
 	g_task_set_task_data(task, g_strdup(sender), g_free);

@@ -58,6 +58,7 @@ struct _MrdService {
 	GCancellable *cancellable;   /* (owned) */
 
 	guint rate_limit;	/* events per second per client, 0: none */
+	guint call_rate_limit;	/* calls per second per client, 0: none */
 	guint64 max_store_size; /* bytes */
 	guint retention_weeks;	/* unsent weeks older than this are dropped */
 	gint64 last_prune;	/* monotonic usec */
@@ -70,6 +71,8 @@ struct _MrdService {
 	GHashTable *drops; /* (owned) reason → guint64 count, since start */
 	gint64 last_reject_log;
 	guint n_rejects_unlogged;
+	gint64 last_limit_log;
+	guint n_limits_unlogged;
 
 	/* the allowlist gate */
 	GStrv allowlist_dirs;	       /* (owned) */
@@ -122,6 +125,76 @@ mrd_service_log_rejected(MrdService *self, const char *method, const GError *err
 		g_message("rejected a malformed %s call: %s", method, error->message);
 	self->last_reject_log = now;
 	self->n_rejects_unlogged = 0;
+}
+
+/* every method call, before its handler: a client over its call rate is
+ * answered LimitExceeded at once, counted and logged once per period; the
+ * others are not slowed by it */
+static gboolean
+mrd_service_admit_call(MrdService *self, GDBusMethodInvocation *invocation)
+{
+	const char *sender = g_dbus_method_invocation_get_sender(invocation);
+	gint64 now = g_get_monotonic_time();
+
+	if (self->callers == NULL || sender == NULL ||
+	    mrd_caller_registry_take_call(self->callers, sender, now))
+		return TRUE;
+	mrd_service_count_drop(self, "rate-limited-calls", 1);
+	if (self->last_limit_log != 0 && now - self->last_limit_log < REJECT_LOG_PERIOD) {
+		self->n_limits_unlogged++;
+	} else {
+		if (self->n_limits_unlogged > 0)
+			g_message("refusing calls from %s: over %u calls per second (and %u "
+				  "more since the last report)",
+				  sender, self->call_rate_limit, self->n_limits_unlogged);
+		else
+			g_message("refusing calls from %s: over %u calls per second", sender,
+				  self->call_rate_limit);
+		self->last_limit_log = now;
+		self->n_limits_unlogged = 0;
+	}
+	g_dbus_method_invocation_return_error(
+		invocation, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED,
+		_("Too many calls: at most %u per second"), self->call_rate_limit);
+	return FALSE;
+}
+
+/* the generated skeleton emits one handle-<method> signal per call and
+ * stops at the first handler returning TRUE: connected before the class
+ * handlers run, this admits every method, present and future, in one place */
+static void
+admit_call_marshal(GClosure *closure,
+		   GValue *return_value,
+		   guint n_param_values,
+		   const GValue *param_values,
+		   gpointer invocation_hint,
+		   gpointer marshal_data)
+{
+	MrdService *self = MRD_SERVICE(g_value_get_object(&param_values[0]));
+	GDBusMethodInvocation *invocation = g_value_get_object(&param_values[1]);
+
+	g_value_set_boolean(return_value, !mrd_service_admit_call(self, invocation));
+}
+
+static void
+mrd_service_limit_calls(MrdService *self)
+{
+	g_autofree guint *ids = NULL;
+	guint n_ids = 0;
+
+	ids = g_signal_list_ids(MRD_DBUS_TYPE_RECORDER, &n_ids);
+	for (guint i = 0; i < n_ids; i++) {
+		GSignalQuery query;
+		GClosure *closure;
+
+		g_signal_query(ids[i], &query);
+		if (!g_str_has_prefix(query.signal_name, "handle-") || query.n_params < 1 ||
+		    query.param_types[0] != G_TYPE_DBUS_METHOD_INVOCATION)
+			continue;
+		closure = g_closure_new_simple(sizeof(GClosure), NULL);
+		g_closure_set_marshal(closure, admit_call_marshal);
+		g_signal_connect_closure_by_id(self, ids[i], 0, closure, FALSE);
+	}
 }
 
 static void
@@ -318,10 +391,9 @@ mrd_service_publish_consent(MrdService *self)
  * and day, not per event */
 static void
 mrd_service_count_drop_metric(MrdService *self,
-			      MrdDropReason reason,
+			      const char *reason_str,
 			      const guint8 id[METRICS_UUID_SIZE])
 {
-	const char *reason_str = mrd_drop_reason_to_string(reason);
 	char id_str[METRICS_UUID_STRING_LENGTH + 1];
 	g_autofree char *key = NULL;
 	guint64 *count;
@@ -419,12 +491,15 @@ mrd_service_is_sampled(MrdService *self, const MrdMetric *metric)
 }
 
 /* keeps the events of @batch that pass the allowlist, in order; counts the
- * others by reason and metric and returns how many were dropped */
+ * others by reason and metric and returns how many were dropped. The
+ * allowlist comes first, then the sender's event rate (so what a flooding
+ * client loses is counted per metric too), then sampling and the cap */
 static guint
-mrd_service_gate(MrdService *self, GArray *batch)
+mrd_service_gate(MrdService *self, GArray *batch, const char *sender)
 {
 	gint64 now = mrd_clock_get_real_time(self->clock);
 	gint64 week = mrd_week_start(now);
+	gint64 monotonic = g_get_monotonic_time();
 	guint kept = 0;
 	guint n = batch->len;
 
@@ -432,13 +507,20 @@ mrd_service_gate(MrdService *self, GArray *batch)
 		MrdEvent *event = &g_array_index(batch, MrdEvent, i);
 		const MrdMetric *metric = NULL;
 		MrdDropReason reason = mrd_allowlist_check(self->allowlist, event, now, &metric);
+		const char *reason_str = NULL;
 
-		if (reason == MRD_DROP_NONE && !mrd_service_is_sampled(self, metric))
+		if (reason == MRD_DROP_NONE &&
+		    mrd_caller_registry_take_events(self->callers, sender, 1, monotonic) == 0)
+			reason_str = "rate-limited";
+		else if (reason == MRD_DROP_NONE && !mrd_service_is_sampled(self, metric))
 			reason = MRD_DROP_NOT_SAMPLED;
-		if (reason == MRD_DROP_NONE && !mrd_cap_table_take(self->caps, metric, week, 1))
+		else if (reason == MRD_DROP_NONE &&
+			 !mrd_cap_table_take(self->caps, metric, week, 1))
 			reason = MRD_DROP_OVER_CAP;
-		if (reason != MRD_DROP_NONE) {
-			mrd_service_count_drop_metric(self, reason, event->id);
+		if (reason_str == NULL && reason != MRD_DROP_NONE)
+			reason_str = mrd_drop_reason_to_string(reason);
+		if (reason_str != NULL) {
+			mrd_service_count_drop_metric(self, reason_str, event->id);
 			g_clear_pointer(&event->payload, g_variant_unref);
 			continue;
 		}
@@ -695,13 +777,14 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) batch = NULL;
 	RecordData *data;
-	guint n_allowed;
-	guint n_limited = 0;
+	guint n_dropped;
 
 	if (check_options(options, NULL, &error))
 		batch = mrd_event_batch_parse(events, &error);
 	if (batch == NULL) {
-		mrd_service_count_drop(self, "invalid", g_variant_n_children(events));
+		/* calls, not events: how many events an unreadable batch held
+		 * is not known */
+		mrd_service_count_drop(self, "malformed-calls", 1);
 		return_error(self, invocation, error);
 		return TRUE;
 	}
@@ -711,19 +794,11 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 		mrd_dbus_recorder_complete_record_events(object, invocation, 0, batch->len);
 		return TRUE;
 	}
-	/* a flooding client is cut to its rate; others keep their own */
-	n_allowed = mrd_caller_registry_take_events(self->callers,
-						    g_dbus_method_invocation_get_sender(invocation),
-						    batch->len, g_get_monotonic_time());
-	if (n_allowed < batch->len) {
-		n_limited = batch->len - n_allowed;
-		mrd_service_count_drop(self, "rate-limited", n_limited);
-		g_array_set_size(batch, n_allowed);
-	}
-	/* the allowlist gate: only approved metrics go further */
-	n_limited += mrd_service_gate(self, batch);
+	/* the allowlist gate: only approved metrics go further; a flooding
+	 * client is cut to its rate there, others keep their own */
+	n_dropped = mrd_service_gate(self, batch, g_dbus_method_invocation_get_sender(invocation));
 	if (batch->len == 0) {
-		mrd_dbus_recorder_complete_record_events(object, invocation, 0, n_limited);
+		mrd_dbus_recorder_complete_record_events(object, invocation, 0, n_dropped);
 		return TRUE;
 	}
 
@@ -731,7 +806,7 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 	data->self = g_object_ref(self);
 	data->invocation = invocation;
 	data->batch = g_steal_pointer(&batch);
-	data->n_dropped = n_limited;
+	data->n_dropped = n_dropped;
 	mrd_caller_registry_get_uid_async(self->callers,
 					  g_dbus_method_invocation_get_sender(invocation),
 					  self->cancellable, record_uid_cb, data);
@@ -767,6 +842,45 @@ call_data_new(MrdService *self, GDBusMethodInvocation *invocation)
 	return data;
 }
 
+/* asks polkit whether the caller of @data may do @action_id; a client may
+ * have at most MRD_MAX_PENDING_CHECKS checks in flight, beyond which the
+ * call is refused with LimitExceeded (and @data freed). @callback must end
+ * the check with mrd_service_end_check() */
+static void
+mrd_service_authorize(MrdService *self,
+		      CallData *data,
+		      const char *action_id,
+		      GAsyncReadyCallback callback)
+{
+	GDBusMethodInvocation *invocation = data->invocation;
+	const char *sender = g_dbus_method_invocation_get_sender(invocation);
+
+	if (!mrd_caller_registry_begin_check(self->callers, sender)) {
+		mrd_service_count_drop(self, "rate-limited-calls", 1);
+		g_debug("refusing a %s call of %s: %u authorisation checks in flight",
+			g_dbus_method_invocation_get_method_name(invocation), sender,
+			(guint)MRD_MAX_PENDING_CHECKS);
+		g_dbus_method_invocation_return_error(
+			invocation, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED,
+			_("Too many authorisation requests in flight: at most %u"),
+			(guint)MRD_MAX_PENDING_CHECKS);
+		call_data_free(data);
+		return;
+	}
+	mrd_authority_check_async(self->authority, sender, action_id,
+				  invocation_allows_interaction(invocation) ?
+					  MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
+					  MRD_AUTHORITY_FLAGS_NONE,
+				  self->cancellable, callback, data);
+}
+
+static void
+mrd_service_end_check(CallData *data)
+{
+	mrd_caller_registry_end_check(data->self->callers,
+				      g_dbus_method_invocation_get_sender(data->invocation));
+}
+
 static gboolean
 mrd_service_apply_consent(MrdService *self, MetricsConsent consent, GError **error)
 {
@@ -793,6 +907,7 @@ set_consent_authorized_cb(GObject *source, GAsyncResult *result, gpointer user_d
 	g_autoptr(CallData) data = user_data;
 	g_autoptr(GError) error = NULL;
 
+	mrd_service_end_check(data);
 	if (!mrd_authority_check_finish(MRD_AUTHORITY(source), result, &error) ||
 	    !mrd_service_apply_consent(data->self, data->consent, &error)) {
 		return_error(data->self, data->invocation, error);
@@ -825,12 +940,7 @@ mrd_service_handle_set_consent(MrdDBusRecorder *object,
 	}
 	data = call_data_new(self, invocation);
 	data->consent = consent;
-	mrd_authority_check_async(self->authority, g_dbus_method_invocation_get_sender(invocation),
-				  MRD_ACTION_SET_CONSENT,
-				  invocation_allows_interaction(invocation) ?
-					  MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
-					  MRD_AUTHORITY_FLAGS_NONE,
-				  self->cancellable, set_consent_authorized_cb, data);
+	mrd_service_authorize(self, data, MRD_ACTION_SET_CONSENT, set_consent_authorized_cb);
 	return TRUE;
 }
 
@@ -862,6 +972,7 @@ all_data_authorized_cb(GObject *source, GAsyncResult *result, gpointer user_data
 	g_autoptr(CallData) data = user_data;
 	g_autoptr(GError) error = NULL;
 
+	mrd_service_end_check(data);
 	if (!mrd_authority_check_finish(MRD_AUTHORITY(source), result, &error)) {
 		return_error(data->self, data->invocation, error);
 		return;
@@ -892,12 +1003,7 @@ mrd_service_dispatch_user_scope(MrdService *self,
 	if (!g_variant_lookup(options, "all", "b", &data->all_users))
 		data->all_users = FALSE;
 	if (data->all_users) {
-		mrd_authority_check_async(
-			self->authority, g_dbus_method_invocation_get_sender(invocation), action_id,
-			invocation_allows_interaction(invocation) ?
-				MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
-				MRD_AUTHORITY_FLAGS_NONE,
-			self->cancellable, all_data_authorized_cb, data);
+		mrd_service_authorize(self, data, action_id, all_data_authorized_cb);
 		return;
 	}
 	mrd_caller_registry_get_uid_async(self->callers,
@@ -1085,6 +1191,9 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 	g_variant_builder_add(&status, "{sv}", "drops-by-metric", g_variant_builder_end(&drops));
 	g_variant_builder_add(&status, "{sv}", "allowlisted-metrics",
 			      g_variant_new_uint32(mrd_allowlist_get_size(self->allowlist)));
+	g_variant_builder_add(
+		&status, "{sv}", "clients",
+		g_variant_new_uint32(mrd_caller_registry_get_n_cached(self->callers)));
 	/* upload (issue 5) */
 	{
 		guint64 n_pending = 0, n_set_aside = 0;
@@ -1194,11 +1303,7 @@ mrd_service_dispatch_authorized(MrdService *self,
 	}
 	data = call_data_new(self, invocation);
 	data->run = run;
-	mrd_authority_check_async(
-		self->authority, g_dbus_method_invocation_get_sender(invocation), action_id,
-		invocation_allows_interaction(invocation) ? MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
-							    MRD_AUTHORITY_FLAGS_NONE,
-		self->cancellable, all_data_authorized_cb, data);
+	mrd_service_authorize(self, data, action_id, all_data_authorized_cb);
 	return TRUE;
 }
 
@@ -1431,6 +1536,8 @@ mrd_service_start(MrdService *self, GError **error)
 	self->consent = mrd_consent_new(consent_path);
 	self->callers = mrd_caller_registry_new(self->connection);
 	mrd_caller_registry_set_rate_limit(self->callers, self->rate_limit);
+	mrd_caller_registry_set_call_limit(self->callers, self->call_rate_limit,
+					   MRD_MAX_PENDING_CHECKS);
 	/* before the store opens: the uploader asks it what may leave */
 	mrd_service_reload_allowlist(self);
 
@@ -1471,6 +1578,26 @@ mrd_service_set_rate_limit(MrdService *self, guint events_per_second)
 	self->rate_limit = events_per_second;
 	if (self->callers != NULL)
 		mrd_caller_registry_set_rate_limit(self->callers, events_per_second);
+}
+
+/* calls per second one client may make, of any method; 0 for no limit */
+void
+mrd_service_set_call_rate_limit(MrdService *self, guint calls_per_second)
+{
+	g_return_if_fail(MRD_IS_SERVICE(self));
+	self->call_rate_limit = calls_per_second;
+	if (self->callers != NULL)
+		mrd_caller_registry_set_call_limit(self->callers, calls_per_second,
+						   MRD_MAX_PENDING_CHECKS);
+}
+
+/* the registry of callers, once started: lets unit tests tell the uid of
+ * each test connection */
+MrdCallerRegistry *
+mrd_service_get_callers(MrdService *self)
+{
+	g_return_val_if_fail(MRD_IS_SERVICE(self), NULL);
+	return self->callers;
 }
 
 void
@@ -1539,6 +1666,8 @@ mrd_service_init(MrdService *self)
 {
 	self->cancellable = g_cancellable_new();
 	self->rate_limit = MRD_DEFAULT_RATE_LIMIT;
+	self->call_rate_limit = MRD_DEFAULT_CALL_RATE_LIMIT;
+	mrd_service_limit_calls(self);
 	self->max_store_size = MRD_DEFAULT_MAX_STORE_SIZE;
 	self->retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	self->drops = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

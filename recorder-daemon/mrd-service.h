@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "mrd-authority.h"
+#include "mrd-caller.h"
 #include "mrd-clock.h"
 #include "mrd-config.h"
 #include "mrd-dbus-generated.h"
@@ -17,6 +18,11 @@ G_BEGIN_DECLS
 /* per client: far above what any app records, low enough that one client
  * cannot keep the daemon busy for others */
 #define MRD_DEFAULT_RATE_LIMIT 10000
+/* calls of any method per second per client: an app flushes about ten
+ * times a second at most, a settings panel far less */
+#define MRD_DEFAULT_CALL_RATE_LIMIT 500
+/* polkit checks one client may have in flight */
+#define MRD_MAX_PENDING_CHECKS 8
 
 /* the store's size cap: enough for thousands of distinct weekly keys */
 #define MRD_DEFAULT_MAX_STORE_SIZE (4 * 1024 * 1024)
@@ -40,6 +46,10 @@ void
 mrd_service_stop(MrdService *self);
 void
 mrd_service_set_rate_limit(MrdService *self, guint events_per_second);
+void
+mrd_service_set_call_rate_limit(MrdService *self, guint calls_per_second);
+MrdCallerRegistry *
+mrd_service_get_callers(MrdService *self);
 void
 mrd_service_set_allowlist_dirs(MrdService *self, const char *const *dirs);
 void

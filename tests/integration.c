@@ -279,6 +279,9 @@ test_restart_keeps_data(Fixture *fixture, gconstpointer user_data)
 	}
 }
 
+static guint64
+drops_for(Fixture *fixture, const char *reason);
+
 static void
 assert_call_fails(Fixture *fixture,
 		  const char *method,
@@ -308,6 +311,8 @@ test_malformed_calls(Fixture *fixture, gconstpointer user_data)
 	grant_consent(fixture);
 	recorder = record_some(fixture, "org.gnome.Maps.desktop", 1);
 
+	/* the documented exception: GDBus refuses a wrong D-Bus signature
+	 * before the daemon's handler runs (not counted, not logged) */
 	assert_call_fails(fixture, "RecordEvents", g_variant_new("(s)", "junk"),
 			  "org.freedesktop.DBus.Error.InvalidArgs");
 	assert_call_fails(fixture, "RecordEvents", make_batch(0, 16, "x"),
@@ -331,11 +336,44 @@ test_malformed_calls(Fixture *fixture, gconstpointer user_data)
 	assert_call_fails(fixture, "NoSuchMethod", g_variant_new("()"),
 			  "org.freedesktop.DBus.Error.UnknownMethod");
 
+	/* the size limits: a payload over 1 KiB, a batch over 2 MiB */
+	{
+		g_autofree char *big = g_strnfill(METRICS_MAX_PAYLOAD_SIZE + 1, 'x');
+		g_autofree guint8 *huge = g_malloc0(METRICS_MAX_BATCH_BYTES + 1);
+
+		assert_call_fails(fixture, "RecordEvents", make_batch(1, 16, big),
+				  "org.fedoraproject.Metrics1.Error.LimitExceeded");
+		assert_call_fails(
+			fixture, "RecordEvents",
+			g_variant_new("(@aya{sv})",
+				      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, huge,
+								METRICS_MAX_BATCH_BYTES + 1, 1),
+				      NULL),
+			"org.fedoraproject.Metrics1.Error.LimitExceeded");
+	}
+
+	/* the RecordEvents calls the daemon refused, not their bytes or events
+	 * (the one of the wrong D-Bus type never reached it) */
+	g_assert_cmpuint(drops_for(fixture, "malformed-calls"), ==, 5);
+
 	/* still serving, nothing lost */
 	aggregates = get_local_data(fixture);
 	g_assert_cmpuint(aggregates->len, ==, 3);
 	g_assert_nonnull(fixture->harness->daemon);
 	g_assert_nonnull(g_subprocess_get_identifier(fixture->harness->daemon));
+
+	/* a burst of a dozen bad calls is one line in the log */
+	{
+		g_autofree char *log =
+			g_build_filename(fixture->harness->tmpdir, "daemon.log", NULL);
+		g_autofree char *text = NULL;
+		guint n_lines = 0;
+
+		g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+		for (const char *p = text; (p = strstr(p, "rejected a malformed")) != NULL; p++)
+			n_lines++;
+		g_assert_cmpuint(n_lines, ==, 1);
+	}
 }
 
 /* the daemon is neither running nor activatable: the library neither blocks
@@ -670,6 +708,34 @@ test_other_user(Fixture *fixture, gconstpointer user_data)
 	g_clear_pointer(&own, g_ptr_array_unref);
 	own = get_local_data(fixture);
 	g_assert_cmpuint(own->len, ==, 3);
+
+	/* root, authorised to clear everybody's, removes the other user's rows
+	 * too */
+	g_assert_cmpint(run_as_nobody(fixture, record_args, NULL), ==, 0);
+	{
+		const char *const allow_clear[] = {"org.fedoraproject.Metrics1.clear-all",
+						   "org.fedoraproject.Metrics1.read-all", NULL};
+		guint64 removed = 0;
+
+		mtest_harness_set_allowed(fixture->harness, allow_clear);
+		g_assert_true(metrics_client_clear_sync(
+			fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS, &removed, NULL, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(removed, ==, 6);
+		g_clear_pointer(&all, g_ptr_array_unref);
+		all = metrics_client_get_local_data_sync(
+			fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(all->len, ==, 0);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&node, json_node_unref);
+		g_assert_cmpint(run_as_nobody(fixture, show_args, &out), ==, 0);
+		node = json_from_string(out, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+					 json_node_get_object(node), "aggregates")),
+				 ==, 0);
+	}
 }
 
 static void
@@ -1039,6 +1105,499 @@ test_file_modes(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n, >=, 2);
 }
 
+/* ---- access control and per-client limits (issue 6) ---- */
+
+static const char *const all_actions[] = {
+	"org.fedoraproject.Metrics1.set-consent", "org.fedoraproject.Metrics1.read-all",
+	"org.fedoraproject.Metrics1.clear-all", "org.fedoraproject.Metrics1.upload-now", NULL};
+
+typedef struct {
+	const char *method;
+	const char *args; /* GVariant text of the parameters */
+	const char *reply_type;
+	const char *action;
+} PrivilegedCall;
+
+/* every call that needs polkit, with the one action it needs */
+static const PrivilegedCall privileged_calls[] = {
+	{"SetConsent", "('granted', @a{sv} {})", "()", "org.fedoraproject.Metrics1.set-consent"},
+	{"Clear", "({'all': <true>},)", "(t)", "org.fedoraproject.Metrics1.clear-all"},
+	{"GetLocalData", "({'all': <true>},)", "(a(ussuavtt))",
+	 "org.fedoraproject.Metrics1.read-all"},
+	{"UploadNow", "(@a{sv} {},)", "(uu)", "org.fedoraproject.Metrics1.upload-now"},
+	{"GetPendingUploads", "(@a{sv} {},)", "(aa{sv})", "org.fedoraproject.Metrics1.read-all"},
+	{"GetSentUploads", "(@a{sv} {},)", "(aa{sv})", "org.fedoraproject.Metrics1.read-all"},
+	/* last: the calls above need consent */
+	{"SetConsent", "('denied', @a{sv} {})", "()", "org.fedoraproject.Metrics1.set-consent"},
+};
+
+static GVariant *
+privileged_call(Fixture *fixture, const PrivilegedCall *entry, GError **error)
+{
+	g_autoptr(GError) parse_error = NULL;
+	GVariant *args = g_variant_parse(NULL, entry->args, NULL, NULL, &parse_error);
+
+	g_assert_no_error(parse_error);
+	return mtest_harness_call(fixture->harness, entry->method, args, entry->reply_type, error);
+}
+
+static void
+fixture_set_up_uploads(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *config = NULL;
+	g_autofree char *config_arg = NULL;
+	const char *args[2] = {NULL, NULL};
+
+	fixture->harness = mtest_harness_new();
+	mtest_harness_start_bus(fixture->harness);
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	/* a local server, so UploadNow does not depend on the network; the
+	 * outbox is empty, so nothing is sent to it */
+	path = g_build_filename(fixture->harness->tmpdir, "upload.conf", NULL);
+	config = g_strdup("[Upload]\nServerUrl=http://127.0.0.1:9\n");
+	g_assert_true(g_file_set_contents(path, config, -1, &error));
+	config_arg = g_strdup_printf("--config=%s", path);
+	args[0] = config_arg;
+	mtest_harness_start_daemon(fixture->harness, args);
+	fixture->client = metrics_client_new(fixture->harness->connection);
+}
+
+/* every privileged call: refused with nothing allowed and with every other
+ * action allowed; served with only its own action allowed */
+static void
+test_privileged_calls(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *policy_path = g_test_build_filename(
+		G_TEST_DIST, "..", "data", "polkit", "org.fedoraproject.Metrics1.policy.in", NULL);
+	g_autofree char *policy = NULL;
+	guint n_actions = 0;
+
+	/* the table covers every action the policy defines */
+	g_assert_true(g_file_get_contents(policy_path, &policy, NULL, NULL));
+	for (const char *p = policy; (p = strstr(p, "<action id=\"")) != NULL; n_actions++) {
+		g_autofree char *id = NULL;
+		gboolean covered = FALSE;
+
+		p += strlen("<action id=\"");
+		id = g_strndup(p, strcspn(p, "\""));
+		for (guint i = 0; i < G_N_ELEMENTS(privileged_calls); i++)
+			covered |= g_strcmp0(privileged_calls[i].action, id) == 0;
+		g_assert_true(covered);
+		g_assert_true(g_strv_contains(all_actions, id));
+	}
+	g_assert_cmpuint(n_actions, ==, g_strv_length((GStrv)all_actions));
+
+	for (guint i = 0; i < G_N_ELEMENTS(privileged_calls); i++) {
+		const PrivilegedCall *entry = &privileged_calls[i];
+		const char *only[] = {entry->action, NULL};
+		const char *others[G_N_ELEMENTS(all_actions)] = {NULL};
+		guint n_others = 0;
+
+		g_test_message("%s %s needs %s", entry->method, entry->args, entry->action);
+		for (guint j = 0; all_actions[j] != NULL; j++) {
+			if (g_strcmp0(all_actions[j], entry->action) != 0)
+				others[n_others++] = all_actions[j];
+		}
+		for (guint round = 0; round < 3; round++) {
+			g_autoptr(GError) error = NULL;
+			g_autoptr(GVariant) reply = NULL;
+
+			mtest_harness_set_allowed(fixture->harness,
+						  round == 0 ? allow_nothing :
+						  round == 1 ? (const char *const *)others :
+							       (const char *const *)only);
+			reply = privileged_call(fixture, entry, &error);
+			if (round < 2) {
+				g_autofree char *remote = NULL;
+
+				g_assert_null(reply);
+				g_assert_nonnull(error);
+				remote = g_dbus_error_get_remote_error(error);
+				g_assert_cmpstr(
+					remote, ==,
+					"org.fedoraproject.Metrics1.Error.PermissionDenied");
+			} else {
+				g_assert_no_error(error);
+				g_assert_nonnull(reply);
+			}
+		}
+	}
+}
+
+/* a denial on SetConsent changes nothing, and after a granted denial the
+ * store is gone (the allowed path really acts) */
+static void
+test_privileged_calls_act(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	const char *only_clear[] = {"org.fedoraproject.Metrics1.clear-all", NULL};
+	guint64 removed = 0;
+
+	recorder = record_some(fixture, MARKER, 2);
+	g_assert_cmpuint(stored_events(fixture), ==, 8);
+	mtest_harness_set_allowed(fixture->harness, only_clear);
+	g_assert_cmpstr(privileged_calls[1].method, ==, "Clear");
+	reply = privileged_call(fixture, &privileged_calls[1], &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(t)", &removed);
+	g_assert_cmpuint(removed, ==, 3);
+	g_assert_cmpuint(stored_events(fixture), ==, 0);
+}
+
+/* the calls a flooder cycles through: every kind of method, a malformed
+ * batch, and a batch sent without consent */
+enum {
+	FLOOD_GET_STATUS,
+	FLOOD_SET_CONSENT,
+	FLOOD_GET_LOCAL_DATA,
+	FLOOD_CLEAR,
+	FLOOD_RECORD_MALFORMED,
+	FLOOD_RECORD_NO_CONSENT,
+	FLOOD_N_KINDS,
+};
+
+typedef struct {
+	guint n_sent;
+	guint n_done;
+	guint n_served[FLOOD_N_KINDS];	/* admitted and answered as expected */
+	guint n_limited[FLOOD_N_KINDS]; /* refused with LimitExceeded */
+	guint n_checks_limited;
+	guint n_other;
+	GDBusConnection *connection;
+} Flood;
+
+typedef struct {
+	Flood *flood;
+	guint kind;
+} FloodCall;
+
+static void
+flood_send(Flood *flood);
+
+static void
+flood_reply_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autofree FloodCall *call = user_data;
+	Flood *flood = call->flood;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+		g_dbus_connection_call_finish(flood->connection, result, &error);
+
+	flood->n_done++;
+	if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED)) {
+		flood->n_limited[call->kind]++;
+		if (strstr(error->message, "in flight") != NULL)
+			flood->n_checks_limited++;
+	} else if (call->kind == FLOOD_RECORD_MALFORMED ?
+			   g_error_matches(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA) :
+			   reply != NULL) {
+		flood->n_served[call->kind]++;
+	} else {
+		g_test_message("flood call %u: unexpected %s", call->kind,
+			       error != NULL ? error->message : "success");
+		flood->n_other++;
+	}
+	flood_send(flood);
+}
+
+#define FLOOD_CALLS 2004
+/* below the bus's max_replies_per_connection */
+#define FLOOD_WINDOW 400
+
+static void
+flood_send(Flood *flood)
+{
+	while (flood->n_sent < FLOOD_CALLS && flood->n_sent - flood->n_done < FLOOD_WINDOW) {
+		FloodCall *call = g_new0(FloodCall, 1);
+		const char *method = "GetStatus";
+		GVariant *args = NULL;
+
+		call->flood = flood;
+		call->kind = flood->n_sent % FLOOD_N_KINDS;
+		switch (call->kind) {
+		case FLOOD_SET_CONSENT:
+			method = "SetConsent";
+			args = g_variant_new("(sa{sv})", "denied", NULL);
+			break;
+		case FLOOD_GET_LOCAL_DATA:
+			method = "GetLocalData";
+			break;
+		case FLOOD_CLEAR:
+			method = "Clear";
+			break;
+		case FLOOD_RECORD_MALFORMED:
+			method = "RecordEvents";
+			args = make_batch(0, 16, "flood");
+			break;
+		case FLOOD_RECORD_NO_CONSENT:
+			method = "RecordEvents";
+			args = make_batch(1, 16, "flood");
+			break;
+		default:
+			break;
+		}
+		g_dbus_connection_call(flood->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+				       METRICS_DBUS_INTERFACE, method,
+				       args != NULL ? args : g_variant_new("(a{sv})", NULL), NULL,
+				       G_DBUS_CALL_FLAGS_NONE, -1, NULL, flood_reply_cb, call);
+		flood->n_sent++;
+	}
+}
+
+static void
+fixture_set_up_call_limited(Fixture *fixture, gconstpointer user_data)
+{
+	const char *const args[] = {"--max-client-calls=20", NULL};
+
+	fixture->harness = mtest_harness_new();
+	mtest_harness_start_bus(fixture->harness);
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_start_daemon(fixture->harness, args);
+	fixture->client = metrics_client_new(fixture->harness->connection);
+}
+
+/* one connection floods calls of every kind (consent never given): its
+ * excess is refused with LimitExceeded and counted, polkit checks in
+ * flight stay capped, and a second connection is served meanwhile */
+static void
+test_call_flood(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) flooder = NULL;
+	Flood flood = {0};
+	guint n_served = 0, n_limited = 0;
+
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	flooder = g_dbus_connection_new_for_address_sync(
+		fixture->harness->address,
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, &error);
+	g_assert_no_error(error);
+	flood.connection = flooder;
+	flood_send(&flood);
+
+	/* queued behind hundreds of the flooder's calls, and answered */
+	for (guint i = 0; i < 3; i++) {
+		g_autoptr(GVariant) status = NULL;
+		g_autoptr(GPtrArray) aggregates = NULL;
+
+		status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_true(
+			metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
+							METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+		g_assert_no_error(error);
+		aggregates = get_local_data(fixture);
+		while (flood.n_done < (i + 1) * FLOOD_CALLS / 4)
+			g_main_context_iteration(NULL, TRUE);
+	}
+	while (flood.n_done < FLOOD_CALLS)
+		g_main_context_iteration(NULL, TRUE);
+
+	g_assert_cmpuint(flood.n_other, ==, 0);
+	for (guint kind = 0; kind < FLOOD_N_KINDS; kind++) {
+		g_test_message("flood call %u: %u served, %u refused", kind, flood.n_served[kind],
+			       flood.n_limited[kind]);
+		g_assert_cmpuint(flood.n_limited[kind], >, 0);
+		n_served += flood.n_served[kind];
+		n_limited += flood.n_limited[kind];
+	}
+	g_test_message("flood: %u refused for polkit checks in flight", flood.n_checks_limited);
+	g_assert_cmpuint(n_served + n_limited, ==, FLOOD_CALLS);
+	g_assert_cmpuint(n_served, >, 0);
+	g_assert_cmpuint(n_limited, >, FLOOD_CALLS / 2);
+	/* every refusal is counted, and none was the polite client's */
+	g_assert_cmpuint(drops_for(fixture, "rate-limited-calls"), ==, n_limited);
+	g_assert_cmpuint(drops_for(fixture, "malformed-calls"), ==,
+			 flood.n_served[FLOOD_RECORD_MALFORMED]);
+
+	/* and logged once per period, not once per call */
+	{
+		g_autofree char *log =
+			g_build_filename(fixture->harness->tmpdir, "daemon.log", NULL);
+		g_autofree char *text = NULL;
+		guint n_lines = 0;
+
+		g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+		for (const char *p = text; (p = strstr(p, "refusing calls from")) != NULL; p++)
+			n_lines++;
+		g_assert_cmpuint(n_lines, >=, 1);
+		g_assert_cmpuint(n_lines, <, 10);
+	}
+}
+
+static void
+polkit_mock_call(Fixture *fixture, const char *method, GVariant *args)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+		fixture->harness->connection, "org.freedesktop.PolicyKit1",
+		"/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.DBus.Mock", method, args,
+		NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+	g_assert_no_error(error);
+}
+
+static void
+count_reply_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	guint *counts = user_data; /* served, limited, other */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+		g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+
+	if (reply != NULL)
+		counts[0]++;
+	else if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED))
+		counts[1]++;
+	else
+		counts[2]++;
+}
+
+/* polkit does not answer: one client may have 8 checks in flight, its
+ * further privileged calls are refused at once, other calls and other
+ * clients are served; once polkit answers, the client may ask again */
+static void
+test_pending_checks_capped(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) asker = NULL;
+	g_autoptr(GVariant) status = NULL;
+	g_autoptr(GVariant) again = NULL;
+	guint counts[3] = {0, 0, 0};
+
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	polkit_mock_call(fixture, "SimulateHang", g_variant_new("(b)", TRUE));
+	asker = g_dbus_connection_new_for_address_sync(
+		fixture->harness->address,
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 12; i++)
+		g_dbus_connection_call(asker, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+				       METRICS_DBUS_INTERFACE, "SetConsent",
+				       g_variant_new("(sa{sv})", "granted", NULL), NULL,
+				       G_DBUS_CALL_FLAGS_NONE, -1, NULL, count_reply_cb, counts);
+	while (counts[0] + counts[1] + counts[2] < 4)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(counts[1], ==, 4);
+	g_assert_cmpuint(drops_for(fixture, "rate-limited-calls"), ==, 4);
+
+	/* the daemon is not blocked by the hanging checks */
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+
+	polkit_mock_call(fixture, "SimulateHang", g_variant_new("(b)", FALSE));
+	polkit_mock_call(fixture, "ReleaseHangingCalls", NULL);
+	while (counts[0] + counts[1] + counts[2] < 12)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(counts[0], ==, 8);
+	g_assert_cmpuint(counts[1], ==, 4);
+	g_assert_cmpuint(counts[2], ==, 0);
+
+	/* the checks ended: the same client may ask again */
+	again = g_dbus_connection_call_sync(asker, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+					    METRICS_DBUS_INTERFACE, "SetConsent",
+					    g_variant_new("(sa{sv})", "denied", NULL), NULL,
+					    G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(again);
+	g_assert_cmpuint(drops_for(fixture, "rate-limited-calls"), ==, 4);
+}
+
+/* per-client state goes with the client: 200 connections come and go and
+ * the daemon's table of clients falls back */
+static void
+test_clients_bounded(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GPtrArray) connections = g_ptr_array_new_with_free_func(g_object_unref);
+	guint32 before = 0, during = 0, after = 0;
+	gint64 deadline;
+
+	g_autoptr(GVariant) status_before = NULL;
+	g_autoptr(GVariant) status_during = NULL;
+
+	status_before = metrics_client_get_status_sync(fixture->client, NULL, NULL);
+	g_assert_true(g_variant_lookup(status_before, "clients", "u", &before));
+	for (guint i = 0; i < 200; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = NULL;
+		GDBusConnection *connection = g_dbus_connection_new_for_address_sync(
+			fixture->harness->address,
+			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+			NULL, NULL, &error);
+
+		g_assert_no_error(error);
+		reply = g_dbus_connection_call_sync(
+			connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE,
+			i % 2 == 0 ? "GetLocalData" : "GetStatus", g_variant_new("(a{sv})", NULL),
+			NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+		g_assert_no_error(error);
+		g_ptr_array_add(connections, connection);
+	}
+	status_during = metrics_client_get_status_sync(fixture->client, NULL, NULL);
+	g_assert_true(g_variant_lookup(status_during, "clients", "u", &during));
+	g_assert_cmpuint(during, ==, before + 200);
+
+	for (guint i = 0; i < connections->len; i++)
+		g_dbus_connection_close_sync(g_ptr_array_index(connections, i), NULL, NULL);
+	deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	do {
+		g_autoptr(GVariant) status =
+			metrics_client_get_status_sync(fixture->client, NULL, NULL);
+
+		g_assert_true(g_variant_lookup(status, "clients", "u", &after));
+		if (after > before)
+			g_usleep(50000);
+	} while (after > before && g_get_monotonic_time() < deadline);
+	g_assert_cmpuint(after, ==, before);
+}
+
+/* with consent unknown, a running app learns of the grant live and what it
+ * records afterwards is stored */
+static void
+test_grant_propagates(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = metrics_recorder_new(fixture->harness->connection);
+	guint n_notify = 0;
+	gint64 deadline;
+
+	/* before: asked, unknown, dropped in the app */
+	metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string(MARKER));
+	g_assert_true(metrics_recorder_flush_sync(recorder, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(metrics_recorder_get_consent(recorder), ==, METRICS_CONSENT_UNKNOWN);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(recorder), ==, 1);
+
+	g_signal_connect(recorder, "notify::consent", G_CALLBACK(consent_notify_cb), &n_notify);
+	grant_consent(fixture);
+	deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	while (metrics_recorder_get_consent(recorder) != METRICS_CONSENT_GRANTED &&
+	       g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpint(metrics_recorder_get_consent(recorder), ==, METRICS_CONSENT_GRANTED);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpuint(n_notify, >=, 1);
+
+	for (guint i = 0; i < 3; i++)
+		metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string(MARKER));
+	g_assert_true(metrics_recorder_flush_sync(recorder, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(recorder), ==, 1);
+	g_assert_cmpuint(stored_events(fixture), ==, 3);
+	g_assert_true(mtest_harness_state_contains(fixture->harness, MARKER));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1068,6 +1627,12 @@ main(int argc, char *argv[])
 	ADD("/integration/bus-restart", test_bus_restart, fixture_set_up);
 	ADD("/integration/allowlist-unreadable", test_allowlist_unreadable,
 	    fixture_set_up_no_daemon);
+	ADD("/integration/privileged-calls", test_privileged_calls, fixture_set_up_uploads);
+	ADD("/integration/privileged-calls-act", test_privileged_calls_act, fixture_set_up_granted);
+	ADD("/integration/call-flood", test_call_flood, fixture_set_up_call_limited);
+	ADD("/integration/pending-checks-capped", test_pending_checks_capped, fixture_set_up);
+	ADD("/integration/clients-bounded", test_clients_bounded, fixture_set_up);
+	ADD("/integration/grant-propagates", test_grant_propagates, fixture_set_up);
 #undef ADD
 
 	return g_test_run();

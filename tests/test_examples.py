@@ -312,6 +312,14 @@ class SettingsTest(ExamplesTest):
             self.assertEqual(out.split(), ["consent:", "granted", "consent:", "denied"])
             self.assertIn("switch: off", self.panel("status").stdout)
 
+            # the panel turns the switch off itself: what was stored goes at once
+            self.assertIn("consent: granted", self.panel("set", "granted").stdout)
+            self.run_example([env_path("METRICS_RECORD_EXAMPLE"), "--count", "1"], interpreted=False)
+            self.check_stored()
+            self.assertIn("consent: denied", self.panel("set", "denied").stdout)
+            self.assertIn("switch: off", self.panel("status").stdout)
+            self.assertEqual(sorted(os.listdir(self.state_dir)), ["consent.conf"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

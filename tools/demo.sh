@@ -6,12 +6,18 @@
 # whole stack working on a private system bus:
 #   daemon started → an event before consent is not kept → consent granted
 #   (polkit mocked) → events recorded by an example app → metrics-cli show →
-#   the closed week uploaded to tools/metrics-sink (a local Azafea stand-in).
+#   the closed week uploaded to tools/metrics-sink (a local Azafea stand-in)
+#   → consent denied, everything deleted.
+#
+# METRICS_DEMO_SKIP_DEPS=1 skips installing the dependencies (the `demo` test
+# suite runs this against the build tree); BUILD_DIR picks the build tree.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/_build}
-"$top/tools/install-deps.sh"
+if [ "${METRICS_DEMO_SKIP_DEPS:-0}" != 1 ]; then
+    "$top/tools/install-deps.sh"
+fi
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$top" >/dev/null
 fi
@@ -100,7 +106,8 @@ step "metrics-cli show --next: what this week will upload once it closes"
 step "A week later (the daemon restarted with its clock shifted by 8 days, for the demo only)"
 kill "${pids[2]}"; wait "${pids[2]}" 2>/dev/null || true
 "$build/recorder-daemon/metrics-recorder" --state-dir="$work/state" \
-    --config="$work/metrics-recorder.conf" --clock-offset=$((8 * 24 * 3600)) >>"$work/daemon.log" 2>&1 &
+    --allowlist-dir="$top/data/allowlist" --config="$work/metrics-recorder.conf" \
+    --clock-offset=$((8 * 24 * 3600)) >>"$work/daemon.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do
     "$build/cli/metrics-cli" status >/dev/null 2>&1 && break

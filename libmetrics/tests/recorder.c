@@ -442,6 +442,165 @@ test_daemon_absent(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(fixture->calls->len, ==, 0);
 }
 
+static GDBusMessage *
+properties_changed_filter(GDBusConnection *connection,
+			  GDBusMessage *message,
+			  gboolean incoming,
+			  gpointer user_data)
+{
+	gint *seen = user_data;
+
+	if (incoming && g_dbus_message_get_message_type(message) == G_DBUS_MESSAGE_TYPE_SIGNAL &&
+	    g_strcmp0(g_dbus_message_get_member(message), "PropertiesChanged") == 0)
+		g_atomic_int_set(seen, 1);
+	return message;
+}
+
+/* events queued but not yet sent when consent turns to denied are never
+ * sent: within one flush interval nothing more crosses the bus */
+static void
+test_deny_drops_queued(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	GVariantBuilder changed;
+	gint seen = 0;
+	guint filter_id;
+	gint64 until;
+
+	/* consent known to be granted: the recorder is ready to send */
+	metrics_recorder_record(fixture->recorder, ID_VALUE, NULL);
+	flush_and_wait(fixture);
+	g_assert_cmpuint(fixture->calls->len, ==, 1);
+
+	filter_id = g_dbus_connection_add_filter(fixture->client_conn, properties_changed_filter,
+						 &seen, NULL);
+	for (guint i = 0; i < 10; i++)
+		metrics_recorder_record(fixture->recorder, ID_VALUE, NULL);
+	g_variant_builder_init(&changed, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&changed, "{sv}", "Consent", g_variant_new_string("denied"));
+	g_dbus_connection_emit_signal(
+		fixture->service_conn, NULL, METRICS_DBUS_PATH, "org.freedesktop.DBus.Properties",
+		"PropertiesChanged",
+		g_variant_new("(sa{sv}as)", METRICS_DBUS_INTERFACE, &changed, NULL), &error);
+	g_assert_no_error(error);
+	/* the main context is not iterated until the signal has reached the
+	 * app's connection, so the flush timer cannot run first: the signal
+	 * is dispatched at a higher priority than the flush */
+	while (!g_atomic_int_get(&seen))
+		g_usleep(1000);
+	g_usleep(20000);
+	g_dbus_connection_remove_filter(fixture->client_conn, filter_id);
+
+	until = g_get_monotonic_time() + 300 * G_TIME_SPAN_MILLISECOND;
+	while (g_get_monotonic_time() < until)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_cmpint(metrics_recorder_get_consent(fixture->recorder), ==,
+			METRICS_CONSENT_DENIED);
+	g_assert_cmpuint(fixture->calls->len, ==, 1);
+	g_assert_cmpuint(count_sent_events(fixture), ==, 1);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(fixture->recorder), ==, 10);
+}
+
+/* ---- the default recorder flushes when the application shuts down ---- */
+
+typedef struct {
+	Fixture *fixture;
+	GMainContext *context; /* (owned) the fake daemon's */
+	gint stop;
+} DaemonThread;
+
+static gpointer
+daemon_thread_func(gpointer user_data)
+{
+	DaemonThread *thread = user_data;
+
+	/* calls are dispatched in the context the object was registered in:
+	 * this thread's, so the fake daemon answers while the app's main
+	 * thread blocks in its shutdown flush */
+	Fixture *fixture = thread->fixture;
+	g_autoptr(GError) error = NULL;
+
+	g_main_context_push_thread_default(thread->context);
+	fixture->registration_id = g_dbus_connection_register_object(
+		fixture->service_conn, METRICS_DBUS_PATH, fixture->node_info->interfaces[0],
+		&fake_vtable, fixture, NULL, &error);
+	g_assert_no_error(error);
+	fixture->owner_id = g_bus_own_name_on_connection(fixture->service_conn, METRICS_DBUS_NAME,
+							 G_BUS_NAME_OWNER_FLAGS_NONE,
+							 name_acquired_cb, NULL, fixture, NULL);
+	while (!fixture->name_owned)
+		g_main_context_iteration(thread->context, TRUE);
+	g_atomic_int_set(&thread->stop, 1);
+	while (g_atomic_int_get(&thread->stop) != 2)
+		g_main_context_iteration(thread->context, TRUE);
+	g_main_context_pop_thread_default(thread->context);
+	return NULL;
+}
+
+static gboolean
+wake_cb(gpointer user_data)
+{
+	return G_SOURCE_REMOVE;
+}
+
+static void
+app_activate_cb(GApplication *application, gpointer user_data)
+{
+	MetricsRecorder *recorder = metrics_recorder_get_default();
+
+	/* recorded, then straight out: nothing has been flushed yet */
+	metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string("org.example.App"));
+	metrics_recorder_add(recorder, ID_COUNTER, NULL, 3);
+	metrics_recorder_add(recorder, ID_COUNTER, NULL, 4);
+	g_application_quit(application);
+}
+
+static void
+test_application_shutdown_child(void)
+{
+	Fixture fixture_storage = {0};
+	Fixture *fixture = &fixture_storage;
+	DaemonThread thread = {fixture, g_main_context_new(), 0};
+	g_autoptr(GThread) daemon = NULL;
+	g_autoptr(GApplication) application = NULL;
+	int status;
+
+	fixture_set_up_bus(fixture, NULL);
+	/* the default recorder uses the system bus */
+	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", g_test_dbus_get_bus_address(fixture->bus), TRUE);
+	daemon = g_thread_new("fake-daemon", daemon_thread_func, &thread);
+	while (g_atomic_int_get(&thread.stop) != 1)
+		g_usleep(1000);
+
+	application =
+		g_application_new("org.example.MetricsShutdownTest", G_APPLICATION_NON_UNIQUE);
+	g_signal_connect(application, "activate", G_CALLBACK(app_activate_cb), NULL);
+	status = g_application_run(application, 0, NULL);
+	g_assert_cmpint(status, ==, 0);
+
+	g_atomic_int_set(&thread.stop, 2);
+	g_main_context_invoke(thread.context, wake_cb, NULL);
+	g_thread_join(g_steal_pointer(&daemon));
+	g_main_context_unref(thread.context);
+
+	g_assert_cmpuint(count_sent_events(fixture), ==, 3);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(metrics_recorder_get_default()), ==, 0);
+	fixture_tear_down(fixture, NULL);
+}
+
+static void
+test_application_shutdown(void)
+{
+	/* in a child: the default recorder is a process-wide singleton bound
+	 * to the system bus of this test only */
+	if (g_test_subprocess()) {
+		test_application_shutdown_child();
+		return;
+	}
+	g_test_trap_subprocess(NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed();
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -467,6 +626,9 @@ main(int argc, char *argv[])
 		   test_daemon_absent, fixture_tear_down);
 	g_test_add("/metrics/recorder/flush-sync", Fixture, NULL, fixture_set_up, test_flush_sync,
 		   fixture_tear_down);
+	g_test_add("/metrics/recorder/deny-drops-queued", Fixture, NULL, fixture_set_up,
+		   test_deny_drops_queued, fixture_tear_down);
+	g_test_add_func("/metrics/recorder/application-shutdown", test_application_shutdown);
 
 	return g_test_run();
 }

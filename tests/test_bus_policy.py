@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Copyright 2026 The Fedora Metrics authors
+#
+# The shipped bus policy (data/dbus/org.fedoraproject.Metrics1.conf) on a
+# bus as restrictive as the real system bus: nobody may own a name or send a
+# method call unless a policy allows it. The service user "metrics" is
+# replaced by "nobody", under which the real daemon runs; the test itself
+# runs as root (as CI does) and as a third, unprivileged uid.
+#
+# Checks: root and other users cannot own the name; the service user can;
+# anybody may call the Recorder interface, Properties, Introspectable and
+# Peer at that name; a call to any other interface there is refused by the
+# bus.
+#
+# The paths come from the environment (set in tests/meson.build):
+#   METRICS_SOURCE_ROOT, METRICS_RECORDER, METRICS_PYTHON
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from gi.repository import Gio, GLib
+
+NAME = "org.fedoraproject.Metrics1"
+PATH = "/org/fedoraproject/Metrics1"
+IFACE = "org.fedoraproject.Metrics1.Recorder"
+SERVICE_UID = 65534  # nobody: stands in for the "metrics" service user
+# a user that is neither root nor the service user; the bus needs it to
+# exist (it looks up its groups), "daemon" does on Debian and Fedora
+OTHER_UID = pwd.getpwnam("daemon").pw_uid
+TIMEOUT = 30
+
+# the shape of the system bus's own policy (system.conf): default deny for
+# owning names and for method calls, the bus driver reachable, replies only
+# to calls that asked for them
+SYSTEM_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+  <listen>unix:path={socket}</listen>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"
+          send_member="UpdateActivationEnvironment"/>
+    <deny send_destination="org.freedesktop.DBus"
+          send_interface="org.freedesktop.systemd1.Activator"/>
+  </policy>
+  <include>{policy}</include>
+</busconfig>
+"""
+
+# run as another uid: try to own the name, then call the daemon
+OTHER_USER_SCRIPT = """
+import sys
+from gi.repository import Gio, GLib
+bus = Gio.DBusConnection.new_for_address_sync(sys.argv[1],
+    Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+    Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+try:
+    bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                  "RequestName", GLib.Variant("(su)", (sys.argv[2], 4)), None, 0, -1, None)
+    print("owned")
+except GLib.Error as e:
+    print(Gio.DBusError.get_remote_error(e))
+reply = bus.call_sync(sys.argv[2], "/org/fedoraproject/Metrics1",
+                      "org.fedoraproject.Metrics1.Recorder", "GetStatus",
+                      GLib.Variant("(a{sv})", ({},)), None, 0, -1, None)
+print("consent", reply.unpack()[0]["consent"])
+"""
+
+
+def env_path(name):
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set; run this test through meson test")
+    return value
+
+
+def drop_to(uid):
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+
+
+class BusPolicyTest(unittest.TestCase):
+    def setUp(self):
+        source_root = env_path("METRICS_SOURCE_ROOT")
+        self.workdir = tempfile.mkdtemp(prefix="metrics-bus-policy-")
+        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
+        # the other users must reach the socket and the state directory
+        os.chmod(self.workdir, 0o755)
+        self.socket = os.path.join(self.workdir, "system_bus_socket")
+        self.address = f"unix:path={self.socket}"
+
+        with open(os.path.join(source_root, "data", "dbus", f"{NAME}.conf")) as f:
+            shipped = f.read()
+        self.assertIn('user="metrics"', shipped)
+        policy = os.path.join(self.workdir, f"{NAME}.conf")
+        with open(policy, "w") as f:
+            f.write(shipped.replace('user="metrics"', 'user="nobody"'))
+        config = os.path.join(self.workdir, "system.conf")
+        with open(config, "w") as f:
+            f.write(SYSTEM_CONF.format(socket=self.socket, policy=policy))
+
+        self.bus = subprocess.Popen(
+            ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile"],
+            stderr=subprocess.PIPE,
+        )
+        self.addCleanup(self.stop, self.bus)
+        deadline = time.monotonic() + TIMEOUT
+        while not os.path.exists(self.socket):
+            self.assertIsNone(self.bus.poll(), "dbus-daemon exited")
+            self.assertLess(time.monotonic(), deadline, "the bus did not start")
+            time.sleep(0.05)
+        self.conn = Gio.DBusConnection.new_for_address_sync(
+            self.address,
+            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
+            | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+            None,
+            None,
+        )
+        self.addCleanup(self.conn.close_sync, None)
+
+        self.state_dir = os.path.join(self.workdir, "state")
+        os.mkdir(self.state_dir, 0o700)
+        os.chown(self.state_dir, SERVICE_UID, SERVICE_UID)
+        self.source_root = source_root
+
+    @staticmethod
+    def stop(process):
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=TIMEOUT)
+
+    def bus_call(self, method, args, reply_type=None):
+        return self.conn.call_sync(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            method,
+            args,
+            GLib.VariantType(reply_type) if reply_type else None,
+            Gio.DBusCallFlags.NONE,
+            -1,
+            None,
+        )
+
+    def call(self, interface, method, args=None, path=PATH):
+        return self.conn.call_sync(
+            NAME, path, interface, method, args, None, Gio.DBusCallFlags.NONE, -1, None
+        )
+
+    def assert_remote_error(self, expected, function, *args):
+        with self.assertRaises(GLib.Error) as caught:
+            function(*args)
+        self.assertEqual(Gio.DBusError.get_remote_error(caught.exception), expected)
+
+    def start_daemon(self):
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
+        daemon = subprocess.Popen(
+            drop_to(SERVICE_UID)
+            + [
+                env_path("METRICS_RECORDER"),
+                f"--state-dir={self.state_dir}",
+                f"--allowlist-dir={os.path.join(self.source_root, 'data', 'allowlist')}",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.addCleanup(self.stop, daemon)
+        deadline = time.monotonic() + TIMEOUT
+        while not self.bus_call("NameHasOwner", GLib.Variant("(s)", (NAME,)), "(b)")[0]:
+            self.assertIsNone(daemon.poll(), "the daemon could not start as the service user")
+            self.assertLess(time.monotonic(), deadline, "the daemon did not own its name")
+            time.sleep(0.05)
+
+    def test_policy(self):
+        # root may not own the name (the bus says so, not the daemon)
+        self.assert_remote_error(
+            "org.freedesktop.DBus.Error.AccessDenied",
+            self.bus_call,
+            "RequestName",
+            GLib.Variant("(su)", (NAME, 4)),
+            "(u)",
+        )
+
+        # the service user may
+        self.start_daemon()
+        owner = self.bus_call("GetNameOwner", GLib.Variant("(s)", (NAME,)), "(s)")[0]
+        uid = self.bus_call("GetConnectionUnixUser", GLib.Variant("(s)", (owner,)), "(u)")[0]
+        self.assertEqual(uid, SERVICE_UID)
+
+        # anybody may call the interface and the standard ones
+        status = self.call(IFACE, "GetStatus", GLib.Variant("(a{sv})", ({},))).unpack()[0]
+        self.assertEqual(status["consent"], "unknown")
+        version = self.call(
+            "org.freedesktop.DBus.Properties", "Get", GLib.Variant("(ss)", (IFACE, "Version"))
+        ).unpack()[0]
+        self.assertEqual(version, 1)
+        self.call("org.freedesktop.DBus.Properties", "GetAll", GLib.Variant("(s)", (IFACE,)))
+        xml = self.call("org.freedesktop.DBus.Introspectable", "Introspect").unpack()[0]
+        self.assertIn(IFACE, xml)
+        self.call("org.freedesktop.DBus.Peer", "Ping")
+        # a call the daemon refuses itself comes back from the daemon
+        self.assert_remote_error(
+            "org.freedesktop.DBus.Error.UnknownMethod", self.call, IFACE, "NoSuchMethod"
+        )
+
+        # nothing else: the bus refuses other interfaces at the name
+        for interface, method in [
+            ("org.fedoraproject.Metrics1.Other", "Anything"),
+            ("org.freedesktop.DBus.ObjectManager", "GetManagedObjects"),
+            ("org.freedesktop.DBus.Debug.Stats", "GetStats"),
+        ]:
+            self.assert_remote_error(
+                "org.freedesktop.DBus.Error.AccessDenied", self.call, interface, method
+            )
+
+        # a third user: cannot own the name, may call the daemon
+        result = subprocess.run(
+            drop_to(OTHER_UID)
+            + [env_path("METRICS_PYTHON"), "-c", OTHER_USER_SCRIPT, self.address, NAME],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(
+            result.stdout.split("\n")[:2],
+            ["org.freedesktop.DBus.Error.AccessDenied", "consent unknown"],
+        )
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        # meson reports exit status 77 as a skip, with this reason in the log
+        print("SKIP: running the daemon as the service user needs root (CI runs as root)")
+        sys.exit(77)
+    unittest.main(verbosity=2)
