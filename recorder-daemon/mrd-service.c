@@ -261,9 +261,17 @@ mrd_service_delete_store(MrdService *self, GError **error)
 {
 	mrd_service_stop_uploads(self);
 	if (self->store != NULL) {
+		g_autoptr(GError) error_wipe = NULL;
+
+		/* overwrite what is stored before the files go: removing them
+		 * alone would leave the bytes in freed disk blocks */
+		if (!mrd_store_wipe(self->store, &error_wipe))
+			g_warning("cannot empty the store before deleting it: %s",
+				  error_wipe->message);
 		mrd_store_close(self->store);
 		g_clear_object(&self->store);
 	}
+	/* every file is overwritten with zeros, then removed */
 	return mrd_store_delete_files(self->store_path, error);
 }
 

@@ -8,10 +8,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "metrics-error.h"
 #include "metrics-private.h"
@@ -563,6 +566,123 @@ mrd_store_close(MrdStore *self)
 	}
 }
 
+/* overwrites the whole length of @file with zeros and syncs it, so that
+ * removing it afterwards does not leave its bytes in freed disk blocks (nor
+ * in another hard link to it); on a copy-on-write file system or behind an
+ * SSD's wear levelling this is the best a program can do. A file that is not
+ * there, or is not a regular file, is left to the unlink that follows. */
+static void
+zero_fill(const char *file)
+{
+	static const guint8 zeros[64 * 1024] = {0};
+	struct stat buf;
+	off_t offset = 0;
+	int fd;
+
+	fd = g_open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != EISDIR && errno != ELOOP)
+			g_warning("cannot overwrite %s before deleting it: %s", file,
+				  g_strerror(errno));
+		return;
+	}
+	if (fstat(fd, &buf) != 0 || !S_ISREG(buf.st_mode)) {
+		close(fd);
+		return;
+	}
+	while (offset < buf.st_size) {
+		ssize_t n = pwrite(fd, zeros,
+				   (size_t)MIN(buf.st_size - offset, (off_t)sizeof(zeros)), offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g_warning("cannot overwrite %s before deleting it: %s", file,
+				  n < 0 ? g_strerror(errno) : "short write");
+			break;
+		}
+		offset += n;
+	}
+	if (fdatasync(fd) != 0)
+		g_warning("cannot sync %s before deleting it: %s", file, g_strerror(errno));
+	close(fd);
+}
+
+/* removes @file after overwriting it; a missing file is fine */
+static gboolean
+shred_file(const char *file, GError **error)
+{
+	zero_fill(file);
+	if (g_unlink(file) != 0 && errno != ENOENT) {
+		int saved_errno = errno;
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE, _("Cannot delete %s: %s"),
+			    file, g_strerror(saved_errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* empties every table with secure_delete on (deleted content overwritten
+ * with zeros in the database pages) and checkpoints the WAL into the
+ * database; the WAL file is kept at its length (not truncated, which would
+ * free its blocks unwritten) so that mrd_store_delete_files() overwrites
+ * it; the store is to be closed and its files deleted next */
+gboolean
+mrd_store_wipe(MrdStore *self, GError **error)
+{
+	g_autoptr(GPtrArray) tables = g_ptr_array_new_with_free_func(g_free);
+	sqlite3_stmt *stmt = NULL;
+	int persist = 1;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (!exec_sql(self, "PRAGMA secure_delete = ON", error) ||
+	    !exec_sql(self, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (sqlite3_prepare_v2(self->db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1,
+			       &stmt, NULL) != SQLITE_OK) {
+		set_sqlite_error(self, error, "list the tables");
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(tables, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		set_sqlite_error(self, error, "list the tables");
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	for (guint i = 0; i < tables->len; i++) {
+		char *sql = sqlite3_mprintf("DELETE FROM \"%w\"",
+					    (const char *)g_ptr_array_index(tables, i));
+		gboolean ok = exec_sql(self, sql, error);
+
+		sqlite3_free(sql);
+		if (!ok) {
+			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+			return FALSE;
+		}
+	}
+	if (!exec_sql(self, "COMMIT", error)) {
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	if (sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return set_sqlite_error(self, error, "checkpoint");
+	/* closing must neither delete nor truncate the WAL: it is overwritten
+	 * before it is removed */
+	if (!exec_sql(self, "PRAGMA journal_size_limit = -1", error))
+		return FALSE;
+	sqlite3_file_control(self->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	return TRUE;
+}
+
 static gboolean
 delete_corrupt_copies(const char *path, GError **error)
 {
@@ -583,18 +703,15 @@ delete_corrupt_copies(const char *path, GError **error)
 		if (!g_str_has_prefix(name, prefix))
 			continue;
 		file = g_build_filename(dirname, name, NULL);
-		if (g_unlink(file) != 0 && errno != ENOENT) {
-			int saved_errno = errno;
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
-				    _("Cannot delete %s: %s"), file, g_strerror(saved_errno));
+		if (!shred_file(file, error))
 			return FALSE;
-		}
 	}
 	return TRUE;
 }
 
 /* removes the database with its WAL and journal files, and damaged copies
- * kept aside: they hold event data too; missing files are fine */
+ * kept aside: they hold event data too; each is overwritten with zeros
+ * first; missing files are fine. The store must be closed. */
 gboolean
 mrd_store_delete_files(const char *path, GError **error)
 {
@@ -607,12 +724,8 @@ mrd_store_delete_files(const char *path, GError **error)
 	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
 		g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
 
-		if (g_unlink(file) != 0 && errno != ENOENT) {
-			int saved_errno = errno;
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
-				    _("Cannot delete %s: %s"), file, g_strerror(saved_errno));
+		if (!shred_file(file, error))
 			return FALSE;
-		}
 	}
 	return TRUE;
 }

@@ -1016,6 +1016,60 @@ test_allowlist_unreadable(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(status_u64(fixture, "stored-events"), ==, 0);
 }
 
+static gboolean
+file_contains(const char *path, const char *marker)
+{
+	g_autofree char *contents = NULL;
+	gsize len = 0;
+
+	g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+	return memmem(contents, len, marker, strlen(marker)) != NULL;
+}
+
+/* a "no" overwrites the stored bytes, it does not merely unlink the files:
+ * hard links made outside the state directory beforehand still reach the
+ * old inodes, and they must not hold the marker any more */
+static void
+test_deny_overwrites(Fixture *fixture, gconstpointer user_data)
+{
+	const char *suffixes[] = {"", "-wal"};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GPtrArray) links = g_ptr_array_new_with_free_func(g_free);
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, MARKER, 2);
+	g_clear_object(&recorder);
+	/* a clean stop checkpoints the marker into the database file; what is
+	 * recorded after the restart is in the WAL */
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	recorder = record_some(fixture, MARKER, 1);
+	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		g_autofree char *file =
+			g_strconcat(fixture->harness->state_dir, "/metrics.db", suffixes[i], NULL);
+		char *link_path =
+			g_strconcat(fixture->harness->tmpdir, "/linked.db", suffixes[i], NULL);
+
+		g_assert_cmpint(link(file, link_path), ==, 0);
+		g_ptr_array_add(links, link_path);
+		/* the marker is in both files before */
+		g_assert_true(file_contains(link_path, MARKER));
+	}
+
+	g_assert_true(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
+						      METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_false(mtest_harness_state_contains(fixture->harness, MARKER));
+	for (guint i = 0; i < links->len; i++) {
+		const char *link_path = g_ptr_array_index(links, i);
+
+		g_test_message("checking %s", link_path);
+		g_assert_false(file_contains(link_path, MARKER));
+		g_unlink(link_path);
+	}
+}
+
 /* the store and the consent record are private to the service user */
 static void
 test_file_modes(Fixture *fixture, gconstpointer user_data)
@@ -1068,6 +1122,7 @@ main(int argc, char *argv[])
 	ADD("/integration/bus-restart", test_bus_restart, fixture_set_up);
 	ADD("/integration/allowlist-unreadable", test_allowlist_unreadable,
 	    fixture_set_up_no_daemon);
+	ADD("/integration/deny-overwrites", test_deny_overwrites, fixture_set_up);
 #undef ADD
 
 	return g_test_run();
