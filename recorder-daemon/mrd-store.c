@@ -28,7 +28,7 @@
  * with the number of events.
  */
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 struct _MrdStore {
 	GObject parent_instance;
@@ -107,6 +107,16 @@ static const char *const migrations[] = {
 	"  compressed_size INTEGER NOT NULL"
 	");"
 	"CREATE INDEX sent_by_time ON sent (sent);",
+	/* version 3: how many events were dropped, per reason only (never per
+	 * event, metric or user), kept across restarts; the rows of the
+	 * reasons that come when the store is full exist from the start, so
+	 * counting them updates a row in place instead of needing room */
+	"CREATE TABLE drops ("
+	"  reason TEXT PRIMARY KEY,"
+	"  count INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"INSERT INTO drops (reason, count) VALUES "
+	"  ('store-full', 0), ('store-failed', 0), ('retention', 0);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SCHEMA_VERSION);
@@ -317,6 +327,85 @@ mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GErr
 	if (rc != SQLITE_DONE)
 		return set_sqlite_error(self, error, "prune");
 	return TRUE;
+}
+
+/* adds @counts (reason → guint64 *) to the stored drop counters, in one
+ * transaction */
+gboolean
+mrd_store_add_drops(MrdStore *self, GHashTable *counts, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(counts != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (g_hash_table_size(counts) == 0)
+		return TRUE;
+	if (!exec_sql(self, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (sqlite3_prepare_v2(self->db,
+			       "INSERT INTO drops (reason, count) VALUES (?1, ?2) "
+			       "ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_sqlite_error(self, error, "count dropped events");
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	g_hash_table_iter_init(&iter, counts);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		sqlite3_reset(stmt);
+		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, (sqlite3_int64) * (guint64 *)value);
+		if (sqlite3_step(stmt) != SQLITE_DONE) {
+			set_sqlite_error(self, error, "count dropped events");
+			sqlite3_finalize(stmt);
+			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+			return FALSE;
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (!exec_sql(self, "COMMIT", error)) {
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* the stored drop counters that are not 0, as a{st} */
+GVariant *
+mrd_store_get_drops(MrdStore *self, GError **error)
+{
+	GVariantBuilder builder;
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (!mrd_store_check_open(self, error))
+		return NULL;
+	if (sqlite3_prepare_v2(self->db,
+			       "SELECT reason, count FROM drops WHERE count > 0 ORDER BY reason",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_sqlite_error(self, error, "read the drop counters");
+		return NULL;
+	}
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{st}"));
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_variant_builder_add(&builder, "{st}", (const char *)sqlite3_column_text(stmt, 0),
+				      (guint64)sqlite3_column_int64(stmt, 1));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_variant_builder_clear(&builder);
+		set_sqlite_error(self, error, "read the drop counters");
+		return NULL;
+	}
+	return g_variant_ref_sink(g_variant_builder_end(&builder));
 }
 
 /* the database handle, for the outbox which shares the file (and so is

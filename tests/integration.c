@@ -1110,6 +1110,85 @@ test_deny_overwrites(Fixture *fixture, gconstpointer user_data)
 	}
 }
 
+/* fills a store capped at 64 KiB until events are dropped as store-full;
+ * returns how many events were accepted */
+static guint64
+fill_store(Fixture *fixture)
+{
+	guint64 accepted_total = 0;
+
+	for (guint i = 0; i < 400 && drops_for(fixture, "store-full") == 0; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *value = g_strdup_printf(
+			"%s-%u-%s", MARKER, i,
+			"a-long-value-to-fill-the-store-quickly-a-long-value-to-fill-the-store-"
+			"quickly-a-long-value-to-fill-the-store-quickly-a-long-value-to-fill-"
+			"the-store-quickly-a-long-value-to-fill-the-store-quickly");
+		g_autoptr(GVariant) reply =
+			mtest_harness_call(fixture->harness, "RecordEvents",
+					   make_batch(20, 16, value), "(uu)", &error);
+		guint32 accepted = 0;
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(uu)", &accepted, NULL);
+		accepted_total += accepted;
+	}
+	g_assert_cmpuint(drops_for(fixture, "store-full"), >, 0);
+	return accepted_total;
+}
+
+/* the drop counters (per reason only) are kept in the store: GetStatus
+ * reports them after a kill -9 (once saved, a second after the drop), a
+ * clean restart and an idle exit; a "no" deletes them with the rest */
+static void
+test_drops_persist(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *ahead =
+		g_strdup_printf("--clock-offset=%" G_GINT64_FORMAT, (gint64)10 * 7 * 24 * 3600);
+	const char *const ahead_args[] = {"--max-store-size=64", ahead, NULL};
+	const char *const idle_args[] = {"--max-store-size=64", "--idle-timeout=1", NULL};
+	g_autoptr(GError) error = NULL;
+	guint64 n_full, n_stored;
+
+	fill_store(fixture);
+	n_full = drops_for(fixture, "store-full");
+	n_stored = stored_events(fixture);
+	g_assert_cmpuint(n_stored, >, 0);
+
+	/* saved within a second, so a kill -9 after that loses nothing */
+	g_usleep(2 * G_USEC_PER_SEC);
+	mtest_harness_stop_daemon(fixture->harness, TRUE);
+	mtest_harness_start_daemon(fixture->harness, store_full_args);
+	g_assert_cmpuint(drops_for(fixture, "store-full"), ==, n_full);
+
+	/* ten weeks later the stored weeks are past the retention limit */
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, ahead_args);
+	g_assert_cmpuint(drops_for(fixture, "retention"), ==, n_stored);
+	g_assert_cmpuint(stored_events(fixture), ==, 0);
+
+	/* the daemon exits when idle; started again, it still knows */
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, idle_args);
+	g_assert_true(g_subprocess_wait(fixture->harness->daemon, NULL, NULL));
+	g_clear_object(&fixture->harness->daemon);
+	mtest_harness_start_daemon(fixture->harness, store_full_args);
+	g_assert_cmpuint(drops_for(fixture, "store-full"), ==, n_full);
+	g_assert_cmpuint(drops_for(fixture, "retention"), ==, n_stored);
+
+	/* a "no" deletes the counters with everything else */
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	g_assert_true(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
+						      METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 1);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, store_full_args);
+	g_assert_cmpuint(drops_for(fixture, "store-full"), ==, 0);
+	g_assert_cmpuint(drops_for(fixture, "retention"), ==, 0);
+	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 1);
+}
+
 /* the store and the consent record are private to the service user */
 static void
 test_file_modes(Fixture *fixture, gconstpointer user_data)
@@ -1163,6 +1242,8 @@ main(int argc, char *argv[])
 	ADD("/integration/allowlist-unreadable", test_allowlist_unreadable,
 	    fixture_set_up_no_daemon);
 	ADD("/integration/deny-overwrites", test_deny_overwrites, fixture_set_up);
+	g_test_add("/integration/drops-persist", Fixture, store_full_args, fixture_set_up_granted,
+		   test_drops_persist, fixture_tear_down);
 #undef ADD
 
 	return g_test_run();
