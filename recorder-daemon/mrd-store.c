@@ -273,13 +273,21 @@ mrd_store_open(const char *path, GError **error)
 	return mrd_store_open_once(path, &corrupt, error);
 }
 
-/* caps the size of the database file; beyond it, adding fails with
- * METRICS_ERROR_LIMIT_EXCEEDED */
+/* caps the size of the database and its WAL together at @max_bytes; beyond
+ * it, adding fails with METRICS_ERROR_LIMIT_EXCEEDED.
+ *
+ * An eighth of the cap (4 to 256 pages) is the WAL's: it is checkpointed
+ * into the database once it holds that many pages and cut back to that
+ * length when it grew past it, and the database may use the rest. The one
+ * transaction being written may take the WAL past its share by the pages
+ * it changes; that, and the fixed 32 KiB index of the WAL (-shm), is the
+ * margin on top of the cap (docs/metrics-recorder.8.md). */
 gboolean
 mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 {
 	sqlite3_stmt *stmt = NULL;
 	gint64 page_size = 4096;
+	guint64 cap_pages, wal_pages, db_pages;
 	g_autofree char *sql = NULL;
 
 	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
@@ -290,8 +298,14 @@ mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 	    sqlite3_step(stmt) == SQLITE_ROW)
 		page_size = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
-	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GUINT64_FORMAT,
-			      MAX(max_bytes / (guint64)page_size, 8));
+	cap_pages = max_bytes / (guint64)page_size;
+	wal_pages = CLAMP(cap_pages / 8, 4, 256);
+	/* one page less for the WAL's frame headers (24 bytes a page) */
+	db_pages = cap_pages > wal_pages + 1 + 8 ? cap_pages - wal_pages - 1 : 8;
+	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GUINT64_FORMAT ";"
+			      "PRAGMA wal_autocheckpoint = %" G_GUINT64_FORMAT ";"
+			      "PRAGMA journal_size_limit = %" G_GUINT64_FORMAT,
+			      db_pages, wal_pages, wal_pages * (guint64)(page_size + 24) + 32);
 	return exec_sql(self, sql, error);
 }
 

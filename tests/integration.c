@@ -23,6 +23,7 @@
 static const char *const allow_consent[] = {"org.fedoraproject.Metrics1.set-consent", NULL};
 static const char *const allow_nothing[] = {NULL};
 static const char *const store_full_args[] = {"--max-store-size=64", NULL};
+static const char *const store_cap_args[] = {"--max-store-size=256", NULL};
 
 typedef struct {
 	MtestHarness *harness;
@@ -1110,14 +1111,14 @@ test_deny_overwrites(Fixture *fixture, gconstpointer user_data)
 	}
 }
 
-/* fills a store capped at 64 KiB until events are dropped as store-full;
+/* fills a store with a small cap (one new key per call) until events are dropped as store-full;
  * returns how many events were accepted */
 static guint64
 fill_store(Fixture *fixture)
 {
 	guint64 accepted_total = 0;
 
-	for (guint i = 0; i < 400 && drops_for(fixture, "store-full") == 0; i++) {
+	for (guint i = 0; i < 2000 && drops_for(fixture, "store-full") == 0; i++) {
 		g_autoptr(GError) error = NULL;
 		g_autofree char *value = g_strdup_printf(
 			"%s-%u-%s", MARKER, i,
@@ -1135,6 +1136,63 @@ fill_store(Fixture *fixture)
 	}
 	g_assert_cmpuint(drops_for(fixture, "store-full"), >, 0);
 	return accepted_total;
+}
+
+static guint64
+file_size(const char *path)
+{
+	GStatBuf buf;
+
+	if (g_stat(path, &buf) != 0)
+		return 0;
+	return (guint64)buf.st_size;
+}
+
+/* the cap holds for the database and its WAL together: filled to the cap,
+ * the daemon drops new events as store-full, keeps serving, and its files
+ * stay within the cap plus the pages of the batch last written (here 20
+ * events of ~300 bytes: at most 4 pages of 4 KiB with their 24-byte WAL
+ * frame headers; docs/metrics-recorder.8.md) */
+static void
+test_store_cap_total(Fixture *fixture, gconstpointer user_data)
+{
+	const guint64 cap = 256 * 1024;
+	const guint64 margin = 4 * (4096 + 24);
+	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	g_autofree char *wal = g_strconcat(db, "-wal", NULL);
+	g_autoptr(GPtrArray) aggregates = NULL;
+	guint64 accepted, n_full, peak = 0;
+
+	accepted = fill_store(fixture);
+	g_assert_cmpuint(stored_events(fixture), ==, accepted);
+	n_full = drops_for(fixture, "store-full");
+	/* full: more batches are dropped and counted, the files do not grow */
+	for (guint i = 0; i < 20; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *value = g_strdup_printf(
+			"%s-more-%u-%s", MARKER, i,
+			"another-long-value-that-does-not-fit-another-long-value-that-does-not-"
+			"fit-another-long-value-that-does-not-fit-another-long-value-that");
+		g_autoptr(GVariant) reply =
+			mtest_harness_call(fixture->harness, "RecordEvents",
+					   make_batch(20, 16, value), "(uu)", &error);
+		guint32 n = 0;
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(uu)", &n, NULL);
+		accepted += n;
+		peak = MAX(peak, file_size(db) + file_size(wal));
+	}
+	g_test_message("database %" G_GUINT64_FORMAT " + WAL %" G_GUINT64_FORMAT
+		       " bytes, peak %" G_GUINT64_FORMAT ", cap %" G_GUINT64_FORMAT,
+		       file_size(db), file_size(wal), peak, cap);
+	g_assert_cmpuint(drops_for(fixture, "store-full"), >, n_full);
+	g_assert_cmpuint(peak, <=, cap + margin);
+	g_assert_cmpuint(file_size(db) + file_size(wal), <=, cap + margin);
+	/* still serving, what was stored intact */
+	aggregates = get_local_data(fixture);
+	g_assert_cmpuint(aggregates->len, >, 0);
+	g_assert_cmpuint(stored_events(fixture), ==, accepted);
 }
 
 /* the drop counters (per reason only) are kept in the store: GetStatus
@@ -1244,6 +1302,8 @@ main(int argc, char *argv[])
 	ADD("/integration/deny-overwrites", test_deny_overwrites, fixture_set_up);
 	g_test_add("/integration/drops-persist", Fixture, store_full_args, fixture_set_up_granted,
 		   test_drops_persist, fixture_tear_down);
+	g_test_add("/integration/store-cap-total", Fixture, store_cap_args, fixture_set_up_granted,
+		   test_store_cap_total, fixture_tear_down);
 #undef ADD
 
 	return g_test_run();
