@@ -8,9 +8,14 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <metrics.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "metrics-private.h"
 #include "mtest-harness.h"
@@ -1247,6 +1252,218 @@ test_drops_persist(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 1);
 }
 
+/* the rest of the test runs in a child process with a mount namespace of
+ * its own, so that what it mounts vanishes with it; FALSE in the parent
+ * (the test then has passed, failed or been skipped there) */
+static gboolean
+in_private_mounts(void)
+{
+	g_autoptr(GError) error = NULL;
+	const char *probe[] = {"unshare", "-m", "true", NULL};
+	int status = -1;
+
+	if (g_test_subprocess()) {
+		g_assert_cmpint(unshare(CLONE_NEWNS), ==, 0);
+		g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), ==, 0);
+		return TRUE;
+	}
+	if (geteuid() != 0) {
+		g_test_skip("mounting a small or read-only file system needs root (CI runs as "
+			    "root); run the integration tests as root to cover this fault");
+		return FALSE;
+	}
+	if (!g_spawn_sync(NULL, (char **)probe, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+			  &status, &error) ||
+	    !g_spawn_check_wait_status(status, NULL)) {
+		g_test_skip("cannot make a private mount namespace here (unshare -m failed): no "
+			    "CAP_SYS_ADMIN in this container");
+		return FALSE;
+	}
+	g_test_trap_subprocess(NULL, 240 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed();
+	return FALSE;
+}
+
+static void
+mount_tmpfs(const char *dir, const char *size)
+{
+	g_autofree char *options = g_strdup_printf("size=%s,mode=0700", size);
+
+	g_assert_cmpint(mount("tmpfs", dir, "tmpfs", 0, options), ==, 0);
+}
+
+/* the counts of each value of ID_VALUE in the store */
+static GHashTable *
+stored_values(Fixture *fixture)
+{
+	g_autoptr(GPtrArray) aggregates = get_local_data(fixture);
+	GHashTable *values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (guint i = 0; i < aggregates->len; i++) {
+		MetricsAggregate *aggregate = g_ptr_array_index(aggregates, i);
+		GVariant *payload = metrics_aggregate_get_payload(aggregate);
+		const char *text;
+
+		if (payload == NULL ||
+		    g_strcmp0(metrics_aggregate_get_event_id(aggregate), ID_VALUE) != 0)
+			continue;
+		text = g_variant_get_string(payload, NULL);
+		g_hash_table_insert(
+			values, g_strdup(text),
+			GSIZE_TO_POINTER(GPOINTER_TO_SIZE(g_hash_table_lookup(values, text)) +
+					 metrics_aggregate_get_count(aggregate)));
+	}
+	return values;
+}
+
+/* records @n batches of 20 events, each its own value @prefix-<i>, all
+ * acknowledged */
+static void
+record_batches(Fixture *fixture, const char *prefix, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *value = g_strdup_printf("%s-%u", prefix, i);
+		g_autoptr(GVariant) reply =
+			mtest_harness_call(fixture->harness, "RecordEvents",
+					   make_batch(20, 16, value), "(uu)", &error);
+		guint32 accepted = 0;
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(uu)", &accepted, NULL);
+		g_assert_cmpuint(accepted, ==, 20);
+	}
+}
+
+static void
+assert_batches_intact(Fixture *fixture, const char *prefix, guint n)
+{
+	g_autoptr(GHashTable) values = stored_values(fixture);
+
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *value = g_strdup_printf("%s-%u", prefix, i);
+		g_assert_cmpuint(GPOINTER_TO_SIZE(g_hash_table_lookup(values, value)), ==, 20);
+	}
+}
+
+/* the disk is full (a 512 KiB tmpfs as the state directory, filled up):
+ * recording fails cleanly or drops and counts, the daemon keeps serving,
+ * and once there is room again recording works and what was acknowledged
+ * before is intact */
+static void
+test_disk_full(Fixture *fixture, gconstpointer user_data)
+{
+	static const guint8 chunk[4096] = {0};
+	g_autofree char *filler = NULL;
+	guint64 n_refused = 0;
+	int fd;
+
+	if (!in_private_mounts())
+		return;
+	mount_tmpfs(fixture->harness->state_dir, "512k");
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	record_batches(fixture, "before", 5);
+
+	/* fill the file system */
+	filler = g_build_filename(fixture->harness->state_dir, "filler", NULL);
+	fd = g_open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	while (write(fd, chunk, sizeof(chunk)) > 0)
+		;
+	g_assert_cmpint(errno, ==, ENOSPC);
+	close(fd);
+
+	for (guint i = 0; i < 500 && n_refused == 0; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *value = g_strdup_printf(
+			"full-%u-%s", i,
+			"a-long-value-to-need-new-pages-a-long-value-to-need-new-pages-a-long-value");
+		g_autoptr(GVariant) reply =
+			mtest_harness_call(fixture->harness, "RecordEvents",
+					   make_batch(20, 16, value), "(uu)", &error);
+		guint32 accepted = 0, dropped = 0;
+
+		if (reply == NULL) {
+			/* a clear error of ours, not a crash or a bus error */
+			g_autofree char *remote = g_dbus_error_get_remote_error(error);
+			g_test_message("refused: %s", error->message);
+			g_assert_nonnull(remote);
+			g_assert_true(
+				g_str_has_prefix(remote, "org.fedoraproject.Metrics1.Error."));
+			n_refused += 20;
+			continue;
+		}
+		g_variant_get(reply, "(uu)", &accepted, &dropped);
+		n_refused += dropped;
+	}
+	g_assert_cmpuint(n_refused, >, 0);
+	g_assert_cmpuint(drops_for(fixture, "store-full") + drops_for(fixture, "store-failed"), >=,
+			 n_refused);
+	/* still serving, nothing acknowledged lost */
+	assert_batches_intact(fixture, "before", 5);
+
+	/* room again: recording works */
+	g_assert_cmpint(g_unlink(filler), ==, 0);
+	record_batches(fixture, "after", 3);
+	assert_batches_intact(fixture, "before", 5);
+	assert_batches_intact(fixture, "after", 3);
+
+	/* and all of it is on disk: it survives a restart */
+	mtest_harness_stop_daemon(fixture->harness, TRUE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	assert_batches_intact(fixture, "before", 5);
+	assert_batches_intact(fixture, "after", 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_cmpint(umount2(fixture->harness->state_dir, MNT_DETACH), ==, 0);
+}
+
+/* the state directory is read-only (a read-only bind mount of it; chmod
+ * does not stop root): recording fails with a clear error and is counted,
+ * reading what is stored still works */
+static void
+test_read_only_state_dir(Fixture *fixture, gconstpointer user_data)
+{
+	const char *state_dir;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	if (!in_private_mounts())
+		return;
+	state_dir = fixture->harness->state_dir;
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	record_batches(fixture, "before", 3);
+	/* a file system does not become read-only under open files: it is a
+	 * daemon started on a read-only state directory, after a crash */
+	mtest_harness_stop_daemon(fixture->harness, TRUE);
+	g_assert_cmpint(mount(state_dir, state_dir, NULL, MS_BIND, NULL), ==, 0);
+	g_assert_cmpint(mount(NULL, state_dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), ==,
+			0);
+	g_assert_cmpint(access(state_dir, W_OK), !=, 0);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(4, 16, "ro"),
+				   "(uu)", &error);
+	g_assert_null(reply);
+	g_test_message("refused: %s", error->message);
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE);
+	g_assert_cmpuint(drops_for(fixture, "store-failed"), ==, 4);
+	/* reading works, nothing lost */
+	assert_batches_intact(fixture, "before", 3);
+	g_assert_cmpuint(stored_events(fixture), ==, 3 * 20);
+
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_cmpint(umount2(state_dir, MNT_DETACH), ==, 0);
+	/* writable again: the next daemon records */
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	record_batches(fixture, "after", 1);
+	assert_batches_intact(fixture, "before", 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+}
+
 /* the store and the consent record are private to the service user */
 static void
 test_file_modes(Fixture *fixture, gconstpointer user_data)
@@ -1304,6 +1521,8 @@ main(int argc, char *argv[])
 		   test_drops_persist, fixture_tear_down);
 	g_test_add("/integration/store-cap-total", Fixture, store_cap_args, fixture_set_up_granted,
 		   test_store_cap_total, fixture_tear_down);
+	ADD("/integration/disk-full", test_disk_full, fixture_set_up_no_daemon);
+	ADD("/integration/read-only-state-dir", test_read_only_state_dir, fixture_set_up_no_daemon);
 #undef ADD
 
 	return g_test_run();
