@@ -1464,6 +1464,138 @@ test_read_only_state_dir(Fixture *fixture, gconstpointer user_data)
 	mtest_harness_stop_daemon(fixture->harness, FALSE);
 }
 
+/* a store damaged at start-up (its pages overwritten, the header intact)
+ * is moved aside with the data it held, kept for inspection; the fresh
+ * store works, and what was in the damaged one is never shown or queued
+ * for upload, even once its week has ended */
+static void
+test_corrupt_store_set_aside(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	g_autofree char *later =
+		g_strdup_printf("--clock-offset=%" G_GINT64_FORMAT, (gint64)3 * 7 * 24 * 3600);
+	const char *const later_args[] = {later, NULL};
+	g_autoptr(GHashTable) values = NULL;
+	g_autoptr(GDir) dir = NULL;
+	g_autofree char *aside = NULL;
+	const char *name;
+	guint8 garbage[4096];
+	g_autofree char *contents = NULL;
+	const char *found;
+	gsize len = 0, data_page;
+	int fd;
+
+	record_batches(fixture, MARKER, 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	/* damage every page but the first and the one with the data */
+	g_assert_true(g_file_get_contents(db, &contents, &len, NULL));
+	found = memmem(contents, len, MARKER, strlen(MARKER));
+	g_assert_nonnull(found);
+	data_page = (found - contents) / sizeof(garbage);
+	memset(garbage, 0xa5, sizeof(garbage));
+	fd = g_open(db, O_WRONLY | O_CLOEXEC, 0);
+	g_assert_cmpint(fd, >=, 0);
+	for (gsize page = 1; page < len / sizeof(garbage); page++) {
+		if (page != data_page)
+			g_assert_cmpint(pwrite(fd, garbage, sizeof(garbage),
+					       (off_t)(page * sizeof(garbage))),
+					==, sizeof(garbage));
+	}
+	close(fd);
+
+	/* three weeks later: had the old data been taken in, it would be
+	 * queued for upload now */
+	mtest_harness_start_daemon(fixture->harness, later_args);
+	values = stored_values(fixture);
+	g_assert_cmpuint(g_hash_table_size(values), ==, 0);
+	record_batches(fixture, "fresh", 2);
+	assert_batches_intact(fixture, "fresh", 2);
+	g_assert_cmpuint(stored_events(fixture), ==, 2 * 20);
+	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 0);
+	g_assert_false(file_contains(db, MARKER));
+
+	dir = g_dir_open(fixture->harness->state_dir, 0, NULL);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		if (g_str_has_prefix(name, "metrics.db.corrupt-") &&
+		    !g_str_has_suffix(name, "-shm") && !g_str_has_suffix(name, "-wal"))
+			aside = g_build_filename(fixture->harness->state_dir, name, NULL);
+	}
+	g_assert_nonnull(aside);
+	/* kept as it was, for inspection */
+	g_assert_true(file_contains(aside, MARKER));
+}
+
+/* the allowlist cannot be read at start-up: new events are dropped, but
+ * what was stored before stays, and is there once the allowlist is back */
+static void
+test_allowlist_unreadable_keeps_data(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *bogus = g_build_filename(fixture->harness->tmpdir, "not-a-dir", NULL);
+	g_autofree char *arg = g_strdup_printf("--allowlist-dir=%s", bogus);
+	const char *const args[] = {arg, NULL};
+	g_autofree char *saved = g_strdup(g_getenv("MTEST_ALLOWLIST_DIRS"));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	guint32 accepted = 99, dropped = 0;
+
+	record_batches(fixture, "before", 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_true(g_file_set_contents(bogus, "in the way", -1, NULL));
+	g_unsetenv("MTEST_ALLOWLIST_DIRS");
+	mtest_harness_start_daemon(fixture->harness, args);
+	g_setenv("MTEST_ALLOWLIST_DIRS", saved, TRUE);
+
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(5, 16, "x"), "(uu)",
+				   &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(uu)", &accepted, &dropped);
+	g_assert_cmpuint(accepted, ==, 0);
+	g_assert_cmpuint(dropped, ==, 5);
+	assert_batches_intact(fixture, "before", 3);
+	g_assert_cmpuint(stored_events(fixture), ==, 3 * 20);
+
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	assert_batches_intact(fixture, "before", 3);
+	record_batches(fixture, "after", 1);
+	g_assert_cmpuint(stored_events(fixture), ==, 4 * 20);
+}
+
+/* a file is in the way of the state directory at start-up (say, a botched
+ * restore): the daemon serves, stores nothing and deletes nothing; once the
+ * directory is back, so is everything acknowledged before */
+static void
+test_state_dir_in_the_way_keeps_data(Fixture *fixture, gconstpointer user_data)
+{
+	const char *state_dir = fixture->harness->state_dir;
+	g_autofree char *moved = g_strconcat(state_dir, ".moved", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) status = NULL;
+	guint32 accepted = 99;
+
+	record_batches(fixture, "before", 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_cmpint(g_rename(state_dir, moved), ==, 0);
+	g_assert_true(g_file_set_contents(state_dir, "in the way", -1, NULL));
+	mtest_harness_start_daemon(fixture->harness, NULL);
+
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(2, 16, "x"), "(uu)",
+				   &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(uu)", &accepted, NULL);
+	g_assert_cmpuint(accepted, ==, 0);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+
+	g_assert_cmpint(g_unlink(state_dir), ==, 0);
+	g_assert_cmpint(g_rename(moved, state_dir), ==, 0);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	assert_batches_intact(fixture, "before", 3);
+	g_assert_cmpuint(stored_events(fixture), ==, 3 * 20);
+}
+
 /* the store and the consent record are private to the service user */
 static void
 test_file_modes(Fixture *fixture, gconstpointer user_data)
@@ -1522,6 +1654,12 @@ main(int argc, char *argv[])
 	g_test_add("/integration/store-cap-total", Fixture, store_cap_args, fixture_set_up_granted,
 		   test_store_cap_total, fixture_tear_down);
 	ADD("/integration/disk-full", test_disk_full, fixture_set_up_no_daemon);
+	ADD("/integration/corrupt-store-set-aside", test_corrupt_store_set_aside,
+	    fixture_set_up_granted);
+	ADD("/integration/allowlist-unreadable-keeps-data", test_allowlist_unreadable_keeps_data,
+	    fixture_set_up_granted);
+	ADD("/integration/state-dir-in-the-way-keeps-data", test_state_dir_in_the_way_keeps_data,
+	    fixture_set_up_granted);
 	ADD("/integration/read-only-state-dir", test_read_only_state_dir, fixture_set_up_no_daemon);
 #undef ADD
 
