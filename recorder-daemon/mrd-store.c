@@ -180,13 +180,48 @@ mrd_store_check_integrity(MrdStore *self, GError **error)
 	return TRUE;
 }
 
+/* SQLite answers with the journal mode it could set: anything but WAL (a
+ * file system without shared memory, say) is refused, since crash safety
+ * and the size cap are built on it */
+static gboolean
+mrd_store_enable_wal(MrdStore *self, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	g_autofree char *mode = NULL;
+
+	if (sqlite3_prepare_v2(self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "set the journal mode");
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		mode = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (mode == NULL)
+		return set_sqlite_error(self, error, "set the journal mode");
+	if (g_ascii_strcasecmp(mode, "wal") != 0) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+			    _("The metrics store %s cannot use write-ahead logging (journal "
+			      "mode: %s)"),
+			    self->path, mode);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static MrdStore *
 mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 {
 	g_autoptr(MrdStore) self = g_object_new(MRD_TYPE_STORE, NULL);
 	int rc;
+	int fd;
 
 	self->path = g_strdup(path);
+	/* private to the service user whatever the umask: SQLite gives the
+	 * WAL, its index and the journal the database file's mode */
+	fd = g_open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd >= 0) {
+		if (fchmod(fd, 0600) != 0)
+			g_debug("cannot make %s private: %s", path, g_strerror(errno));
+		close(fd);
+	}
 	rc = sqlite3_open_v2(path, &self->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
@@ -199,7 +234,7 @@ mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 	sqlite3_busy_timeout(self->db, 1000);
 	/* WAL + FULL: an acknowledged batch survives a crash and a power cut;
 	 * secure_delete: deleted data is overwritten, not left in free pages */
-	if (!exec_sql(self, "PRAGMA journal_mode = WAL", error) ||
+	if (!mrd_store_enable_wal(self, error) ||
 	    !exec_sql(self, "PRAGMA synchronous = FULL", error) ||
 	    !exec_sql(self, "PRAGMA secure_delete = ON", error) ||
 	    !exec_sql(self, "PRAGMA foreign_keys = ON", error) ||

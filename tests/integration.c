@@ -1596,6 +1596,39 @@ test_state_dir_in_the_way_keeps_data(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(stored_events(fixture), ==, 3 * 20);
 }
 
+/* a state directory the daemon creates itself is 0700, the files in it
+ * 0600 */
+static void
+test_state_dir_modes(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+	GStatBuf buf;
+	guint n = 0;
+
+	g_assert_cmpint(g_rmdir(fixture->harness->state_dir), ==, 0);
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	grant_consent(fixture);
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 1);
+
+	g_assert_cmpint(g_stat(fixture->harness->state_dir, &buf), ==, 0);
+	g_assert_true(S_ISDIR(buf.st_mode));
+	g_assert_cmpuint(buf.st_mode & 0777, ==, 0700);
+	dir = g_dir_open(fixture->harness->state_dir, 0, NULL);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = g_build_filename(fixture->harness->state_dir, name, NULL);
+
+		g_assert_cmpint(g_stat(path, &buf), ==, 0);
+		g_test_message("%s: %o", name, buf.st_mode & 0777);
+		g_assert_cmpuint(buf.st_mode & 0777, ==, 0600);
+		n++;
+	}
+	/* consent.conf, the sampling secret, metrics.db, -wal, -shm */
+	g_assert_cmpuint(n, >=, 4);
+}
+
 /* the store and the consent record are private to the service user */
 static void
 test_file_modes(Fixture *fixture, gconstpointer user_data)
@@ -1654,6 +1687,7 @@ main(int argc, char *argv[])
 	g_test_add("/integration/store-cap-total", Fixture, store_cap_args, fixture_set_up_granted,
 		   test_store_cap_total, fixture_tear_down);
 	ADD("/integration/disk-full", test_disk_full, fixture_set_up_no_daemon);
+	ADD("/integration/state-dir-modes", test_state_dir_modes, fixture_set_up_no_daemon);
 	ADD("/integration/corrupt-store-set-aside", test_corrupt_store_set_aside,
 	    fixture_set_up_granted);
 	ADD("/integration/allowlist-unreadable-keeps-data", test_allowlist_unreadable_keeps_data,
