@@ -1218,8 +1218,9 @@ test_drops_persist(Fixture *fixture, gconstpointer user_data)
 	n_stored = stored_events(fixture);
 	g_assert_cmpuint(n_stored, >, 0);
 
-	/* saved within a second, so a kill -9 after that loses nothing */
-	g_usleep(2 * G_USEC_PER_SEC);
+	/* saved a second after the drop, so a kill -9 well after that loses
+	 * nothing */
+	g_usleep(3 * G_USEC_PER_SEC);
 	mtest_harness_stop_daemon(fixture->harness, TRUE);
 	mtest_harness_start_daemon(fixture->harness, store_full_args);
 	g_assert_cmpuint(drops_for(fixture, "store-full"), ==, n_full);
