@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "metrics-error.h"
 #include "mrd-aggregator.h"
@@ -236,6 +237,58 @@ test_garbage_file(Fixture *fixture, gconstpointer user_data)
 	g_clear_pointer(&dir, g_dir_close);
 	dir = g_dir_open(fixture->dir, 0, &error);
 	g_assert_null(g_dir_read_name(dir));
+}
+
+static gboolean
+file_contains(const char *path, const char *marker)
+{
+	g_autofree char *contents = NULL;
+	gsize len = 0;
+
+	g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+	return memmem(contents, len, marker, strlen(marker)) != NULL;
+}
+
+/* deleting overwrites before unlinking: a hard link to the database and to
+ * a damaged copy moved aside, made beforehand, no longer reaches the data */
+static void
+test_delete_overwrites(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdStore) store = NULL;
+	g_autoptr(GArray) deltas = make_deltas(1, 1, "marker-in-the-store");
+	g_autoptr(GDir) dir = NULL;
+	g_autofree char *db_link = g_strconcat(fixture->path, ".link", NULL);
+	g_autofree char *aside_link = g_strconcat(fixture->path, ".aside-link", NULL);
+	const char *name;
+
+	g_assert_true(g_file_set_contents(fixture->path,
+					  "marker-in-the-damaged-copy: not a database, and long "
+					  "enough to have a header of sorts.............",
+					  -1, NULL));
+	g_test_expect_message("MrdStore", G_LOG_LEVEL_WARNING, "*was damaged*");
+	store = mrd_store_open(fixture->path, &error);
+	g_test_assert_expected_messages();
+	g_assert_no_error(error);
+	g_assert_true(mrd_store_add(store, 1, deltas, &error));
+	mrd_store_close(store);
+	g_assert_true(file_contains(fixture->path, "marker-in-the-store"));
+	g_assert_cmpint(link(fixture->path, db_link), ==, 0);
+	dir = g_dir_open(fixture->dir, 0, &error);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		if (g_str_has_prefix(name, "metrics.db.corrupt-")) {
+			g_autofree char *aside = g_build_filename(fixture->dir, name, NULL);
+			g_assert_cmpint(link(aside, aside_link), ==, 0);
+		}
+	}
+	g_assert_true(file_contains(aside_link, "marker-in-the-damaged-copy"));
+
+	g_assert_true(mrd_store_delete_files(fixture->path, &error));
+	g_assert_no_error(error);
+	g_assert_false(file_contains(db_link, "marker-in-the-store"));
+	g_assert_false(file_contains(aside_link, "marker-in-the-damaged-copy"));
+	g_assert_cmpint(g_unlink(db_link), ==, 0);
+	g_assert_cmpint(g_unlink(aside_link), ==, 0);
 }
 
 /* the size cap: past it, new keys are refused with LIMIT_EXCEEDED and what
@@ -497,6 +550,8 @@ main(int argc, char *argv[])
 		   fixture_tear_down);
 	g_test_add("/mrd/store/prune", Fixture, NULL, fixture_set_up, test_prune,
 		   fixture_tear_down);
+	g_test_add("/mrd/store/delete-overwrites", Fixture, NULL, fixture_set_up,
+		   test_delete_overwrites, fixture_tear_down);
 	g_test_add("/mrd/store/wal-and-modes", Fixture, NULL, fixture_set_up, test_wal_and_modes,
 		   fixture_tear_down);
 	g_test_add("/mrd/store/migrate-v1", Fixture, NULL, fixture_set_up, test_migrate_v1,
