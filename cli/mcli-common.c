@@ -228,7 +228,9 @@ static const McliLabel drop_reasons[] = {
 	/* TRANSLATORS: why events were dropped */
 	{"no-consent", N_("consent not granted")},
 	/* TRANSLATORS: why events were dropped */
-	{"invalid", N_("malformed")},
+	{"malformed-calls", N_("malformed calls")},
+	/* TRANSLATORS: why calls were refused */
+	{"rate-limited-calls", N_("calls sent too fast")},
 	/* TRANSLATORS: why events were dropped */
 	{"unidentified", N_("sender not identified")},
 	/* TRANSLATORS: why events were dropped */

@@ -69,6 +69,10 @@ struct _MrdService {
 
 	guint64 n_accepted;
 	GHashTable *drops; /* (owned) reason → guint64 count, since start */
+	/* drops counted while consent is granted and not yet added to the
+	 * store's counters, which keep them across restarts */
+	GHashTable *drops_unsaved; /* (owned) reason → guint64 count */
+	guint drops_save_id;
 	gint64 last_reject_log;
 	guint n_rejects_unlogged;
 	gint64 last_limit_log;
@@ -95,16 +99,76 @@ G_DEFINE_TYPE_WITH_CODE(MrdService,
 			G_IMPLEMENT_INTERFACE(MRD_DBUS_TYPE_RECORDER, mrd_service_iface_init))
 
 static void
-mrd_service_count_drop(MrdService *self, const char *reason, guint64 n)
+add_count(GHashTable *counts, const char *reason, guint64 n)
 {
 	gpointer key = NULL;
 	guint64 *count = NULL;
 
-	if (!g_hash_table_lookup_extended(self->drops, reason, &key, (gpointer *)&count)) {
+	if (!g_hash_table_lookup_extended(counts, reason, &key, (gpointer *)&count)) {
 		count = g_new0(guint64, 1);
-		g_hash_table_insert(self->drops, g_strdup(reason), count);
+		g_hash_table_insert(counts, g_strdup(reason), count);
 	}
 	*count += n;
+}
+
+/* adds the drops counted since the last time to the store's counters; kept
+ * for the next try if the store cannot take them */
+static void
+mrd_service_save_drops(MrdService *self)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_clear_handle_id(&self->drops_save_id, g_source_remove);
+	if (self->store == NULL || g_hash_table_size(self->drops_unsaved) == 0)
+		return;
+	if (!mrd_store_add_drops(self->store, self->drops_unsaved, &error)) {
+		g_debug("drop counters not saved yet: %s", error->message);
+		return;
+	}
+	g_hash_table_remove_all(self->drops_unsaved);
+}
+
+static gboolean
+save_drops_cb(gpointer user_data)
+{
+	MrdService *self = user_data;
+
+	self->drops_save_id = 0;
+	mrd_service_save_drops(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+mrd_service_count_drop(MrdService *self, const char *reason, guint64 n)
+{
+	add_count(self->drops, reason, n);
+	/* only with consent is anything written, and then only a count per
+	 * reason, saved a second later so a burst of drops costs one write */
+	if (n == 0 || self->consent == NULL ||
+	    mrd_consent_get_state(self->consent) != METRICS_CONSENT_GRANTED)
+		return;
+	add_count(self->drops_unsaved, reason, n);
+	if (self->drops_save_id == 0)
+		self->drops_save_id = g_timeout_add_seconds(1, save_drops_cb, self);
+}
+
+/* adds the counters the store kept from earlier runs to this run's */
+static void
+mrd_service_load_drops(MrdService *self)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) saved = mrd_store_get_drops(self->store, &error);
+	GVariantIter iter;
+	const char *reason;
+	guint64 n;
+
+	if (saved == NULL) {
+		g_warning("cannot read the saved drop counters: %s", error->message);
+		return;
+	}
+	g_variant_iter_init(&iter, saved);
+	while (g_variant_iter_next(&iter, "{&st}", &reason, &n))
+		add_count(self->drops, reason, n);
 }
 
 /* a misbehaving client must not flood the journal: one line per period */
@@ -331,7 +395,9 @@ mrd_service_ensure_store(MrdService *self, GError **error)
 		g_clear_object(&self->store);
 		return NULL;
 	}
+	mrd_service_load_drops(self);
 	mrd_service_prune(self);
+	mrd_service_save_drops(self);
 	if (self->store != NULL) {
 		/* upload (issue 5) */
 		self->outbox = mrd_outbox_new(self->store, mrd_upload_get_os_version());
@@ -361,10 +427,21 @@ static gboolean
 mrd_service_delete_store(MrdService *self, GError **error)
 {
 	mrd_service_stop_uploads(self);
+	/* the drop counters go with the store */
+	g_clear_handle_id(&self->drops_save_id, g_source_remove);
+	g_hash_table_remove_all(self->drops_unsaved);
 	if (self->store != NULL) {
+		g_autoptr(GError) error_wipe = NULL;
+
+		/* overwrite what is stored before the files go: removing them
+		 * alone would leave the bytes in freed disk blocks */
+		if (!mrd_store_wipe(self->store, &error_wipe))
+			g_warning("cannot empty the store before deleting it: %s",
+				  error_wipe->message);
 		mrd_store_close(self->store);
 		g_clear_object(&self->store);
 	}
+	/* every file is overwritten with zeros, then removed */
 	return mrd_store_delete_files(self->store_path, error);
 }
 
@@ -1609,6 +1686,7 @@ mrd_service_stop(MrdService *self)
 	mrd_service_stop_uploads(self);
 	if (g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self)) != NULL)
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self));
+	mrd_service_save_drops(self);
 	if (self->store != NULL)
 		mrd_store_close(self->store);
 }
@@ -1619,6 +1697,7 @@ mrd_service_dispose(GObject *object)
 	MrdService *self = MRD_SERVICE(object);
 
 	g_clear_handle_id(&self->allowlist_reload_id, g_source_remove);
+	g_clear_handle_id(&self->drops_save_id, g_source_remove);
 	g_clear_pointer(&self->allowlist_monitors, g_ptr_array_unref);
 	g_clear_object(&self->allowlist);
 	mrd_service_stop_uploads(self);
@@ -1641,6 +1720,7 @@ mrd_service_finalize(GObject *object)
 	g_free(self->state_dir);
 	g_free(self->store_path);
 	g_clear_pointer(&self->drops, g_hash_table_unref);
+	g_clear_pointer(&self->drops_unsaved, g_hash_table_unref);
 	g_clear_pointer(&self->drops_by_metric, g_hash_table_unref);
 	g_clear_pointer(&self->drops_logged, g_hash_table_unref);
 	g_clear_pointer(&self->sampled, g_hash_table_unref);
@@ -1671,6 +1751,7 @@ mrd_service_init(MrdService *self)
 	self->max_store_size = MRD_DEFAULT_MAX_STORE_SIZE;
 	self->retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	self->drops = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	self->drops_unsaved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	self->allowlist_dirs = g_strsplit(MRD_DEFAULT_ALLOWLIST_DIRS, ":", -1);
 	self->allowlist = mrd_allowlist_new(NULL);

@@ -8,10 +8,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "metrics-error.h"
 #include "metrics-private.h"
@@ -25,7 +28,7 @@
  * with the number of events.
  */
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 struct _MrdStore {
 	GObject parent_instance;
@@ -104,6 +107,16 @@ static const char *const migrations[] = {
 	"  compressed_size INTEGER NOT NULL"
 	");"
 	"CREATE INDEX sent_by_time ON sent (sent);",
+	/* version 3: how many events were dropped, per reason only (never per
+	 * event, metric or user), kept across restarts; the rows of the
+	 * reasons that come when the store is full exist from the start, so
+	 * counting them updates a row in place instead of needing room */
+	"CREATE TABLE drops ("
+	"  reason TEXT PRIMARY KEY,"
+	"  count INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"INSERT INTO drops (reason, count) VALUES "
+	"  ('store-full', 0), ('store-failed', 0), ('retention', 0);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SCHEMA_VERSION);
@@ -167,13 +180,48 @@ mrd_store_check_integrity(MrdStore *self, GError **error)
 	return TRUE;
 }
 
+/* SQLite answers with the journal mode it could set: anything but WAL (a
+ * file system without shared memory, say) is refused, since crash safety
+ * and the size cap are built on it */
+static gboolean
+mrd_store_enable_wal(MrdStore *self, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	g_autofree char *mode = NULL;
+
+	if (sqlite3_prepare_v2(self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "set the journal mode");
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		mode = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (mode == NULL)
+		return set_sqlite_error(self, error, "set the journal mode");
+	if (g_ascii_strcasecmp(mode, "wal") != 0) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+			    _("The metrics store %s cannot use write-ahead logging (journal "
+			      "mode: %s)"),
+			    self->path, mode);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static MrdStore *
 mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 {
 	g_autoptr(MrdStore) self = g_object_new(MRD_TYPE_STORE, NULL);
 	int rc;
+	int fd;
 
 	self->path = g_strdup(path);
+	/* private to the service user whatever the umask: SQLite gives the
+	 * WAL, its index and the journal the database file's mode */
+	fd = g_open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd >= 0) {
+		if (fchmod(fd, 0600) != 0)
+			g_debug("cannot make %s private: %s", path, g_strerror(errno));
+		close(fd);
+	}
 	rc = sqlite3_open_v2(path, &self->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
@@ -186,7 +234,7 @@ mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 	sqlite3_busy_timeout(self->db, 1000);
 	/* WAL + FULL: an acknowledged batch survives a crash and a power cut;
 	 * secure_delete: deleted data is overwritten, not left in free pages */
-	if (!exec_sql(self, "PRAGMA journal_mode = WAL", error) ||
+	if (!mrd_store_enable_wal(self, error) ||
 	    !exec_sql(self, "PRAGMA synchronous = FULL", error) ||
 	    !exec_sql(self, "PRAGMA secure_delete = ON", error) ||
 	    !exec_sql(self, "PRAGMA foreign_keys = ON", error) ||
@@ -260,13 +308,21 @@ mrd_store_open(const char *path, GError **error)
 	return mrd_store_open_once(path, &corrupt, error);
 }
 
-/* caps the size of the database file; beyond it, adding fails with
- * METRICS_ERROR_LIMIT_EXCEEDED */
+/* caps the size of the database and its WAL together at @max_bytes; beyond
+ * it, adding fails with METRICS_ERROR_LIMIT_EXCEEDED.
+ *
+ * An eighth of the cap (4 to 256 pages) is the WAL's: it is checkpointed
+ * into the database once it holds that many pages and cut back to that
+ * length when it grew past it, and the database may use the rest. The one
+ * transaction being written may take the WAL past its share by the pages
+ * it changes; that, and the fixed 32 KiB index of the WAL (-shm), is the
+ * margin on top of the cap (docs/metrics-recorder.8.md). */
 gboolean
 mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 {
 	sqlite3_stmt *stmt = NULL;
 	gint64 page_size = 4096;
+	guint64 cap_pages, wal_pages, db_pages;
 	g_autofree char *sql = NULL;
 
 	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
@@ -277,8 +333,14 @@ mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 	    sqlite3_step(stmt) == SQLITE_ROW)
 		page_size = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
-	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GUINT64_FORMAT,
-			      MAX(max_bytes / (guint64)page_size, 8));
+	cap_pages = max_bytes / (guint64)page_size;
+	wal_pages = CLAMP(cap_pages / 8, 4, 256);
+	/* one page less for the WAL's frame headers (24 bytes a page) */
+	db_pages = cap_pages > wal_pages + 1 + 8 ? cap_pages - wal_pages - 1 : 8;
+	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GUINT64_FORMAT ";"
+			      "PRAGMA wal_autocheckpoint = %" G_GUINT64_FORMAT ";"
+			      "PRAGMA journal_size_limit = %" G_GUINT64_FORMAT,
+			      db_pages, wal_pages, wal_pages * (guint64)(page_size + 24) + 32);
 	return exec_sql(self, sql, error);
 }
 
@@ -314,6 +376,85 @@ mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GErr
 	if (rc != SQLITE_DONE)
 		return set_sqlite_error(self, error, "prune");
 	return TRUE;
+}
+
+/* adds @counts (reason → guint64 *) to the stored drop counters, in one
+ * transaction */
+gboolean
+mrd_store_add_drops(MrdStore *self, GHashTable *counts, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(counts != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (g_hash_table_size(counts) == 0)
+		return TRUE;
+	if (!exec_sql(self, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (sqlite3_prepare_v2(self->db,
+			       "INSERT INTO drops (reason, count) VALUES (?1, ?2) "
+			       "ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_sqlite_error(self, error, "count dropped events");
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	g_hash_table_iter_init(&iter, counts);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		sqlite3_reset(stmt);
+		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, (sqlite3_int64) * (guint64 *)value);
+		if (sqlite3_step(stmt) != SQLITE_DONE) {
+			set_sqlite_error(self, error, "count dropped events");
+			sqlite3_finalize(stmt);
+			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+			return FALSE;
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (!exec_sql(self, "COMMIT", error)) {
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* the stored drop counters that are not 0, as a{st} */
+GVariant *
+mrd_store_get_drops(MrdStore *self, GError **error)
+{
+	GVariantBuilder builder;
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (!mrd_store_check_open(self, error))
+		return NULL;
+	if (sqlite3_prepare_v2(self->db,
+			       "SELECT reason, count FROM drops WHERE count > 0 ORDER BY reason",
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		set_sqlite_error(self, error, "read the drop counters");
+		return NULL;
+	}
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{st}"));
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_variant_builder_add(&builder, "{st}", (const char *)sqlite3_column_text(stmt, 0),
+				      (guint64)sqlite3_column_int64(stmt, 1));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_variant_builder_clear(&builder);
+		set_sqlite_error(self, error, "read the drop counters");
+		return NULL;
+	}
+	return g_variant_ref_sink(g_variant_builder_end(&builder));
 }
 
 /* the database handle, for the outbox which shares the file (and so is
@@ -563,6 +704,123 @@ mrd_store_close(MrdStore *self)
 	}
 }
 
+/* overwrites the whole length of @file with zeros and syncs it, so that
+ * removing it afterwards does not leave its bytes in freed disk blocks (nor
+ * in another hard link to it); on a copy-on-write file system or behind an
+ * SSD's wear levelling this is the best a program can do. A file that is not
+ * there, or is not a regular file, is left to the unlink that follows. */
+static void
+zero_fill(const char *file)
+{
+	static const guint8 zeros[64 * 1024] = {0};
+	struct stat buf;
+	off_t offset = 0;
+	int fd;
+
+	fd = g_open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != EISDIR && errno != ELOOP)
+			g_warning("cannot overwrite %s before deleting it: %s", file,
+				  g_strerror(errno));
+		return;
+	}
+	if (fstat(fd, &buf) != 0 || !S_ISREG(buf.st_mode)) {
+		close(fd);
+		return;
+	}
+	while (offset < buf.st_size) {
+		ssize_t n = pwrite(fd, zeros,
+				   (size_t)MIN(buf.st_size - offset, (off_t)sizeof(zeros)), offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g_warning("cannot overwrite %s before deleting it: %s", file,
+				  n < 0 ? g_strerror(errno) : "short write");
+			break;
+		}
+		offset += n;
+	}
+	if (fdatasync(fd) != 0)
+		g_warning("cannot sync %s before deleting it: %s", file, g_strerror(errno));
+	close(fd);
+}
+
+/* removes @file after overwriting it; a missing file is fine */
+static gboolean
+shred_file(const char *file, GError **error)
+{
+	zero_fill(file);
+	if (g_unlink(file) != 0 && errno != ENOENT) {
+		int saved_errno = errno;
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE, _("Cannot delete %s: %s"),
+			    file, g_strerror(saved_errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* empties every table with secure_delete on (deleted content overwritten
+ * with zeros in the database pages) and checkpoints the WAL into the
+ * database; the WAL file is kept at its length (not truncated, which would
+ * free its blocks unwritten) so that mrd_store_delete_files() overwrites
+ * it; the store is to be closed and its files deleted next */
+gboolean
+mrd_store_wipe(MrdStore *self, GError **error)
+{
+	g_autoptr(GPtrArray) tables = g_ptr_array_new_with_free_func(g_free);
+	sqlite3_stmt *stmt = NULL;
+	int persist = 1;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (!exec_sql(self, "PRAGMA secure_delete = ON", error) ||
+	    !exec_sql(self, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (sqlite3_prepare_v2(self->db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1,
+			       &stmt, NULL) != SQLITE_OK) {
+		set_sqlite_error(self, error, "list the tables");
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(tables, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		set_sqlite_error(self, error, "list the tables");
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	for (guint i = 0; i < tables->len; i++) {
+		char *sql = sqlite3_mprintf("DELETE FROM \"%w\"",
+					    (const char *)g_ptr_array_index(tables, i));
+		gboolean ok = exec_sql(self, sql, error);
+
+		sqlite3_free(sql);
+		if (!ok) {
+			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+			return FALSE;
+		}
+	}
+	if (!exec_sql(self, "COMMIT", error)) {
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	if (sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return set_sqlite_error(self, error, "checkpoint");
+	/* closing must neither delete nor truncate the WAL: it is overwritten
+	 * before it is removed */
+	if (!exec_sql(self, "PRAGMA journal_size_limit = -1", error))
+		return FALSE;
+	sqlite3_file_control(self->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	return TRUE;
+}
+
 static gboolean
 delete_corrupt_copies(const char *path, GError **error)
 {
@@ -583,18 +841,15 @@ delete_corrupt_copies(const char *path, GError **error)
 		if (!g_str_has_prefix(name, prefix))
 			continue;
 		file = g_build_filename(dirname, name, NULL);
-		if (g_unlink(file) != 0 && errno != ENOENT) {
-			int saved_errno = errno;
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
-				    _("Cannot delete %s: %s"), file, g_strerror(saved_errno));
+		if (!shred_file(file, error))
 			return FALSE;
-		}
 	}
 	return TRUE;
 }
 
 /* removes the database with its WAL and journal files, and damaged copies
- * kept aside: they hold event data too; missing files are fine */
+ * kept aside: they hold event data too; each is overwritten with zeros
+ * first; missing files are fine. The store must be closed. */
 gboolean
 mrd_store_delete_files(const char *path, GError **error)
 {
@@ -607,12 +862,8 @@ mrd_store_delete_files(const char *path, GError **error)
 	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
 		g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
 
-		if (g_unlink(file) != 0 && errno != ENOENT) {
-			int saved_errno = errno;
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
-				    _("Cannot delete %s: %s"), file, g_strerror(saved_errno));
+		if (!shred_file(file, error))
 			return FALSE;
-		}
 	}
 	return TRUE;
 }

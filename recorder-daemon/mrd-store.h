@@ -43,6 +43,12 @@ gboolean
 mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GError **error);
 
 gboolean
+mrd_store_add_drops(MrdStore *self, GHashTable *counts, GError **error);
+GVariant *
+mrd_store_get_drops(MrdStore *self, GError **error);
+gboolean
+mrd_store_wipe(MrdStore *self, GError **error);
+gboolean
 mrd_store_delete_files(const char *path, GError **error);
 
 G_END_DECLS

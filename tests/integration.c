@@ -8,9 +8,14 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <metrics.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "metrics-private.h"
 #include "mtest-harness.h"
@@ -23,6 +28,7 @@
 static const char *const allow_consent[] = {"org.fedoraproject.Metrics1.set-consent", NULL};
 static const char *const allow_nothing[] = {NULL};
 static const char *const store_full_args[] = {"--max-store-size=64", NULL};
+static const char *const store_cap_args[] = {"--max-store-size=256", NULL};
 
 typedef struct {
 	MtestHarness *harness;
@@ -846,46 +852,86 @@ drops_for(Fixture *fixture, const char *reason)
 }
 
 /* batches are sent one at a time while the daemon is killed at random
- * moments and restarted: every acknowledged event is stored, exactly once;
- * at most the one batch in flight at a kill may be stored without its
- * acknowledgement */
+ * moments and restarted. Each batch has its own payload value, so its key
+ * shows what became of it: every acknowledged batch is stored exactly once
+ * (its full count), the one in flight at each kill either fully or not at
+ * all, never in part or twice */
 static void
 test_kill_during_load(Fixture *fixture, gconstpointer user_data)
 {
 	const guint batch = 100;
-	guint64 acked = 0;
-	guint n_kills = 0;
+	g_autoptr(GHashTable) acked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) in_flight =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) stored = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) aggregates = NULL;
 	g_autoptr(GRand) rand = g_rand_new();
+	GHashTableIter iter;
+	gpointer key, value;
+	guint n_in_flight_stored = 0;
 
 	for (guint round = 0; round < 5; round++) {
 		gint64 kill_at = g_get_monotonic_time() + g_rand_int_range(rand, 20000, 200000);
+		g_autofree char *flying = g_strdup_printf("load-%u-in-flight", round);
 
-		while (g_get_monotonic_time() < kill_at) {
+		for (guint i = 0; g_get_monotonic_time() < kill_at; i++) {
 			g_autoptr(GError) error = NULL;
+			g_autofree char *payload = g_strdup_printf("load-%u-%u", round, i);
 			g_autoptr(GVariant) reply =
 				mtest_harness_call(fixture->harness, "RecordEvents",
-						   make_batch(batch, 16, "load"), "(uu)", &error);
+						   make_batch(batch, 16, payload), "(uu)", &error);
 			guint32 accepted = 0;
 
 			g_assert_no_error(error);
 			g_variant_get(reply, "(uu)", &accepted, NULL);
 			g_assert_cmpuint(accepted, ==, batch);
-			acked += accepted;
+			g_hash_table_add(acked, g_steal_pointer(&payload));
 		}
 		/* a call in flight while the daemon dies */
 		g_dbus_connection_call(fixture->harness->connection, METRICS_DBUS_NAME,
 				       METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE, "RecordEvents",
-				       make_batch(batch, 16, "load"), G_VARIANT_TYPE("(uu)"),
+				       make_batch(batch, 16, flying), G_VARIANT_TYPE("(uu)"),
 				       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+		g_hash_table_add(in_flight, g_steal_pointer(&flying));
 		g_usleep(g_rand_int_range(rand, 0, 3000));
 		mtest_harness_stop_daemon(fixture->harness, TRUE);
-		n_kills++;
 		mtest_harness_start_daemon(fixture->harness, NULL);
 	}
-	g_assert_cmpuint(acked, >, 0);
-	g_assert_cmpuint(stored_events(fixture), >=, acked);
-	g_assert_cmpuint(stored_events(fixture), <=, acked + n_kills * batch);
-	g_assert_cmpuint((stored_events(fixture) - acked) % batch, ==, 0);
+	g_assert_cmpuint(g_hash_table_size(acked), >, 0);
+
+	/* the count of each payload, summed over weeks (a run may span
+	 * Sunday midnight) */
+	aggregates = get_local_data(fixture);
+	for (guint i = 0; i < aggregates->len; i++) {
+		MetricsAggregate *aggregate = g_ptr_array_index(aggregates, i);
+		GVariant *payload = metrics_aggregate_get_payload(aggregate);
+		const char *text;
+
+		g_assert_cmpstr(metrics_aggregate_get_event_id(aggregate), ==, ID_VALUE);
+		g_assert_nonnull(payload);
+		text = g_variant_get_string(payload, NULL);
+		g_hash_table_insert(
+			stored, (gpointer)text,
+			GSIZE_TO_POINTER(GPOINTER_TO_SIZE(g_hash_table_lookup(stored, text)) +
+					 metrics_aggregate_get_count(aggregate)));
+	}
+	g_hash_table_iter_init(&iter, acked);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		g_test_message("acknowledged %s", (const char *)key);
+		g_assert_cmpuint(GPOINTER_TO_SIZE(g_hash_table_lookup(stored, key)), ==, batch);
+	}
+	g_hash_table_iter_init(&iter, stored);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (g_hash_table_contains(acked, key))
+			continue;
+		/* not acknowledged: only a batch in flight, and all of it */
+		g_test_message("stored without acknowledgement: %s", (const char *)key);
+		g_assert_true(g_hash_table_contains(in_flight, key));
+		g_assert_cmpuint(GPOINTER_TO_SIZE(value), ==, batch);
+		n_in_flight_stored++;
+	}
+	g_assert_cmpuint(status_u64(fixture, "stored-events"), ==,
+			 (g_hash_table_size(acked) + n_in_flight_stored) * batch);
 }
 
 /* the store is full: new events are dropped and counted, what is stored
@@ -1080,6 +1126,574 @@ test_allowlist_unreadable(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(dropped, ==, 5);
 	g_assert_cmpuint(drops_for(fixture, "not-allowlisted"), ==, 5);
 	g_assert_cmpuint(status_u64(fixture, "stored-events"), ==, 0);
+}
+
+static gboolean
+file_contains(const char *path, const char *marker)
+{
+	g_autofree char *contents = NULL;
+	gsize len = 0;
+
+	g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+	return memmem(contents, len, marker, strlen(marker)) != NULL;
+}
+
+/* a "no" overwrites the stored bytes, it does not merely unlink the files:
+ * hard links made outside the state directory beforehand still reach the
+ * old inodes, and they must not hold the marker any more */
+static void
+test_deny_overwrites(Fixture *fixture, gconstpointer user_data)
+{
+	const char *suffixes[] = {"", "-wal"};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GPtrArray) links = g_ptr_array_new_with_free_func(g_free);
+
+	grant_consent(fixture);
+	recorder = record_some(fixture, MARKER, 2);
+	g_clear_object(&recorder);
+	/* a clean stop checkpoints the marker into the database file; what is
+	 * recorded after the restart is in the WAL */
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	recorder = record_some(fixture, MARKER, 1);
+	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		g_autofree char *file =
+			g_strconcat(fixture->harness->state_dir, "/metrics.db", suffixes[i], NULL);
+		char *link_path =
+			g_strconcat(fixture->harness->tmpdir, "/linked.db", suffixes[i], NULL);
+
+		g_assert_cmpint(link(file, link_path), ==, 0);
+		g_ptr_array_add(links, link_path);
+		/* the marker is in both files before */
+		g_assert_true(file_contains(link_path, MARKER));
+	}
+
+	g_assert_true(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
+						      METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_false(mtest_harness_state_contains(fixture->harness, MARKER));
+	for (guint i = 0; i < links->len; i++) {
+		const char *link_path = g_ptr_array_index(links, i);
+
+		g_test_message("checking %s", link_path);
+		g_assert_false(file_contains(link_path, MARKER));
+		g_unlink(link_path);
+	}
+}
+
+/* fills a store with a small cap (one new key per call) until events are dropped as store-full;
+ * returns how many events were accepted */
+static guint64
+fill_store(Fixture *fixture)
+{
+	guint64 accepted_total = 0;
+
+	for (guint i = 0; i < 2000 && drops_for(fixture, "store-full") == 0; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *value = g_strdup_printf(
+			"%s-%u-%s", MARKER, i,
+			"a-long-value-to-fill-the-store-quickly-a-long-value-to-fill-the-store-"
+			"quickly-a-long-value-to-fill-the-store-quickly-a-long-value-to-fill-"
+			"the-store-quickly-a-long-value-to-fill-the-store-quickly");
+		g_autoptr(GVariant) reply =
+			mtest_harness_call(fixture->harness, "RecordEvents",
+					   make_batch(20, 16, value), "(uu)", &error);
+		guint32 accepted = 0;
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(uu)", &accepted, NULL);
+		accepted_total += accepted;
+	}
+	g_assert_cmpuint(drops_for(fixture, "store-full"), >, 0);
+	return accepted_total;
+}
+
+static guint64
+file_size(const char *path)
+{
+	GStatBuf buf;
+
+	if (g_stat(path, &buf) != 0)
+		return 0;
+	return (guint64)buf.st_size;
+}
+
+/* the cap holds for the database and its WAL together: filled to the cap,
+ * the daemon drops new events as store-full, keeps serving, and its files
+ * stay within the cap plus the pages of the batch last written (here 20
+ * events of ~300 bytes: at most 4 pages of 4 KiB with their 24-byte WAL
+ * frame headers; docs/metrics-recorder.8.md) */
+static void
+test_store_cap_total(Fixture *fixture, gconstpointer user_data)
+{
+	const guint64 cap = 256 * 1024;
+	const guint64 margin = 4 * (4096 + 24);
+	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	g_autofree char *wal = g_strconcat(db, "-wal", NULL);
+	g_autoptr(GPtrArray) aggregates = NULL;
+	guint64 accepted, n_full, peak = 0;
+
+	accepted = fill_store(fixture);
+	g_assert_cmpuint(stored_events(fixture), ==, accepted);
+	n_full = drops_for(fixture, "store-full");
+	/* full: more batches are dropped and counted, the files do not grow */
+	for (guint i = 0; i < 20; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *value = g_strdup_printf(
+			"%s-more-%u-%s", MARKER, i,
+			"another-long-value-that-does-not-fit-another-long-value-that-does-not-"
+			"fit-another-long-value-that-does-not-fit-another-long-value-that");
+		g_autoptr(GVariant) reply =
+			mtest_harness_call(fixture->harness, "RecordEvents",
+					   make_batch(20, 16, value), "(uu)", &error);
+		guint32 n = 0;
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(uu)", &n, NULL);
+		accepted += n;
+		peak = MAX(peak, file_size(db) + file_size(wal));
+	}
+	g_test_message("database %" G_GUINT64_FORMAT " + WAL %" G_GUINT64_FORMAT
+		       " bytes, peak %" G_GUINT64_FORMAT ", cap %" G_GUINT64_FORMAT,
+		       file_size(db), file_size(wal), peak, cap);
+	g_assert_cmpuint(drops_for(fixture, "store-full"), >, n_full);
+	g_assert_cmpuint(peak, <=, cap + margin);
+	g_assert_cmpuint(file_size(db) + file_size(wal), <=, cap + margin);
+	/* still serving, what was stored intact */
+	aggregates = get_local_data(fixture);
+	g_assert_cmpuint(aggregates->len, >, 0);
+	g_assert_cmpuint(stored_events(fixture), ==, accepted);
+}
+
+/* the drop counters (per reason only) are kept in the store: GetStatus
+ * reports them after a kill -9 (once saved, a second after the drop), a
+ * clean restart and an idle exit; a "no" deletes them with the rest */
+static void
+test_drops_persist(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *ahead =
+		g_strdup_printf("--clock-offset=%" G_GINT64_FORMAT, (gint64)10 * 7 * 24 * 3600);
+	const char *const ahead_args[] = {"--max-store-size=64", ahead, NULL};
+	const char *const idle_args[] = {"--max-store-size=64", "--idle-timeout=1", NULL};
+	g_autoptr(GError) error = NULL;
+	guint64 n_full, n_stored;
+
+	fill_store(fixture);
+	n_full = drops_for(fixture, "store-full");
+	n_stored = stored_events(fixture);
+	g_assert_cmpuint(n_stored, >, 0);
+
+	/* saved a second after the drop, so a kill -9 well after that loses
+	 * nothing */
+	g_usleep(3 * G_USEC_PER_SEC);
+	mtest_harness_stop_daemon(fixture->harness, TRUE);
+	mtest_harness_start_daemon(fixture->harness, store_full_args);
+	g_assert_cmpuint(drops_for(fixture, "store-full"), ==, n_full);
+
+	/* ten weeks later the stored weeks are past the retention limit */
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, ahead_args);
+	g_assert_cmpuint(drops_for(fixture, "retention"), ==, n_stored);
+	g_assert_cmpuint(stored_events(fixture), ==, 0);
+
+	/* the daemon exits when idle; started again, it still knows */
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, idle_args);
+	g_assert_true(g_subprocess_wait(fixture->harness->daemon, NULL, NULL));
+	g_clear_object(&fixture->harness->daemon);
+	mtest_harness_start_daemon(fixture->harness, store_full_args);
+	g_assert_cmpuint(drops_for(fixture, "store-full"), ==, n_full);
+	g_assert_cmpuint(drops_for(fixture, "retention"), ==, n_stored);
+
+	/* a "no" deletes the counters with everything else */
+	mtest_harness_set_allowed(fixture->harness, allow_consent);
+	g_assert_true(metrics_client_set_consent_sync(fixture->client, METRICS_CONSENT_DENIED,
+						      METRICS_CLIENT_FLAGS_NONE, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 1);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, store_full_args);
+	g_assert_cmpuint(drops_for(fixture, "store-full"), ==, 0);
+	g_assert_cmpuint(drops_for(fixture, "retention"), ==, 0);
+	g_assert_cmpuint(mtest_harness_count_state_files(fixture->harness), ==, 1);
+}
+
+/* the rest of the test runs in a child process with a mount namespace of
+ * its own, so that what it mounts vanishes with it; FALSE in the parent
+ * (the test then has passed, failed or been skipped there) */
+static gboolean
+in_private_mounts(void)
+{
+	g_autoptr(GError) error = NULL;
+	const char *probe[] = {"unshare", "-m", "true", NULL};
+	int status = -1;
+
+	if (g_test_subprocess()) {
+		g_assert_cmpint(unshare(CLONE_NEWNS), ==, 0);
+		g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), ==, 0);
+		return TRUE;
+	}
+	if (geteuid() != 0) {
+		g_test_skip("mounting a small or read-only file system needs root (CI runs as "
+			    "root); run the integration tests as root to cover this fault");
+		return FALSE;
+	}
+	if (!g_spawn_sync(NULL, (char **)probe, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+			  &status, &error) ||
+	    !g_spawn_check_wait_status(status, NULL)) {
+		g_test_skip("cannot make a private mount namespace here (unshare -m failed): no "
+			    "CAP_SYS_ADMIN in this container");
+		return FALSE;
+	}
+	g_test_trap_subprocess(NULL, 240 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed();
+	return FALSE;
+}
+
+static void
+mount_tmpfs(const char *dir, const char *size)
+{
+	g_autofree char *options = g_strdup_printf("size=%s,mode=0700", size);
+
+	g_assert_cmpint(mount("tmpfs", dir, "tmpfs", 0, options), ==, 0);
+}
+
+/* the counts of each value of ID_VALUE in the store */
+static GHashTable *
+stored_values(Fixture *fixture)
+{
+	g_autoptr(GPtrArray) aggregates = get_local_data(fixture);
+	GHashTable *values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (guint i = 0; i < aggregates->len; i++) {
+		MetricsAggregate *aggregate = g_ptr_array_index(aggregates, i);
+		GVariant *payload = metrics_aggregate_get_payload(aggregate);
+		const char *text;
+
+		if (payload == NULL ||
+		    g_strcmp0(metrics_aggregate_get_event_id(aggregate), ID_VALUE) != 0)
+			continue;
+		text = g_variant_get_string(payload, NULL);
+		g_hash_table_insert(
+			values, g_strdup(text),
+			GSIZE_TO_POINTER(GPOINTER_TO_SIZE(g_hash_table_lookup(values, text)) +
+					 metrics_aggregate_get_count(aggregate)));
+	}
+	return values;
+}
+
+/* records @n batches of 20 events, each its own value @prefix-<i>, all
+ * acknowledged */
+static void
+record_batches(Fixture *fixture, const char *prefix, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *value = g_strdup_printf("%s-%u", prefix, i);
+		g_autoptr(GVariant) reply =
+			mtest_harness_call(fixture->harness, "RecordEvents",
+					   make_batch(20, 16, value), "(uu)", &error);
+		guint32 accepted = 0;
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(uu)", &accepted, NULL);
+		g_assert_cmpuint(accepted, ==, 20);
+	}
+}
+
+static void
+assert_batches_intact(Fixture *fixture, const char *prefix, guint n)
+{
+	g_autoptr(GHashTable) values = stored_values(fixture);
+
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *value = g_strdup_printf("%s-%u", prefix, i);
+		g_assert_cmpuint(GPOINTER_TO_SIZE(g_hash_table_lookup(values, value)), ==, 20);
+	}
+}
+
+/* the disk is full (a 512 KiB tmpfs as the state directory, filled up):
+ * recording fails cleanly or drops and counts, the daemon keeps serving,
+ * and once there is room again recording works and what was acknowledged
+ * before is intact */
+static void
+test_disk_full(Fixture *fixture, gconstpointer user_data)
+{
+	static const guint8 chunk[4096] = {0};
+	g_autofree char *filler = NULL;
+	guint64 n_refused = 0;
+	int fd;
+
+	if (!in_private_mounts())
+		return;
+	mount_tmpfs(fixture->harness->state_dir, "512k");
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	record_batches(fixture, "before", 5);
+
+	/* fill the file system */
+	filler = g_build_filename(fixture->harness->state_dir, "filler", NULL);
+	fd = g_open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	while (write(fd, chunk, sizeof(chunk)) > 0)
+		;
+	g_assert_cmpint(errno, ==, ENOSPC);
+	close(fd);
+
+	for (guint i = 0; i < 500 && n_refused == 0; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *value = g_strdup_printf(
+			"full-%u-%s", i,
+			"a-long-value-to-need-new-pages-a-long-value-to-need-new-pages-a-long-value");
+		g_autoptr(GVariant) reply =
+			mtest_harness_call(fixture->harness, "RecordEvents",
+					   make_batch(20, 16, value), "(uu)", &error);
+		guint32 accepted = 0, dropped = 0;
+
+		if (reply == NULL) {
+			/* a clear error of ours, not a crash or a bus error */
+			g_autofree char *remote = g_dbus_error_get_remote_error(error);
+			g_test_message("refused: %s", error->message);
+			g_assert_nonnull(remote);
+			g_assert_true(
+				g_str_has_prefix(remote, "org.fedoraproject.Metrics1.Error."));
+			n_refused += 20;
+			continue;
+		}
+		g_variant_get(reply, "(uu)", &accepted, &dropped);
+		n_refused += dropped;
+	}
+	g_assert_cmpuint(n_refused, >, 0);
+	g_assert_cmpuint(drops_for(fixture, "store-full") + drops_for(fixture, "store-failed"), >=,
+			 n_refused);
+	/* still serving, nothing acknowledged lost */
+	assert_batches_intact(fixture, "before", 5);
+
+	/* room again: recording works */
+	g_assert_cmpint(g_unlink(filler), ==, 0);
+	record_batches(fixture, "after", 3);
+	assert_batches_intact(fixture, "before", 5);
+	assert_batches_intact(fixture, "after", 3);
+
+	/* and all of it is on disk: it survives a restart */
+	mtest_harness_stop_daemon(fixture->harness, TRUE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	assert_batches_intact(fixture, "before", 5);
+	assert_batches_intact(fixture, "after", 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_cmpint(umount2(fixture->harness->state_dir, MNT_DETACH), ==, 0);
+}
+
+/* the state directory is read-only (a read-only bind mount of it; chmod
+ * does not stop root): recording fails with a clear error and is counted,
+ * reading what is stored still works */
+static void
+test_read_only_state_dir(Fixture *fixture, gconstpointer user_data)
+{
+	const char *state_dir;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	if (!in_private_mounts())
+		return;
+	state_dir = fixture->harness->state_dir;
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	record_batches(fixture, "before", 3);
+	/* a file system does not become read-only under open files: it is a
+	 * daemon started on a read-only state directory, after a crash */
+	mtest_harness_stop_daemon(fixture->harness, TRUE);
+	g_assert_cmpint(mount(state_dir, state_dir, NULL, MS_BIND, NULL), ==, 0);
+	g_assert_cmpint(mount(NULL, state_dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), ==,
+			0);
+	g_assert_cmpint(access(state_dir, W_OK), !=, 0);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(4, 16, "ro"),
+				   "(uu)", &error);
+	g_assert_null(reply);
+	g_test_message("refused: %s", error->message);
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE);
+	g_assert_cmpuint(drops_for(fixture, "store-failed"), ==, 4);
+	/* reading works, nothing lost */
+	assert_batches_intact(fixture, "before", 3);
+	g_assert_cmpuint(stored_events(fixture), ==, 3 * 20);
+
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_cmpint(umount2(state_dir, MNT_DETACH), ==, 0);
+	/* writable again: the next daemon records */
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	record_batches(fixture, "after", 1);
+	assert_batches_intact(fixture, "before", 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+}
+
+/* a store damaged at start-up (its pages overwritten, the header intact)
+ * is moved aside with the data it held, kept for inspection; the fresh
+ * store works, and what was in the damaged one is never shown or queued
+ * for upload, even once its week has ended */
+static void
+test_corrupt_store_set_aside(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	g_autofree char *later =
+		g_strdup_printf("--clock-offset=%" G_GINT64_FORMAT, (gint64)3 * 7 * 24 * 3600);
+	const char *const later_args[] = {later, NULL};
+	g_autoptr(GHashTable) values = NULL;
+	g_autoptr(GDir) dir = NULL;
+	g_autofree char *aside = NULL;
+	const char *name;
+	guint8 garbage[4096];
+	g_autofree char *contents = NULL;
+	const char *found;
+	gsize len = 0, data_page;
+	int fd;
+
+	record_batches(fixture, MARKER, 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	/* damage every page but the first and the one with the data */
+	g_assert_true(g_file_get_contents(db, &contents, &len, NULL));
+	found = memmem(contents, len, MARKER, strlen(MARKER));
+	g_assert_nonnull(found);
+	data_page = (found - contents) / sizeof(garbage);
+	memset(garbage, 0xa5, sizeof(garbage));
+	fd = g_open(db, O_WRONLY | O_CLOEXEC, 0);
+	g_assert_cmpint(fd, >=, 0);
+	for (gsize page = 1; page < len / sizeof(garbage); page++) {
+		if (page != data_page)
+			g_assert_cmpint(pwrite(fd, garbage, sizeof(garbage),
+					       (off_t)(page * sizeof(garbage))),
+					==, sizeof(garbage));
+	}
+	close(fd);
+
+	/* three weeks later: had the old data been taken in, it would be
+	 * queued for upload now */
+	mtest_harness_start_daemon(fixture->harness, later_args);
+	values = stored_values(fixture);
+	g_assert_cmpuint(g_hash_table_size(values), ==, 0);
+	record_batches(fixture, "fresh", 2);
+	assert_batches_intact(fixture, "fresh", 2);
+	g_assert_cmpuint(stored_events(fixture), ==, 2 * 20);
+	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 0);
+	g_assert_false(file_contains(db, MARKER));
+
+	dir = g_dir_open(fixture->harness->state_dir, 0, NULL);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		if (g_str_has_prefix(name, "metrics.db.corrupt-") &&
+		    !g_str_has_suffix(name, "-shm") && !g_str_has_suffix(name, "-wal"))
+			aside = g_build_filename(fixture->harness->state_dir, name, NULL);
+	}
+	g_assert_nonnull(aside);
+	/* kept as it was, for inspection */
+	g_assert_true(file_contains(aside, MARKER));
+}
+
+/* the allowlist cannot be read at start-up: new events are dropped, but
+ * what was stored before stays, and is there once the allowlist is back */
+static void
+test_allowlist_unreadable_keeps_data(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *bogus = g_build_filename(fixture->harness->tmpdir, "not-a-dir", NULL);
+	g_autofree char *arg = g_strdup_printf("--allowlist-dir=%s", bogus);
+	const char *const args[] = {arg, NULL};
+	g_autofree char *saved = g_strdup(g_getenv("MTEST_ALLOWLIST_DIRS"));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	guint32 accepted = 99, dropped = 0;
+
+	record_batches(fixture, "before", 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_true(g_file_set_contents(bogus, "in the way", -1, NULL));
+	g_unsetenv("MTEST_ALLOWLIST_DIRS");
+	mtest_harness_start_daemon(fixture->harness, args);
+	g_setenv("MTEST_ALLOWLIST_DIRS", saved, TRUE);
+
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(5, 16, "x"), "(uu)",
+				   &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(uu)", &accepted, &dropped);
+	g_assert_cmpuint(accepted, ==, 0);
+	g_assert_cmpuint(dropped, ==, 5);
+	assert_batches_intact(fixture, "before", 3);
+	g_assert_cmpuint(stored_events(fixture), ==, 3 * 20);
+
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	assert_batches_intact(fixture, "before", 3);
+	record_batches(fixture, "after", 1);
+	g_assert_cmpuint(stored_events(fixture), ==, 4 * 20);
+}
+
+/* a file is in the way of the state directory at start-up (say, a botched
+ * restore): the daemon serves, stores nothing and deletes nothing; once the
+ * directory is back, so is everything acknowledged before */
+static void
+test_state_dir_in_the_way_keeps_data(Fixture *fixture, gconstpointer user_data)
+{
+	const char *state_dir = fixture->harness->state_dir;
+	g_autofree char *moved = g_strconcat(state_dir, ".moved", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) status = NULL;
+	guint32 accepted = 99;
+
+	record_batches(fixture, "before", 3);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_cmpint(g_rename(state_dir, moved), ==, 0);
+	g_assert_true(g_file_set_contents(state_dir, "in the way", -1, NULL));
+	mtest_harness_start_daemon(fixture->harness, NULL);
+
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+	reply = mtest_harness_call(fixture->harness, "RecordEvents", make_batch(2, 16, "x"), "(uu)",
+				   &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(uu)", &accepted, NULL);
+	g_assert_cmpuint(accepted, ==, 0);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+
+	g_assert_cmpint(g_unlink(state_dir), ==, 0);
+	g_assert_cmpint(g_rename(moved, state_dir), ==, 0);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	assert_batches_intact(fixture, "before", 3);
+	g_assert_cmpuint(stored_events(fixture), ==, 3 * 20);
+}
+
+/* a state directory the daemon creates itself is 0700, the files in it
+ * 0600 */
+static void
+test_state_dir_modes(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+	GStatBuf buf;
+	guint n = 0;
+
+	g_assert_cmpint(g_rmdir(fixture->harness->state_dir), ==, 0);
+	mtest_harness_start_polkit(fixture->harness);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	grant_consent(fixture);
+	recorder = record_some(fixture, "org.gnome.Maps.desktop", 1);
+
+	g_assert_cmpint(g_stat(fixture->harness->state_dir, &buf), ==, 0);
+	g_assert_true(S_ISDIR(buf.st_mode));
+	g_assert_cmpuint(buf.st_mode & 0777, ==, 0700);
+	dir = g_dir_open(fixture->harness->state_dir, 0, NULL);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = g_build_filename(fixture->harness->state_dir, name, NULL);
+
+		g_assert_cmpint(g_stat(path, &buf), ==, 0);
+		g_test_message("%s: %o", name, buf.st_mode & 0777);
+		g_assert_cmpuint(buf.st_mode & 0777, ==, 0600);
+		n++;
+	}
+	/* consent.conf, the sampling secret, metrics.db, -wal, -shm */
+	g_assert_cmpuint(n, >=, 4);
 }
 
 /* the store and the consent record are private to the service user */
@@ -1633,6 +2247,20 @@ main(int argc, char *argv[])
 	ADD("/integration/pending-checks-capped", test_pending_checks_capped, fixture_set_up);
 	ADD("/integration/clients-bounded", test_clients_bounded, fixture_set_up);
 	ADD("/integration/grant-propagates", test_grant_propagates, fixture_set_up);
+	ADD("/integration/deny-overwrites", test_deny_overwrites, fixture_set_up);
+	g_test_add("/integration/drops-persist", Fixture, store_full_args, fixture_set_up_granted,
+		   test_drops_persist, fixture_tear_down);
+	g_test_add("/integration/store-cap-total", Fixture, store_cap_args, fixture_set_up_granted,
+		   test_store_cap_total, fixture_tear_down);
+	ADD("/integration/disk-full", test_disk_full, fixture_set_up_no_daemon);
+	ADD("/integration/state-dir-modes", test_state_dir_modes, fixture_set_up_no_daemon);
+	ADD("/integration/corrupt-store-set-aside", test_corrupt_store_set_aside,
+	    fixture_set_up_granted);
+	ADD("/integration/allowlist-unreadable-keeps-data", test_allowlist_unreadable_keeps_data,
+	    fixture_set_up_granted);
+	ADD("/integration/state-dir-in-the-way-keeps-data", test_state_dir_in_the_way_keeps_data,
+	    fixture_set_up_granted);
+	ADD("/integration/read-only-state-dir", test_read_only_state_dir, fixture_set_up_no_daemon);
 #undef ADD
 
 	return g_test_run();

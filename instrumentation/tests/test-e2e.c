@@ -326,9 +326,9 @@ local_data(Fixture *fixture)
 static void
 assert_no_allowlist_drops(Fixture *fixture)
 {
-	const char *reasons[] = {"not-allowlisted",   "wrong-type", "wrong-kind",
-				 "value-not-allowed", "expired",    "over-cap",
-				 "not-sampled",	      "invalid",    "no-consent"};
+	const char *reasons[] = {"not-allowlisted",   "wrong-type",	 "wrong-kind",
+				 "value-not-allowed", "expired",	 "over-cap",
+				 "not-sampled",	      "malformed-calls", "no-consent"};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) status = metrics_client_get_status_sync(fixture->client, NULL, &error);
 	g_autoptr(GVariant) drops = NULL;

@@ -11,6 +11,8 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "metrics-error.h"
 #include "mrd-aggregator.h"
@@ -130,6 +132,7 @@ test_persistence(Fixture *fixture, gconstpointer user_data)
 
 	/* private to the service user (the daemon sets umask 077 too) */
 	g_assert_cmpint(g_stat(fixture->path, &buf), ==, 0);
+	g_assert_cmpint(buf.st_mode & 0777, ==, 0600);
 
 	store = mrd_store_open(fixture->path, &error);
 	g_assert_no_error(error);
@@ -236,6 +239,58 @@ test_garbage_file(Fixture *fixture, gconstpointer user_data)
 	g_assert_null(g_dir_read_name(dir));
 }
 
+static gboolean
+file_contains(const char *path, const char *marker)
+{
+	g_autofree char *contents = NULL;
+	gsize len = 0;
+
+	g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+	return memmem(contents, len, marker, strlen(marker)) != NULL;
+}
+
+/* deleting overwrites before unlinking: a hard link to the database and to
+ * a damaged copy moved aside, made beforehand, no longer reaches the data */
+static void
+test_delete_overwrites(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdStore) store = NULL;
+	g_autoptr(GArray) deltas = make_deltas(1, 1, "marker-in-the-store");
+	g_autoptr(GDir) dir = NULL;
+	g_autofree char *db_link = g_strconcat(fixture->path, ".link", NULL);
+	g_autofree char *aside_link = g_strconcat(fixture->path, ".aside-link", NULL);
+	const char *name;
+
+	g_assert_true(g_file_set_contents(fixture->path,
+					  "marker-in-the-damaged-copy: not a database, and long "
+					  "enough to have a header of sorts.............",
+					  -1, NULL));
+	g_test_expect_message("MrdStore", G_LOG_LEVEL_WARNING, "*was damaged*");
+	store = mrd_store_open(fixture->path, &error);
+	g_test_assert_expected_messages();
+	g_assert_no_error(error);
+	g_assert_true(mrd_store_add(store, 1, deltas, &error));
+	mrd_store_close(store);
+	g_assert_true(file_contains(fixture->path, "marker-in-the-store"));
+	g_assert_cmpint(link(fixture->path, db_link), ==, 0);
+	dir = g_dir_open(fixture->dir, 0, &error);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		if (g_str_has_prefix(name, "metrics.db.corrupt-")) {
+			g_autofree char *aside = g_build_filename(fixture->dir, name, NULL);
+			g_assert_cmpint(link(aside, aside_link), ==, 0);
+		}
+	}
+	g_assert_true(file_contains(aside_link, "marker-in-the-damaged-copy"));
+
+	g_assert_true(mrd_store_delete_files(fixture->path, &error));
+	g_assert_no_error(error);
+	g_assert_false(file_contains(db_link, "marker-in-the-store"));
+	g_assert_false(file_contains(aside_link, "marker-in-the-damaged-copy"));
+	g_assert_cmpint(g_unlink(db_link), ==, 0);
+	g_assert_cmpint(g_unlink(aside_link), ==, 0);
+}
+
 /* the size cap: past it, new keys are refused with LIMIT_EXCEEDED and what
  * is stored stays intact */
 static void
@@ -282,6 +337,198 @@ test_prune(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n_keys, ==, 0);
 }
 
+static int
+journal_mode_is_wal(void *user_data, int n_columns, char **values, char **names)
+{
+	gboolean *wal = user_data;
+
+	*wal = n_columns == 1 && g_strcmp0(values[0], "wal") == 0;
+	return 0;
+}
+
+static void
+assert_mode(const char *file, guint mode)
+{
+	GStatBuf buf;
+
+	g_assert_cmpint(g_stat(file, &buf), ==, 0);
+	g_test_message("%s: %o", file, buf.st_mode & 0777);
+	g_assert_cmpuint(buf.st_mode & 0777, ==, mode);
+}
+
+/* the store is in WAL mode, and its files are 0600 whatever the umask, also
+ * when the database file was there with a looser mode */
+static void
+test_wal_and_modes(Fixture *fixture, gconstpointer user_data)
+{
+	const char *suffixes[] = {"", "-wal", "-shm"};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdStore) store = NULL;
+	g_autoptr(GArray) deltas = make_deltas(2, 1, NULL);
+	mode_t old_umask = umask(022);
+	gboolean wal = FALSE;
+
+	for (guint round = 0; round < 2; round++) {
+		store = mrd_store_open(fixture->path, &error);
+		g_assert_no_error(error);
+		g_assert_true(mrd_store_add(store, 1, deltas, &error));
+		g_assert_cmpint(sqlite3_exec(mrd_store_get_db(store), "PRAGMA journal_mode",
+					     journal_mode_is_wal, &wal, NULL),
+				==, SQLITE_OK);
+		g_assert_true(wal);
+		for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+			g_autofree char *file = g_strconcat(fixture->path, suffixes[i], NULL);
+			assert_mode(file, 0600);
+		}
+		g_clear_object(&store);
+		/* the second round starts from a database someone made 0644 */
+		g_assert_cmpint(g_chmod(fixture->path, 0644), ==, 0);
+	}
+	/* the directory it is in is the daemon's (0700 in the unit) */
+	assert_mode(fixture->dir, 0700);
+	umask(old_umask);
+}
+
+/* a version 1 database with rows is upgraded in place to the current
+ * schema: the rows are kept and the new tables work */
+static void
+test_migrate_v1(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdStore) store = NULL;
+	g_autoptr(GVariant) rows = NULL;
+	g_autoptr(GVariant) drops = NULL;
+	g_autoptr(GHashTable) counts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
+	g_autofree char *week = mrd_week_to_string(mrd_week_start(g_get_real_time()));
+	g_autofree char *sql = NULL;
+	g_autofree char *drops_text = NULL;
+	guint64 n_keys = 0, n_events = 0, one = 1;
+	guint32 uid = 0;
+	guint64 count = 0;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+
+	g_assert_cmpint(sqlite3_open(fixture->path, &db), ==, SQLITE_OK);
+	sql = g_strdup_printf(
+		"PRAGMA journal_mode = WAL;"
+		"CREATE TABLE aggregate (metric BLOB NOT NULL, week TEXT NOT NULL,"
+		"  uid INTEGER NOT NULL, kind INTEGER NOT NULL, payload BLOB NOT NULL,"
+		"  count INTEGER NOT NULL, duration INTEGER NOT NULL,"
+		"  PRIMARY KEY (metric, week, uid, kind, payload)) WITHOUT ROWID;"
+		"INSERT INTO aggregate VALUES (zeroblob(16), '%s', 1000, %d, x'', 41, 0);"
+		"INSERT INTO aggregate VALUES (x'01010101010101010101010101010101', '%s', 1001,"
+		"  %d, x'', 1, 0);"
+		"PRAGMA user_version = 1;",
+		week, METRICS_EVENT_KIND_COUNTER, week, METRICS_EVENT_KIND_COUNTER);
+	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+
+	store = mrd_store_open(fixture->path, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(store);
+	g_assert_cmpint(
+		sqlite3_prepare_v2(mrd_store_get_db(store), "PRAGMA user_version", -1, &stmt, NULL),
+		==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
+	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 3);
+	sqlite3_finalize(stmt);
+
+	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
+	g_assert_cmpuint(n_keys, ==, 2);
+	g_assert_cmpuint(n_events, ==, 42);
+	rows = mrd_store_dump(store, FALSE, 1000, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 1);
+	g_variant_get_child(rows, 0, "(u&s&su@avtt)", &uid, NULL, NULL, NULL, NULL, &count, NULL);
+	g_assert_cmpuint(uid, ==, 1000);
+	g_assert_cmpuint(count, ==, 41);
+	/* the tables of versions 2 and 3 are there */
+	g_assert_cmpint(sqlite3_exec(mrd_store_get_db(store), "SELECT count(*) FROM outbox", NULL,
+				     NULL, NULL),
+			==, SQLITE_OK);
+	g_hash_table_insert(counts, (gpointer) "store-full", &one);
+	g_assert_true(mrd_store_add_drops(store, counts, &error));
+	g_assert_no_error(error);
+	drops = mrd_store_get_drops(store, &error);
+	g_assert_no_error(error);
+	drops_text = g_variant_print(drops, FALSE);
+	g_assert_cmpstr(drops_text, ==, "{'store-full': 1}");
+
+	/* and opening it again changes nothing */
+	g_clear_object(&store);
+	store = mrd_store_open(fixture->path, &error);
+	g_assert_no_error(error);
+	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
+	g_assert_cmpuint(n_events, ==, 42);
+}
+
+static void
+checkpoint(MrdStore *store)
+{
+	g_assert_cmpint(sqlite3_wal_checkpoint_v2(mrd_store_get_db(store), NULL,
+						  SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL),
+			==, SQLITE_OK);
+}
+
+static void
+event_clear(gpointer data)
+{
+	MrdEvent *event = data;
+	g_clear_pointer(&event->payload, g_variant_unref);
+}
+
+/* stores @n_batches batches of @per_batch counter events of one key,
+ * through the aggregator, and returns the database's size once the WAL is
+ * checkpointed into it */
+static gint64
+size_after(Fixture *fixture, guint n_batches, guint per_batch)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdStore) store = mrd_store_open(fixture->path, &error);
+	g_autoptr(GArray) events = g_array_new(FALSE, TRUE, sizeof(MrdEvent));
+	gint64 now = g_get_real_time();
+	guint64 n_keys = 0, n_events = 0;
+	GStatBuf buf;
+
+	g_assert_no_error(error);
+	g_array_set_clear_func(events, event_clear);
+	for (guint i = 0; i < per_batch; i++) {
+		MrdEvent event = {.kind = METRICS_EVENT_KIND_COUNTER, .time = now, .amount = 1};
+
+		memset(event.id, 7, sizeof(event.id));
+		g_array_append_val(events, event);
+	}
+	for (guint b = 0; b < n_batches; b++) {
+		g_autoptr(GArray) deltas = mrd_aggregate_events(events, now);
+
+		g_assert_true(mrd_store_add(store, 1000, deltas, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
+	g_assert_cmpuint(n_keys, ==, 1);
+	g_assert_cmpuint(n_events, ==, (guint64)n_batches * per_batch);
+	checkpoint(store);
+	g_assert_cmpint(g_stat(fixture->path, &buf), ==, 0);
+	mrd_store_close(store);
+	g_assert_true(mrd_store_delete_files(fixture->path, &error));
+	return (gint64)buf.st_size;
+}
+
+/* storage grows with keys, not events: a million counter events of one key
+ * (a thousand batches of a thousand) take the room of one */
+static void
+test_grows_with_keys(Fixture *fixture, gconstpointer user_data)
+{
+	gint64 one = size_after(fixture, 1, 1);
+	gint64 million = size_after(fixture, 1000, 1000);
+
+	g_test_message("1 event: %" G_GINT64_FORMAT " bytes; 1,000,000 events: %" G_GINT64_FORMAT
+		       " bytes",
+		       one, million);
+	/* equal within a page or two */
+	g_assert_cmpint(ABS(million - one), <=, 2 * 4096);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -303,6 +550,14 @@ main(int argc, char *argv[])
 		   fixture_tear_down);
 	g_test_add("/mrd/store/prune", Fixture, NULL, fixture_set_up, test_prune,
 		   fixture_tear_down);
+	g_test_add("/mrd/store/delete-overwrites", Fixture, NULL, fixture_set_up,
+		   test_delete_overwrites, fixture_tear_down);
+	g_test_add("/mrd/store/wal-and-modes", Fixture, NULL, fixture_set_up, test_wal_and_modes,
+		   fixture_tear_down);
+	g_test_add("/mrd/store/migrate-v1", Fixture, NULL, fixture_set_up, test_migrate_v1,
+		   fixture_tear_down);
+	g_test_add("/mrd/store/grows-with-keys", Fixture, NULL, fixture_set_up,
+		   test_grows_with_keys, fixture_tear_down);
 
 	return g_test_run();
 }
