@@ -159,17 +159,33 @@ mrd_store_migrate(MrdStore *self, GError **error)
 static gboolean
 mrd_store_check_open(MrdStore *self, GError **error);
 
+/* the text of the first column of the first row of @sql, which may be NULL
+ * (no row, or a NULL value) */
+static gboolean
+mrd_store_query_text(MrdStore *self,
+		     const char *sql,
+		     const char *what,
+		     char **result,
+		     GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (sqlite3_prepare_v2(self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, what);
+	*result = NULL;
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != NULL)
+		*result = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return TRUE;
+}
+
 static gboolean
 mrd_store_check_integrity(MrdStore *self, GError **error)
 {
-	sqlite3_stmt *stmt = NULL;
 	g_autofree char *result = NULL;
 
-	if (sqlite3_prepare_v2(self->db, "PRAGMA quick_check", -1, &stmt, NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, "check");
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		result = g_strdup((const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
+	if (!mrd_store_query_text(self, "PRAGMA quick_check", "check", &result, error))
+		return FALSE;
 	if (g_strcmp0(result, "ok") != 0) {
 		self->corrupt = TRUE;
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
@@ -186,14 +202,11 @@ mrd_store_check_integrity(MrdStore *self, GError **error)
 static gboolean
 mrd_store_enable_wal(MrdStore *self, GError **error)
 {
-	sqlite3_stmt *stmt = NULL;
 	g_autofree char *mode = NULL;
 
-	if (sqlite3_prepare_v2(self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, "set the journal mode");
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		mode = g_strdup((const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
+	if (!mrd_store_query_text(self, "PRAGMA journal_mode = WAL", "set the journal mode", &mode,
+				  error))
+		return FALSE;
 	if (mode == NULL)
 		return set_sqlite_error(self, error, "set the journal mode");
 	if (g_ascii_strcasecmp(mode, "wal") != 0) {
