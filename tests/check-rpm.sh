@@ -102,8 +102,12 @@ build rpms.1 ".1"
 step "scratch root with a shell, rm and systemd-sysusers for the scriptlets"
 mkdir -p "$root/usr/bin" "$root/var/lib/rpm" "$root/run" "$root/etc"
 ln -s usr/bin "$root/bin"
-for prog in dash rm systemd-sysusers; do
-    path=$(command -v "$prog")
+# getent, groupadd and useradd for Fedora's own %sysusers_create_compat
+for prog in dash rm systemd-sysusers getent groupadd useradd; do
+    if ! path=$(command -v "$prog"); then
+        [[ "$prog" == *add || "$prog" == getent ]] && continue
+        fail "$prog not found"
+    fi
     cp -L "$path" "$root/usr/bin/"
     ldd "$path" | grep -o '/[^ ]*' | while read -r lib; do
         cp -L --parents "$lib" "$root" 2>/dev/null || true
@@ -279,12 +283,19 @@ rpm "${db[@]}" --nodeps -e "${packages[@]}"
 [ ! -e "$root/var/lib/metrics" ] || fail "/var/lib/metrics survived the removal"
 echo "systemctl calls:"
 cat "$root/var/log/systemctl.log"
-# %preun stops and disables the units, %postun stops the services once more
-# before it deletes the state
+# %preun stops and disables the units (Fedora's %systemd_preun calls
+# systemd-update-helper, which the root lacks: there, check its arguments)
 for unit in metrics-recorder.service metrics-upload.service metrics-upload.timer; do
-    grep -E "disable --now .*$unit" "$root/var/log/systemctl.log" >/dev/null ||
-        fail "removing the recorder did not stop and disable $unit"
+    if [ ${#macros[@]} -gt 0 ]; then
+        grep -E "disable --now .*$unit" "$root/var/log/systemctl.log" >/dev/null ||
+            fail "removing the recorder did not stop and disable $unit"
+    else
+        rpm -qp --scripts "$work"/rpms.1/"$name"-recorder-*.rpm |
+            sed -n '/^preuninstall/,/^postuninstall/p' | grep -F "$unit" >/dev/null ||
+            fail "%preun of the recorder does not stop and disable $unit"
+    fi
 done
+# %postun stops the services once more before it deletes the state
 grep -x 'stop metrics-recorder.service metrics-upload.service \[state present\]' \
     "$root/var/log/systemctl.log" >/dev/null ||
     fail "%postun did not stop the recorder and the upload service before deleting the state"
