@@ -12,11 +12,16 @@
 #include <signal.h>
 #include <sys/prctl.h>
 
+#include "metrics-private.h"
+#include "mrd-aggregator.h"
+#include "mrd-outbox.h"
+#include "mrd-store.h"
+
 /*
  * The recorder's life cycle without systemd: a private system bus activates
  * the built daemon from a test .service file on the first call, and the
  * daemon exits on its own after --idle-timeout seconds without calls, unless
- * calls keep coming.
+ * calls keep coming or an upload falls due soon.
  */
 
 #define BUS_NAME "org.fedoraproject.Metrics1"
@@ -207,6 +212,7 @@ fixture_setup(Fixture *fixture, gconstpointer user_data)
 	/* activated services inherit the bus's environment */
 	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS", fixture->address, TRUE);
+	g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
 	fixture->bus = g_subprocess_launcher_spawn(launcher, &error, "dbus-daemon", "--nofork",
 						   "--nopidfile", "--config-file", config_path,
 						   "--address", fixture->address, NULL);
@@ -320,9 +326,148 @@ test_activation_idle_exit(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(wait_for_owner(fixture, FALSE));
 }
 
+/* ---- an upload due soon keeps the daemon (mrd_service_get_idle_inhibited) ---- */
+
+typedef struct {
+	gint64 due_in; /* usec from now until the pending upload's next try; 0: none */
+	gboolean stays;
+} IdleUploadCase;
+
+/* any well-formed metric id: the outbox does not look at the allowlist */
+#define PENDING_METRIC_ID "6f0c2a4e-5b1d-4c3a-9e8f-0a1b2c3d4e5f"
+
+static void
+delta_clear(gpointer data)
+{
+	MrdDelta *delta = data;
+	g_clear_pointer(&delta->payload, g_bytes_unref);
+}
+
+/* what a daemon with consent leaves behind: the consent record and a store
+ * holding one upload request of last week, next tried at now + @due_in, or
+ * no request at all when @due_in is 0 */
+static void
+write_state(const char *state_dir, gint64 due_in)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *consent_path = g_build_filename(state_dir, "consent.conf", NULL);
+	g_autofree char *store_path = g_build_filename(state_dir, "metrics.db", NULL);
+	g_autoptr(MrdStore) store = NULL;
+	g_autoptr(MrdOutbox) outbox = NULL;
+	g_autoptr(MrdOutboxRequest) request = NULL;
+	g_autoptr(GArray) deltas = g_array_new(FALSE, TRUE, sizeof(MrdDelta));
+	g_autoptr(GVariant) payload = NULL;
+	gint64 now = g_get_real_time();
+	MrdDelta delta = {
+		.week = mrd_week_start(now) - 7 * G_TIME_SPAN_DAY,
+		.kind = METRICS_EVENT_KIND_VALUE,
+		.count = 1,
+	};
+	guint n_requests = 0;
+
+	g_assert_cmpint(g_mkdir_with_parents(state_dir, 0700), ==, 0);
+	write_file(consent_path, "[Consent]\nState=granted\nChanged=1\n");
+	store = mrd_store_open(store_path, &error);
+	g_assert_no_error(error);
+	if (due_in == 0) {
+		mrd_store_close(store);
+		return;
+	}
+
+	g_array_set_clear_func(deltas, delta_clear);
+	payload = g_variant_ref_sink(g_variant_new_maybe(G_VARIANT_TYPE_VARIANT, NULL));
+	delta.payload = g_variant_get_data_as_bytes(payload);
+	g_assert_true(metrics_uuid_parse(PENDING_METRIC_ID, delta.id));
+	g_array_append_val(deltas, delta);
+	g_assert_true(mrd_store_add(store, 1000, deltas, &error));
+	g_assert_no_error(error);
+
+	outbox = mrd_outbox_new(store, "42");
+	g_assert_true(mrd_outbox_freeze(outbox, now, 0, 65536, &n_requests, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n_requests, ==, 1);
+	request = mrd_outbox_next(outbox, G_MAXINT64, 0, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(request);
+	/* as after a failed attempt the server asked to repeat later */
+	g_assert_true(mrd_outbox_retry_later(outbox, request->id, now + due_in, 503,
+					     "503 Service Unavailable", &error));
+	g_assert_no_error(error);
+	mrd_store_close(store);
+}
+
+static GVariant *
+get_status(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	GVariant *status = NULL;
+
+	reply = g_dbus_connection_call_sync(
+		fixture->conn, BUS_NAME, OBJECT_PATH, INTERFACE, "GetStatus",
+		g_variant_new("(a{sv})", NULL), G_VARIANT_TYPE("(a{sv})"),
+		G_DBUS_CALL_FLAGS_NO_AUTO_START, WAIT_TIMEOUT_MS, NULL, &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(@a{sv})", &status);
+	return status;
+}
+
+static void
+test_activation_idle_upload(Fixture *fixture, gconstpointer user_data)
+{
+	const IdleUploadCase *idle_case = user_data;
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_autofree char *state_dir = g_build_filename(fixture->tmpdir, "state", NULL);
+	g_autofree char *state_arg = g_strdup_printf("--state-dir=%s", state_dir);
+	g_autofree char *config_path = g_build_filename(fixture->tmpdir, "recorder.conf", NULL);
+	g_autofree char *config_arg = g_strdup_printf("--config=%s", config_path);
+	g_autoptr(GVariant) status = NULL;
+	guint64 n_pending = 0;
+	gint64 next_upload = 0;
+	gint64 now = g_get_real_time();
+
+	write_state(state_dir, idle_case->due_in);
+	/* nothing must be sent anywhere even if something fell due */
+	write_file(config_path, "[Upload]\nServerUrl=http://127.0.0.1:9/\n");
+	fixture->daemon = spawn(launcher, (const char *const[]){daemon_path(), "--idle-timeout=1",
+								state_arg, config_arg, NULL});
+	g_subprocess_wait_async(fixture->daemon, NULL, daemon_wait_cb, fixture);
+	g_assert_true(wait_for_owner(fixture, TRUE));
+
+	/* the daemon sees the pending upload and when it is due (this call
+	 * starts a new idle period) */
+	status = get_status(fixture);
+	g_assert_true(g_variant_lookup(status, "pending-uploads", "t", &n_pending));
+	g_assert_true(g_variant_lookup(status, "next-upload", "x", &next_upload));
+	if (idle_case->due_in == 0) {
+		g_assert_cmpuint(n_pending, ==, 0);
+	} else {
+		g_assert_cmpuint(n_pending, ==, 1);
+		g_assert_cmpint(next_upload, >=, now + idle_case->due_in);
+		g_assert_cmpint(next_upload, <=, g_get_real_time() + idle_case->due_in);
+	}
+
+	if (idle_case->stays) {
+		/* three idle periods without a call: it keeps the name */
+		sleep_iterating(3000);
+		g_assert_false(fixture->daemon_exited);
+		g_assert_true(wait_for_owner(fixture, TRUE));
+	} else {
+		g_assert_true(wait_for_flag(&fixture->daemon_exited, WAIT_TIMEOUT_MS));
+		g_assert_true(g_subprocess_get_if_exited(fixture->daemon));
+		g_assert_cmpint(g_subprocess_get_exit_status(fixture->daemon), ==, 0);
+		g_assert_true(wait_for_owner(fixture, FALSE));
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
+	static const IdleUploadCase due_soon = {5 * G_TIME_SPAN_MINUTE, TRUE};
+	static const IdleUploadCase due_later = {2 * G_TIME_SPAN_HOUR, FALSE};
+	static const IdleUploadCase nothing_due = {0, FALSE};
+
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
 	g_test_add("/metrics/activation/auto-start", Fixture, NULL, fixture_setup,
@@ -331,5 +476,11 @@ main(int argc, char *argv[])
 		   test_activation_no_auto_start, fixture_teardown);
 	g_test_add("/metrics/activation/idle-exit", Fixture, NULL, fixture_setup,
 		   test_activation_idle_exit, fixture_teardown);
+	g_test_add("/metrics/activation/idle-upload-due-soon", Fixture, &due_soon, fixture_setup,
+		   test_activation_idle_upload, fixture_teardown);
+	g_test_add("/metrics/activation/idle-upload-due-later", Fixture, &due_later, fixture_setup,
+		   test_activation_idle_upload, fixture_teardown);
+	g_test_add("/metrics/activation/idle-nothing-due", Fixture, &nothing_due, fixture_setup,
+		   test_activation_idle_upload, fixture_teardown);
 	return g_test_run();
 }

@@ -13,7 +13,7 @@ debian_packages=(
     dbus python3 python3-dbusmock python3-gi python3-jsonschema
     valgrind clang-format libxml2-utils shellcheck git
     gjs gi-docgen go-md2man groff-base man-db
-    libdbus-1-dev systemd polkitd rpm
+    libdbus-1-dev systemd polkitd rpm dash
 )
 fedora_packages=(
     meson ninja-build pkgconf-pkg-config gcc gettext
@@ -22,7 +22,7 @@ fedora_packages=(
     dbus-daemon python3 python3-dbusmock python3-gobject python3-jsonschema
     valgrind clang-tools-extra libxml2 libasan libubsan ShellCheck git
     gjs gi-docgen golang-github-cpuguy83-md2man groff-base man-db
-    dbus-devel systemd systemd-rpm-macros polkit rpm-build
+    dbus-devel systemd systemd-rpm-macros polkit rpm-build dash
 )
 
 as_root() {
