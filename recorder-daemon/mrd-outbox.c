@@ -21,11 +21,14 @@
  * When a week has closed, one transaction turns its aggregates into the
  * exact events of the requests that will carry them (all users merged: the
  * uid never leaves the machine) and deletes the aggregates, so nothing is
- * counted twice or lost. The aggregates are deleted first, and a full store may
- * go past its cap by what the requests need beyond the room that leaves:
- * a closed week must reach the outbox. A row leaves the outbox only in the transaction
- * that archives it after the server answered 2xx; a crash in between
- * resends that one request.
+ * counted twice or lost. The aggregates are deleted first, and a full
+ * store may go past its cap by what the requests need beyond the room that
+ * leaves: a closed week must reach the outbox. The same transaction
+ * remembers the first week not frozen: events are never again put in a
+ * frozen week, even when the wall clock goes back
+ * (mrd_outbox_get_first_open_week()). A row leaves the outbox only in the
+ * transaction that archives it after the server answered 2xx; a crash in
+ * between resends that one request.
  */
 
 #define WEEK_USEC (7 * G_TIME_SPAN_DAY)
@@ -36,7 +39,9 @@ struct _MrdOutbox {
 	char *os_version;	/* (owned) */
 	MrdOutboxFilter filter; /* (nullable) */
 	gpointer filter_data;
-	guint retention_weeks; /* 0: pending requests are kept until sent */
+	guint retention_weeks;	/* 0: pending requests are kept until sent */
+	gint64 first_open_week; /* usec; 0 until a week was frozen */
+	gboolean first_open_week_loaded;
 };
 
 enum {
@@ -400,6 +405,8 @@ mrd_outbox_freeze(MrdOutbox *self,
 	if (!ok)
 		return FALSE;
 	g_debug("froze the weeks before %s into %u requests", limit, requests->len);
+	/* read again when next asked */
+	self->first_open_week_loaded = FALSE;
 	emit_dropped(self, dropped);
 	if (n_requests != NULL)
 		*n_requests = requests->len;
@@ -407,8 +414,8 @@ mrd_outbox_freeze(MrdOutbox *self,
 }
 
 /* the rest of mrd_outbox_freeze(), in its transaction: deletes the
- * aggregates of the weeks before @limit and queues @requests; rolls back
- * on error */
+ * aggregates of the weeks before @limit, queues @requests and remembers
+ * @limit; rolls back on error */
 static gboolean
 freeze_requests(MrdOutbox *self,
 		sqlite3 *db,
@@ -420,6 +427,7 @@ freeze_requests(MrdOutbox *self,
 {
 	sqlite3_stmt *insert = NULL;
 	sqlite3_stmt *delete = NULL;
+	sqlite3_stmt *update = NULL;
 
 	/* the aggregates go first (build_requests() holds them), so that
 	 * the requests reuse the room they leave */
@@ -464,11 +472,79 @@ freeze_requests(MrdOutbox *self,
 		}
 	}
 	sqlite3_finalize(insert);
+	/* the first week still open, for the events to come: only moves
+	 * forwards (mrd_outbox_get_first_open_week()) */
+	if (sqlite3_prepare_v2(db,
+			       "UPDATE state SET value = ?1 WHERE key = 'frozen-before' AND "
+			       "value < ?1",
+			       -1, &update, NULL) != SQLITE_OK) {
+		set_error(self, error, "prepare");
+		rollback(db);
+		return FALSE;
+	}
+	sqlite3_bind_text(update, 1, limit, -1, SQLITE_STATIC);
+	if (sqlite3_step(update) != SQLITE_DONE) {
+		set_error(self, error, "remember the frozen weeks");
+		sqlite3_finalize(update);
+		rollback(db);
+		return FALSE;
+	}
+	sqlite3_finalize(update);
 	if (!exec_sql(self, db, "COMMIT", error)) {
 		rollback(db);
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/**
+ * mrd_outbox_get_first_open_week:
+ * @self: the outbox
+ * @error: where a failure to read the store goes
+ *
+ * The Monday 00:00 UTC (usec) of the first week not yet frozen, as
+ * remembered in the store, or 0 when no week was ever frozen (or on
+ * error). New events go to this week when their own is earlier: after
+ * the wall clock went back, the week it shows may already have left.
+ *
+ * Returns: the week's start, or 0
+ */
+gint64
+mrd_outbox_get_first_open_week(MrdOutbox *self, GError **error)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt = NULL;
+	gint64 week = 0;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), 0);
+
+	if (self->first_open_week_loaded)
+		return self->first_open_week;
+	db = get_db(self, error);
+	if (db == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM state WHERE key = 'frozen-before'", -1, &stmt,
+			       NULL) != SQLITE_OK) {
+		set_error(self, error, "read");
+		return 0;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *value = (const char *)sqlite3_column_text(stmt, 0);
+
+		/* '' before any freeze; anything else unreadable counts as none */
+		if (value == NULL || !mrd_week_from_string(value, &week))
+			week = 0;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_error(self, error, "read");
+		return 0;
+	}
+	self->first_open_week = week;
+	self->first_open_week_loaded = TRUE;
+	return week;
 }
 
 /* the requests the weeks not yet closed would produce now */
