@@ -304,12 +304,63 @@ test_clock(void)
 	g_assert_cmpint(mrd_clock_get_real_time(clock), >=, before);
 }
 
+/* the test-only offset file: read at once, again when it changes (at most
+ * once a second), bad content keeps the shift in use */
+static void
+test_offset_file(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdClock) clock = mrd_clock_new();
+	g_autofree char *dir = g_dir_make_tmp("mrd-clock-XXXXXX", &error);
+	g_autofree char *path = g_build_filename(dir, "offset", NULL);
+	gint64 before, now;
+
+	g_assert_no_error(error);
+	g_assert_true(g_file_set_contents(path, "1209600\n", -1, &error));
+	mrd_clock_set_offset_file(clock, path);
+	before = g_get_real_time();
+	now = mrd_clock_get_real_time(clock);
+	g_assert_cmpint(now, >=, before + 14 * G_TIME_SPAN_DAY);
+	g_assert_cmpint(now, <=, g_get_real_time() + 14 * G_TIME_SPAN_DAY);
+
+	/* back 10 days: seen on the first look a second later */
+	g_assert_true(g_file_set_contents(path, "345600", -1, &error));
+	g_usleep(G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+	before = g_get_real_time();
+	now = mrd_clock_get_real_time(clock);
+	g_assert_cmpint(now, >=, before + 4 * G_TIME_SPAN_DAY);
+	g_assert_cmpint(now, <=, g_get_real_time() + 4 * G_TIME_SPAN_DAY);
+
+	/* garbage, then a missing file: the shift stays */
+	g_test_expect_message("MrdClock", G_LOG_LEVEL_WARNING, "*cannot use the clock offset*");
+	g_assert_true(g_file_set_contents(path, "soon", -1, &error));
+	g_usleep(G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+	now = mrd_clock_get_real_time(clock);
+	g_test_assert_expected_messages();
+	g_assert_cmpint(now, >=, g_get_real_time() + 4 * G_TIME_SPAN_DAY - G_USEC_PER_SEC);
+	g_assert_cmpint(g_unlink(path), ==, 0);
+	g_usleep(G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+	g_test_expect_message("MrdClock", G_LOG_LEVEL_WARNING, "*cannot read the clock offset*");
+	now = mrd_clock_get_real_time(clock);
+	g_test_assert_expected_messages();
+	g_assert_cmpint(now, >=, g_get_real_time() + 4 * G_TIME_SPAN_DAY - G_USEC_PER_SEC);
+
+	/* a fixed time wins, and without the file the shift is the last set */
+	mrd_clock_set_fixed(clock, 42);
+	g_assert_cmpint(mrd_clock_get_real_time(clock), ==, 42);
+	mrd_clock_set_offset_file(clock, NULL);
+	mrd_clock_set_offset(clock, 0);
+	g_assert_cmpint(mrd_clock_get_real_time(clock), <=, g_get_real_time());
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
 	g_test_add_func("/mrd/clock/fixed-and-offset", test_clock);
+	g_test_add_func("/mrd/clock/offset-file", test_offset_file);
 	g_test_add("/mrd/clock/week-53-and-jumps", Fixture, NULL, fixture_set_up,
 		   test_week_53_and_jumps, fixture_tear_down);
 
