@@ -165,3 +165,19 @@ mrd_aggregate_events(GArray *events, gint64 now)
 	}
 	return deltas;
 }
+
+/* moves the deltas of weeks before @first_open_week (the first week not
+ * yet frozen into the outbox; 0: none) into that week: after the wall
+ * clock went back, events must not go to a week already queued for
+ * upload, which would then be sent twice. Deltas that come to share a
+ * key add up in the store */
+void
+mrd_deltas_clamp_week(GArray *deltas, gint64 first_open_week)
+{
+	for (guint i = 0; i < deltas->len; i++) {
+		MrdDelta *delta = &g_array_index(deltas, MrdDelta, i);
+
+		if (delta->week < first_open_week)
+			delta->week = first_open_week;
+	}
+}

@@ -31,5 +31,7 @@ mrd_week_from_string(const char *str, gint64 *week_start);
 
 GArray *
 mrd_aggregate_events(GArray *events, gint64 now);
+void
+mrd_deltas_clamp_week(GArray *deltas, gint64 first_open_week);
 
 G_END_DECLS

@@ -22,5 +22,7 @@ void
 mrd_clock_set_offset(MrdClock *self, gint64 offset_usec);
 void
 mrd_clock_set_fixed(MrdClock *self, gint64 now_usec);
+void
+mrd_clock_set_offset_file(MrdClock *self, const char *path);
 
 G_END_DECLS

@@ -31,6 +31,7 @@ main(int argc, char *argv[])
 	g_auto(GStrv) allowlist_dirs = NULL;
 	g_autofree char *config_path = NULL;
 	gint64 clock_offset = 0;
+	g_autofree char *clock_offset_file = NULL;
 	MrdConfig *config = NULL;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
@@ -78,6 +79,12 @@ main(int argc, char *argv[])
 		{"clock-offset", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT64, &clock_offset,
 		 /* TRANSLATORS: command line option; for tests and demos only */
 		 N_("Shift the daemon's clock by SECONDS (tests and demos only)"), N_("SECONDS")},
+		{"clock-offset-file", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME,
+		 &clock_offset_file,
+		 /* TRANSLATORS: command line option; for tests only */
+		 N_("Shift the daemon's clock by the seconds in FILE, read again when it changes "
+		    "(tests only)"),
+		 N_("FILE")},
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
 		 /* TRANSLATORS: command line option */
 		 N_("Show the version and exit"), NULL},
@@ -140,6 +147,8 @@ main(int argc, char *argv[])
 			  clock_offset);
 		mrd_clock_set_offset(clock, clock_offset * G_USEC_PER_SEC);
 	}
+	if (clock_offset_file != NULL)
+		mrd_clock_set_offset_file(clock, clock_offset_file);
 	config = mrd_config_new();
 	if (config_path == NULL)
 		config_path = mrd_config_default_path();

@@ -21,9 +21,14 @@
  * When a week has closed, one transaction turns its aggregates into the
  * exact events of the requests that will carry them (all users merged: the
  * uid never leaves the machine) and deletes the aggregates, so nothing is
- * counted twice or lost. A row leaves the outbox only in the transaction
- * that archives it after the server answered 2xx; a crash in between
- * resends that one request.
+ * counted twice or lost. The aggregates are deleted first, and a full
+ * store may go past its cap by what the requests need beyond the room that
+ * leaves: a closed week must reach the outbox. The same transaction
+ * remembers the first week not frozen: events are never again put in a
+ * frozen week, even when the wall clock goes back
+ * (mrd_outbox_get_first_open_week()). A row leaves the outbox only in the
+ * transaction that archives it after the server answered 2xx; a crash in
+ * between resends that one request.
  */
 
 #define WEEK_USEC (7 * G_TIME_SPAN_DAY)
@@ -34,7 +39,9 @@ struct _MrdOutbox {
 	char *os_version;	/* (owned) */
 	MrdOutboxFilter filter; /* (nullable) */
 	gpointer filter_data;
-	guint retention_weeks; /* 0: pending requests are kept until sent */
+	guint retention_weeks;	/* 0: pending requests are kept until sent */
+	gint64 first_open_week; /* usec; 0 until a week was frozen */
+	gboolean first_open_week_loaded;
 };
 
 enum {
@@ -282,8 +289,71 @@ random_due(const char *week, gint64 now, guint window_days)
 	return base + (gint64)g_random_double_range(0, (double)window_days * G_TIME_SPAN_DAY);
 }
 
+static gint64
+pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	gint64 value = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return value;
+}
+
+/* lets a write of @n_rows rows of about @bytes take the database past its
+ * page cap (mrd_store_set_max_size()) by as many pages as it could need:
+ * what the outbox writes must fit even in a full store, or a closed week
+ * would wait there until the retention limit drops it, and a request the
+ * server has would be sent again. Freezing deletes the aggregates first,
+ * but the pages they leave are whole free pages only where no aggregate
+ * of an open week shared them. Returns the cap to put back, 0 if none */
+static gint64
+raise_page_cap(sqlite3 *db, guint64 bytes, guint n_rows)
+{
+	gint64 cap = pragma_int(db, "PRAGMA max_page_count");
+	gint64 page_size = MAX(pragma_int(db, "PRAGMA page_size"), 512);
+	gint64 pages;
+	g_autofree char *sql = NULL;
+
+	if (cap <= 0)
+		return 0;
+	/* overflow pages are not quite full, and the table grows interior
+	 * pages as it splits */
+	pages = (gint64)(bytes / (guint64)(page_size / 2)) + 2 * (gint64)n_rows + 8;
+	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GINT64_FORMAT,
+			      MIN(cap + pages, (gint64)G_MAXUINT32));
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return 0;
+	return cap;
+}
+
+/* puts the page cap back; SQLite keeps it no lower than the database's
+ * size, so a freeze that went past it lets the store keep that room (see
+ * docs/metrics-recorder.8.md) */
+static void
+restore_page_cap(sqlite3 *db, gint64 cap)
+{
+	g_autofree char *sql = NULL;
+
+	if (cap <= 0)
+		return;
+	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GINT64_FORMAT, cap);
+	sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
 /* freezes every closed week (per @now) into outbox requests, in one
  * transaction with the deletion of its aggregates */
+static gboolean
+freeze_requests(MrdOutbox *self,
+		sqlite3 *db,
+		const char *limit,
+		GPtrArray *requests,
+		gint64 now,
+		guint window_days,
+		GError **error);
+
 gboolean
 mrd_outbox_freeze(MrdOutbox *self,
 		  gint64 now,
@@ -298,8 +368,9 @@ mrd_outbox_freeze(MrdOutbox *self,
 	g_autoptr(GHashTable) dropped =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	gboolean deferred = FALSE;
-	sqlite3_stmt *insert = NULL;
-	sqlite3_stmt *delete = NULL;
+	guint64 bytes = 0;
+	gint64 cap;
+	gboolean ok;
 
 	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
 
@@ -325,6 +396,55 @@ mrd_outbox_freeze(MrdOutbox *self,
 		rollback(db);
 		return TRUE;
 	}
+	for (guint i = 0; i < requests->len; i++)
+		bytes += g_bytes_get_size(
+			((MrdOutboxRequest *)g_ptr_array_index(requests, i))->events);
+	cap = raise_page_cap(db, bytes, requests->len);
+	ok = freeze_requests(self, db, limit, requests, now, window_days, error);
+	restore_page_cap(db, cap);
+	if (!ok)
+		return FALSE;
+	g_debug("froze the weeks before %s into %u requests", limit, requests->len);
+	/* read again when next asked */
+	self->first_open_week_loaded = FALSE;
+	emit_dropped(self, dropped);
+	if (n_requests != NULL)
+		*n_requests = requests->len;
+	return TRUE;
+}
+
+/* the rest of mrd_outbox_freeze(), in its transaction: deletes the
+ * aggregates of the weeks before @limit, queues @requests and remembers
+ * @limit; rolls back on error */
+static gboolean
+freeze_requests(MrdOutbox *self,
+		sqlite3 *db,
+		const char *limit,
+		GPtrArray *requests,
+		gint64 now,
+		guint window_days,
+		GError **error)
+{
+	sqlite3_stmt *insert = NULL;
+	sqlite3_stmt *delete = NULL;
+	sqlite3_stmt *update = NULL;
+
+	/* the aggregates go first (build_requests() holds them), so that
+	 * the requests reuse the room they leave */
+	if (sqlite3_prepare_v2(db, "DELETE FROM aggregate WHERE week < ?1", -1, &delete, NULL) !=
+	    SQLITE_OK) {
+		set_error(self, error, "prepare");
+		rollback(db);
+		return FALSE;
+	}
+	sqlite3_bind_text(delete, 1, limit, -1, SQLITE_STATIC);
+	if (sqlite3_step(delete) != SQLITE_DONE) {
+		set_error(self, error, "delete frozen aggregates");
+		sqlite3_finalize(delete);
+		rollback(db);
+		return FALSE;
+	}
+	sqlite3_finalize(delete);
 	if (sqlite3_prepare_v2(db,
 			       "INSERT INTO outbox (metric, week, events, n_events, due, "
 			       "next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -352,29 +472,79 @@ mrd_outbox_freeze(MrdOutbox *self,
 		}
 	}
 	sqlite3_finalize(insert);
-	if (sqlite3_prepare_v2(db, "DELETE FROM aggregate WHERE week < ?1", -1, &delete, NULL) !=
-	    SQLITE_OK) {
+	/* the first week still open, for the events to come: only moves
+	 * forwards (mrd_outbox_get_first_open_week()) */
+	if (sqlite3_prepare_v2(db,
+			       "UPDATE state SET value = ?1 WHERE key = 'frozen-before' AND "
+			       "value < ?1",
+			       -1, &update, NULL) != SQLITE_OK) {
 		set_error(self, error, "prepare");
 		rollback(db);
 		return FALSE;
 	}
-	sqlite3_bind_text(delete, 1, limit, -1, SQLITE_STATIC);
-	if (sqlite3_step(delete) != SQLITE_DONE) {
-		set_error(self, error, "delete frozen aggregates");
-		sqlite3_finalize(delete);
+	sqlite3_bind_text(update, 1, limit, -1, SQLITE_STATIC);
+	if (sqlite3_step(update) != SQLITE_DONE) {
+		set_error(self, error, "remember the frozen weeks");
+		sqlite3_finalize(update);
 		rollback(db);
 		return FALSE;
 	}
-	sqlite3_finalize(delete);
+	sqlite3_finalize(update);
 	if (!exec_sql(self, db, "COMMIT", error)) {
 		rollback(db);
 		return FALSE;
 	}
-	g_debug("froze the weeks before %s into %u requests", limit, requests->len);
-	emit_dropped(self, dropped);
-	if (n_requests != NULL)
-		*n_requests = requests->len;
 	return TRUE;
+}
+
+/**
+ * mrd_outbox_get_first_open_week:
+ * @self: the outbox
+ * @error: where a failure to read the store goes
+ *
+ * The Monday 00:00 UTC (usec) of the first week not yet frozen, as
+ * remembered in the store, or 0 when no week was ever frozen (or on
+ * error). New events go to this week when their own is earlier: after
+ * the wall clock went back, the week it shows may already have left.
+ *
+ * Returns: the week's start, or 0
+ */
+gint64
+mrd_outbox_get_first_open_week(MrdOutbox *self, GError **error)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt = NULL;
+	gint64 week = 0;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), 0);
+
+	if (self->first_open_week_loaded)
+		return self->first_open_week;
+	db = get_db(self, error);
+	if (db == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM state WHERE key = 'frozen-before'", -1, &stmt,
+			       NULL) != SQLITE_OK) {
+		set_error(self, error, "read");
+		return 0;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *value = (const char *)sqlite3_column_text(stmt, 0);
+
+		/* '' before any freeze; anything else unreadable counts as none */
+		if (value == NULL || !mrd_week_from_string(value, &week))
+			week = 0;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_error(self, error, "read");
+		return 0;
+	}
+	self->first_open_week = week;
+	self->first_open_week_loaded = TRUE;
+	return week;
 }
 
 /* the requests the weeks not yet closed would produce now */
@@ -500,6 +670,7 @@ update_row(MrdOutbox *self,
 {
 	sqlite3 *db = get_db(self, error);
 	sqlite3_stmt *stmt = NULL;
+	gint64 cap;
 	int rc;
 
 	/* parameters a statement does not use are ignored (SQLITE_RANGE) */
@@ -511,7 +682,10 @@ update_row(MrdOutbox *self,
 	sqlite3_bind_int64(stmt, 2, a);
 	sqlite3_bind_int64(stmt, 3, b);
 	sqlite3_bind_text(stmt, 4, text != NULL ? text : "", -1, SQLITE_STATIC);
+	/* a row that grows may need a page of its own */
+	cap = raise_page_cap(db, text != NULL ? strlen(text) : 0, 1);
 	rc = sqlite3_step(stmt);
+	restore_page_cap(db, cap);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return set_error(self, error, "update the outbox");
@@ -552,6 +726,18 @@ mrd_outbox_set_aside(MrdOutbox *self, gint64 id, guint status, const char *answe
 			  id, 0, status, answer, error);
 }
 
+static gboolean
+archive_sent(MrdOutbox *self,
+	     sqlite3 *db,
+	     const MrdOutboxRequest *request,
+	     gint64 now,
+	     guint status,
+	     const char *answer,
+	     GBytes *body,
+	     const char *checksum,
+	     gsize compressed_size,
+	     GError **error);
+
 /* the server accepted @request: delete it and archive what was sent, in one
  * transaction */
 gboolean
@@ -566,15 +752,40 @@ mrd_outbox_complete(MrdOutbox *self,
 		    GError **error)
 {
 	sqlite3 *db = get_db(self, error);
-	sqlite3_stmt *stmt = NULL;
-	gsize len = 0;
-	const void *data = g_bytes_get_data(body, &len);
-	int rc;
+	gsize len = g_bytes_get_size(body);
+	gint64 cap;
+	gboolean ok;
 
 	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
 
 	if (db == NULL)
 		return FALSE;
+	/* the request's row goes first, but the archive keeps the whole body */
+	cap = raise_page_cap(db, len + (answer != NULL ? strlen(answer) : 0), 1);
+	ok = archive_sent(self, db, request, now, status, answer, body, checksum, compressed_size,
+			  error);
+	restore_page_cap(db, cap);
+	return ok;
+}
+
+/* the rest of mrd_outbox_complete(), in its own transaction */
+static gboolean
+archive_sent(MrdOutbox *self,
+	     sqlite3 *db,
+	     const MrdOutboxRequest *request,
+	     gint64 now,
+	     guint status,
+	     const char *answer,
+	     GBytes *body,
+	     const char *checksum,
+	     gsize compressed_size,
+	     GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	gsize len = 0;
+	const void *data = g_bytes_get_data(body, &len);
+	int rc;
+
 	if (!exec_sql(self, db, "BEGIN IMMEDIATE", error))
 		return FALSE;
 	if (!update_row(self, "DELETE FROM outbox WHERE id = ?1", request->id, 0, 0, NULL, error)) {

@@ -84,6 +84,8 @@ mrd_outbox_freeze(MrdOutbox *self,
 		  gsize max_request_size,
 		  guint *n_requests,
 		  GError **error);
+gint64
+mrd_outbox_get_first_open_week(MrdOutbox *self, GError **error);
 GPtrArray *
 mrd_outbox_preview(MrdOutbox *self, gint64 now, gsize max_request_size, GError **error);
 GPtrArray *

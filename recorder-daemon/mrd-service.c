@@ -567,6 +567,21 @@ mrd_service_is_sampled(MrdService *self, const MrdMetric *metric)
 	return GPOINTER_TO_INT(cached) == 2;
 }
 
+/* the first week events may still go to: none before the last frozen */
+static gint64
+mrd_service_first_open_week(MrdService *self)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 week;
+
+	if (self->outbox == NULL)
+		return 0;
+	week = mrd_outbox_get_first_open_week(self->outbox, &error);
+	if (error != NULL)
+		g_debug("cannot tell which weeks were frozen: %s", error->message);
+	return week;
+}
+
 /* keeps the events of @batch that pass the allowlist, in order; counts the
  * others by reason and metric and returns how many were dropped. The
  * allowlist comes first, then the sender's event rate (so what a flooding
@@ -575,7 +590,7 @@ static guint
 mrd_service_gate(MrdService *self, GArray *batch, const char *sender)
 {
 	gint64 now = mrd_clock_get_real_time(self->clock);
-	gint64 week = mrd_week_start(now);
+	gint64 week = MAX(mrd_week_start(now), mrd_service_first_open_week(self));
 	gint64 monotonic = g_get_monotonic_time();
 	guint kept = 0;
 	guint n = batch->len;
@@ -823,6 +838,9 @@ record_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (store != NULL) {
 		mrd_service_prune(self);
 		deltas = mrd_aggregate_events(data->batch, mrd_clock_get_real_time(self->clock));
+		/* never into a week already frozen for upload, even when the
+		 * clock went back (docs/metrics-recorder.8.md) */
+		mrd_deltas_clamp_week(deltas, mrd_service_first_open_week(self));
 		mrd_store_add(store, uid, deltas, &error);
 	}
 	if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED)) {

@@ -28,7 +28,7 @@
  * with the number of events.
  */
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 struct _MrdStore {
 	GObject parent_instance;
@@ -117,6 +117,15 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;"
 	"INSERT INTO drops (reason, count) VALUES "
 	"  ('store-full', 0), ('store-failed', 0), ('retention', 0);",
+	/* version 4: what the daemon must remember about its own progress
+	 * (mrd-outbox.c); "frozen-before" is the Monday (YYYY-MM-DD) of the
+	 * first week not yet frozen into the outbox, '' before any. The row
+	 * exists from the start, so a full store updates it in place */
+	"CREATE TABLE state ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
+	") WITHOUT ROWID;"
+	"INSERT INTO state (key, value) VALUES ('frozen-before', '');",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SCHEMA_VERSION);

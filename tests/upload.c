@@ -1460,6 +1460,154 @@ test_metrics_sink(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n_aggregates, ==, 6);
 }
 
+/* records batches of new values into a week 8 days back, in a store capped
+ * at 64 KiB, until it is full; every accepted event is expected at the
+ * server. Returns how many events were accepted */
+static guint64
+fill_closed_week(Fixture *fixture, const char *extra_config, const char *extra_arg)
+{
+	gint64 now = g_get_real_time();
+	g_autofree char *period = mrd_week_to_string(mrd_week_start(now - 8 * G_TIME_SPAN_DAY));
+	guint64 accepted_total = 0;
+	guint n_full_batches = 0;
+
+	start_daemon_full(fixture, -8 * 24 * 3600, extra_config, extra_arg);
+	for (guint b = 0; b < 400 && n_full_batches < 3; b++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = NULL;
+		g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+		g_autofree char *id_str = g_strdup_printf("%s%02x", TEST_METRIC_PREFIX, b % 4);
+		GVariantBuilder builder;
+		guint8 id[16], weekly[16];
+		guint32 accepted = 0, dropped = 0;
+
+		g_assert_true(metrics_uuid_parse(id_str, id));
+		mrd_upload_weekly_id(id, weekly);
+		g_variant_builder_init(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
+		for (guint v = 0; v < 10; v++) {
+			g_autofree char *value = g_strdup_printf(
+				"org.example.Full%u-%u-with-a-name-long-enough-to-fill-the-store",
+				b, v);
+			g_autoptr(GVariant) typed = g_variant_ref_sink(g_variant_new_string(value));
+			g_autofree char *text = g_variant_print(typed, TRUE);
+
+			for (guint k = 0; k < 2; k++)
+				g_variant_builder_add(
+					&builder, "(@ayuxxmv)",
+					g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id, 16, 1),
+					(guint32)METRICS_EVENT_KIND_VALUE, now, (gint64)1,
+					g_variant_new_string(value));
+			g_ptr_array_add(keys, expected_key(weekly, period, text));
+		}
+		reply = mtest_harness_call(
+			fixture->harness, "RecordEvents",
+			g_variant_new("(@aya{sv})",
+				      metrics_batch_to_wire(g_variant_builder_end(&builder)), NULL),
+			"(uu)", &error);
+		g_assert_no_error(error);
+		g_variant_get(reply, "(uu)", &accepted, &dropped);
+		/* a batch is stored whole or not at all */
+		if (accepted == 0) {
+			g_assert_cmpuint(dropped, ==, 20);
+			n_full_batches++;
+			continue;
+		}
+		g_assert_cmpuint(accepted, ==, 20);
+		accepted_total += accepted;
+		for (guint i = 0; i < keys->len; i++)
+			g_hash_table_insert(fixture->expected, g_strdup(keys->pdata[i]),
+					    GUINT_TO_POINTER(2));
+	}
+	g_assert_cmpuint(n_full_batches, ==, 3);
+	g_assert_cmpuint(drops_for(fixture, "store-full"), ==, 3 * 20);
+	g_assert_cmpuint(status_u64(fixture, "stored-events"), ==, accepted_total);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	return accepted_total;
+}
+
+/* the files of a 64 KiB store that the outbox took past its cap stay
+ * within twice the cap (and the pages of one write) */
+static void
+assert_store_size(Fixture *fixture, const char *when)
+{
+	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	g_autofree char *wal = g_strconcat(db, "-wal", NULL);
+	GStatBuf db_stat = {0}, wal_stat = {0};
+
+	g_assert_cmpint(g_stat(db, &db_stat), ==, 0);
+	if (g_stat(wal, &wal_stat) != 0)
+		wal_stat.st_size = 0;
+	g_test_message("%s: database %" G_GINT64_FORMAT " + WAL %" G_GINT64_FORMAT
+		       " bytes, cap 65536",
+		       when, (gint64)db_stat.st_size, (gint64)wal_stat.st_size);
+	g_assert_cmpint(db_stat.st_size + wal_stat.st_size, <=, 2 * 65536 + 4 * 4096);
+}
+
+/* a store filled to its cap with a week that then closes: the week is
+ * frozen into the outbox all the same (freezing frees the room the
+ * requests take) and reaches the server whole, nothing lost */
+static void
+test_full_store_freezes(Fixture *fixture, gconstpointer user_data)
+{
+	const char *window = "Window=7\n";
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) requests = NULL;
+	guint64 accepted, n_queued_events = 0;
+	guint n_queued = 0;
+	guint32 sent = 0, failed = 0;
+
+	mock_start(fixture->mock);
+	accepted = fill_closed_week(fixture, window, "--max-store-size=64");
+	g_test_message("%" G_GUINT64_FORMAT " events of %u keys fill the store", accepted,
+		       g_hash_table_size(fixture->expected));
+	g_assert_cmpuint(accepted, >, 0);
+
+	/* on the real clock, the week has ended: it is queued, each request
+	 * waiting for its moment in the window */
+	start_daemon_full(fixture, 0, window, "--max-store-size=64");
+	reply = call(fixture, "GetPendingUploads", "(aa{sv})");
+	requests = g_variant_get_child_value(reply, 0);
+	for (gsize i = 0; i < g_variant_n_children(requests); i++) {
+		g_autoptr(GVariant) request = g_variant_get_child_value(requests, i);
+		g_autoptr(GVariant) events = g_variant_lookup_value(request, "events", NULL);
+		const char *state = NULL;
+
+		g_assert_true(g_variant_lookup(request, "state", "&s", &state));
+		g_assert_cmpstr(state, ==, "pending");
+		n_queued++;
+		for (gsize j = 0; j < g_variant_n_children(events); j++) {
+			g_autoptr(GVariant) event = g_variant_get_child_value(events, j);
+			guint32 count = 0;
+
+			g_variant_get_child(event, 3, "u", &count);
+			n_queued_events += count;
+		}
+	}
+	g_assert_cmpuint(n_queued, >=, 4);
+	g_assert_cmpuint(n_queued_events, ==, accepted);
+	g_assert_cmpuint(cli_count_requests(fixture, "--next"), ==, n_queued);
+	g_assert_cmpuint(status_u64(fixture, "stored-events"), ==, 0);
+	g_assert_cmpuint(n_requests(fixture), ==, 0);
+	/* the requests may take the store past its cap, by at most the
+	 * room of what they replaced (docs/metrics-recorder.8.md) */
+	assert_store_size(fixture, "after the freeze");
+
+	/* and it leaves, whole */
+	reply = call(fixture, "UploadNow", "(uu)");
+	g_variant_get(reply, "(uu)", &sent, &failed);
+	if (sent != n_queued)
+		print_daemon_log(fixture);
+	g_assert_cmpuint(sent, ==, n_queued);
+	g_assert_cmpuint(failed, ==, 0);
+	assert_all_delivered(fixture, 0);
+	g_assert_cmpuint(drops_for(fixture, "retention"), ==, 0);
+	/* the archive of what was sent fits too, and the daemon still
+	 * serves */
+	g_assert_cmpuint(cli_count_requests(fixture, "--sent"), ==, n_queued);
+	g_assert_cmpuint(status_u64(fixture, "pending-uploads"), ==, 0);
+	assert_store_size(fixture, "after the uploads");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1497,5 +1645,7 @@ main(int argc, char *argv[])
 		   test_upload_now_errors, fixture_tear_down);
 	g_test_add("/metrics/upload/metrics-sink", Fixture, NULL, fixture_set_up, test_metrics_sink,
 		   fixture_tear_down);
+	g_test_add("/metrics/upload/full-store-freezes", Fixture, NULL, fixture_set_up,
+		   test_full_store_freezes, fixture_tear_down);
 	return g_test_run();
 }

@@ -72,7 +72,8 @@ event_clear(gpointer data)
 }
 
 /* records one event stamped @time (0: the clock's now) as the daemon does:
- * aggregated against the clock, then stored in one transaction */
+ * aggregated against the clock, kept out of the weeks already frozen, then
+ * stored in one transaction */
 static void
 record(Fixture *fixture, guint8 id, MetricsEventKind kind, gint64 time, gint64 amount)
 {
@@ -86,6 +87,8 @@ record(Fixture *fixture, guint8 id, MetricsEventKind kind, gint64 time, gint64 a
 	memset(event.id, id, sizeof(event.id));
 	g_array_append_val(events, event);
 	deltas = mrd_aggregate_events(events, now);
+	mrd_deltas_clamp_week(deltas, mrd_outbox_get_first_open_week(fixture->outbox, &error));
+	g_assert_no_error(error);
 	g_assert_true(mrd_store_add(fixture->store, UID, deltas, &error));
 	g_assert_no_error(error);
 }
@@ -214,33 +217,71 @@ test_week_53_and_jumps(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n_queued(fixture), ==, 2);
 	g_assert_cmpuint(queued(fixture, COUNTER, "2026-12-21", NULL, NULL), ==, 3);
 	g_assert_cmpuint(stored(fixture, COUNTER, "2026-12-28"), ==, 5);
-	/* an event now goes to the week the clock says, but never into the
-	 * request already frozen: it waits for its own */
+	/* week 52 was frozen, so an event now goes to the first week still
+	 * open, week 53, never to week 52 again: the server gets one request
+	 * per metric and week. A timer that ran from Thursday into Friday
+	 * goes there whole, counted once */
+	g_assert_cmpint(mrd_outbox_get_first_open_week(fixture->outbox, NULL), ==,
+			utc(2026, 12, 28, 0, 0));
 	record(fixture, COUNTER, METRICS_EVENT_KIND_COUNTER, 0, 2);
-	g_assert_cmpuint(stored(fixture, COUNTER, "2026-12-21"), ==, 2);
-	g_assert_cmpuint(queued(fixture, COUNTER, "2026-12-21", NULL, NULL), ==, 3);
+	record(fixture, TIMER, METRICS_EVENT_KIND_DURATION, utc(2026, 12, 24, 23, 30),
+	       G_TIME_SPAN_HOUR);
+	g_assert_cmpuint(stored(fixture, COUNTER, "2026-12-21"), ==, 0);
+	g_assert_cmpuint(stored(fixture, COUNTER, "2026-12-28"), ==, 5 + 2);
+	g_assert_cmpuint(stored(fixture, TIMER, "2026-12-21"), ==, 0);
+	g_assert_cmpuint(stored(fixture, TIMER, "2026-12-28"), ==, 1 + 1);
+	g_assert_cmpuint(queued(fixture, COUNTER, "2026-12-21", NULL, &n_requests), ==, 3);
+	g_assert_cmpuint(n_requests, ==, 1);
 	g_assert_cmpuint(freeze(fixture), ==, 0);
+	g_assert_cmpuint(n_queued(fixture), ==, 2);
+
+	/* the store remembers which weeks were frozen */
+	g_clear_object(&fixture->outbox);
+	mrd_store_close(fixture->store);
+	g_clear_object(&fixture->store);
+	fixture->store = mrd_store_open(fixture->path, NULL);
+	g_assert_nonnull(fixture->store);
+	fixture->outbox = mrd_outbox_new(fixture->store, "43");
+	g_assert_cmpint(mrd_outbox_get_first_open_week(fixture->outbox, NULL), ==,
+			utc(2026, 12, 28, 0, 0));
 
 	/* and forwards two weeks, over the turn of the year into week 1 of
-	 * 2027: weeks 52 (the late events) and 53 are frozen, each event
-	 * counted exactly once; the current week stays local */
+	 * 2027: week 53 is frozen (with the late events), week 52 is not
+	 * sent again, each event counted exactly once; the current week
+	 * stays local */
 	mrd_clock_set_fixed(fixture->clock, utc(2027, 1, 8, 0, 30));
 	record(fixture, COUNTER, METRICS_EVENT_KIND_COUNTER, 0, 7);
 	g_assert_cmpuint(stored(fixture, COUNTER, "2027-01-04"), ==, 7);
-	g_assert_cmpuint(freeze(fixture), ==, 3);
-	g_assert_cmpuint(queued(fixture, COUNTER, "2026-12-21", NULL, &n_requests), ==, 3 + 2);
-	g_assert_cmpuint(n_requests, ==, 2);
-	g_assert_cmpuint(queued(fixture, COUNTER, "2026-12-28", NULL, &n_requests), ==, 5);
+	g_assert_cmpuint(freeze(fixture), ==, 2);
+	g_assert_cmpuint(queued(fixture, COUNTER, "2026-12-21", NULL, &n_requests), ==, 3);
 	g_assert_cmpuint(n_requests, ==, 1);
-	g_assert_cmpuint(queued(fixture, TIMER, "2026-12-28", &seconds, NULL), ==, 1);
-	g_assert_cmpuint(seconds, ==, 30 * 60);
+	g_assert_cmpuint(queued(fixture, COUNTER, "2026-12-28", NULL, &n_requests), ==, 5 + 2);
+	g_assert_cmpuint(n_requests, ==, 1);
+	g_assert_cmpuint(queued(fixture, TIMER, "2026-12-28", &seconds, &n_requests), ==, 2);
+	g_assert_cmpuint(n_requests, ==, 1);
+	g_assert_cmpuint(seconds, ==, 30 * 60 + 60 * 60);
 	g_assert_cmpuint(stored(fixture, COUNTER, "2026-12-21"), ==, 0);
 	g_assert_cmpuint(stored(fixture, COUNTER, "2026-12-28"), ==, 0);
 	g_assert_cmpuint(queued(fixture, COUNTER, "2027-01-04", NULL, NULL), ==, 0);
 	g_assert_cmpuint(stored(fixture, COUNTER, "2027-01-04"), ==, 7);
+	g_assert_cmpint(mrd_outbox_get_first_open_week(fixture->outbox, NULL), ==,
+			utc(2027, 1, 4, 0, 0));
 	/* freezing again adds nothing */
 	g_assert_cmpuint(freeze(fixture), ==, 0);
-	g_assert_cmpuint(n_queued(fixture), ==, 5);
+	g_assert_cmpuint(n_queued(fixture), ==, 4);
+
+	/* a freeze with nothing to freeze does not move the first open week:
+	 * a jump far ahead and back leaves the events in their own weeks */
+	mrd_clock_set_fixed(fixture->clock, utc(2027, 1, 12, 0, 30));
+	g_assert_cmpuint(freeze(fixture), ==, 1);
+	g_assert_cmpint(mrd_outbox_get_first_open_week(fixture->outbox, NULL), ==,
+			utc(2027, 1, 11, 0, 0));
+	mrd_clock_set_fixed(fixture->clock, utc(2027, 3, 1, 12, 0));
+	g_assert_cmpuint(freeze(fixture), ==, 0);
+	mrd_clock_set_fixed(fixture->clock, utc(2027, 1, 13, 12, 0));
+	record(fixture, COUNTER, METRICS_EVENT_KIND_COUNTER, 0, 4);
+	g_assert_cmpuint(stored(fixture, COUNTER, "2027-01-11"), ==, 4);
+	g_assert_cmpuint(stored(fixture, COUNTER, "2027-03-01"), ==, 0);
 }
 
 /* the clock's own behaviour: fixed time, and an offset from the real time */
@@ -263,12 +304,63 @@ test_clock(void)
 	g_assert_cmpint(mrd_clock_get_real_time(clock), >=, before);
 }
 
+/* the test-only offset file: read at once, again when it changes (at most
+ * once a second), bad content keeps the shift in use */
+static void
+test_offset_file(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdClock) clock = mrd_clock_new();
+	g_autofree char *dir = g_dir_make_tmp("mrd-clock-XXXXXX", &error);
+	g_autofree char *path = g_build_filename(dir, "offset", NULL);
+	gint64 before, now;
+
+	g_assert_no_error(error);
+	g_assert_true(g_file_set_contents(path, "1209600\n", -1, &error));
+	mrd_clock_set_offset_file(clock, path);
+	before = g_get_real_time();
+	now = mrd_clock_get_real_time(clock);
+	g_assert_cmpint(now, >=, before + 14 * G_TIME_SPAN_DAY);
+	g_assert_cmpint(now, <=, g_get_real_time() + 14 * G_TIME_SPAN_DAY);
+
+	/* back 10 days: seen on the first look a second later */
+	g_assert_true(g_file_set_contents(path, "345600", -1, &error));
+	g_usleep(G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+	before = g_get_real_time();
+	now = mrd_clock_get_real_time(clock);
+	g_assert_cmpint(now, >=, before + 4 * G_TIME_SPAN_DAY);
+	g_assert_cmpint(now, <=, g_get_real_time() + 4 * G_TIME_SPAN_DAY);
+
+	/* garbage, then a missing file: the shift stays */
+	g_test_expect_message("MrdClock", G_LOG_LEVEL_WARNING, "*cannot use the clock offset*");
+	g_assert_true(g_file_set_contents(path, "soon", -1, &error));
+	g_usleep(G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+	now = mrd_clock_get_real_time(clock);
+	g_test_assert_expected_messages();
+	g_assert_cmpint(now, >=, g_get_real_time() + 4 * G_TIME_SPAN_DAY - G_USEC_PER_SEC);
+	g_assert_cmpint(g_unlink(path), ==, 0);
+	g_usleep(G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+	g_test_expect_message("MrdClock", G_LOG_LEVEL_WARNING, "*cannot read the clock offset*");
+	now = mrd_clock_get_real_time(clock);
+	g_test_assert_expected_messages();
+	g_assert_cmpint(now, >=, g_get_real_time() + 4 * G_TIME_SPAN_DAY - G_USEC_PER_SEC);
+
+	/* a fixed time wins, and without the file the shift is the last set */
+	mrd_clock_set_fixed(clock, 42);
+	g_assert_cmpint(mrd_clock_get_real_time(clock), ==, 42);
+	mrd_clock_set_offset_file(clock, NULL);
+	mrd_clock_set_offset(clock, 0);
+	g_assert_cmpint(mrd_clock_get_real_time(clock), <=, g_get_real_time());
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
 	g_test_add_func("/mrd/clock/fixed-and-offset", test_clock);
+	g_test_add_func("/mrd/clock/offset-file", test_offset_file);
 	g_test_add("/mrd/clock/week-53-and-jumps", Fixture, NULL, fixture_set_up,
 		   test_week_53_and_jumps, fixture_tear_down);
 

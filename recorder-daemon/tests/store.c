@@ -430,7 +430,7 @@ test_migrate_v1(Fixture *fixture, gconstpointer user_data)
 		sqlite3_prepare_v2(mrd_store_get_db(store), "PRAGMA user_version", -1, &stmt, NULL),
 		==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 3);
+	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 4);
 	sqlite3_finalize(stmt);
 
 	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
