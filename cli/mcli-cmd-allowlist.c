@@ -45,7 +45,7 @@ print_wrapped(const char *text, guint indent)
 	guint width = 0;
 
 	for (guint i = 0; words[i] != NULL; i++) {
-		guint len = (guint)g_utf8_strlen(words[i], -1);
+		guint len = mcli_display_width(words[i]);
 
 		if (len == 0)
 			continue;
@@ -85,21 +85,20 @@ sampled_label(GVariant *metric)
 static void
 print_summary(GVariant *metric)
 {
-	/* TRANSLATORS: the name of a metric, then (its category, its expiry
-	 * date, and whether this computer records it) */
-	g_autofree char *line =
-		g_strdup_printf(_("%s (%s, expires %s, recorded here: %s)"),
-				lookup_str(metric, "name"), lookup_str(metric, "category"),
-				lookup_str(metric, "expires"), sampled_label(metric));
+	g_autofree char *line = NULL;
+	g_autofree char *purpose = NULL;
 
+	line = g_strdup_printf(
+		/* TRANSLATORS: the name of a metric, then (its category, its
+		 * expiry date, and whether this computer records it) */
+		_("%s (%s, expires %s, recorded here: %s)"), lookup_str(metric, "name"),
+		lookup_str(metric, "category"), lookup_str(metric, "expires"),
+		sampled_label(metric));
 	mcli_print_line(line);
 	print_wrapped(lookup_text(metric, "description"), 2);
-	{
-		/* TRANSLATORS: a label before the purpose of a metric */
-		g_autofree char *purpose =
-			g_strdup_printf(_("Why: %s"), lookup_text(metric, "purpose"));
-		print_wrapped(purpose, 2);
-	}
+	/* TRANSLATORS: a label before the purpose of a metric */
+	purpose = g_strdup_printf(_("Why: %s"), lookup_text(metric, "purpose"));
+	print_wrapped(purpose, 2);
 }
 
 static void
@@ -136,6 +135,7 @@ print_details(GVariant *metric)
 	g_autofree char *rate_str = NULL;
 	g_autofree char *cap_str = NULL;
 	g_autofree char *values_str = NULL;
+	g_autofree char *n_values_str = NULL;
 
 	g_variant_lookup(metric, "sample-rate", "d", &rate);
 	g_variant_lookup(metric, "weekly-cap", "t", &cap);
@@ -147,18 +147,25 @@ print_details(GVariant *metric)
 	print_field(_("Id:"), lookup_str(metric, "id"));
 	print_field(_("Category:"), lookup_str(metric, "category"));
 	print_field(_("Kind:"), kind_label(lookup_str(metric, "kind")));
-	/* TRANSLATORS: a metric without a value */
-	print_field(_("Value type:"), payload[0] != '\0' ? payload : _("none"));
+	print_field(_("Value type:"), payload[0] != '\0' ?
+					      payload :
+					      /* TRANSLATORS: a metric without a value */
+					      _("none"));
 	if (g_variant_lookup(metric, "n-values", "t", &n_values)) {
 		const char *from = lookup_str(metric, "values-from");
 
+		n_values_str = g_strdup_printf("%" G_GUINT64_FORMAT, n_values);
 		if (from[0] != '\0')
-			/* TRANSLATORS: a number of allowed values, then the name of their list */
-			values_str = g_strdup_printf(_("%" G_GUINT64_FORMAT " values from “%s”"),
-						     n_values, from);
+			values_str = g_strdup_printf(
+				/* TRANSLATORS: a number of allowed values, then the
+				 * name of their list */
+				g_dngettext(NULL, "%s value from “%s”", "%s values from “%s”",
+					    n_values),
+				n_values_str, from);
 		else
-			/* TRANSLATORS: a number of allowed values */
-			values_str = g_strdup_printf(_("%" G_GUINT64_FORMAT " values"), n_values);
+			values_str = g_strdup_printf(
+				/* TRANSLATORS: a number of allowed values */
+				g_dngettext(NULL, "%s value", "%s values", n_values), n_values_str);
 		print_field(_("Allowed values:"), values_str);
 		print_field(
 			_("Other values:"),
