@@ -101,15 +101,30 @@ print_summary(GVariant *metric)
 	print_wrapped(purpose, 2);
 }
 
+/* label and value pairs, the values in one column after the widest label:
+ * the labels are translated, so their width is known only here */
 static void
-print_field(const char *label, const char *value)
+print_fields(GPtrArray *fields)
 {
-	g_autoptr(GString) line = g_string_new(NULL);
+	guint width = 0;
 
-	/* padded by display width: labels are translated */
-	mcli_append_padded(line, label, 16);
-	g_string_append_printf(line, " %s", value);
-	mcli_print_line(line->str);
+	for (guint i = 0; i + 1 < fields->len; i += 2)
+		width = MAX(width, mcli_display_width(g_ptr_array_index(fields, i)));
+	for (guint i = 0; i + 1 < fields->len; i += 2) {
+		g_autoptr(GString) line = g_string_new(NULL);
+
+		/* padded by display width, not bytes */
+		mcli_append_padded(line, g_ptr_array_index(fields, i), width);
+		g_string_append_printf(line, " %s", (const char *)g_ptr_array_index(fields, i + 1));
+		mcli_print_line(line->str);
+	}
+}
+
+static void
+add_field(GPtrArray *fields, const char *label, const char *value)
+{
+	g_ptr_array_add(fields, (gpointer)label);
+	g_ptr_array_add(fields, (gpointer)value);
 }
 
 /* the translated kind of the allowlist's kind id */
@@ -136,6 +151,7 @@ print_details(GVariant *metric)
 	g_autofree char *cap_str = NULL;
 	g_autofree char *values_str = NULL;
 	g_autofree char *n_values_str = NULL;
+	g_autoptr(GPtrArray) fields = g_ptr_array_new();
 
 	g_variant_lookup(metric, "sample-rate", "d", &rate);
 	g_variant_lookup(metric, "weekly-cap", "t", &cap);
@@ -143,14 +159,14 @@ print_details(GVariant *metric)
 	cap_str = g_strdup_printf("%" G_GUINT64_FORMAT, cap);
 
 	/* TRANSLATORS: labels of the details of one metric */
-	print_field(_("Name:"), lookup_str(metric, "name"));
-	print_field(_("Id:"), lookup_str(metric, "id"));
-	print_field(_("Category:"), lookup_str(metric, "category"));
-	print_field(_("Kind:"), kind_label(lookup_str(metric, "kind")));
-	print_field(_("Value type:"), payload[0] != '\0' ?
-					      payload :
-					      /* TRANSLATORS: a metric without a value */
-					      _("none"));
+	add_field(fields, _("Name:"), lookup_str(metric, "name"));
+	add_field(fields, _("Id:"), lookup_str(metric, "id"));
+	add_field(fields, _("Category:"), lookup_str(metric, "category"));
+	add_field(fields, _("Kind:"), kind_label(lookup_str(metric, "kind")));
+	add_field(fields, _("Value type:"),
+		  payload[0] != '\0' ? payload :
+				       /* TRANSLATORS: a metric without a value */
+				       _("none"));
 	if (g_variant_lookup(metric, "n-values", "t", &n_values)) {
 		const char *from = lookup_str(metric, "values-from");
 
@@ -166,25 +182,25 @@ print_details(GVariant *metric)
 			values_str = g_strdup_printf(
 				/* TRANSLATORS: a number of allowed values */
 				g_dngettext(NULL, "%s value", "%s values", n_values), n_values_str);
-		print_field(_("Allowed values:"), values_str);
-		print_field(
-			_("Other values:"),
-			g_strcmp0(lookup_str(metric, "other"), "map") == 0 ?
-				/* TRANSLATORS: what happens to a value outside the allowed set */
-				_("recorded as “other”") :
-				/* TRANSLATORS: what happens to a value outside the allowed set */
-				_("dropped"));
+		add_field(fields, _("Allowed values:"), values_str);
+		add_field(fields, _("Other values:"),
+			  g_strcmp0(lookup_str(metric, "other"), "map") == 0 ?
+				  /* TRANSLATORS: what happens to a value outside the allowed set */
+				  _("recorded as “other”") :
+				  /* TRANSLATORS: what happens to a value outside the allowed set */
+				  _("dropped"));
 	} else if (payload[0] == 's') {
 		/* TRANSLATORS: a string value that is not restricted */
-		print_field(_("Allowed values:"), _("any"));
+		add_field(fields, _("Allowed values:"), _("any"));
 	}
-	print_field(_("Added:"), lookup_str(metric, "added"));
-	print_field(_("Expires:"), lookup_str(metric, "expires"));
-	print_field(_("Sample rate:"), rate_str);
-	print_field(_("Recorded here:"), sampled_label(metric));
-	print_field(_("Weekly cap:"), cap_str);
-	print_field(_("Owner:"), lookup_str(metric, "owner"));
-	print_field(_("Defined in:"), lookup_str(metric, "file"));
+	add_field(fields, _("Added:"), lookup_str(metric, "added"));
+	add_field(fields, _("Expires:"), lookup_str(metric, "expires"));
+	add_field(fields, _("Sample rate:"), rate_str);
+	add_field(fields, _("Recorded here:"), sampled_label(metric));
+	add_field(fields, _("Weekly cap:"), cap_str);
+	add_field(fields, _("Owner:"), lookup_str(metric, "owner"));
+	add_field(fields, _("Defined in:"), lookup_str(metric, "file"));
+	print_fields(fields);
 	/* TRANSLATORS: a heading */
 	g_print("%s\n", _("Description:"));
 	print_wrapped(lookup_text(metric, "description"), 2);
