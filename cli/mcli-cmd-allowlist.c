@@ -45,7 +45,7 @@ print_wrapped(const char *text, guint indent)
 	guint width = 0;
 
 	for (guint i = 0; words[i] != NULL; i++) {
-		guint len = (guint)g_utf8_strlen(words[i], -1);
+		guint len = mcli_display_width(words[i]);
 
 		if (len == 0)
 			continue;
@@ -85,32 +85,46 @@ sampled_label(GVariant *metric)
 static void
 print_summary(GVariant *metric)
 {
-	/* TRANSLATORS: the name of a metric, then (its category, its expiry
-	 * date, and whether this computer records it) */
-	g_autofree char *line =
-		g_strdup_printf(_("%s (%s, expires %s, recorded here: %s)"),
-				lookup_str(metric, "name"), lookup_str(metric, "category"),
-				lookup_str(metric, "expires"), sampled_label(metric));
+	g_autofree char *line = NULL;
+	g_autofree char *purpose = NULL;
 
+	line = g_strdup_printf(
+		/* TRANSLATORS: the name of a metric, then (its category, its
+		 * expiry date, and whether this computer records it) */
+		_("%s (%s, expires %s, recorded here: %s)"), lookup_str(metric, "name"),
+		lookup_str(metric, "category"), lookup_str(metric, "expires"),
+		sampled_label(metric));
 	mcli_print_line(line);
 	print_wrapped(lookup_text(metric, "description"), 2);
-	{
-		/* TRANSLATORS: a label before the purpose of a metric */
-		g_autofree char *purpose =
-			g_strdup_printf(_("Why: %s"), lookup_text(metric, "purpose"));
-		print_wrapped(purpose, 2);
+	/* TRANSLATORS: a label before the purpose of a metric */
+	purpose = g_strdup_printf(_("Why: %s"), lookup_text(metric, "purpose"));
+	print_wrapped(purpose, 2);
+}
+
+/* label and value pairs, the values in one column after the widest label:
+ * the labels are translated, so their width is known only here */
+static void
+print_fields(GPtrArray *fields)
+{
+	guint width = 0;
+
+	for (guint i = 0; i + 1 < fields->len; i += 2)
+		width = MAX(width, mcli_display_width(g_ptr_array_index(fields, i)));
+	for (guint i = 0; i + 1 < fields->len; i += 2) {
+		g_autoptr(GString) line = g_string_new(NULL);
+
+		/* padded by display width, not bytes */
+		mcli_append_padded(line, g_ptr_array_index(fields, i), width);
+		g_string_append_printf(line, " %s", (const char *)g_ptr_array_index(fields, i + 1));
+		mcli_print_line(line->str);
 	}
 }
 
 static void
-print_field(const char *label, const char *value)
+add_field(GPtrArray *fields, const char *label, const char *value)
 {
-	g_autoptr(GString) line = g_string_new(NULL);
-
-	/* padded by display width: labels are translated */
-	mcli_append_padded(line, label, 16);
-	g_string_append_printf(line, " %s", value);
-	mcli_print_line(line->str);
+	g_ptr_array_add(fields, (gpointer)label);
+	g_ptr_array_add(fields, (gpointer)value);
 }
 
 /* the translated kind of the allowlist's kind id */
@@ -136,6 +150,8 @@ print_details(GVariant *metric)
 	g_autofree char *rate_str = NULL;
 	g_autofree char *cap_str = NULL;
 	g_autofree char *values_str = NULL;
+	g_autofree char *n_values_str = NULL;
+	g_autoptr(GPtrArray) fields = g_ptr_array_new();
 
 	g_variant_lookup(metric, "sample-rate", "d", &rate);
 	g_variant_lookup(metric, "weekly-cap", "t", &cap);
@@ -143,41 +159,48 @@ print_details(GVariant *metric)
 	cap_str = g_strdup_printf("%" G_GUINT64_FORMAT, cap);
 
 	/* TRANSLATORS: labels of the details of one metric */
-	print_field(_("Name:"), lookup_str(metric, "name"));
-	print_field(_("Id:"), lookup_str(metric, "id"));
-	print_field(_("Category:"), lookup_str(metric, "category"));
-	print_field(_("Kind:"), kind_label(lookup_str(metric, "kind")));
-	/* TRANSLATORS: a metric without a value */
-	print_field(_("Value type:"), payload[0] != '\0' ? payload : _("none"));
+	add_field(fields, _("Name:"), lookup_str(metric, "name"));
+	add_field(fields, _("Id:"), lookup_str(metric, "id"));
+	add_field(fields, _("Category:"), lookup_str(metric, "category"));
+	add_field(fields, _("Kind:"), kind_label(lookup_str(metric, "kind")));
+	add_field(fields, _("Value type:"),
+		  payload[0] != '\0' ? payload :
+				       /* TRANSLATORS: a metric without a value */
+				       _("none"));
 	if (g_variant_lookup(metric, "n-values", "t", &n_values)) {
 		const char *from = lookup_str(metric, "values-from");
 
+		n_values_str = g_strdup_printf("%" G_GUINT64_FORMAT, n_values);
 		if (from[0] != '\0')
-			/* TRANSLATORS: a number of allowed values, then the name of their list */
-			values_str = g_strdup_printf(_("%" G_GUINT64_FORMAT " values from “%s”"),
-						     n_values, from);
+			values_str = g_strdup_printf(
+				/* TRANSLATORS: a number of allowed values, then the
+				 * name of their list */
+				g_dngettext(NULL, "%s value from “%s”", "%s values from “%s”",
+					    n_values),
+				n_values_str, from);
 		else
-			/* TRANSLATORS: a number of allowed values */
-			values_str = g_strdup_printf(_("%" G_GUINT64_FORMAT " values"), n_values);
-		print_field(_("Allowed values:"), values_str);
-		print_field(
-			_("Other values:"),
-			g_strcmp0(lookup_str(metric, "other"), "map") == 0 ?
-				/* TRANSLATORS: what happens to a value outside the allowed set */
-				_("recorded as “other”") :
-				/* TRANSLATORS: what happens to a value outside the allowed set */
-				_("dropped"));
+			values_str = g_strdup_printf(
+				/* TRANSLATORS: a number of allowed values */
+				g_dngettext(NULL, "%s value", "%s values", n_values), n_values_str);
+		add_field(fields, _("Allowed values:"), values_str);
+		add_field(fields, _("Other values:"),
+			  g_strcmp0(lookup_str(metric, "other"), "map") == 0 ?
+				  /* TRANSLATORS: what happens to a value outside the allowed set */
+				  _("recorded as “other”") :
+				  /* TRANSLATORS: what happens to a value outside the allowed set */
+				  _("dropped"));
 	} else if (payload[0] == 's') {
 		/* TRANSLATORS: a string value that is not restricted */
-		print_field(_("Allowed values:"), _("any"));
+		add_field(fields, _("Allowed values:"), _("any"));
 	}
-	print_field(_("Added:"), lookup_str(metric, "added"));
-	print_field(_("Expires:"), lookup_str(metric, "expires"));
-	print_field(_("Sample rate:"), rate_str);
-	print_field(_("Recorded here:"), sampled_label(metric));
-	print_field(_("Weekly cap:"), cap_str);
-	print_field(_("Owner:"), lookup_str(metric, "owner"));
-	print_field(_("Defined in:"), lookup_str(metric, "file"));
+	add_field(fields, _("Added:"), lookup_str(metric, "added"));
+	add_field(fields, _("Expires:"), lookup_str(metric, "expires"));
+	add_field(fields, _("Sample rate:"), rate_str);
+	add_field(fields, _("Recorded here:"), sampled_label(metric));
+	add_field(fields, _("Weekly cap:"), cap_str);
+	add_field(fields, _("Owner:"), lookup_str(metric, "owner"));
+	add_field(fields, _("Defined in:"), lookup_str(metric, "file"));
+	print_fields(fields);
 	/* TRANSLATORS: a heading */
 	g_print("%s\n", _("Description:"));
 	print_wrapped(lookup_text(metric, "description"), 2);

@@ -154,15 +154,15 @@ stored_summary(GVariant *status)
 		used = lookup_u64(status, "stored-bytes");
 	size_str = mcli_format_size(used);
 
-	/* TRANSLATORS: the first part of "3 aggregates of 12 events in 2
-	 * weeks, 74 KiB of 4 MiB"; an aggregate sums up the events of one
-	 * metric, week and value */
-	keys_str =
-		g_strdup_printf(g_dngettext(NULL, "%s aggregate", "%s aggregates", n_keys), keys_n);
-	/* TRANSLATORS: the second part of "3 aggregates of 12 events in 2
-	 * weeks, 74 KiB of 4 MiB" */
-	events_str =
-		g_strdup_printf(g_dngettext(NULL, "%s event", "%s events", n_events), events_n);
+	keys_str = g_strdup_printf(
+		/* TRANSLATORS: the first part of "3 aggregates of 12 events in
+		 * 2 weeks, 74 KiB of 4 MiB"; an aggregate sums up the events of
+		 * one metric, week and value */
+		g_dngettext(NULL, "%s aggregate", "%s aggregates", n_keys), keys_n);
+	events_str = g_strdup_printf(
+		/* TRANSLATORS: the second part of "3 aggregates of 12 events in
+		 * 2 weeks, 74 KiB of 4 MiB" */
+		g_dngettext(NULL, "%s event", "%s events", n_events), events_n);
 	/* TRANSLATORS: the third part of "3 aggregates of 12 events in 2
 	 * weeks, 74 KiB of 4 MiB" */
 	weeks_str = g_strdup_printf(g_dngettext(NULL, "%s week", "%s weeks", n_weeks), weeks_n);
@@ -173,10 +173,10 @@ stored_summary(GVariant *status)
 			       size_str, max_str);
 	g_variant_lookup(status, "store-full", "b", &full);
 	if (full) {
-		/* TRANSLATORS: after what is stored, when the store reached its cap */
-		g_autofree char *with_full =
-			g_strdup_printf(_("%s (full: new events are dropped)"), text);
-		return g_steal_pointer(&with_full);
+		return g_strdup_printf(
+			/* TRANSLATORS: after what is stored, when the store
+			 * reached its cap */
+			_("%s (full: new events are dropped)"), text);
 	}
 	return g_steal_pointer(&text);
 }
@@ -203,9 +203,9 @@ next_upload_summary(GVariant *status)
 		return g_strdup_printf(_("%s, when the week of the stored data closes"), when);
 	window_n = g_strdup_printf("%u", window);
 	return g_strdup_printf(
-		/* TRANSLATORS: the next upload; the first %s is a date, the
-		 * second a number of days */
 		g_dngettext(NULL,
+			    /* TRANSLATORS: the next upload; the first %s is a date,
+			     * the second a number of days */
 			    "after %s, when the week of the stored data closes, at a random "
 			    "moment within %s day",
 			    "after %s, when the week of the stored data closes, at a random "

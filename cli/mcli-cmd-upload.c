@@ -48,8 +48,8 @@ mcli_cmd_upload(McliContext *ctx, int argc, char **argv, GError **error)
 	{
 		g_autofree char *sent_str = g_strdup_printf("%u", sent);
 		g_autofree char *failed_str = g_strdup_printf("%u", failed);
-		/* TRANSLATORS: the first part of "Uploaded 3 requests; 1 failed" */
 		g_autofree char *sent_text = g_strdup_printf(
+			/* TRANSLATORS: the first part of "Uploaded 3 requests; 1 failed" */
 			g_dngettext(NULL, "Uploaded %s request", "Uploaded %s requests", sent),
 			sent_str);
 

@@ -29,14 +29,19 @@ mcli_format_duration(guint64 usec)
 {
 	guint64 seconds = usec / G_USEC_PER_SEC;
 
-	if (seconds >= 3600)
-		/* TRANSLATORS: a duration in hours and minutes */
-		return g_strdup_printf(_("%" G_GUINT64_FORMAT " h %02" G_GUINT64_FORMAT " min"),
-				       seconds / 3600, (seconds % 3600) / 60);
+	if (seconds >= 3600) {
+		/* the hours may not fit a guint: formatted here, not in the
+		 * translated string (xgettext cuts a msgid at G_GUINT64_FORMAT) */
+		g_autofree char *hours = g_strdup_printf("%" G_GUINT64_FORMAT, seconds / 3600);
+
+		/* TRANSLATORS: a duration in hours and minutes; %s is the
+		 * hours, %02u the minutes */
+		return g_strdup_printf(_("%s h %02u min"), hours, (guint)((seconds % 3600) / 60));
+	}
 	if (seconds >= 60)
 		/* TRANSLATORS: a duration in minutes and seconds */
-		return g_strdup_printf(_("%" G_GUINT64_FORMAT " min %02" G_GUINT64_FORMAT " s"),
-				       seconds / 60, seconds % 60);
+		return g_strdup_printf(_("%u min %02u s"), (guint)(seconds / 60),
+				       (guint)(seconds % 60));
 	/* TRANSLATORS: a duration in seconds */
 	return g_strdup_printf(_("%.3f s"), (double)usec / G_USEC_PER_SEC);
 }

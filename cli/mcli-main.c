@@ -79,8 +79,8 @@ static const McliCommand commands[] = {
 	/* TRANSLATORS: summary of a command */
 	{"status", "", N_("Show the consent state and what is stored"), mcli_cmd_status,
 	 no_options},
-	/* TRANSLATORS: summary of a command */
 	{"show", "[--all] [--week YYYY-MM-DD] [--metric NAME] | --next | --sent",
+	 /* TRANSLATORS: summary of a command */
 	 N_("Show what is stored for you, what will be uploaded, or what was"), mcli_cmd_show,
 	 show_options},
 	/* TRANSLATORS: summary of a command */
@@ -284,8 +284,8 @@ main(int argc, char *argv[])
 
 	/* TRANSLATORS: placeholder in the usage line */
 	context = g_option_context_new(_("COMMAND [ARGS…]"));
-	/* TRANSLATORS: one-line description of metrics-cli */
 	g_option_context_set_summary(context,
+				     /* TRANSLATORS: one-line description of metrics-cli */
 				     _("See and control the metrics kept on this computer."));
 	summary = commands_summary();
 	g_option_context_set_description(context, summary);

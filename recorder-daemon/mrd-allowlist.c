@@ -418,7 +418,11 @@ get_string_member(JsonObject *object,
 		return set_field_error(error, ctx, field, _("must not be empty"));
 	if (strlen(value) > max_length)
 		return set_field_error(error, ctx, field,
-				       _("longer than %" G_GSIZE_FORMAT " bytes"), max_length);
+				       /* TRANSLATORS: a field of an allowlist entry is too
+					* long; the limits are at most a few thousand */
+				       g_dngettext(NULL, "longer than %u byte",
+						   "longer than %u bytes", max_length),
+				       (guint)max_length);
 	if (!g_utf8_validate(value, -1, NULL))
 		return set_field_error(error, ctx, field, _("not valid UTF-8"));
 	*out = value;

@@ -64,14 +64,15 @@ check_authorization_cb(GObject *source, GAsyncResult *result, gpointer user_data
 		return;
 	}
 	if (!polkit_authorization_result_get_is_authorized(auth_result)) {
-		return_denied(task, data->action_id,
-			      polkit_authorization_result_get_is_challenge(auth_result)
-				      /* TRANSLATORS: the user must authenticate first */
-				      ?
-				      _("authentication is required")
-				      /* TRANSLATORS: polkit said no */
-				      :
-				      _("the request was denied"));
+		const char *reason;
+
+		if (polkit_authorization_result_get_is_challenge(auth_result))
+			/* TRANSLATORS: the user must authenticate first */
+			reason = _("authentication is required");
+		else
+			/* TRANSLATORS: polkit said no */
+			reason = _("the request was denied");
+		return_denied(task, data->action_id, reason);
 		return;
 	}
 	g_task_return_boolean(task, TRUE);

@@ -76,15 +76,56 @@ get_db(MrdOutbox *self, GError **error)
 	return db;
 }
 
+/* what failed, as a whole translated sentence: the callers name the action
+ * with a short id (“read”), a sentence around a translated verb would not
+ * translate; an id not here gets the general sentence */
+static const char *
+failure_sentence(const char *action)
+{
+	static const struct {
+		const char *action;
+		const char *sentence;
+	} sentences[] = {
+		/* TRANSLATORS: what failed in the daemon's queue of uploads */
+		{"update the outbox", N_("Cannot update the upload queue in the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's queue of uploads */
+		{"read", N_("Cannot read the upload queue in the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"prepare", N_("Cannot prepare a query on the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's queue of uploads */
+		{"queue an upload", N_("Cannot queue an upload in the metrics store")},
+		{"delete frozen aggregates",
+		 /* TRANSLATORS: what failed in the daemon's queue of uploads:
+		  * the aggregates now queued for upload could not be removed
+		  * from those still being counted */
+		 N_("Cannot remove the aggregates queued for upload from the metrics store")},
+		{"archive an upload",
+		 /* TRANSLATORS: what failed in the daemon's queue of uploads */
+		 N_("Cannot keep the record of a sent upload in the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's queue of uploads */
+		{"drop old requests", N_("Cannot drop old upload requests from the metrics store")},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(sentences); i++) {
+		if (g_strcmp0(sentences[i].action, action) == 0)
+			return _(sentences[i].sentence);
+	}
+	/* TRANSLATORS: what failed in the daemon's store of metrics, when it
+	 * is not said more precisely */
+	return _("The metrics store failed");
+}
+
 static gboolean
 set_error(MrdOutbox *self, GError **error, const char *what)
 {
 	sqlite3 *db = mrd_store_get_db(self->store);
 
 	g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
-		    /* TRANSLATORS: %s is an action, then the path, then the reason */
-		    _("Cannot %s in the metrics store %s: %s"), what,
-		    mrd_store_get_path(self->store), db != NULL ? sqlite3_errmsg(db) : "closed");
+		    /* TRANSLATORS: what failed (“Cannot read the metrics
+		     * store”), the path of the store, then the reason */
+		    _("%s (%s): %s"), failure_sentence(what), mrd_store_get_path(self->store),
+		    /* TRANSLATORS: why the metrics store failed */
+		    db != NULL ? sqlite3_errmsg(db) : _("it is closed"));
 	return FALSE;
 }
 

@@ -40,6 +40,61 @@ struct _MrdStore {
 
 G_DEFINE_TYPE(MrdStore, mrd_store, G_TYPE_OBJECT)
 
+/* what failed, as a whole translated sentence: the callers name the action
+ * with a short id (“read”), a sentence around a translated verb would not
+ * translate; an id not here gets the general sentence */
+static const char *
+failure_sentence(const char *action)
+{
+	static const struct {
+		const char *action;
+		const char *sentence;
+	} sentences[] = {
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"open", N_("Cannot open the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"run a statement", N_("Cannot run a statement in the metrics store")},
+		{"read the schema version",
+		 /* TRANSLATORS: what failed in the daemon's store of metrics */
+		 N_("Cannot read the schema version of the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"check", N_("Cannot check the integrity of the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"set the journal mode", N_("Cannot set the journal mode of the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"prepare", N_("Cannot prepare a query on the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"prune", N_("Cannot remove old data from the metrics store")},
+		{"count dropped events",
+		 /* TRANSLATORS: what failed in the daemon's store of metrics */
+		 N_("Cannot count the dropped events in the metrics store")},
+		{"read the drop counters",
+		 /* TRANSLATORS: what failed in the daemon's store of metrics */
+		 N_("Cannot read the counts of dropped events in the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"store events", N_("Cannot store the events in the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"read", N_("Cannot read the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"delete", N_("Cannot delete data from the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"count", N_("Cannot count the events in the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics */
+		{"list the tables", N_("Cannot list the tables of the metrics store")},
+		/* TRANSLATORS: what failed in the daemon's store of metrics: its
+		 * journal (write-ahead log) could not be written into it */
+		{"checkpoint", N_("Cannot flush the journal of the metrics store")},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(sentences); i++) {
+		if (g_strcmp0(sentences[i].action, action) == 0)
+			return _(sentences[i].sentence);
+	}
+	/* TRANSLATORS: what failed in the daemon's store of metrics, when it
+	 * is not said more precisely */
+	return _("The metrics store failed");
+}
+
 static gboolean
 set_sqlite_error(MrdStore *self, GError **error, const char *what)
 {
@@ -51,9 +106,11 @@ set_sqlite_error(MrdStore *self, GError **error, const char *what)
 	 * caller counts them */
 	g_set_error(error, METRICS_ERROR,
 		    code == SQLITE_FULL ? METRICS_ERROR_LIMIT_EXCEEDED : METRICS_ERROR_STORAGE,
-		    /* TRANSLATORS: %s is an action, then the path, then the reason */
-		    _("Cannot %s in the metrics store %s: %s"), what, self->path,
-		    self->db != NULL ? sqlite3_errmsg(self->db) : "closed");
+		    /* TRANSLATORS: what failed (“Cannot read the metrics
+		     * store”), the path of the store, then the reason */
+		    _("%s (%s): %s"), failure_sentence(what), self->path,
+		    /* TRANSLATORS: why the metrics store failed */
+		    self->db != NULL ? sqlite3_errmsg(self->db) : _("it is closed"));
 	return FALSE;
 }
 

@@ -636,7 +636,7 @@ test_cli(Fixture *fixture, gconstpointer user_data)
 
 	g_assert_cmpint(mtest_harness_run(fixture->harness, explain, &out, &err), ==, 0);
 	g_assert_nonnull(strstr(out, ID_MAPPED));
-	g_assert_nonnull(strstr(out, "1 values from “apps”"));
+	g_assert_nonnull(strstr(out, "1 value from “apps”"));
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
 

@@ -85,12 +85,15 @@ for lang in "${languages[@]}"; do
         "See and control the metrics kept on this computer." \
         "Commands:" \
         "Show the consent state and what is stored" \
-        "See metrics-cli(1) for the details and the JSON keys."; do
+        "See metrics-cli(1) for the details, the JSON keys and the exit codes."; do
         msgstr=$(run env TEXTDOMAINDIR="$localedir" gettext -d "$domain" "$msgid")
+        # the help is wrapped to 80 columns: compare with the line breaks
+        # and indents as single spaces
         if [ "$msgstr" = "$msgid" ]; then
             echo "$lang: no translation of '$msgid' in $domain.mo" >&2
             status=1
-        elif ! printf '%s\n%s\n' "$help" "$command_help" | grep -q -F -e "$msgstr"; then
+        elif ! printf '%s\n%s\n' "$help" "$command_help" | tr -s ' \n' '  ' |
+            grep -q -F -e "$(printf '%s' "$msgstr" | tr -s ' \n' '  ')"; then
             echo "$lang: metrics-cli does not show '$msgstr' ('$msgid')" >&2
             status=1
         else
