@@ -36,6 +36,7 @@ struct _MrdStore {
 	char *path;	      /* (owned) */
 	sqlite3 *db;	      /* (owned) (nullable) after close */
 	sqlite3_stmt *upsert; /* (owned) */
+	sqlite3_stmt *update; /* (owned) (nullable) prepared on first use */
 };
 
 G_DEFINE_TYPE(MrdStore, mrd_store, G_TYPE_OBJECT)
@@ -562,40 +563,73 @@ mrd_store_check_open(MrdStore *self, GError **error)
 	return FALSE;
 }
 
+/* binds a delta to @stmt, whose parameters are those of the upsert, and
+ * runs it */
+static int
+step_delta(sqlite3_stmt *stmt, const MrdDelta *delta, const char *week, guint32 uid)
+{
+	gsize payload_len = 0;
+	const void *payload = g_bytes_get_data(delta->payload, &payload_len);
+
+	sqlite3_reset(stmt);
+	sqlite3_bind_blob(stmt, 1, delta->id, METRICS_UUID_SIZE, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, week, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, uid);
+	sqlite3_bind_int(stmt, 4, delta->kind);
+	sqlite3_bind_blob(stmt, 5, payload != NULL ? payload : "", (int)payload_len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 6, (sqlite3_int64)delta->count);
+	sqlite3_bind_int64(stmt, 7, (sqlite3_int64)delta->duration);
+	return sqlite3_step(stmt);
+}
+
 /* adds a batch's deltas for @uid in one transaction: all or nothing */
 gboolean
 mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error)
 {
+	g_autofree char *week = NULL;
+	gint64 week_start = 0;
+	gboolean ok = TRUE;
+
 	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
 	g_return_val_if_fail(deltas != NULL, FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	if (!mrd_store_check_open(self, error))
 		return FALSE;
+	/* most deltas add to a row that exists: updating it first, and
+	 * inserting only when there is none, costs fewer instructions than the
+	 * upsert alone (bench-recorder --callgrind) */
+	if (self->update == NULL &&
+	    sqlite3_prepare_v3(self->db,
+			       "UPDATE aggregate SET count = count + ?6, duration = duration + ?7 "
+			       "WHERE metric = ?1 AND week = ?2 AND uid = ?3 AND kind = ?4 AND "
+			       "payload = ?5",
+			       -1, SQLITE_PREPARE_PERSISTENT, &self->update, NULL) != SQLITE_OK)
+		return set_sqlite_error(self, error, "prepare");
 	if (!exec_sql(self, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	for (guint i = 0; i < deltas->len; i++) {
+	for (guint i = 0; ok && i < deltas->len; i++) {
 		const MrdDelta *delta = &g_array_index(deltas, MrdDelta, i);
-		g_autofree char *week = mrd_week_to_string(delta->week);
-		gsize payload_len = 0;
-		const void *payload = g_bytes_get_data(delta->payload, &payload_len);
 
-		sqlite3_reset(self->upsert);
-		sqlite3_bind_blob(self->upsert, 1, delta->id, METRICS_UUID_SIZE, SQLITE_STATIC);
-		sqlite3_bind_text(self->upsert, 2, week, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(self->upsert, 3, uid);
-		sqlite3_bind_int(self->upsert, 4, delta->kind);
-		sqlite3_bind_blob(self->upsert, 5, payload != NULL ? payload : "", payload_len,
-				  SQLITE_STATIC);
-		sqlite3_bind_int64(self->upsert, 6, (sqlite3_int64)delta->count);
-		sqlite3_bind_int64(self->upsert, 7, (sqlite3_int64)delta->duration);
-		if (sqlite3_step(self->upsert) != SQLITE_DONE) {
-			set_sqlite_error(self, error, "store events");
-			sqlite3_reset(self->upsert);
-			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-			return FALSE;
+		/* a batch is nearly always of one week: format it once */
+		if (week == NULL || delta->week != week_start) {
+			g_free(week);
+			week = mrd_week_to_string(delta->week);
+			week_start = delta->week;
 		}
+		ok = step_delta(self->update, delta, week, uid) == SQLITE_DONE;
+		if (ok && sqlite3_changes(self->db) == 0)
+			ok = step_delta(self->upsert, delta, week, uid) == SQLITE_DONE;
 	}
+	if (!ok) {
+		set_sqlite_error(self, error, "store events");
+		sqlite3_reset(self->update);
+		sqlite3_reset(self->upsert);
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	sqlite3_reset(self->update);
+	sqlite3_clear_bindings(self->update);
 	sqlite3_reset(self->upsert);
 	sqlite3_clear_bindings(self->upsert);
 	if (!exec_sql(self, "COMMIT", error)) {
@@ -776,6 +810,7 @@ mrd_store_close(MrdStore *self)
 	g_return_if_fail(MRD_IS_STORE(self));
 
 	g_clear_pointer(&self->upsert, sqlite3_finalize);
+	g_clear_pointer(&self->update, sqlite3_finalize);
 	if (self->db != NULL) {
 		if (sqlite3_close(self->db) != SQLITE_OK)
 			g_warning("closing %s: %s", self->path, sqlite3_errmsg(self->db));
