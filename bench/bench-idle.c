@@ -16,10 +16,10 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bench-common.h"
 #include "mtest-harness.h"
 
 /* the sum of @field over the daemon's threads */
@@ -57,55 +57,6 @@ count_threads(GPid pid)
 	while (dir != NULL && g_dir_read_name(dir) != NULL)
 		n++;
 	return n;
-}
-
-static gboolean
-is_traced(GPid pid)
-{
-	g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
-	g_autofree char *contents = NULL;
-	const char *line;
-
-	if (!g_file_get_contents(path, &contents, NULL, NULL))
-		return FALSE;
-	line = strstr(contents, "TracerPid:");
-	return line != NULL && g_ascii_strtoll(line + strlen("TracerPid:"), NULL, 10) != 0;
-}
-
-/* strace -c's table: "% time  seconds  usecs/call  calls  [errors]  syscall";
- * prints each row and returns the total of calls */
-static gint64
-print_strace_summary(const char *path)
-{
-	g_autofree char *contents = NULL;
-	g_auto(GStrv) lines = NULL;
-	gint64 total = 0;
-
-	if (!g_file_get_contents(path, &contents, NULL, NULL))
-		return -1;
-	lines = g_strsplit(contents, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++) {
-		g_auto(GStrv) words = g_strsplit_set(g_strstrip(lines[i]), " \t", -1);
-		g_autoptr(GPtrArray) fields = g_ptr_array_new();
-		const char *name;
-		gint64 calls;
-
-		for (guint j = 0; words[j] != NULL; j++) {
-			if (words[j][0] != '\0')
-				g_ptr_array_add(fields, words[j]);
-		}
-		/* rows start with a percentage, and have 5 or 6 fields */
-		if (fields->len < 5 || !g_ascii_isdigit(((char *)fields->pdata[0])[0]))
-			continue;
-		name = fields->pdata[fields->len - 1];
-		calls = g_ascii_strtoll(fields->pdata[3], NULL, 10);
-		if (g_str_equal(name, "total")) {
-			total = calls;
-			continue;
-		}
-		g_print("%-48s %14" G_GINT64_FORMAT "\n", name, calls);
-	}
-	return total;
 }
 
 static void
@@ -175,22 +126,13 @@ main(int argc, char *argv[])
 		g_print("%-48s %14s\n", "system calls (strace)", "no strace");
 	} else {
 		g_autofree char *out = g_build_filename(harness->tmpdir, "strace.out", NULL);
-		g_autofree char *pid_str = g_strdup_printf("%d", pid);
-		const char *const strace_argv[] = {strace, "-f", "-c",	  "-o",
-						   out,	   "-p", pid_str, NULL};
-		g_autoptr(GSubprocess) tracer =
-			g_subprocess_newv(strace_argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+		GPid tracer = bench_strace_attach(pid, TRUE, out, &error);
 		gint64 total;
 
 		g_assert_no_error(error);
-		for (guint i = 0; i < 500 && !is_traced(pid); i++)
-			g_usleep(10000);
 		sleep_for((guint)seconds);
-		/* on SIGINT strace detaches and writes its table */
-		g_subprocess_send_signal(tracer, SIGINT);
-		g_subprocess_wait(tracer, NULL, NULL);
 		g_print("# system calls over %d s (strace -f -c), by name\n", seconds);
-		total = print_strace_summary(out);
+		total = bench_strace_finish(tracer, out, TRUE);
 		g_print("%-48s %14" G_GINT64_FORMAT "\n", "system calls in total", total);
 	}
 	g_print("# target: none but the upload timer (the end of the week or the next retry)\n");
