@@ -27,6 +27,7 @@ read_everything(MrdStore *store)
 {
 	g_autoptr(MrdOutbox) outbox = mrd_outbox_new(store, "fuzz");
 	g_autoptr(GVariant) dump = NULL;
+	g_autoptr(GVariant) drops = NULL;
 	g_autoptr(GPtrArray) list = NULL;
 	g_autoptr(GPtrArray) sent = NULL;
 	g_autoptr(GPtrArray) preview = NULL;
@@ -40,6 +41,9 @@ read_everything(MrdStore *store)
 	g_clear_error(&error);
 	if (!mrd_store_get_totals(store, &n_keys, &n_events, &error))
 		g_assert_nonnull(error);
+	g_clear_error(&error);
+	drops = mrd_store_get_drops(store, &error);
+	g_assert_true(drops != NULL || error != NULL);
 	g_clear_error(&error);
 	list = mrd_outbox_list(outbox, &error);
 	g_assert_true(list != NULL || error != NULL);
