@@ -156,6 +156,23 @@ test_add_many(Fixture *fixture, gconstpointer user_data)
 		/* ids are i + 1: every third delta, from 0, is of last week */
 		g_assert_cmpstr(week, ==, (uuid[0] - 1) % 3 == 0 ? last_week_str : this_week_str);
 	}
+
+	/* equal keys in one statement (deltas moved into the same week) add up */
+	g_clear_pointer(&deltas, g_array_unref);
+	g_clear_pointer(&rows, g_variant_unref);
+	deltas = make_deltas(40, 1, "org.gnome.Maps");
+	for (guint i = 0; i < deltas->len; i++)
+		memset(g_array_index(deltas, MrdDelta, i).id, 0xee, METRICS_UUID_SIZE);
+	g_assert_true(mrd_store_add(store, 8, deltas, &error));
+	rows = mrd_store_dump(store, FALSE, 8, &error);
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 1);
+	{
+		guint64 count = 0;
+
+		g_variant_get_child(rows, 0, "(u&s&su@avtt)", NULL, NULL, NULL, NULL, NULL, &count,
+				    NULL);
+		g_assert_cmpuint(count, ==, 40);
+	}
 }
 
 /* what was committed is there after the store is closed and reopened */
