@@ -65,61 +65,114 @@ mrd_delta_clear(gpointer data)
 	g_clear_pointer(&delta->payload, g_bytes_unref);
 }
 
-static GBytes *
-serialize_payload(GVariant *payload)
+/* the serialized "mv" of @payload, as GVariant would write it (the value,
+ * a zero byte, its type string, then the zero byte of "just"), into
+ * @buffer; @payload is in normal form, so equal values give equal bytes */
+static void
+serialize_payload(GVariant *payload, GByteArray *buffer)
 {
-	g_autoptr(GVariant) maybe = g_variant_ref_sink(g_variant_new_maybe(
-		G_VARIANT_TYPE_VARIANT, payload != NULL ? g_variant_new_variant(payload) : NULL));
-	return g_variant_get_data_as_bytes(maybe);
+	const char *type;
+	gsize size;
+
+	g_byte_array_set_size(buffer, 0);
+	if (payload == NULL)
+		return;
+	size = g_variant_get_size(payload);
+	type = g_variant_get_type_string(payload);
+	if (size > 0)
+		g_byte_array_append(buffer, g_variant_get_data(payload), size);
+	g_byte_array_append(buffer, (const guint8 *)"", 1);
+	g_byte_array_append(buffer, (const guint8 *)type, strlen(type) + 1);
 }
 
-/* the hash key of an aggregate within one batch */
-static GBytes *
-delta_key(const MrdDelta *delta)
-{
-	gsize payload_len = 0;
-	const guint8 *payload = g_bytes_get_data(delta->payload, &payload_len);
-	gsize len = METRICS_UUID_SIZE + sizeof(gint64) + 1 + payload_len;
-	guint8 *key = g_malloc(len);
+/* a key of the batch's index: the delta it stands for, found by what it
+ * would add up with */
+typedef struct {
+	guint hash;
+	guint position; /* in the deltas */
+	const guint8 *id;
+	gint64 week;
+	MetricsEventKind kind;
+	const guint8 *payload;
+	gsize payload_len;
+	guint8 id_storage[METRICS_UUID_SIZE]; /* where a stored key's id points */
+} DeltaKey;
 
-	memcpy(key, delta->id, METRICS_UUID_SIZE);
-	memcpy(key + METRICS_UUID_SIZE, &delta->week, sizeof(gint64));
-	key[METRICS_UUID_SIZE + sizeof(gint64)] = (guint8)delta->kind;
-	if (payload_len > 0)
-		memcpy(key + METRICS_UUID_SIZE + sizeof(gint64) + 1, payload, payload_len);
-	return g_bytes_new_take(key, len);
+static guint
+delta_key_hash(gconstpointer key)
+{
+	return ((const DeltaKey *)key)->hash;
 }
 
+static gboolean
+delta_key_equal(gconstpointer a, gconstpointer b)
+{
+	const DeltaKey *x = a, *y = b;
+
+	return x->hash == y->hash && x->week == y->week && x->kind == y->kind &&
+	       x->payload_len == y->payload_len && memcmp(x->id, y->id, METRICS_UUID_SIZE) == 0 &&
+	       (x->payload_len == 0 || memcmp(x->payload, y->payload, x->payload_len) == 0);
+}
+
+/* FNV-1a */
+static guint
+hash_bytes(guint hash, const guint8 *data, gsize len)
+{
+	for (gsize i = 0; i < len; i++)
+		hash = (hash ^ data[i]) * 16777619u;
+	return hash;
+}
+
+/* adds to the delta of (event's id, @week, kind, @payload): a hash lookup
+ * with the key on the stack, so that only a new key allocates */
 static void
 add_delta(GArray *deltas,
 	  GHashTable *index,
 	  const MrdEvent *event,
-	  GBytes *payload,
+	  GByteArray *payload,
 	  gint64 week,
 	  guint64 count,
 	  guint64 duration)
 {
+	DeltaKey probe = {
+		.id = event->id,
+		.week = week,
+		.kind = event->kind,
+		.payload = payload->data,
+		.payload_len = payload->len,
+	};
+	DeltaKey *found, *key;
 	MrdDelta delta = {
 		.week = week,
 		.kind = event->kind,
-		.payload = g_bytes_ref(payload),
 		.count = count,
 		.duration = duration,
 	};
-	g_autoptr(GBytes) key = NULL;
-	gpointer position;
+	guint hash = 2166136261u;
 
-	memcpy(delta.id, event->id, METRICS_UUID_SIZE);
-	key = delta_key(&delta);
-	if (g_hash_table_lookup_extended(index, key, NULL, &position)) {
-		MrdDelta *existing = &g_array_index(deltas, MrdDelta, GPOINTER_TO_UINT(position));
+	hash = hash_bytes(hash, event->id, METRICS_UUID_SIZE);
+	hash = hash_bytes(hash, (const guint8 *)&week, sizeof(week));
+	hash = hash_bytes(hash, payload->data, payload->len);
+	probe.hash = hash ^ (guint)event->kind;
+	found = g_hash_table_lookup(index, &probe);
+	if (found != NULL) {
+		MrdDelta *existing = &g_array_index(deltas, MrdDelta, found->position);
 		existing->count += count;
 		existing->duration += duration;
-		mrd_delta_clear(&delta);
 		return;
 	}
-	g_hash_table_insert(index, g_steal_pointer(&key), GUINT_TO_POINTER(deltas->len));
+	memcpy(delta.id, event->id, METRICS_UUID_SIZE);
+	delta.payload = g_bytes_new(payload->data, payload->len);
 	g_array_append_val(deltas, delta);
+	/* a stored key points at its own copy of the id (the deltas move as
+	 * the array grows) and at the delta's payload bytes (which do not) */
+	key = g_new(DeltaKey, 1);
+	*key = probe;
+	key->position = deltas->len - 1;
+	memcpy(key->id_storage, event->id, METRICS_UUID_SIZE);
+	key->id = key->id_storage;
+	key->payload = g_bytes_get_data(delta.payload, NULL);
+	g_hash_table_add(index, key);
 }
 
 /* reduces a batch of events to what it adds to each weekly aggregate;
@@ -127,17 +180,21 @@ add_delta(GArray *deltas,
 GArray *
 mrd_aggregate_events(GArray *events, gint64 now)
 {
-	g_autoptr(GHashTable) index = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
-							    (GDestroyNotify)g_bytes_unref, NULL);
+	g_autoptr(GHashTable) index =
+		g_hash_table_new_full(delta_key_hash, delta_key_equal, g_free, NULL);
+	g_autoptr(GByteArray) payload = g_byte_array_sized_new(64);
 	GArray *deltas = g_array_new(FALSE, TRUE, sizeof(MrdDelta));
+	GVariant *last_payload = NULL;
 
 	g_array_set_clear_func(deltas, mrd_delta_clear);
 	for (guint i = 0; i < events->len; i++) {
 		const MrdEvent *event = &g_array_index(events, MrdEvent, i);
-		g_autoptr(GBytes) payload = serialize_payload(event->payload);
 		gint64 start = event->time;
 		gint64 end;
 
+		if (i == 0 || event->payload != last_payload)
+			serialize_payload(event->payload, payload);
+		last_payload = event->payload;
 		if (event->kind != METRICS_EVENT_KIND_DURATION) {
 			if (ABS(start - now) > MAX_CLOCK_SKEW)
 				start = now;

@@ -653,12 +653,18 @@ mrd_service_reload_allowlist(MrdService *self)
 	g_set_object(&self->allowlist, allowlist);
 }
 
+static void
+mrd_service_watch_allowlist(MrdService *self);
+
 static gboolean
 allowlist_reload_cb(gpointer user_data)
 {
 	MrdService *self = user_data;
 
 	self->allowlist_reload_id = 0;
+	/* a directory may have appeared or gone: watch again, then read */
+	g_ptr_array_set_size(self->allowlist_monitors, 0);
+	mrd_service_watch_allowlist(self);
 	mrd_service_reload_allowlist(self);
 	return G_SOURCE_REMOVE;
 }
@@ -679,29 +685,73 @@ allowlist_dir_changed_cb(GFileMonitor *monitor,
 		g_timeout_add(ALLOWLIST_RELOAD_DELAY_MS, allowlist_reload_cb, self);
 }
 
+static gboolean
+is_at_or_above(GFile *file, GFile *path)
+{
+	return file != NULL && (g_file_equal(file, path) || g_file_has_prefix(path, file));
+}
+
+/* a change in the nearest existing parent of a missing directory: only
+ * the creation of that directory (or of a parent on the way) matters */
+static void
+allowlist_parent_changed_cb(GFileMonitor *monitor,
+			    GFile *file,
+			    GFile *other_file,
+			    GFileMonitorEvent event_type,
+			    gpointer user_data)
+{
+	GFile *missing = g_object_get_data(G_OBJECT(monitor), "mrd-missing-dir");
+
+	if (is_at_or_above(file, missing) || is_at_or_above(other_file, missing))
+		allowlist_dir_changed_cb(monitor, file, other_file, event_type, user_data);
+}
+
+static void
+mrd_service_watch_dir(MrdService *self, const char *path)
+{
+	g_autoptr(GFile) dir = g_file_new_for_path(path);
+	g_autoptr(GFile) watched = g_object_ref(dir);
+	g_autoptr(GError) error = NULL;
+	GFileMonitor *monitor;
+
+	/* GLib looks for a missing directory every few seconds, which would
+	 * wake an idle daemon for nothing (bench-idle): watch its nearest
+	 * existing parent instead; the watches are set up again on reload */
+	while (g_file_query_file_type(watched, G_FILE_QUERY_INFO_NONE, NULL) !=
+	       G_FILE_TYPE_DIRECTORY) {
+		GFile *parent = g_file_get_parent(watched);
+
+		if (parent == NULL) {
+			g_debug("not watching %s: no parent directory exists", path);
+			return;
+		}
+		g_object_unref(watched);
+		watched = parent;
+	}
+	monitor = g_file_monitor_directory(watched, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+	if (monitor == NULL) {
+		g_debug("not watching %s: %s", path, error->message);
+		return;
+	}
+	if (g_file_equal(watched, dir)) {
+		g_signal_connect(monitor, "changed", G_CALLBACK(allowlist_dir_changed_cb), self);
+	} else {
+		g_object_set_data_full(G_OBJECT(monitor), "mrd-missing-dir", g_object_ref(dir),
+				       g_object_unref);
+		g_signal_connect(monitor, "changed", G_CALLBACK(allowlist_parent_changed_cb), self);
+	}
+	g_ptr_array_add(self->allowlist_monitors, monitor);
+}
+
 static void
 mrd_service_watch_allowlist(MrdService *self)
 {
 	for (guint i = 0; self->allowlist_dirs[i] != NULL; i++) {
-		const char *paths[] = {self->allowlist_dirs[i], "value-sets"};
+		g_autofree char *value_sets =
+			g_build_filename(self->allowlist_dirs[i], "value-sets", NULL);
 
-		for (guint j = 0; j < G_N_ELEMENTS(paths); j++) {
-			g_autofree char *path =
-				j == 0 ? g_strdup(paths[0]) :
-					 g_build_filename(self->allowlist_dirs[i], paths[j], NULL);
-			g_autoptr(GFile) file = g_file_new_for_path(path);
-			g_autoptr(GError) error = NULL;
-			GFileMonitor *monitor = g_file_monitor_directory(
-				file, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
-
-			if (monitor == NULL) {
-				g_debug("not watching %s: %s", path, error->message);
-				continue;
-			}
-			g_signal_connect(monitor, "changed", G_CALLBACK(allowlist_dir_changed_cb),
-					 self);
-			g_ptr_array_add(self->allowlist_monitors, monitor);
-		}
+		mrd_service_watch_dir(self, self->allowlist_dirs[i]);
+		mrd_service_watch_dir(self, value_sets);
 	}
 }
 

@@ -32,10 +32,11 @@
 
 struct _MrdStore {
 	GObject parent_instance;
-	gboolean corrupt;     /* SQLite said the file is not a (sound) database */
-	char *path;	      /* (owned) */
-	sqlite3 *db;	      /* (owned) (nullable) after close */
-	sqlite3_stmt *upsert; /* (owned) */
+	gboolean corrupt;	   /* SQLite said the file is not a (sound) database */
+	char *path;		   /* (owned) */
+	sqlite3 *db;		   /* (owned) (nullable) after close */
+	sqlite3_stmt *upsert;	   /* (owned) */
+	sqlite3_stmt *upsert_many; /* (owned) (nullable) prepared on first use */
 };
 
 G_DEFINE_TYPE(MrdStore, mrd_store, G_TYPE_OBJECT)
@@ -562,40 +563,99 @@ mrd_store_check_open(MrdStore *self, GError **error)
 	return FALSE;
 }
 
+/* deltas written by one statement: fewer statements to run, as each costs
+ * more than the row it writes */
+#define ROWS_PER_STATEMENT 32
+
+/* binds @delta to the parameters of row @row of @stmt */
+static void
+bind_delta(sqlite3_stmt *stmt, int row, const MrdDelta *delta, const char *week, guint32 uid)
+{
+	gsize payload_len = 0;
+	const void *payload = g_bytes_get_data(delta->payload, &payload_len);
+	int base = row * 7;
+
+	sqlite3_bind_blob(stmt, base + 1, delta->id, METRICS_UUID_SIZE, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, base + 2, week, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, base + 3, uid);
+	sqlite3_bind_int(stmt, base + 4, delta->kind);
+	sqlite3_bind_blob(stmt, base + 5, payload != NULL ? payload : "", (int)payload_len,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, base + 6, (sqlite3_int64)delta->count);
+	sqlite3_bind_int64(stmt, base + 7, (sqlite3_int64)delta->duration);
+}
+
+/* the upsert of @n_rows deltas in one statement */
+static sqlite3_stmt *
+prepare_upsert(MrdStore *self, guint n_rows)
+{
+	g_autoptr(GString) sql = g_string_new("INSERT INTO aggregate (metric, week, uid, kind, "
+					      "payload, count, duration) VALUES ");
+	sqlite3_stmt *stmt = NULL;
+
+	for (guint i = 0; i < n_rows; i++)
+		g_string_append(sql, i == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)");
+	g_string_append(sql, " ON CONFLICT (metric, week, uid, kind, payload) DO UPDATE SET "
+			     "count = count + excluded.count, "
+			     "duration = duration + excluded.duration");
+	if (sqlite3_prepare_v3(self->db, sql->str, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
+	    SQLITE_OK)
+		return NULL;
+	return stmt;
+}
+
 /* adds a batch's deltas for @uid in one transaction: all or nothing */
 gboolean
 mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error)
 {
+	/* a batch is nearly always of one week: each is formatted once */
+	char weeks[ROWS_PER_STATEMENT][16];
+	gint64 week_start = G_MININT64;
+	gboolean ok = TRUE;
+
 	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
 	g_return_val_if_fail(deltas != NULL, FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	if (!mrd_store_check_open(self, error))
 		return FALSE;
+	if (self->upsert_many == NULL &&
+	    (self->upsert_many = prepare_upsert(self, ROWS_PER_STATEMENT)) == NULL)
+		return set_sqlite_error(self, error, "prepare");
 	if (!exec_sql(self, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	for (guint i = 0; i < deltas->len; i++) {
-		const MrdDelta *delta = &g_array_index(deltas, MrdDelta, i);
-		g_autofree char *week = mrd_week_to_string(delta->week);
-		gsize payload_len = 0;
-		const void *payload = g_bytes_get_data(delta->payload, &payload_len);
+	for (guint i = 0; ok && i < deltas->len;) {
+		guint n = MIN(deltas->len - i, ROWS_PER_STATEMENT);
+		sqlite3_stmt *stmt = n == ROWS_PER_STATEMENT ? self->upsert_many : self->upsert;
 
-		sqlite3_reset(self->upsert);
-		sqlite3_bind_blob(self->upsert, 1, delta->id, METRICS_UUID_SIZE, SQLITE_STATIC);
-		sqlite3_bind_text(self->upsert, 2, week, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(self->upsert, 3, uid);
-		sqlite3_bind_int(self->upsert, 4, delta->kind);
-		sqlite3_bind_blob(self->upsert, 5, payload != NULL ? payload : "", payload_len,
-				  SQLITE_STATIC);
-		sqlite3_bind_int64(self->upsert, 6, (sqlite3_int64)delta->count);
-		sqlite3_bind_int64(self->upsert, 7, (sqlite3_int64)delta->duration);
-		if (sqlite3_step(self->upsert) != SQLITE_DONE) {
-			set_sqlite_error(self, error, "store events");
-			sqlite3_reset(self->upsert);
-			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-			return FALSE;
+		if (stmt != self->upsert_many)
+			n = 1;
+		sqlite3_reset(stmt);
+		for (guint r = 0; r < n; r++) {
+			const MrdDelta *delta = &g_array_index(deltas, MrdDelta, i + r);
+
+			if (r == 0 || delta->week != week_start) {
+				g_autofree char *week = mrd_week_to_string(delta->week);
+
+				g_strlcpy(weeks[r], week, sizeof(weeks[r]));
+				week_start = delta->week;
+			} else {
+				memcpy(weeks[r], weeks[r - 1], sizeof(weeks[r]));
+			}
+			bind_delta(stmt, (int)r, delta, weeks[r], uid);
 		}
+		ok = sqlite3_step(stmt) == SQLITE_DONE;
+		i += n;
 	}
+	if (!ok) {
+		set_sqlite_error(self, error, "store events");
+		sqlite3_reset(self->upsert_many);
+		sqlite3_reset(self->upsert);
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	sqlite3_reset(self->upsert_many);
+	sqlite3_clear_bindings(self->upsert_many);
 	sqlite3_reset(self->upsert);
 	sqlite3_clear_bindings(self->upsert);
 	if (!exec_sql(self, "COMMIT", error)) {
@@ -776,6 +836,7 @@ mrd_store_close(MrdStore *self)
 	g_return_if_fail(MRD_IS_STORE(self));
 
 	g_clear_pointer(&self->upsert, sqlite3_finalize);
+	g_clear_pointer(&self->upsert_many, sqlite3_finalize);
 	if (self->db != NULL) {
 		if (sqlite3_close(self->db) != SQLITE_OK)
 			g_warning("closing %s: %s", self->path, sqlite3_errmsg(self->db));

@@ -221,27 +221,37 @@ send_data_free(SendData *data)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SendData, send_data_free)
 
-/* the server's answer, short and printable, for the outbox and the log */
-static char *
-describe_answer(SoupMessage *message, GBytes *reply)
+/* the server's answer, short and printable, for the outbox and the log:
+ * untrusted (the fuzz target fuzz_upload_response feeds it) */
+char *
+mrd_upload_describe_answer(guint status, const char *reason, const char *body, gsize len)
 {
 	GString *text = g_string_new(NULL);
-	const char *reason = soup_message_get_reason_phrase(message);
-	gsize len = 0;
-	const char *data = reply != NULL ? g_bytes_get_data(reply, &len) : NULL;
+	/* libsoup passes the reason phrase on as it came: the answer goes out
+	 * over D-Bus as a string, which must be UTF-8 */
+	g_autofree char *valid_reason = g_utf8_make_valid(reason != NULL ? reason : "", -1);
 
-	g_string_append_printf(text, "%u %s", soup_message_get_status(message),
-			       reason != NULL ? reason : "");
-	if (data != NULL && len > 0 &&
-	    g_utf8_validate(data, (gssize)MIN(len, MAX_ANSWER_LENGTH), NULL)) {
+	g_string_append_printf(text, "%u %s", status, valid_reason);
+	if (body != NULL && len > 0 &&
+	    g_utf8_validate(body, (gssize)MIN(len, MAX_ANSWER_LENGTH), NULL)) {
 		g_string_append(text, ": ");
-		g_string_append_len(text, data, (gssize)MIN(len, MAX_ANSWER_LENGTH));
+		g_string_append_len(text, body, (gssize)MIN(len, MAX_ANSWER_LENGTH));
 	}
 	for (gsize i = 0; i < text->len; i++) {
 		if (g_ascii_iscntrl(text->str[i]))
 			text->str[i] = ' ';
 	}
 	return g_strchomp(g_string_free(text, FALSE));
+}
+
+static char *
+describe_answer(SoupMessage *message, GBytes *reply)
+{
+	gsize len = 0;
+	const char *data = reply != NULL ? g_bytes_get_data(reply, &len) : NULL;
+
+	return mrd_upload_describe_answer(soup_message_get_status(message),
+					  soup_message_get_reason_phrase(message), data, len);
 }
 
 static void

@@ -50,5 +50,7 @@ gint64
 mrd_upload_clamp_retry_after(gint64 delay);
 gboolean
 mrd_upload_status_is_retryable(guint status);
+char *
+mrd_upload_describe_answer(guint status, const char *reason, const char *body, gsize len);
 
 G_END_DECLS

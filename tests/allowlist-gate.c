@@ -649,6 +649,36 @@ test_cli(Fixture *fixture, gconstpointer user_data)
 	g_assert_nonnull(strstr(err, "nope"));
 }
 
+/* a directory that does not exist when the daemon starts is watched
+ * through its nearest existing parent (GLib would poll for it, waking the
+ * daemon every few seconds): files put there later still load, and once
+ * it exists it is watched itself */
+static void
+test_dir_created_later(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *late =
+		g_build_filename(fixture->harness->tmpdir, "late", "allowlist.d", NULL);
+	g_autofree char *later = g_build_filename(late, "later.json", NULL);
+	g_autofree char *dirs = g_strdup_printf("%s:%s", fixture->allowlist_dir, late);
+	g_autofree char *later_metric =
+		metric(ID_LATER, "later", "counter", FUTURE ", \"weekly_cap\": 100");
+	g_autofree char *json = g_strdup_printf("{\"format\": 1, \"metrics\": [%s]}", later_metric);
+
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_setenv("MTEST_ALLOWLIST_DIRS", dirs, TRUE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	g_assert_false(allowlist_has(fixture, "later"));
+
+	g_assert_cmpint(g_mkdir_with_parents(late, 0700), ==, 0);
+	write_file(late, "later.json", json);
+	wait_for_metric(fixture, "later", TRUE);
+	g_assert_true(allowlist_has(fixture, "limited"));
+
+	/* the new directory is watched itself now */
+	g_assert_cmpint(g_unlink(later), ==, 0);
+	wait_for_metric(fixture, "later", FALSE);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -661,6 +691,7 @@ main(int argc, char *argv[])
 	ADD("/metrics/allowlist-gate/sampling-secret", test_sampling_secret);
 	ADD("/metrics/allowlist-gate/reload", test_reload);
 	ADD("/metrics/allowlist-gate/reload-sighup", test_reload_sighup);
+	ADD("/metrics/allowlist-gate/dir-created-later", test_dir_created_later);
 	ADD("/metrics/allowlist-gate/cli", test_cli);
 #undef ADD
 	return g_test_run();

@@ -177,6 +177,51 @@ test_aggregate_clock_skew(void)
 	g_assert_nonnull(find_delta(deltas, 7, utc(2026, 11, 16, 0, 0)));
 }
 
+/* the stored key of a value is the serialized "mv" GVariant writes for it:
+ * what the store held before keeps adding up, and uploads read it back */
+static void
+test_aggregate_payload_bytes(void)
+{
+	gint64 now = utc(2026, 11, 18, 12, 0);
+	GVariant *payloads[] = {
+		NULL,
+		g_variant_new_string(""),
+		g_variant_new_string("org.example.App.desktop"),
+		g_variant_new_uint32(7),
+		g_variant_new_byte(1),
+		g_variant_new("(sx)", "a", (gint64)-3),
+		g_variant_new("()"),
+		g_variant_new_strv(NULL, 0),
+		g_variant_new("a{sv}", NULL),
+		g_variant_new("ms", NULL),
+		g_variant_new_variant(g_variant_new_int16(-2)),
+	};
+	g_autoptr(GArray) events = events_new();
+	g_autoptr(GArray) deltas = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(payloads); i++) {
+		MrdEvent event = {.kind = METRICS_EVENT_KIND_VALUE, .time = now, .amount = 1};
+
+		memset(event.id, (int)i, sizeof(event.id));
+		if (payloads[i] != NULL)
+			event.payload = g_variant_get_normal_form(g_variant_ref_sink(payloads[i]));
+		g_array_append_val(events, event);
+		g_clear_pointer(&payloads[i], g_variant_unref);
+	}
+	deltas = mrd_aggregate_events(events, now);
+	g_assert_cmpuint(deltas->len, ==, G_N_ELEMENTS(payloads));
+	for (guint i = 0; i < deltas->len; i++) {
+		const MrdEvent *event = &g_array_index(events, MrdEvent, i);
+		const MrdDelta *delta = &g_array_index(deltas, MrdDelta, i);
+		g_autoptr(GVariant) maybe = g_variant_ref_sink(g_variant_new_maybe(
+			G_VARIANT_TYPE_VARIANT,
+			event->payload != NULL ? g_variant_new_variant(event->payload) : NULL));
+		g_autoptr(GBytes) expected = g_variant_get_data_as_bytes(maybe);
+
+		g_assert_true(g_bytes_equal(delta->payload, expected));
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -186,6 +231,7 @@ main(int argc, char *argv[])
 	g_test_add_func("/mrd/aggregate/merge", test_aggregate_merge);
 	g_test_add_func("/mrd/aggregate/duration-split", test_aggregate_duration_split);
 	g_test_add_func("/mrd/aggregate/clock-skew", test_aggregate_clock_skew);
+	g_test_add_func("/mrd/aggregate/payload-bytes", test_aggregate_payload_bytes);
 
 	return g_test_run();
 }

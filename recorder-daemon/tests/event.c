@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "metrics-error.h"
 #include "metrics-private.h"
 #include "mrd-event.h"
@@ -136,6 +138,106 @@ test_not_normal_form(void)
 			METRICS_ERROR_LIMIT_EXCEEDED);
 }
 
+static GVariant *
+make_payload(guint i)
+{
+	switch (i % 8) {
+	case 0:
+		return NULL;
+	case 1:
+		return g_variant_new_string("");
+	case 2:
+		return g_variant_new_uint32(i);
+	case 3:
+		return g_variant_new("(sx)", "a tuple", (gint64)i);
+	case 4:
+		return g_variant_new_strv(NULL, 0);
+	case 5:
+		return g_variant_new("()");
+	case 6:
+		return g_variant_new("ay", NULL);
+	default:
+		return g_variant_new_take_string(g_strnfill(i % 300, 'x'));
+	}
+}
+
+/* the batch is read straight from its bytes: what it finds must be what
+ * GVariant finds, at every size of framing offset (1, 2 and 4 bytes) */
+static void
+test_matches_gvariant(void)
+{
+	const guint sizes[] = {1, 2, 7, 40, 300, METRICS_MAX_BATCH};
+
+	for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
+		GVariantBuilder builder;
+		g_autoptr(GVariant) events = NULL;
+		g_autoptr(GVariant) wire = NULL;
+		g_autoptr(GArray) parsed = NULL;
+		g_autoptr(GError) error = NULL;
+
+		g_variant_builder_init(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
+		for (guint i = 0; i < sizes[s]; i++) {
+			guint8 id[16];
+			GVariant *payload = make_payload(i * 7 + s);
+
+			memset(id, (int)(i + 1), sizeof(id));
+			g_variant_builder_add(
+				&builder, "(@ayuxxmv)",
+				g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id, 16, 1), i % 3,
+				(gint64)1700000000000000 + i,
+				i % 3 == 0 ? (gint64)1 : (gint64)i + 1, payload);
+		}
+		events = g_variant_ref_sink(g_variant_builder_end(&builder));
+		/* it takes a reference of its own: @events is not floating */
+		wire = g_variant_ref_sink(metrics_batch_to_wire(events));
+		parsed = mrd_event_batch_parse(wire, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(parsed->len, ==, sizes[s]);
+		for (guint i = 0; i < sizes[s]; i++) {
+			const MrdEvent *event = &g_array_index(parsed, MrdEvent, i);
+			g_autoptr(GVariant) id = NULL;
+			g_autoptr(GVariant) payload = NULL;
+			guint32 kind;
+			gint64 time, amount;
+			gsize id_len = 0;
+
+			g_variant_get_child(events, i, "(@ayuxxmv)", &id, &kind, &time, &amount,
+					    &payload);
+			g_assert_cmpmem(event->id, 16, g_variant_get_fixed_array(id, &id_len, 1),
+					id_len);
+			g_assert_cmpint(event->kind, ==, kind);
+			g_assert_cmpint(event->time, ==, time);
+			g_assert_cmpint(event->amount, ==, amount);
+			if (payload == NULL) {
+				g_assert_null(event->payload);
+			} else {
+				g_assert_nonnull(event->payload);
+				g_assert_true(g_variant_equal(event->payload, payload));
+				g_assert_true(g_variant_is_normal_form(event->payload));
+			}
+		}
+	}
+}
+
+/* a payload GVariant would read as a default value is refused, not
+ * guessed at */
+static void
+test_payload_not_normal(void)
+{
+	g_autoptr(GVariant) good = make_batch(0, make_event(16, 0, 1, 1, 3));
+	gsize size = 0;
+	const guint8 *data = g_variant_get_fixed_array(good, &size, 1);
+	g_autofree guint8 *copy = g_memdup2(data, size);
+	guint8 *ppp = memmem(copy, size, "ppp", 4);
+
+	/* "ppp" followed by its zero byte: an embedded zero makes it no string */
+	g_assert_nonnull(ppp);
+	ppp[1] = 0;
+	assert_rejected(
+		g_variant_ref_sink(g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, copy, size, 1)),
+		METRICS_ERROR_INVALID_DATA);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -144,6 +246,8 @@ main(int argc, char *argv[])
 	g_test_add_func("/mrd/event/valid", test_valid);
 	g_test_add_func("/mrd/event/malformed", test_malformed);
 	g_test_add_func("/mrd/event/not-normal-form", test_not_normal_form);
+	g_test_add_func("/mrd/event/matches-gvariant", test_matches_gvariant);
+	g_test_add_func("/mrd/event/payload-not-normal", test_payload_not_normal);
 
 	return g_test_run();
 }

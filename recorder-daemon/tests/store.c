@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "metrics-error.h"
+#include "metrics-private.h"
 #include "mrd-aggregator.h"
 #include "mrd-store.h"
 
@@ -115,6 +116,63 @@ test_add_and_dump(Fixture *fixture, gconstpointer user_data)
 	rows = mrd_store_dump(store, FALSE, 4242, &error);
 	g_assert_cmpuint(g_variant_n_children(rows), ==, 0);
 	g_assert_cmpuint(mrd_store_get_size(store), >, 0);
+}
+
+/* a batch of more deltas than one statement writes, of two weeks mixed:
+ * every row gets its own key, week and sum */
+static void
+test_add_many(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdStore) store = mrd_store_open(fixture->path, &error);
+	g_autoptr(GArray) deltas = make_deltas(100, 2, "org.gnome.Maps");
+	g_autoptr(GVariant) rows = NULL;
+	gint64 this_week = mrd_week_start(g_get_real_time());
+	g_autofree char *this_week_str = mrd_week_to_string(this_week);
+	g_autofree char *last_week_str = mrd_week_to_string(this_week - 7 * G_TIME_SPAN_DAY);
+	guint64 n_keys = 0, n_events = 0;
+
+	g_assert_no_error(error);
+	for (guint i = 0; i < deltas->len; i += 3)
+		g_array_index(deltas, MrdDelta, i).week = this_week - 7 * G_TIME_SPAN_DAY;
+	for (guint round = 0; round < 3; round++)
+		g_assert_true(mrd_store_add(store, 7, deltas, &error));
+	g_assert_no_error(error);
+
+	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
+	g_assert_cmpuint(n_keys, ==, 100);
+	g_assert_cmpuint(n_events, ==, 600);
+	rows = mrd_store_dump(store, FALSE, 7, &error);
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 100);
+	for (guint i = 0; i < 100; i++) {
+		const char *id = NULL, *week = NULL;
+		guint64 count = 0;
+		guint8 uuid[16];
+
+		g_variant_get_child(rows, i, "(u&s&su@avtt)", NULL, &id, &week, NULL, NULL, &count,
+				    NULL);
+		g_assert_true(metrics_uuid_parse(id, uuid));
+		g_assert_cmpuint(count, ==, 6);
+		/* ids are i + 1: every third delta, from 0, is of last week */
+		g_assert_cmpstr(week, ==, (uuid[0] - 1) % 3 == 0 ? last_week_str : this_week_str);
+	}
+
+	/* equal keys in one statement (deltas moved into the same week) add up */
+	g_clear_pointer(&deltas, g_array_unref);
+	g_clear_pointer(&rows, g_variant_unref);
+	deltas = make_deltas(40, 1, "org.gnome.Maps");
+	for (guint i = 0; i < deltas->len; i++)
+		memset(g_array_index(deltas, MrdDelta, i).id, 0xee, METRICS_UUID_SIZE);
+	g_assert_true(mrd_store_add(store, 8, deltas, &error));
+	rows = mrd_store_dump(store, FALSE, 8, &error);
+	g_assert_cmpuint(g_variant_n_children(rows), ==, 1);
+	{
+		guint64 count = 0;
+
+		g_variant_get_child(rows, 0, "(u&s&su@avtt)", NULL, NULL, NULL, NULL, NULL, &count,
+				    NULL);
+		g_assert_cmpuint(count, ==, 40);
+	}
 }
 
 /* what was committed is there after the store is closed and reopened */
@@ -535,6 +593,8 @@ main(int argc, char *argv[])
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
 	g_test_add("/mrd/store/add-and-dump", Fixture, NULL, fixture_set_up, test_add_and_dump,
+		   fixture_tear_down);
+	g_test_add("/mrd/store/add-many", Fixture, NULL, fixture_set_up, test_add_many,
 		   fixture_tear_down);
 	g_test_add("/mrd/store/persistence", Fixture, NULL, fixture_set_up, test_persistence,
 		   fixture_tear_down);
