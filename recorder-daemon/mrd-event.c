@@ -158,8 +158,8 @@ mrd_event_parse(const guint8 *data, gsize size, guint index, MrdEvent *event, GE
 	if (id_len != METRICS_UUID_SIZE) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
 			    /* TRANSLATORS: %u is the position of the event in the batch */
-			    _("Event %u: the id must be a UUID of 16 bytes, not %" G_GSIZE_FORMAT),
-			    index, id_len);
+			    _("Event %u: the id must be a UUID of 16 bytes, not %u"), index,
+			    (guint)id_len /* within a batch of at most 2 MiB */);
 		return FALSE;
 	}
 	memcpy(event->id, data, METRICS_UUID_SIZE);
@@ -171,9 +171,13 @@ mrd_event_parse(const guint8 *data, gsize size, guint index, MrdEvent *event, GE
 	event->kind = (MetricsEventKind)kind;
 	if (event->amount <= 0 || (kind == METRICS_EVENT_KIND_VALUE && event->amount != 1) ||
 	    (kind == METRICS_EVENT_KIND_DURATION && event->amount > MRD_MAX_DURATION_USEC)) {
+		g_autofree char *amount = g_strdup_printf("%" G_GINT64_FORMAT, event->amount);
+
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("Event %u: amount %" G_GINT64_FORMAT " is out of range for a %s"),
-			    index, event->amount, metrics_event_kind_to_string(event->kind));
+			    /* TRANSLATORS: %u is the position of the event in the batch,
+			     * then its amount and its kind (counter, duration, value) */
+			    _("Event %u: amount %s is out of range for a %s"), index, amount,
+			    metrics_event_kind_to_string(event->kind));
 		return FALSE;
 	}
 	if (event->time <= 0) {
@@ -234,8 +238,9 @@ mrd_event_batch_parse(GVariant *wire, GError **error)
 	n = (size - frames_at) / frame;
 	if (n > METRICS_MAX_BATCH) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED,
-			    _("The batch has %" G_GSIZE_FORMAT " events; send at most %u per call"),
-			    n, (guint)METRICS_MAX_BATCH);
+			    _("The batch has %u events; send at most %u per call"),
+			    (guint)n /* within a batch of at most 2 MiB */,
+			    (guint)METRICS_MAX_BATCH);
 		return NULL;
 	}
 	batch = g_array_sized_new(FALSE, TRUE, sizeof(MrdEvent), n);
