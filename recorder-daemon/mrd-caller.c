@@ -51,10 +51,9 @@ mrd_caller_registry_lookup(MrdCallerRegistry *self, const char *sender)
 
 	if (client == NULL) {
 		client = g_new0(MrdClient, 1);
+		/* full, and refilled from the first time it is used */
 		client->tokens = 2.0 * self->events_per_second;
-		client->refilled = g_get_monotonic_time();
 		client->call_tokens = 2.0 * self->calls_per_second;
-		client->call_refilled = client->refilled;
 		g_hash_table_insert(self->clients, g_strdup(sender), client);
 	}
 	return client;
@@ -65,6 +64,8 @@ mrd_caller_registry_lookup(MrdCallerRegistry *self, const char *sender)
 static void
 bucket_refill(double *tokens, gint64 *refilled, guint rate, gint64 now)
 {
+	if (*refilled == 0)
+		*refilled = now;
 	if (now <= *refilled)
 		return;
 	*tokens = MIN(2.0 * rate, *tokens + (double)(now - *refilled) * rate / G_USEC_PER_SEC);
