@@ -76,64 +76,18 @@ get_db(MrdOutbox *self, GError **error)
 	return db;
 }
 
-/* what failed, as a whole translated sentence: the callers name the action
- * with a short id (“read”), a sentence around a translated verb would not
- * translate; an id not here gets the general sentence */
-static const char *
-failure_sentence(const char *action)
-{
-	static const struct {
-		const char *action;
-		const char *sentence;
-	} sentences[] = {
-		/* TRANSLATORS: what failed in the daemon's queue of uploads */
-		{"update the outbox", N_("Cannot update the upload queue in the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's queue of uploads */
-		{"read", N_("Cannot read the upload queue in the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"prepare", N_("Cannot prepare a query on the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's queue of uploads */
-		{"queue an upload", N_("Cannot queue an upload in the metrics store")},
-		{"delete frozen aggregates",
-		 /* TRANSLATORS: what failed in the daemon's queue of uploads:
-		  * the aggregates now queued for upload could not be removed
-		  * from those still being counted */
-		 N_("Cannot remove the aggregates queued for upload from the metrics store")},
-		{"archive an upload",
-		 /* TRANSLATORS: what failed in the daemon's queue of uploads */
-		 N_("Cannot keep the record of a sent upload in the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's queue of uploads */
-		{"drop old requests", N_("Cannot drop old upload requests from the metrics store")},
-	};
-
-	for (guint i = 0; i < G_N_ELEMENTS(sentences); i++) {
-		if (g_strcmp0(sentences[i].action, action) == 0)
-			return _(sentences[i].sentence);
-	}
-	/* TRANSLATORS: what failed in the daemon's store of metrics, when it
-	 * is not said more precisely */
-	return _("The metrics store failed");
-}
-
 static gboolean
-set_error(MrdOutbox *self, GError **error, const char *what)
+set_error(MrdOutbox *self, GError **error, const char *failure)
 {
-	sqlite3 *db = mrd_store_get_db(self->store);
-
-	g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
-		    /* TRANSLATORS: what failed (“Cannot read the metrics
-		     * store”), the path of the store, then the reason */
-		    _("%s (%s): %s"), failure_sentence(what), mrd_store_get_path(self->store),
-		    /* TRANSLATORS: why the metrics store failed */
-		    db != NULL ? sqlite3_errmsg(db) : _("it is closed"));
-	return FALSE;
+	return mrd_store_set_error(self->store, error, failure);
 }
 
 static gboolean
 exec_sql(MrdOutbox *self, sqlite3 *db, const char *sql, GError **error)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return set_error(self, error, "update the outbox");
+		return set_error(self, error,
+				 _("Cannot update the upload queue in the metrics store"));
 	return TRUE;
 }
 
@@ -253,7 +207,7 @@ build_requests(MrdOutbox *self,
 				      "GROUP BY metric, week, kind, payload "
 				      "ORDER BY metric, week, kind, payload",
 			       -1, &stmt, NULL) != SQLITE_OK) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		return NULL;
 	}
 	sqlite3_bind_text(stmt, 1, limit, -1, SQLITE_STATIC);
@@ -306,7 +260,7 @@ build_requests(MrdOutbox *self,
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		return NULL;
 	}
 	if (elements->len > 0)
@@ -474,13 +428,15 @@ freeze_requests(MrdOutbox *self,
 	 * the requests reuse the room they leave */
 	if (sqlite3_prepare_v2(db, "DELETE FROM aggregate WHERE week < ?1", -1, &delete, NULL) !=
 	    SQLITE_OK) {
-		set_error(self, error, "prepare");
+		set_error(self, error, _("Cannot prepare a query on the metrics store"));
 		rollback(db);
 		return FALSE;
 	}
 	sqlite3_bind_text(delete, 1, limit, -1, SQLITE_STATIC);
 	if (sqlite3_step(delete) != SQLITE_DONE) {
-		set_error(self, error, "delete frozen aggregates");
+		set_error(
+			self, error,
+			_("Cannot remove the aggregates queued for upload from the metrics store"));
 		sqlite3_finalize(delete);
 		rollback(db);
 		return FALSE;
@@ -490,7 +446,7 @@ freeze_requests(MrdOutbox *self,
 			       "INSERT INTO outbox (metric, week, events, n_events, due, "
 			       "next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
 			       -1, &insert, NULL) != SQLITE_OK) {
-		set_error(self, error, "prepare");
+		set_error(self, error, _("Cannot prepare a query on the metrics store"));
 		rollback(db);
 		return FALSE;
 	}
@@ -506,7 +462,7 @@ freeze_requests(MrdOutbox *self,
 		sqlite3_bind_int(insert, 4, (int)request->n_events);
 		sqlite3_bind_int64(insert, 5, random_due(request->week, now, window_days));
 		if (sqlite3_step(insert) != SQLITE_DONE) {
-			set_error(self, error, "queue an upload");
+			set_error(self, error, _("Cannot queue an upload in the metrics store"));
 			sqlite3_finalize(insert);
 			rollback(db);
 			return FALSE;
@@ -519,13 +475,13 @@ freeze_requests(MrdOutbox *self,
 			       "UPDATE state SET value = ?1 WHERE key = 'frozen-before' AND "
 			       "value < ?1",
 			       -1, &update, NULL) != SQLITE_OK) {
-		set_error(self, error, "prepare");
+		set_error(self, error, _("Cannot prepare a query on the metrics store"));
 		rollback(db);
 		return FALSE;
 	}
 	sqlite3_bind_text(update, 1, limit, -1, SQLITE_STATIC);
 	if (sqlite3_step(update) != SQLITE_DONE) {
-		set_error(self, error, "remember the frozen weeks");
+		set_error(self, error, _("Cannot update the upload queue in the metrics store"));
 		sqlite3_finalize(update);
 		rollback(db);
 		return FALSE;
@@ -567,7 +523,7 @@ mrd_outbox_get_first_open_week(MrdOutbox *self, GError **error)
 		return 0;
 	if (sqlite3_prepare_v2(db, "SELECT value FROM state WHERE key = 'frozen-before'", -1, &stmt,
 			       NULL) != SQLITE_OK) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		return 0;
 	}
 	rc = sqlite3_step(stmt);
@@ -580,7 +536,7 @@ mrd_outbox_get_first_open_week(MrdOutbox *self, GError **error)
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		return 0;
 	}
 	self->first_open_week = week;
@@ -652,7 +608,7 @@ mrd_outbox_list(MrdOutbox *self, GError **error)
 		return NULL;
 	if (sqlite3_prepare_v2(db, "SELECT " OUTBOX_COLUMNS " FROM outbox ORDER BY next_try, id",
 			       -1, &stmt, NULL) != SQLITE_OK) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		return NULL;
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -662,7 +618,7 @@ mrd_outbox_list(MrdOutbox *self, GError **error)
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		return NULL;
 	}
 	return g_steal_pointer(&requests);
@@ -686,7 +642,7 @@ mrd_outbox_next(MrdOutbox *self, gint64 due_before, gint64 after_id, GError **er
 			       "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 AND "
 			       "next_try <= ?1 AND id > ?2 ORDER BY id LIMIT 1",
 			       -1, &stmt, NULL) != SQLITE_OK) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		return NULL;
 	}
 	sqlite3_bind_int64(stmt, 1, due_before);
@@ -695,7 +651,7 @@ mrd_outbox_next(MrdOutbox *self, gint64 due_before, gint64 after_id, GError **er
 	if (rc == SQLITE_ROW)
 		request = request_from_row(stmt);
 	else if (rc != SQLITE_DONE)
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 	sqlite3_finalize(stmt);
 	return request;
 }
@@ -718,7 +674,7 @@ update_row(MrdOutbox *self,
 	if (db == NULL)
 		return FALSE;
 	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return set_error(self, error, "prepare");
+		return set_error(self, error, _("Cannot prepare a query on the metrics store"));
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, a);
 	sqlite3_bind_int64(stmt, 3, b);
@@ -729,7 +685,8 @@ update_row(MrdOutbox *self,
 	restore_page_cap(db, cap);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
-		return set_error(self, error, "update the outbox");
+		return set_error(self, error,
+				 _("Cannot update the upload queue in the metrics store"));
 	return TRUE;
 }
 
@@ -837,7 +794,7 @@ archive_sent(MrdOutbox *self,
 			       "INSERT INTO sent (metric, week, sent, status, answer, checksum, "
 			       "body, compressed_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 			       -1, &stmt, NULL) != SQLITE_OK) {
-		set_error(self, error, "prepare");
+		set_error(self, error, _("Cannot prepare a query on the metrics store"));
 		rollback(db);
 		return FALSE;
 	}
@@ -852,7 +809,8 @@ archive_sent(MrdOutbox *self,
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		set_error(self, error, "archive an upload");
+		set_error(self, error,
+			  _("Cannot keep the record of a sent upload in the metrics store"));
 		rollback(db);
 		return FALSE;
 	}
@@ -880,7 +838,7 @@ mrd_outbox_list_sent(MrdOutbox *self, GError **error)
 			       "SELECT id, metric, week, sent, status, answer, checksum, body, "
 			       "compressed_size FROM sent ORDER BY sent, id",
 			       -1, &stmt, NULL) != SQLITE_OK) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		return NULL;
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -903,7 +861,7 @@ mrd_outbox_list_sent(MrdOutbox *self, GError **error)
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		return NULL;
 	}
 	return g_steal_pointer(&requests);
@@ -927,7 +885,7 @@ prune_unsent(MrdOutbox *self, const char *oldest_week, GHashTable *dropped, GErr
 		return FALSE;
 	if (sqlite3_prepare_v2(db, "SELECT events FROM outbox WHERE state = 0 AND week < ?1", -1,
 			       &stmt, NULL) != SQLITE_OK) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		rollback(db);
 		return FALSE;
 	}
@@ -937,13 +895,13 @@ prune_unsent(MrdOutbox *self, const char *oldest_week, GHashTable *dropped, GErr
 				      (gsize)sqlite3_column_bytes(stmt, 0));
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		set_error(self, error, "read");
+		set_error(self, error, _("Cannot read the upload queue in the metrics store"));
 		rollback(db);
 		return FALSE;
 	}
 	if (sqlite3_prepare_v2(db, "DELETE FROM outbox WHERE state = 0 AND week < ?1", -1, &stmt,
 			       NULL) != SQLITE_OK) {
-		set_error(self, error, "prepare");
+		set_error(self, error, _("Cannot prepare a query on the metrics store"));
 		rollback(db);
 		return FALSE;
 	}
@@ -952,7 +910,7 @@ prune_unsent(MrdOutbox *self, const char *oldest_week, GHashTable *dropped, GErr
 	sqlite3_finalize(stmt);
 	n_deleted = sqlite3_changes(db);
 	if (rc != SQLITE_DONE) {
-		set_error(self, error, "drop old requests");
+		set_error(self, error, _("Cannot drop old upload requests from the metrics store"));
 		rollback(db);
 		return FALSE;
 	}
@@ -1057,7 +1015,8 @@ mrd_outbox_spread_overdue(MrdOutbox *self,
 			       "SELECT id FROM outbox WHERE state = 0 AND next_try <= ?1 AND "
 			       "id != ?2",
 			       -1, &stmt, NULL) != SQLITE_OK)
-		return set_error(self, error, "read");
+		return set_error(self, error,
+				 _("Cannot read the upload queue in the metrics store"));
 	sqlite3_bind_int64(stmt, 1, now);
 	sqlite3_bind_int64(stmt, 2, except_id);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -1066,7 +1025,8 @@ mrd_outbox_spread_overdue(MrdOutbox *self,
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
-		return set_error(self, error, "read");
+		return set_error(self, error,
+				 _("Cannot read the upload queue in the metrics store"));
 	for (guint i = 0; i < ids->len; i++) {
 		gint64 next_try = now + (gint64)g_random_double_range(0, (double)spread + 1);
 
@@ -1118,7 +1078,8 @@ mrd_outbox_get_stats(MrdOutbox *self,
 			       "(SELECT coalesce(min(next_try), 0) FROM outbox WHERE state = 0), "
 			       "(SELECT coalesce(max(sent), 0) FROM sent)",
 			       -1, &stmt, NULL) != SQLITE_OK)
-		return set_error(self, error, "read");
+		return set_error(self, error,
+				 _("Cannot read the upload queue in the metrics store"));
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		*n_pending = (guint64)sqlite3_column_int64(stmt, 0);
@@ -1128,7 +1089,8 @@ mrd_outbox_get_stats(MrdOutbox *self,
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW)
-		return set_error(self, error, "read");
+		return set_error(self, error,
+				 _("Cannot read the upload queue in the metrics store"));
 	return TRUE;
 }
 

@@ -41,63 +41,10 @@ struct _MrdStore {
 
 G_DEFINE_TYPE(MrdStore, mrd_store, G_TYPE_OBJECT)
 
-/* what failed, as a whole translated sentence: the callers name the action
- * with a short id (“read”), a sentence around a translated verb would not
- * translate; an id not here gets the general sentence */
-static const char *
-failure_sentence(const char *action)
-{
-	static const struct {
-		const char *action;
-		const char *sentence;
-	} sentences[] = {
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"open", N_("Cannot open the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"run a statement", N_("Cannot run a statement in the metrics store")},
-		{"read the schema version",
-		 /* TRANSLATORS: what failed in the daemon's store of metrics */
-		 N_("Cannot read the schema version of the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"check", N_("Cannot check the integrity of the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"set the journal mode", N_("Cannot set the journal mode of the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"prepare", N_("Cannot prepare a query on the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"prune", N_("Cannot remove old data from the metrics store")},
-		{"count dropped events",
-		 /* TRANSLATORS: what failed in the daemon's store of metrics */
-		 N_("Cannot count the dropped events in the metrics store")},
-		{"read the drop counters",
-		 /* TRANSLATORS: what failed in the daemon's store of metrics */
-		 N_("Cannot read the counts of dropped events in the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"store events", N_("Cannot store the events in the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"read", N_("Cannot read the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"delete", N_("Cannot delete data from the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"count", N_("Cannot count the events in the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics */
-		{"list the tables", N_("Cannot list the tables of the metrics store")},
-		/* TRANSLATORS: what failed in the daemon's store of metrics: its
-		 * journal (write-ahead log) could not be written into it */
-		{"checkpoint", N_("Cannot flush the journal of the metrics store")},
-	};
-
-	for (guint i = 0; i < G_N_ELEMENTS(sentences); i++) {
-		if (g_strcmp0(sentences[i].action, action) == 0)
-			return _(sentences[i].sentence);
-	}
-	/* TRANSLATORS: what failed in the daemon's store of metrics, when it
-	 * is not said more precisely */
-	return _("The metrics store failed");
-}
-
-static gboolean
-set_sqlite_error(MrdStore *self, GError **error, const char *what)
+/* @failure: what failed, as a translated sentence; the error adds where
+ * and why. FALSE, for the callers to return */
+gboolean
+mrd_store_set_error(MrdStore *self, GError **error, const char *failure)
 {
 	int code = self->db != NULL ? sqlite3_errcode(self->db) & 0xff : SQLITE_ERROR;
 
@@ -109,7 +56,7 @@ set_sqlite_error(MrdStore *self, GError **error, const char *what)
 		    code == SQLITE_FULL ? METRICS_ERROR_LIMIT_EXCEEDED : METRICS_ERROR_STORAGE,
 		    /* TRANSLATORS: what failed (“Cannot read the metrics
 		     * store”), the path of the store, then the reason */
-		    _("%s (%s): %s"), failure_sentence(what), self->path,
+		    _("%s (%s): %s"), failure, self->path,
 		    /* TRANSLATORS: why the metrics store failed */
 		    self->db != NULL ? sqlite3_errmsg(self->db) : _("it is closed"));
 	return FALSE;
@@ -119,7 +66,8 @@ static gboolean
 exec_sql(MrdStore *self, const char *sql, GError **error)
 {
 	if (sqlite3_exec(self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, "run a statement");
+		return mrd_store_set_error(self, error,
+					   _("Cannot run a statement in the metrics store"));
 	return TRUE;
 }
 
@@ -195,7 +143,8 @@ mrd_store_migrate(MrdStore *self, GError **error)
 	int version = 0;
 
 	if (sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, "read the schema version");
+		return mrd_store_set_error(
+			self, error, _("Cannot read the schema version of the metrics store"));
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		version = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
@@ -238,7 +187,7 @@ mrd_store_query_text(MrdStore *self,
 	sqlite3_stmt *stmt = NULL;
 
 	if (sqlite3_prepare_v2(self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, what);
+		return mrd_store_set_error(self, error, what);
 	*result = NULL;
 	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != NULL)
 		*result = g_strdup((const char *)sqlite3_column_text(stmt, 0));
@@ -275,7 +224,8 @@ mrd_store_enable_wal(MrdStore *self, GError **error)
 				  error))
 		return FALSE;
 	if (mode == NULL)
-		return set_sqlite_error(self, error, "set the journal mode");
+		return mrd_store_set_error(self, error,
+					   _("Cannot set the journal mode of the metrics store"));
 	if (g_ascii_strcasecmp(mode, "wal") != 0) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
 			    _("The metrics store %s cannot use write-ahead logging (journal "
@@ -306,7 +256,7 @@ mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		set_sqlite_error(self, error, "open");
+		mrd_store_set_error(self, error, _("Cannot open the metrics store"));
 		*corrupt = self->corrupt;
 		return NULL;
 	}
@@ -329,7 +279,7 @@ mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 			       "count = count + excluded.count, "
 			       "duration = duration + excluded.duration",
 			       -1, SQLITE_PREPARE_PERSISTENT, &self->upsert, NULL) != SQLITE_OK) {
-		set_sqlite_error(self, error, "prepare");
+		mrd_store_set_error(self, error, _("Cannot prepare a query on the metrics store"));
 		*corrupt = self->corrupt;
 		return NULL;
 	}
@@ -440,7 +390,8 @@ mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GErr
 	if (sqlite3_prepare_v2(self->db,
 			       "SELECT coalesce(sum(count), 0) FROM aggregate WHERE week < ?1", -1,
 			       &stmt, NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, "prune");
+		return mrd_store_set_error(self, error,
+					   _("Cannot remove old data from the metrics store"));
 	sqlite3_bind_text(stmt, 1, oldest_week, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		*n_events = (guint64)sqlite3_column_int64(stmt, 0);
@@ -449,12 +400,14 @@ mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GErr
 		return TRUE;
 	if (sqlite3_prepare_v2(self->db, "DELETE FROM aggregate WHERE week < ?1", -1, &stmt,
 			       NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, "prune");
+		return mrd_store_set_error(self, error,
+					   _("Cannot remove old data from the metrics store"));
 	sqlite3_bind_text(stmt, 1, oldest_week, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
-		return set_sqlite_error(self, error, "prune");
+		return mrd_store_set_error(self, error,
+					   _("Cannot remove old data from the metrics store"));
 	return TRUE;
 }
 
@@ -481,7 +434,8 @@ mrd_store_add_drops(MrdStore *self, GHashTable *counts, GError **error)
 			       "INSERT INTO drops (reason, count) VALUES (?1, ?2) "
 			       "ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count",
 			       -1, &stmt, NULL) != SQLITE_OK) {
-		set_sqlite_error(self, error, "count dropped events");
+		mrd_store_set_error(self, error,
+				    _("Cannot count the dropped events in the metrics store"));
 		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
 		return FALSE;
 	}
@@ -491,7 +445,9 @@ mrd_store_add_drops(MrdStore *self, GHashTable *counts, GError **error)
 		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 2, (sqlite3_int64) * (guint64 *)value);
 		if (sqlite3_step(stmt) != SQLITE_DONE) {
-			set_sqlite_error(self, error, "count dropped events");
+			mrd_store_set_error(
+				self, error,
+				_("Cannot count the dropped events in the metrics store"));
 			sqlite3_finalize(stmt);
 			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
 			return FALSE;
@@ -521,7 +477,9 @@ mrd_store_get_drops(MrdStore *self, GError **error)
 	if (sqlite3_prepare_v2(self->db,
 			       "SELECT reason, count FROM drops WHERE count > 0 ORDER BY reason",
 			       -1, &stmt, NULL) != SQLITE_OK) {
-		set_sqlite_error(self, error, "read the drop counters");
+		mrd_store_set_error(
+			self, error,
+			_("Cannot read the counts of dropped events in the metrics store"));
 		return NULL;
 	}
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{st}"));
@@ -531,7 +489,9 @@ mrd_store_get_drops(MrdStore *self, GError **error)
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
 		g_variant_builder_clear(&builder);
-		set_sqlite_error(self, error, "read the drop counters");
+		mrd_store_set_error(
+			self, error,
+			_("Cannot read the counts of dropped events in the metrics store"));
 		return NULL;
 	}
 	return g_variant_ref_sink(g_variant_builder_end(&builder));
@@ -621,7 +581,8 @@ mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error)
 		return FALSE;
 	if (self->upsert_many == NULL &&
 	    (self->upsert_many = prepare_upsert(self, ROWS_PER_STATEMENT)) == NULL)
-		return set_sqlite_error(self, error, "prepare");
+		return mrd_store_set_error(self, error,
+					   _("Cannot prepare a query on the metrics store"));
 	if (!exec_sql(self, "BEGIN IMMEDIATE", error))
 		return FALSE;
 	for (guint i = 0; ok && i < deltas->len;) {
@@ -648,7 +609,7 @@ mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error)
 		i += n;
 	}
 	if (!ok) {
-		set_sqlite_error(self, error, "store events");
+		mrd_store_set_error(self, error, _("Cannot store the events in the metrics store"));
 		sqlite3_reset(self->upsert_many);
 		sqlite3_reset(self->upsert);
 		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
@@ -696,7 +657,7 @@ mrd_store_dump(MrdStore *self, gboolean all_users, guint32 uid, GError **error)
 			       "FROM aggregate WHERE ?1 OR uid = ?2 "
 			       "ORDER BY metric, week, uid, kind, payload",
 			       -1, &stmt, NULL) != SQLITE_OK) {
-		set_sqlite_error(self, error, "read");
+		mrd_store_set_error(self, error, _("Cannot read the metrics store"));
 		return NULL;
 	}
 	sqlite3_bind_int(stmt, 1, all_users ? 1 : 0);
@@ -726,7 +687,7 @@ mrd_store_dump(MrdStore *self, gboolean all_users, guint32 uid, GError **error)
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
 		g_variant_builder_clear(&builder);
-		set_sqlite_error(self, error, "read");
+		mrd_store_set_error(self, error, _("Cannot read the metrics store"));
 		return NULL;
 	}
 	return g_variant_ref_sink(g_variant_builder_end(&builder));
@@ -745,13 +706,15 @@ mrd_store_clear(MrdStore *self, gboolean all_users, guint32 uid, guint64 *remove
 		return FALSE;
 	if (sqlite3_prepare_v2(self->db, "DELETE FROM aggregate WHERE ?1 OR uid = ?2", -1, &stmt,
 			       NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, "delete");
+		return mrd_store_set_error(self, error,
+					   _("Cannot delete data from the metrics store"));
 	sqlite3_bind_int(stmt, 1, all_users ? 1 : 0);
 	sqlite3_bind_int64(stmt, 2, uid);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
-		return set_sqlite_error(self, error, "delete");
+		return mrd_store_set_error(self, error,
+					   _("Cannot delete data from the metrics store"));
 	if (removed != NULL)
 		*removed = (guint64)sqlite3_changes(self->db);
 	return TRUE;
@@ -768,10 +731,12 @@ mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError 
 		return FALSE;
 	if (sqlite3_prepare_v2(self->db, "SELECT count(*), coalesce(sum(count), 0) FROM aggregate",
 			       -1, &stmt, NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, "count");
+		return mrd_store_set_error(self, error,
+					   _("Cannot count the events in the metrics store"));
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
 		sqlite3_finalize(stmt);
-		return set_sqlite_error(self, error, "count");
+		return mrd_store_set_error(self, error,
+					   _("Cannot count the events in the metrics store"));
 	}
 	*n_keys = (guint64)sqlite3_column_int64(stmt, 0);
 	*n_events = (guint64)sqlite3_column_int64(stmt, 1);
@@ -799,12 +764,14 @@ mrd_store_sum_count(MrdStore *self,
 			       "SELECT coalesce(sum(count), 0) FROM aggregate "
 			       "WHERE metric = ?1 AND week = ?2",
 			       -1, &stmt, NULL) != SQLITE_OK)
-		return set_sqlite_error(self, error, "count");
+		return mrd_store_set_error(self, error,
+					   _("Cannot count the events in the metrics store"));
 	sqlite3_bind_blob(stmt, 1, metric_id, METRICS_UUID_SIZE, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, week, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
 		sqlite3_finalize(stmt);
-		return set_sqlite_error(self, error, "count");
+		return mrd_store_set_error(self, error,
+					   _("Cannot count the events in the metrics store"));
 	}
 	*sum = (guint64)sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
@@ -923,7 +890,7 @@ mrd_store_wipe(MrdStore *self, GError **error)
 		return FALSE;
 	if (sqlite3_prepare_v2(self->db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1,
 			       &stmt, NULL) != SQLITE_OK) {
-		set_sqlite_error(self, error, "list the tables");
+		mrd_store_set_error(self, error, _("Cannot list the tables of the metrics store"));
 		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
 		return FALSE;
 	}
@@ -931,7 +898,7 @@ mrd_store_wipe(MrdStore *self, GError **error)
 		g_ptr_array_add(tables, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		set_sqlite_error(self, error, "list the tables");
+		mrd_store_set_error(self, error, _("Cannot list the tables of the metrics store"));
 		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
 		return FALSE;
 	}
@@ -952,7 +919,8 @@ mrd_store_wipe(MrdStore *self, GError **error)
 	}
 	if (sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) !=
 	    SQLITE_OK)
-		return set_sqlite_error(self, error, "checkpoint");
+		return mrd_store_set_error(self, error,
+					   _("Cannot flush the journal of the metrics store"));
 	/* closing must neither delete nor truncate the WAL: it is overwritten
 	 * before it is removed */
 	if (!exec_sql(self, "PRAGMA journal_size_limit = -1", error))

@@ -20,6 +20,8 @@ mrd_store_get_path(MrdStore *self);
 sqlite3 *
 mrd_store_get_db(MrdStore *self);
 gboolean
+mrd_store_set_error(MrdStore *self, GError **error, const char *failure);
+gboolean
 mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error);
 GVariant *
 mrd_store_dump(MrdStore *self, gboolean all_users, guint32 uid, GError **error);
