@@ -331,6 +331,31 @@ send_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	mrd_uploader_process(self);
 }
 
+/* a resumed TLS session (a session ticket, or a session id the server
+ * cached) would show the server that two requests came from one client:
+ * every request starts a session of its own. The switch is a property of
+ * glib-networking's client connections, not GIO API: a TLS backend without
+ * it keeps no session cache to resume from */
+void
+mrd_upload_forbid_tls_resumption(GTlsClientConnection *connection)
+{
+	g_return_if_fail(G_IS_TLS_CLIENT_CONNECTION(connection));
+
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(connection),
+					 "session-resumption-enabled") != NULL)
+		g_object_set(connection, "session-resumption-enabled", FALSE, NULL);
+}
+
+static void
+network_event_cb(SoupMessage *message,
+		 GSocketClientEvent event,
+		 GIOStream *connection,
+		 gpointer user_data)
+{
+	if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CLIENT_CONNECTION(connection))
+		mrd_upload_forbid_tls_resumption(G_TLS_CLIENT_CONNECTION(connection));
+}
+
 static void
 mrd_uploader_send(MrdUploader *self, MrdOutboxRequest *request, gboolean forced)
 {
@@ -374,6 +399,7 @@ mrd_uploader_send(MrdUploader *self, MrdOutboxRequest *request, gboolean forced)
 	 * request: a kept-alive one would tie two requests together */
 	soup_message_add_flags(data->message,
 			       SOUP_MESSAGE_NO_REDIRECT | SOUP_MESSAGE_NEW_CONNECTION);
+	g_signal_connect(data->message, "network-event", G_CALLBACK(network_event_cb), NULL);
 	soup_message_headers_replace(soup_message_get_request_headers(data->message),
 				     "X-Endless-Content-Encoding", "gzip");
 	soup_message_set_request_body_from_bytes(data->message, "application/octet-stream",

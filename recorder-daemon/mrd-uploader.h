@@ -52,5 +52,7 @@ gboolean
 mrd_upload_status_is_retryable(guint status);
 char *
 mrd_upload_describe_answer(guint status, const char *reason, const char *body, gsize len);
+void
+mrd_upload_forbid_tls_resumption(GTlsClientConnection *connection);
 
 G_END_DECLS

@@ -476,6 +476,35 @@ test_network_metered_allowed(NetFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n_pending(fixture), ==, 0);
 }
 
+/* every request starts a TLS session of its own (docs/upload.md) */
+static void
+test_tls_no_resumption(void)
+{
+	g_autoptr(GInputStream) in = g_memory_input_stream_new();
+	g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
+	g_autoptr(GIOStream) base = g_simple_io_stream_new(in, out);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GIOStream) tls = NULL;
+	gboolean enabled = FALSE;
+
+	if (!g_tls_backend_supports_tls(g_tls_backend_get_default())) {
+		g_test_fail_printf("no TLS backend: install glib-networking");
+		return;
+	}
+	tls = g_tls_client_connection_new(base, NULL, &error);
+	g_assert_no_error(error);
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(tls), "session-resumption-enabled") ==
+	    NULL) {
+		g_test_skip("this TLS backend keeps no session cache");
+		return;
+	}
+	g_object_get(tls, "session-resumption-enabled", &enabled, NULL);
+	g_assert_true(enabled);
+	mrd_upload_forbid_tls_resumption(G_TLS_CLIENT_CONNECTION(tls));
+	g_object_get(tls, "session-resumption-enabled", &enabled, NULL);
+	g_assert_false(enabled);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -488,6 +517,7 @@ main(int argc, char *argv[])
 	g_test_add_func("/metrics/upload/backoff", test_backoff);
 	g_test_add_func("/metrics/upload/retry-after", test_retry_after);
 	g_test_add_func("/metrics/upload/retryable", test_retryable);
+	g_test_add_func("/metrics/upload/tls-no-resumption", test_tls_no_resumption);
 	g_test_add("/metrics/upload/network/gating", NetFixture, NULL, net_set_up,
 		   test_network_gating, net_tear_down);
 	g_test_add("/metrics/upload/network/metered-allowed", NetFixture, "allow", net_set_up,
