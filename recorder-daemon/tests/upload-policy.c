@@ -481,6 +481,25 @@ test_network_metered_allowed(NetFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n_pending(fixture), ==, 0);
 }
 
+/* a CaFile= that cannot be read is reported, and the system's
+ * certificates stay in use (tests/upload.c uploads through a good one) */
+static void
+test_ca_file_unreadable(NetFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MrdConfig) config = mrd_config_new();
+	g_autoptr(MrdUploader) uploader = NULL;
+	const char *data = "[Upload]\nCaFile=/nonexistent/ca.pem\n";
+
+	mrd_config_load_data(config, data, strlen(data), "test.conf");
+	g_assert_cmpstr(config->ca_file, ==, "/nonexistent/ca.pem");
+	g_test_expect_message("MrdUploader", G_LOG_LEVEL_WARNING,
+			      "*CaFile=/nonexistent/ca.pem*system's certificates*");
+	uploader = mrd_uploader_new(fixture->outbox, fixture->clock, config,
+				    G_NETWORK_MONITOR(fixture->monitor));
+	g_test_assert_expected_messages();
+	g_assert_nonnull(uploader);
+}
+
 /* every request starts a TLS session of its own (docs/upload.md): the
  * priority given to glib-networking forbids tickets and the legacy session
  * id, whatever the environment said; tests/upload.c checks the handshakes */
@@ -556,5 +575,7 @@ main(int argc, char *argv[])
 		   test_network_gating, net_tear_down);
 	g_test_add("/metrics/upload/network/metered-allowed", NetFixture, "allow", net_set_up,
 		   test_network_metered_allowed, net_tear_down);
+	g_test_add("/metrics/upload/ca-file-unreadable", NetFixture, NULL, net_set_up,
+		   test_ca_file_unreadable, net_tear_down);
 	return g_test_run();
 }
