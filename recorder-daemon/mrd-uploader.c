@@ -653,8 +653,9 @@ mrd_uploader_new(MrdOutbox *outbox,
 		g_autoptr(GError) error = NULL;
 		g_autoptr(GTlsDatabase) database = g_tls_file_database_new(config->ca_file, &error);
 
-		/* the system's certificates stay: a server they trust is
-		 * still checked, and nothing is sent unchecked */
+		/* CaFile= replaces the system's certificates; one that
+		 * cannot be read leaves them in place: the server is still
+		 * checked, nothing is sent unchecked */
 		if (database == NULL)
 			g_warning("cannot use CaFile=%s: %s; trusting the system's "
 				  "certificates instead",
