@@ -42,6 +42,7 @@ mrd_config_free(MrdConfig *self)
 	if (self == NULL)
 		return;
 	g_free(self->server_url);
+	g_free(self->ca_file);
 	g_free(self);
 }
 
@@ -165,6 +166,15 @@ mrd_config_load_data(MrdConfig *self, const char *data, gsize len, const char *s
 			parse_uint(source, key, value, 1, 600, &self->timeout);
 		} else if (g_strcmp0(key, "Spread") == 0) {
 			parse_uint(source, key, value, 0, 7 * 24 * 3600, &self->spread);
+		} else if (g_strcmp0(key, "CaFile") == 0) {
+			/* read when the uploader starts, so only the form is
+			 * checked here */
+			if (!g_path_is_absolute(value)) {
+				warn_invalid(source, key, value, "not an absolute path");
+				continue;
+			}
+			g_free(self->ca_file);
+			self->ca_file = g_strdup(value);
 		} else {
 			g_warning("%s: ignoring unknown key [" GROUP "] %s", source, key);
 		}

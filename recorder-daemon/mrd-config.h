@@ -22,6 +22,7 @@ typedef struct {
 	guint max_request_size; /* bytes of gzip body */
 	guint timeout;		/* seconds per request */
 	guint spread;		/* seconds: a backlog due at once is spread over this */
+	char *ca_file; /* (owned) (nullable) certificates to trust instead of the system's */
 } MrdConfig;
 
 MrdConfig *

@@ -16,6 +16,7 @@
 #include "mrd-config.h"
 #include "mrd-daemon.h"
 #include "mrd-service.h"
+#include "mrd-uploader.h"
 
 int
 main(int argc, char *argv[])
@@ -91,6 +92,9 @@ main(int argc, char *argv[])
 		{NULL},
 	};
 
+	/* first, while there is one thread and no TLS connection yet: no
+	 * TLS session resumption (docs/upload.md) */
+	mrd_upload_setup_tls_environment();
 	setlocale(LC_ALL, "");
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");

@@ -331,6 +331,88 @@ send_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	mrd_uploader_process(self);
 }
 
+/* a resumed TLS session (a session ticket, or a session id the server
+ * cached) would show the server that two requests came from one client:
+ * every request starts a session of its own (docs/upload.md). Newer
+ * glib-networking has a switch for it on each client connection; 2.74 has
+ * none, and resumes TLS 1.3 sessions from its process-wide ticket cache, so
+ * mrd_upload_tls_priority() also keeps GnuTLS from asking for tickets (and
+ * from sending a legacy session id) */
+void
+mrd_upload_forbid_tls_resumption(GTlsClientConnection *connection)
+{
+	g_return_if_fail(G_IS_TLS_CLIENT_CONNECTION(connection));
+
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(connection),
+					 "session-resumption-enabled") != NULL)
+		g_object_set(connection, "session-resumption-enabled", FALSE, NULL);
+}
+
+/* GnuTLS priority keywords no upload may do without: no session tickets
+ * (no resumption), and no TLS 1.3 middlebox compatibility mode, whose
+ * legacy session id GnuTLS 3.7 repeats on every connection of a process */
+static const char *const required_priority_keywords[] = {"%NO_TICKETS",
+							 "%DISABLE_TLS13_COMPAT_MODE", NULL};
+
+/**
+ * mrd_upload_tls_priority:
+ * @current: (nullable): the value of `G_TLS_GNUTLS_PRIORITY`, if set
+ * @fallback: the priority to use when @current is unset or empty: the
+ *   build's `tls_priority` option, which has the keywords already
+ *
+ * glib-networking's GnuTLS backend reads `G_TLS_GNUTLS_PRIORITY` once, when
+ * the first TLS connection is made, and uses it instead of its default
+ * (the system's priority plus `%COMPAT`). `%NO_TICKETS` keeps the client
+ * from offering or storing session tickets, so no handshake resumes an
+ * earlier one; `%DISABLE_TLS13_COMPAT_MODE` leaves the legacy session id
+ * of the ClientHello empty. A priority the administrator set is kept, with
+ * the keywords it lacks added.
+ *
+ * Returns: (transfer full) (nullable): the value to set, or %NULL if
+ *   @current already has them
+ */
+char *
+mrd_upload_tls_priority(const char *current, const char *fallback)
+{
+	g_auto(GStrv) items = NULL;
+	g_autoptr(GString) priority = NULL;
+
+	g_return_val_if_fail(fallback != NULL, NULL);
+
+	if (current == NULL || current[0] == '\0')
+		return g_strdup(fallback);
+	items = g_strsplit(current, ":", -1);
+	priority = g_string_new(current);
+	for (guint i = 0; required_priority_keywords[i] != NULL; i++) {
+		if (!g_strv_contains((const char *const *)items, required_priority_keywords[i]))
+			g_string_append_printf(priority, ":%s", required_priority_keywords[i]);
+	}
+	if (g_str_equal(priority->str, current))
+		return NULL;
+	return g_string_free(g_steal_pointer(&priority), FALSE);
+}
+
+/* before anything makes a TLS connection, while the daemon has one thread */
+void
+mrd_upload_setup_tls_environment(void)
+{
+	g_autofree char *priority =
+		mrd_upload_tls_priority(g_getenv("G_TLS_GNUTLS_PRIORITY"), MRD_TLS_PRIORITY);
+
+	if (priority != NULL)
+		g_setenv("G_TLS_GNUTLS_PRIORITY", priority, TRUE);
+}
+
+static void
+network_event_cb(SoupMessage *message,
+		 GSocketClientEvent event,
+		 GIOStream *connection,
+		 gpointer user_data)
+{
+	if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CLIENT_CONNECTION(connection))
+		mrd_upload_forbid_tls_resumption(G_TLS_CLIENT_CONNECTION(connection));
+}
+
 static void
 mrd_uploader_send(MrdUploader *self, MrdOutboxRequest *request, gboolean forced)
 {
@@ -374,6 +456,7 @@ mrd_uploader_send(MrdUploader *self, MrdOutboxRequest *request, gboolean forced)
 	 * request: a kept-alive one would tie two requests together */
 	soup_message_add_flags(data->message,
 			       SOUP_MESSAGE_NO_REDIRECT | SOUP_MESSAGE_NEW_CONNECTION);
+	g_signal_connect(data->message, "network-event", G_CALLBACK(network_event_cb), NULL);
 	soup_message_headers_replace(soup_message_get_request_headers(data->message),
 				     "X-Endless-Content-Encoding", "gzip");
 	soup_message_set_request_body_from_bytes(data->message, "application/octet-stream",
@@ -565,6 +648,20 @@ mrd_uploader_new(MrdOutbox *outbox,
 		g_autoptr(GProxyResolver) proxy =
 			proxy_resolver_from_environment(config->server_url);
 		soup_session_set_proxy_resolver(self->session, proxy);
+	}
+	if (config->ca_file != NULL) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GTlsDatabase) database = g_tls_file_database_new(config->ca_file, &error);
+
+		/* CaFile= replaces the system's certificates; one that
+		 * cannot be read leaves them in place: the server is still
+		 * checked, nothing is sent unchecked */
+		if (database == NULL)
+			g_warning("cannot use CaFile=%s: %s; trusting the system's "
+				  "certificates instead",
+				  config->ca_file, error->message);
+		else
+			soup_session_set_tls_database(self->session, database);
 	}
 	return self;
 }

@@ -52,5 +52,11 @@ gboolean
 mrd_upload_status_is_retryable(guint status);
 char *
 mrd_upload_describe_answer(guint status, const char *reason, const char *body, gsize len);
+void
+mrd_upload_forbid_tls_resumption(GTlsClientConnection *connection);
+char *
+mrd_upload_tls_priority(const char *current, const char *fallback);
+void
+mrd_upload_setup_tls_environment(void);
 
 G_END_DECLS

@@ -11,12 +11,16 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <gnutls/gnutls.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "metrics-error.h"
 #include "metrics-private.h"
@@ -1608,6 +1612,283 @@ test_full_store_freezes(Fixture *fixture, gconstpointer user_data)
 	assert_store_size(fixture, "after the uploads");
 }
 
+/* ---- TLS: no handshake resumes an earlier one (docs/upload.md) ---- */
+
+/*
+ * A GnuTLS server on loopback that issues session tickets and would resume
+ * any session a client offers: it counts, for every ClientHello, a
+ * pre_shared_key (TLS 1.3 resumption), a non-empty session_ticket (TLS 1.2)
+ * and a legacy session id seen before (TLS 1.2 session id resumption), and
+ * for every handshake whether it resumed. The server's certificate, trusted
+ * through CaFile=, was made with
+ *   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+ *     -keyout tests/tls-loopback-key.pem -out tests/tls-loopback-cert.pem \
+ *     -days 36500 -subj /CN=127.0.0.1 \
+ *     -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+ *     -addext basicConstraints=critical,CA:TRUE
+ */
+
+#define TLS_EXT_SESSION_TICKET 35
+#define TLS_EXT_PRE_SHARED_KEY 41
+
+typedef struct {
+	GThread *thread;
+	int listen_fd;
+	guint16 port;
+	gnutls_certificate_credentials_t credentials;
+	gnutls_datum_t ticket_key;
+	gboolean stop; /* atomic */
+
+	GMutex lock;
+	/* under lock */
+	guint n_hellos;
+	guint n_psk_offers;
+	guint n_ticket_offers;
+	guint n_repeated_ids;
+	GHashTable *session_ids; /* hex legacy session ids of the ClientHellos */
+	guint n_handshakes;
+	guint n_resumed;
+	guint n_answered; /* requests read whole and answered 200 */
+} TlsServer;
+
+static int
+tls_hello_extension_cb(void *user_data, unsigned tls_id, const unsigned char *data, unsigned size)
+{
+	TlsServer *server = user_data;
+
+	/* under lock (tls_hello_cb) */
+	if (tls_id == TLS_EXT_PRE_SHARED_KEY)
+		server->n_psk_offers++;
+	else if (tls_id == TLS_EXT_SESSION_TICKET && size > 0)
+		server->n_ticket_offers++;
+	return 0;
+}
+
+static int
+tls_hello_cb(gnutls_session_t session,
+	     unsigned int htype,
+	     unsigned when,
+	     unsigned int incoming,
+	     const gnutls_datum_t *msg)
+{
+	TlsServer *server = gnutls_session_get_ptr(session);
+	/* legacy_version (2), random (32), then the session id, length first */
+	const gsize id_at = 2 + 32;
+
+	g_mutex_lock(&server->lock);
+	server->n_hellos++;
+	if (msg->size > id_at && msg->size > id_at + msg->data[id_at]) {
+		guint id_len = msg->data[id_at];
+
+		if (id_len > 0) {
+			g_autofree char *hex = g_malloc0(2 * id_len + 1);
+
+			for (guint i = 0; i < id_len; i++)
+				g_snprintf(hex + 2 * i, 3, "%02x", msg->data[id_at + 1 + i]);
+			if (!g_hash_table_add(server->session_ids, g_steal_pointer(&hex)))
+				server->n_repeated_ids++;
+		}
+	}
+	g_assert_cmpint(gnutls_ext_raw_parse(server, tls_hello_extension_cb, msg,
+					     GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO),
+			==, 0);
+	g_mutex_unlock(&server->lock);
+	return 0;
+}
+
+/* reads one HTTP request (headers, then Content-Length bytes of body) */
+static gboolean
+tls_read_request(gnutls_session_t session)
+{
+	g_autoptr(GString) request = g_string_new(NULL);
+	gssize body_at = -1;
+	guint64 length = 0;
+
+	for (;;) {
+		char buffer[16384];
+		gssize n = gnutls_record_recv(session, buffer, sizeof buffer);
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n <= 0)
+			return FALSE;
+		g_string_append_len(request, buffer, n);
+		if (body_at < 0) {
+			const char *end = strstr(request->str, "\r\n\r\n");
+			g_auto(GStrv) lines = NULL;
+
+			if (end == NULL)
+				continue;
+			body_at = end - request->str + 4;
+			lines = g_strsplit(request->str, "\r\n", -1);
+			for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++) {
+				if (g_ascii_strncasecmp(lines[i], "Content-Length:", 15) == 0)
+					length = g_ascii_strtoull(lines[i] + 15, NULL, 10);
+			}
+		}
+		if (request->len >= (gsize)body_at + length)
+			return TRUE;
+	}
+}
+
+static void
+tls_serve(TlsServer *server, int fd)
+{
+	static const char answer[] =
+		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+	gnutls_session_t session = NULL;
+	struct timeval timeout = {10, 0};
+	int ret;
+
+	/* a client that stops talking does not stop the server */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+	g_assert_cmpint(gnutls_init(&session, GNUTLS_SERVER), ==, 0);
+	g_assert_cmpint(gnutls_set_default_priority(session), ==, 0);
+	g_assert_cmpint(
+		gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, server->credentials), ==,
+		0);
+	g_assert_cmpint(gnutls_session_ticket_enable_server(session, &server->ticket_key), ==, 0);
+	gnutls_session_set_ptr(session, server);
+	gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_PRE,
+					   tls_hello_cb);
+	gnutls_transport_set_int(session, fd);
+	do
+		ret = gnutls_handshake(session);
+	while (ret < 0 && gnutls_error_is_fatal(ret) == 0);
+	if (ret == 0) {
+		g_mutex_lock(&server->lock);
+		server->n_handshakes++;
+		if (gnutls_session_is_resumed(session))
+			server->n_resumed++;
+		g_mutex_unlock(&server->lock);
+		if (tls_read_request(session) &&
+		    gnutls_record_send(session, answer, sizeof answer - 1) ==
+			    (gssize)(sizeof answer - 1)) {
+			g_mutex_lock(&server->lock);
+			server->n_answered++;
+			g_mutex_unlock(&server->lock);
+			gnutls_bye(session, GNUTLS_SHUT_WR);
+		}
+	} else {
+		g_test_message("TLS server: handshake failed: %s", gnutls_strerror(ret));
+	}
+	gnutls_deinit(session);
+	close(fd);
+}
+
+static gpointer
+tls_server_thread(gpointer user_data)
+{
+	TlsServer *server = user_data;
+
+	while (!g_atomic_int_get(&server->stop)) {
+		int fd = accept(server->listen_fd, NULL, NULL);
+
+		if (fd < 0)
+			continue;
+		if (g_atomic_int_get(&server->stop)) {
+			close(fd);
+			break;
+		}
+		tls_serve(server, fd);
+	}
+	return NULL;
+}
+
+static TlsServer *
+tls_server_new(void)
+{
+	TlsServer *server = g_new0(TlsServer, 1);
+	g_autofree char *cert = g_test_build_filename(G_TEST_DIST, "tls-loopback-cert.pem", NULL);
+	g_autofree char *key = g_test_build_filename(G_TEST_DIST, "tls-loopback-key.pem", NULL);
+	struct sockaddr_in address = {0};
+	socklen_t address_len = sizeof address;
+
+	g_mutex_init(&server->lock);
+	server->session_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_assert_cmpint(gnutls_certificate_allocate_credentials(&server->credentials), ==, 0);
+	g_assert_cmpint(gnutls_certificate_set_x509_key_file(server->credentials, cert, key,
+							     GNUTLS_X509_FMT_PEM),
+			==, 0);
+	g_assert_cmpint(gnutls_session_ticket_key_generate(&server->ticket_key), ==, 0);
+
+	server->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(server->listen_fd, >=, 0);
+	address.sin_family = AF_INET;
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g_assert_cmpint(bind(server->listen_fd, (struct sockaddr *)&address, sizeof address), ==,
+			0);
+	g_assert_cmpint(listen(server->listen_fd, 16), ==, 0);
+	g_assert_cmpint(getsockname(server->listen_fd, (struct sockaddr *)&address, &address_len),
+			==, 0);
+	server->port = ntohs(address.sin_port);
+	server->thread = g_thread_new("tls-server", tls_server_thread, server);
+	return server;
+}
+
+static void
+tls_server_free(TlsServer *server)
+{
+	struct sockaddr_in address = {0};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	/* wake accept() up */
+	g_atomic_int_set(&server->stop, TRUE);
+	address.sin_family = AF_INET;
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	address.sin_port = htons(server->port);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(connect(fd, (struct sockaddr *)&address, sizeof address), ==, 0);
+	g_thread_join(server->thread);
+	close(fd);
+	close(server->listen_fd);
+	gnutls_certificate_free_credentials(server->credentials);
+	gnutls_memset(server->ticket_key.data, 0, server->ticket_key.size);
+	gnutls_free(server->ticket_key.data);
+	g_hash_table_unref(server->session_ids);
+	g_mutex_clear(&server->lock);
+	g_free(server);
+}
+
+/* several uploads, each on a connection of its own, one after another:
+ * each could resume the session of the one before; none may */
+static void
+test_tls_no_resumption(Fixture *fixture, gconstpointer user_data)
+{
+	TlsServer *server = tls_server_new();
+	g_autofree char *path = g_build_filename(fixture->harness->tmpdir, "tls.conf", NULL);
+	g_autofree char *ca_file =
+		g_test_build_filename(G_TEST_DIST, "tls-loopback-cert.pem", NULL);
+	g_autofree char *contents =
+		g_strdup_printf("[Upload]\nServerUrl=https://127.0.0.1:%u\nCaFile=%s\n"
+				"Window=0\nSpread=0\nRetryMin=1\nRetryMax=2\nTimeout=5\n",
+				server->port, ca_file);
+	g_autofree char *config_arg = g_strdup_printf("--config=%s", path);
+	const char *args[] = {config_arg, NULL};
+
+	record_closed_week(fixture, 4, 1, NULL);
+	g_assert_true(g_file_set_contents(path, contents, -1, NULL));
+	mtest_harness_start_daemon(fixture->harness, args);
+	wait_outbox_settled(fixture);
+
+	g_mutex_lock(&server->lock);
+	g_test_message("%u ClientHellos, %u handshakes, %u resumed, %u requests answered",
+		       server->n_hellos, server->n_handshakes, server->n_resumed,
+		       server->n_answered);
+	/* one request per metric-week, each on its own connection */
+	g_assert_cmpuint(server->n_answered, ==, 4);
+	g_assert_cmpuint(server->n_handshakes, >=, 4);
+	g_assert_cmpuint(server->n_hellos, >=, server->n_handshakes);
+	/* nothing offered to resume, nothing resumed */
+	g_assert_cmpuint(server->n_psk_offers, ==, 0);
+	g_assert_cmpuint(server->n_ticket_offers, ==, 0);
+	g_assert_cmpuint(server->n_repeated_ids, ==, 0);
+	g_assert_cmpuint(server->n_resumed, ==, 0);
+	g_mutex_unlock(&server->lock);
+	g_assert_cmpuint(status_u64(fixture, "set-aside"), ==, 0);
+	tls_server_free(server);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1647,5 +1928,7 @@ main(int argc, char *argv[])
 		   fixture_tear_down);
 	g_test_add("/metrics/upload/full-store-freezes", Fixture, NULL, fixture_set_up,
 		   test_full_store_freezes, fixture_tear_down);
+	g_test_add("/metrics/upload/tls-no-resumption", Fixture, NULL, fixture_set_up,
+		   test_tls_no_resumption, fixture_tear_down);
 	return g_test_run();
 }

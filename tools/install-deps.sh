@@ -14,6 +14,7 @@ debian_packages=(
     valgrind clang-format libxml2-utils shellcheck git
     gjs gi-docgen go-md2man groff-base man-db
     libdbus-1-dev systemd polkitd rpm dash
+    glib-networking libgnutls28-dev
 )
 fedora_packages=(
     meson ninja-build pkgconf-pkg-config gcc gettext
@@ -23,6 +24,7 @@ fedora_packages=(
     valgrind clang-tools-extra libxml2 libasan libubsan ShellCheck git
     gjs gi-docgen golang-github-cpuguy83-md2man groff-base man-db
     dbus-devel systemd systemd-rpm-macros polkit rpm-build dash
+    glib-networking gnutls-devel
 )
 
 as_root() {

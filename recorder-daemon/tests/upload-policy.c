@@ -29,6 +29,7 @@ test_config_defaults(void)
 	g_assert_cmpuint(config->max_request_size, ==, 65536);
 	g_assert_cmpuint(config->retry_min, <, config->retry_max);
 	g_assert_cmpuint(config->spread, ==, 6 * 3600);
+	g_assert_null(config->ca_file);
 	/* a missing file keeps the defaults without a warning */
 	mrd_config_load_file(config, "/nonexistent/metrics-recorder.conf");
 	g_assert_cmpuint(config->window_days, ==, 7);
@@ -47,6 +48,7 @@ test_config_valid(void)
 			   "MaxRequestSize=4096\n"
 			   "Timeout=5\n"
 			   "Spread=30\n"
+			   "CaFile=/etc/metrics/server.pem\n"
 			   "[Other]\nWindow=nonsense\n";
 
 	mrd_config_load_data(config, data, strlen(data), "test.conf");
@@ -58,6 +60,7 @@ test_config_valid(void)
 	g_assert_cmpuint(config->max_request_size, ==, 4096);
 	g_assert_cmpuint(config->timeout, ==, 5);
 	g_assert_cmpuint(config->spread, ==, 30);
+	g_assert_cmpstr(config->ca_file, ==, "/etc/metrics/server.pem");
 }
 
 /* each bad value is reported with the file, the key and the value, and
@@ -84,6 +87,7 @@ test_config_invalid(void)
 		{"Spread=604801", "*Spread=604801*"},
 		{"Spread=-1", "*Spread=-1*"},
 		{"Colour=blue", "*unknown key*Colour*"},
+		{"CaFile=server.pem", "*CaFile=server.pem*absolute*"},
 		{"RetryMin=100\nRetryMax=10", "*RetryMax=10 is less than RetryMin=100*"},
 	};
 
@@ -103,6 +107,7 @@ test_config_invalid(void)
 		g_assert_cmpuint(config->max_request_size, ==, defaults->max_request_size);
 		g_assert_cmpuint(config->timeout, ==, defaults->timeout);
 		g_assert_cmpuint(config->spread, ==, defaults->spread);
+		g_assert_cmpstr(config->ca_file, ==, defaults->ca_file);
 	}
 }
 
@@ -476,6 +481,82 @@ test_network_metered_allowed(NetFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n_pending(fixture), ==, 0);
 }
 
+/* a CaFile= that cannot be read is reported, and the system's
+ * certificates stay in use (tests/upload.c uploads through a good one) */
+static void
+test_ca_file_unreadable(NetFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(MrdConfig) config = mrd_config_new();
+	g_autoptr(MrdUploader) uploader = NULL;
+	const char *data = "[Upload]\nCaFile=/nonexistent/ca.pem\n";
+
+	mrd_config_load_data(config, data, strlen(data), "test.conf");
+	g_assert_cmpstr(config->ca_file, ==, "/nonexistent/ca.pem");
+	g_test_expect_message("MrdUploader", G_LOG_LEVEL_WARNING,
+			      "*CaFile=/nonexistent/ca.pem*system's certificates*");
+	uploader = mrd_uploader_new(fixture->outbox, fixture->clock, config,
+				    G_NETWORK_MONITOR(fixture->monitor));
+	g_test_assert_expected_messages();
+	g_assert_nonnull(uploader);
+}
+
+/* every request starts a TLS session of its own (docs/upload.md): the
+ * priority given to glib-networking forbids tickets and the legacy session
+ * id, whatever the environment said; tests/upload.c checks the handshakes */
+static void
+test_tls_priority(void)
+{
+	const char *fallback = "NORMAL:%COMPAT:%NO_TICKETS:%DISABLE_TLS13_COMPAT_MODE";
+	g_autofree char *unset = mrd_upload_tls_priority(NULL, fallback);
+	g_autofree char *empty = mrd_upload_tls_priority("", fallback);
+	g_autofree char *admin = mrd_upload_tls_priority("@SYSTEM:-VERS-TLS1.2", fallback);
+	g_autofree char *half = mrd_upload_tls_priority("NORMAL:%NO_TICKETS", fallback);
+	g_autofree char *tls12_only = mrd_upload_tls_priority("NORMAL:%NO_TICKETS_TLS12", fallback);
+	g_autofree char *complete =
+		mrd_upload_tls_priority("NORMAL:%DISABLE_TLS13_COMPAT_MODE:%NO_TICKETS", fallback);
+
+	g_assert_cmpstr(unset, ==, fallback);
+	g_assert_cmpstr(empty, ==, fallback);
+	/* the administrator's choice stays, the keywords are added */
+	g_assert_cmpstr(admin, ==, "@SYSTEM:-VERS-TLS1.2:%NO_TICKETS:%DISABLE_TLS13_COMPAT_MODE");
+	g_assert_cmpstr(half, ==, "NORMAL:%NO_TICKETS:%DISABLE_TLS13_COMPAT_MODE");
+	/* only TLS 1.2 tickets off is not enough: TLS 1.3 ones resume too */
+	g_assert_cmpstr(tls12_only, ==,
+			"NORMAL:%NO_TICKETS_TLS12:%NO_TICKETS:%DISABLE_TLS13_COMPAT_MODE");
+	g_assert_null(complete);
+	/* the build's own value needs nothing added (meson checks it too) */
+	g_assert_null(mrd_upload_tls_priority(MRD_TLS_PRIORITY, fallback));
+}
+
+/* where glib-networking has the per-connection switch, it is turned off */
+static void
+test_tls_resumption_property(void)
+{
+	g_autoptr(GInputStream) in = g_memory_input_stream_new();
+	g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
+	g_autoptr(GIOStream) base = g_simple_io_stream_new(in, out);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GIOStream) tls = NULL;
+	gboolean enabled = FALSE;
+
+	if (!g_tls_backend_supports_tls(g_tls_backend_get_default())) {
+		g_test_fail_printf("no TLS backend: install glib-networking");
+		return;
+	}
+	tls = g_tls_client_connection_new(base, NULL, &error);
+	g_assert_no_error(error);
+	mrd_upload_forbid_tls_resumption(G_TLS_CLIENT_CONNECTION(tls));
+	if (g_object_class_find_property(G_OBJECT_GET_CLASS(tls), "session-resumption-enabled") ==
+	    NULL) {
+		/* glib-networking 2.74: the priority (above) does it; the
+		 * call must just do no harm */
+		g_test_message("no session-resumption-enabled property: covered by the priority");
+		return;
+	}
+	g_object_get(tls, "session-resumption-enabled", &enabled, NULL);
+	g_assert_false(enabled);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -488,9 +569,13 @@ main(int argc, char *argv[])
 	g_test_add_func("/metrics/upload/backoff", test_backoff);
 	g_test_add_func("/metrics/upload/retry-after", test_retry_after);
 	g_test_add_func("/metrics/upload/retryable", test_retryable);
+	g_test_add_func("/metrics/upload/tls-priority", test_tls_priority);
+	g_test_add_func("/metrics/upload/tls-resumption-property", test_tls_resumption_property);
 	g_test_add("/metrics/upload/network/gating", NetFixture, NULL, net_set_up,
 		   test_network_gating, net_tear_down);
 	g_test_add("/metrics/upload/network/metered-allowed", NetFixture, "allow", net_set_up,
 		   test_network_metered_allowed, net_tear_down);
+	g_test_add("/metrics/upload/ca-file-unreadable", NetFixture, NULL, net_set_up,
+		   test_ca_file_unreadable, net_tear_down);
 	return g_test_run();
 }
