@@ -37,6 +37,7 @@ typedef struct {
 	GDBusConnection *conn; /* (owned) */
 	GSubprocess *daemon;   /* (owned) (nullable) started by the test itself */
 	gboolean daemon_exited;
+	gboolean daemon_watched; /* daemon_wait_cb() is still to come */
 } Fixture;
 
 /* a failed assertion skips the teardown: children must not outlive us
@@ -239,6 +240,9 @@ fixture_teardown(Fixture *fixture, gconstpointer user_data)
 {
 	if (fixture->daemon != NULL && !fixture->daemon_exited)
 		g_subprocess_force_exit(fixture->daemon);
+	/* the wait's callback writes into the fixture: it must have run */
+	while (fixture->daemon_watched)
+		g_main_context_iteration(NULL, TRUE);
 	g_clear_object(&fixture->daemon);
 	g_clear_object(&fixture->conn);
 	/* an activated daemon loses the bus with it and exits */
@@ -295,6 +299,15 @@ daemon_wait_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 
 	g_assert_true(g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL));
 	fixture->daemon_exited = TRUE;
+	fixture->daemon_watched = FALSE;
+}
+
+/* daemon_exited is set when the daemon the test started ends */
+static void
+watch_daemon(Fixture *fixture)
+{
+	fixture->daemon_watched = TRUE;
+	g_subprocess_wait_async(fixture->daemon, NULL, daemon_wait_cb, fixture);
 }
 
 static void
@@ -308,7 +321,7 @@ test_activation_idle_exit(Fixture *fixture, gconstpointer user_data)
 
 	fixture->daemon = spawn(launcher, (const char *const[]){daemon_path(), "--idle-timeout=2",
 								state_arg, NULL});
-	g_subprocess_wait_async(fixture->daemon, NULL, daemon_wait_cb, fixture);
+	watch_daemon(fixture);
 	g_assert_true(wait_for_owner(fixture, TRUE));
 
 	/* calls every half second for twice the idle period keep it */
@@ -432,7 +445,7 @@ test_activation_idle_upload(Fixture *fixture, gconstpointer user_data)
 	write_file(config_path, "[Upload]\nServerUrl=http://127.0.0.1:9/\n");
 	fixture->daemon = spawn(launcher, (const char *const[]){daemon_path(), "--idle-timeout=1",
 								state_arg, config_arg, NULL});
-	g_subprocess_wait_async(fixture->daemon, NULL, daemon_wait_cb, fixture);
+	watch_daemon(fixture);
 	g_assert_true(wait_for_owner(fixture, TRUE));
 
 	/* the daemon sees the pending upload and when it is due (this call
