@@ -298,6 +298,15 @@ run_once(guint n_events, char **values, guint n_keys, double figures[N_FIGURES])
 	return TRUE;
 }
 
+/* whether @name is a program in PATH */
+static gboolean
+have_program(const char *name)
+{
+	g_autofree char *path = g_find_program_in_path(name);
+
+	return path != NULL;
+}
+
 /* every system call of the recording thread during CHUNK record() calls,
  * by strace attached to that thread alone (not timed), less those of an
  * empty window: the attaching and detaching; -1 without strace */
@@ -311,7 +320,7 @@ strace_record_calls(char **values, guint n_keys, guint *n_out)
 	gint64 empty, loaded;
 	GPid tracer;
 
-	if (g_find_program_in_path("strace") == NULL)
+	if (!have_program("strace"))
 		return -1;
 	out = g_build_filename(harness->tmpdir, "strace.out", NULL);
 	start_harness(harness);

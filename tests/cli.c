@@ -1023,6 +1023,15 @@ run_in_terminal(Fixture *fixture, const char *args, char **out, const char *path
 	return mtest_harness_run(fixture->harness, argv, out, NULL);
 }
 
+/* whether @name is a program in PATH */
+static gboolean
+have_program(const char *name)
+{
+	g_autofree char *path = g_find_program_in_path(name);
+
+	return path != NULL;
+}
+
 static void
 test_interactive(Fixture *fixture, gconstpointer user_data)
 {
@@ -1035,7 +1044,7 @@ test_interactive(Fixture *fixture, gconstpointer user_data)
 	const char *const deny[] = {"consent", "deny", NULL};
 	guint32 flags = 0;
 
-	if (g_find_program_in_path("script") == NULL)
+	if (!have_program("script"))
 		g_error("script(1) (util-linux) is needed to give metrics-cli a terminal");
 	mtest_harness_set_allowed(fixture->harness, allow_all);
 
@@ -1078,7 +1087,7 @@ test_interactive(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(run_in_terminal(fixture, "consent grant", &out, NULL), ==, 0);
 	g_assert_nonnull(strstr(out, "granted"));
 	registrations = polkit_calls(fixture, "RegisterAuthenticationAgentWithOptions");
-	if (g_find_program_in_path("pkttyagent") == NULL)
+	if (!have_program("pkttyagent"))
 		g_error("pkttyagent (polkit) is needed for this test");
 	g_assert_cmpuint(registrations->len, ==, 1);
 	{

@@ -1868,7 +1868,22 @@ test_tls_no_resumption(Fixture *fixture, gconstpointer user_data)
 
 	record_closed_week(fixture, 4, 1, NULL);
 	g_assert_true(g_file_set_contents(path, contents, -1, NULL));
-	mtest_harness_start_daemon(fixture->harness, args);
+	{
+		/* under AddressSanitizer: GCC 12's LeakSanitizer crashes on the
+		 * dynamic TLS of the GnuTLS module that GIO loads (it reads a
+		 * bogus DTLS range with this glibc), so this daemon is checked
+		 * for leaks by the valgrind run alone */
+		const char *asan = g_getenv("ASAN_OPTIONS");
+		g_autofree char *saved = g_strdup(asan);
+
+		if (asan != NULL) {
+			g_autofree char *no_leaks = g_strconcat(asan, ":detect_leaks=0", NULL);
+			g_setenv("ASAN_OPTIONS", no_leaks, TRUE);
+		}
+		mtest_harness_start_daemon(fixture->harness, args);
+		if (saved != NULL)
+			g_setenv("ASAN_OPTIONS", saved, TRUE);
+	}
 	wait_outbox_settled(fixture);
 
 	g_mutex_lock(&server->lock);
