@@ -284,19 +284,6 @@ random_due(const char *week, gint64 now, guint window_days)
 	return base + (gint64)g_random_double_range(0, (double)window_days * G_TIME_SPAN_DAY);
 }
 
-static gint64
-pragma_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
-	gint64 value = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
-}
-
 /* lets a write of @n_rows rows of about @bytes take the database past its
  * page cap (mrd_store_set_max_size()) by as many pages as it could need:
  * what the outbox writes must fit even in a full store, or a closed week
@@ -307,8 +294,8 @@ pragma_int(sqlite3 *db, const char *sql)
 static gint64
 raise_page_cap(sqlite3 *db, guint64 bytes, guint n_rows)
 {
-	gint64 cap = pragma_int(db, "PRAGMA max_page_count");
-	gint64 page_size = MAX(pragma_int(db, "PRAGMA page_size"), 512);
+	gint64 cap = mrd_store_query_int(db, "PRAGMA max_page_count");
+	gint64 page_size = MAX(mrd_store_query_int(db, "PRAGMA page_size"), 512);
 	gint64 pages;
 	g_autofree char *sql = NULL;
 

@@ -1223,19 +1223,6 @@ mrd_service_handle_clear(MrdDBusRecorder *object,
 
 /* ---- GetStatus ---- */
 
-static gint64
-status_query_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
-	gint64 value = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
-}
-
 /* how many weeks the aggregates span, and the Monday of the oldest (in
  * usec, 0 when nothing is stored); the bytes of the pages in use, which the
  * cap counts (the file may be larger: free pages, the write-ahead log);
@@ -1267,13 +1254,13 @@ status_store_details(MrdStore *store,
 			*oldest_week = 0;
 	}
 	sqlite3_finalize(stmt);
-	max_pages = status_query_int(db, "PRAGMA max_page_count");
-	used_pages = status_query_int(db, "PRAGMA page_count") -
-		     status_query_int(db, "PRAGMA freelist_count");
+	max_pages = mrd_store_query_int(db, "PRAGMA max_page_count");
+	used_pages = mrd_store_query_int(db, "PRAGMA page_count") -
+		     mrd_store_query_int(db, "PRAGMA freelist_count");
 	/* a page split needs more than one free page: within 3 % (at least
 	 * two pages) of the cap, inserts fail */
 	*used_bytes = (guint64)MAX(used_pages, 0) *
-		      (guint64)MAX(status_query_int(db, "PRAGMA page_size"), 0);
+		      (guint64)MAX(mrd_store_query_int(db, "PRAGMA page_size"), 0);
 	*full = max_pages > 0 && max_pages - used_pages <= MAX(2, max_pages / 32);
 }
 

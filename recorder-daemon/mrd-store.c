@@ -62,6 +62,21 @@ mrd_store_set_error(MrdStore *self, GError **error, const char *failure)
 	return FALSE;
 }
 
+/* the integer in the first column of the first row of @sql on @db, such as
+ * a pragma's value; 0 when there is none or the query fails */
+gint64
+mrd_store_query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	gint64 value = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return value;
+}
+
 static gboolean
 exec_sql(MrdStore *self, const char *sql, GError **error)
 {
@@ -350,8 +365,7 @@ mrd_store_open(const char *path, GError **error)
 gboolean
 mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 {
-	sqlite3_stmt *stmt = NULL;
-	gint64 page_size = 4096;
+	gint64 page_size;
 	guint64 cap_pages, wal_pages, db_pages;
 	g_autofree char *sql = NULL;
 
@@ -359,10 +373,9 @@ mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 
 	if (!mrd_store_check_open(self, error))
 		return FALSE;
-	if (sqlite3_prepare_v2(self->db, "PRAGMA page_size", -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		page_size = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	page_size = mrd_store_query_int(self->db, "PRAGMA page_size");
+	if (page_size <= 0)
+		page_size = 4096;
 	cap_pages = max_bytes / (guint64)page_size;
 	wal_pages = CLAMP(cap_pages / 8, 4, 256);
 	/* one page less for the WAL's frame headers (24 bytes a page) */

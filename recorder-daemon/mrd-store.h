@@ -21,6 +21,8 @@ sqlite3 *
 mrd_store_get_db(MrdStore *self);
 gboolean
 mrd_store_set_error(MrdStore *self, GError **error, const char *failure);
+gint64
+mrd_store_query_int(sqlite3 *db, const char *sql);
 gboolean
 mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error);
 GVariant *
