@@ -711,49 +711,7 @@ mrd_outbox_set_aside(MrdOutbox *self, gint64 id, guint status, const char *answe
 			  id, 0, status, answer, error);
 }
 
-static gboolean
-archive_sent(MrdOutbox *self,
-	     sqlite3 *db,
-	     const MrdOutboxRequest *request,
-	     gint64 now,
-	     guint status,
-	     const char *answer,
-	     GBytes *body,
-	     const char *checksum,
-	     gsize compressed_size,
-	     GError **error);
-
-/* the server accepted @request: delete it and archive what was sent, in one
- * transaction */
-gboolean
-mrd_outbox_complete(MrdOutbox *self,
-		    const MrdOutboxRequest *request,
-		    gint64 now,
-		    guint status,
-		    const char *answer,
-		    GBytes *body,
-		    const char *checksum,
-		    gsize compressed_size,
-		    GError **error)
-{
-	sqlite3 *db = get_db(self, error);
-	gsize len = g_bytes_get_size(body);
-	gint64 cap;
-	gboolean ok;
-
-	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
-
-	if (db == NULL)
-		return FALSE;
-	/* the request's row goes first, but the archive keeps the whole body */
-	cap = raise_page_cap(db, len + (answer != NULL ? strlen(answer) : 0), 1);
-	ok = archive_sent(self, db, request, now, status, answer, body, checksum, compressed_size,
-			  error);
-	restore_page_cap(db, cap);
-	return ok;
-}
-
-/* the rest of mrd_outbox_complete(), in its own transaction */
+/* deletes @request and archives what was sent, in one transaction */
 static gboolean
 archive_sent(MrdOutbox *self,
 	     sqlite3 *db,
@@ -806,6 +764,36 @@ archive_sent(MrdOutbox *self,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* the server accepted @request: delete it and archive what was sent, in one
+ * transaction */
+gboolean
+mrd_outbox_complete(MrdOutbox *self,
+		    const MrdOutboxRequest *request,
+		    gint64 now,
+		    guint status,
+		    const char *answer,
+		    GBytes *body,
+		    const char *checksum,
+		    gsize compressed_size,
+		    GError **error)
+{
+	sqlite3 *db = get_db(self, error);
+	gsize len = g_bytes_get_size(body);
+	gint64 cap;
+	gboolean ok;
+
+	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
+
+	if (db == NULL)
+		return FALSE;
+	/* the request's row goes first, but the archive keeps the whole body */
+	cap = raise_page_cap(db, len + (answer != NULL ? strlen(answer) : 0), 1);
+	ok = archive_sent(self, db, request, now, status, answer, body, checksum, compressed_size,
+			  error);
+	restore_page_cap(db, cap);
+	return ok;
 }
 
 GPtrArray *
