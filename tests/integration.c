@@ -938,15 +938,14 @@ test_kill_during_load(Fixture *fixture, gconstpointer user_data)
 			 (g_hash_table_size(acked) + n_in_flight_stored) * batch);
 }
 
-/* the store is full: new events are dropped and counted, what is stored
- * stays, the daemon keeps serving */
-static void
-test_store_full(Fixture *fixture, gconstpointer user_data)
+/* fills a store with a small cap (one new key per call) until events are dropped as store-full;
+ * returns how many events were accepted */
+static guint64
+fill_store(Fixture *fixture)
 {
-	guint64 before;
-	guint32 accepted_total = 0;
+	guint64 accepted_total = 0;
 
-	for (guint i = 0; i < 400 && drops_for(fixture, "store-full") == 0; i++) {
+	for (guint i = 0; i < 2000 && drops_for(fixture, "store-full") == 0; i++) {
 		g_autoptr(GError) error = NULL;
 		g_autofree char *value = g_strdup_printf(
 			"%s-%u-%s", MARKER, i,
@@ -963,7 +962,17 @@ test_store_full(Fixture *fixture, gconstpointer user_data)
 		accepted_total += accepted;
 	}
 	g_assert_cmpuint(drops_for(fixture, "store-full"), >, 0);
-	before = stored_events(fixture);
+	return accepted_total;
+}
+
+/* the store is full: new events are dropped and counted, what is stored
+ * stays, the daemon keeps serving */
+static void
+test_store_full(Fixture *fixture, gconstpointer user_data)
+{
+	guint64 accepted_total = fill_store(fixture);
+	guint64 before = stored_events(fixture);
+
 	g_assert_cmpuint(before, ==, accepted_total);
 	g_assert_cmpuint(before, >, 0);
 }
@@ -1184,33 +1193,6 @@ test_deny_overwrites(Fixture *fixture, gconstpointer user_data)
 		g_assert_false(file_contains(link_path, MARKER));
 		g_unlink(link_path);
 	}
-}
-
-/* fills a store with a small cap (one new key per call) until events are dropped as store-full;
- * returns how many events were accepted */
-static guint64
-fill_store(Fixture *fixture)
-{
-	guint64 accepted_total = 0;
-
-	for (guint i = 0; i < 2000 && drops_for(fixture, "store-full") == 0; i++) {
-		g_autoptr(GError) error = NULL;
-		g_autofree char *value = g_strdup_printf(
-			"%s-%u-%s", MARKER, i,
-			"a-long-value-to-fill-the-store-quickly-a-long-value-to-fill-the-store-"
-			"quickly-a-long-value-to-fill-the-store-quickly-a-long-value-to-fill-"
-			"the-store-quickly-a-long-value-to-fill-the-store-quickly");
-		g_autoptr(GVariant) reply =
-			mtest_harness_call(fixture->harness, "RecordEvents",
-					   make_batch(20, 16, value), "(uu)", &error);
-		guint32 accepted = 0;
-
-		g_assert_no_error(error);
-		g_variant_get(reply, "(uu)", &accepted, NULL);
-		accepted_total += accepted;
-	}
-	g_assert_cmpuint(drops_for(fixture, "store-full"), >, 0);
-	return accepted_total;
 }
 
 static guint64
