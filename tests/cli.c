@@ -103,24 +103,7 @@ fixture_tear_down(Fixture *fixture, gconstpointer user_data)
 static int
 run_cli(Fixture *fixture, const char *const *args, char **out, char **err)
 {
-	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	g_autofree char *out_local = NULL;
-	g_autofree char *err_local = NULL;
-	int status;
-
-	g_ptr_array_add(argv, cli);
-	for (guint i = 0; args[i] != NULL; i++)
-		g_ptr_array_add(argv, (gpointer)args[i]);
-	g_ptr_array_add(argv, NULL);
-	status = mtest_harness_run(fixture->harness, (const char *const *)argv->pdata, &out_local,
-				   &err_local);
-	g_test_message("metrics-cli %s: status %d\n%s%s", args[0], status, out_local, err_local);
-	if (out != NULL)
-		*out = g_steal_pointer(&out_local);
-	if (err != NULL)
-		*err = g_steal_pointer(&err_local);
-	return status;
+	return mtest_harness_run_cli(fixture->harness, args, out, err);
 }
 
 /* runs metrics-cli @args --json (after the command: it is accepted

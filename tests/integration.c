@@ -486,21 +486,19 @@ test_clear_and_read_all(Fixture *fixture, gconstpointer user_data)
 static JsonNode *
 run_cli_json(Fixture *fixture, int expected_status, const char *const *args)
 {
-	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
 	g_autoptr(GError) error = NULL;
 	JsonNode *node;
-	int status;
 
-	g_ptr_array_add(argv, cli);
 	g_ptr_array_add(argv, (gpointer) "--json");
 	for (guint i = 0; args[i] != NULL; i++)
 		g_ptr_array_add(argv, (gpointer)args[i]);
 	g_ptr_array_add(argv, NULL);
-	status = mtest_harness_run(fixture->harness, (const char *const *)argv->pdata, &out, &err);
-	g_assert_cmpint(status, ==, expected_status);
+	g_assert_cmpint(mtest_harness_run_cli(fixture->harness, (const char *const *)argv->pdata,
+					      &out, &err),
+			==, expected_status);
 	/* --json keeps stderr clean */
 	g_assert_cmpstr(err, ==, "");
 	node = json_from_string(out, &error);
@@ -512,14 +510,7 @@ run_cli_json(Fixture *fixture, int expected_status, const char *const *args)
 static int
 run_cli(Fixture *fixture, const char *const *args, char **out, char **err)
 {
-	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-
-	g_ptr_array_add(argv, cli);
-	for (guint i = 0; args[i] != NULL; i++)
-		g_ptr_array_add(argv, (gpointer)args[i]);
-	g_ptr_array_add(argv, NULL);
-	return mtest_harness_run(fixture->harness, (const char *const *)argv->pdata, out, err);
+	return mtest_harness_run_cli(fixture->harness, args, out, err);
 }
 
 /* metrics-cli against the daemon: output, JSON and exit codes */

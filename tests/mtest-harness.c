@@ -299,6 +299,30 @@ mtest_harness_run(MtestHarness *self, const char *const *argv, char **out, char 
 	return g_subprocess_get_if_exited(process) ? g_subprocess_get_exit_status(process) : -1;
 }
 
+/* runs the built metrics-cli (MTEST_CLI) with @args; logs what it said */
+int
+mtest_harness_run_cli(MtestHarness *self, const char *const *args, char **out, char **err)
+{
+	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree char *out_local = NULL;
+	g_autofree char *err_local = NULL;
+	int status;
+
+	g_ptr_array_add(argv, cli);
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	status = mtest_harness_run(self, (const char *const *)argv->pdata, &out_local, &err_local);
+	g_test_message("metrics-cli %s: status %d\n%s%s", args[0] != NULL ? args[0] : "", status,
+		       out_local, err_local);
+	if (out != NULL)
+		*out = g_steal_pointer(&out_local);
+	if (err != NULL)
+		*err = g_steal_pointer(&err_local);
+	return status;
+}
+
 static gboolean
 tree_contains(const char *path, const char *marker)
 {

@@ -45,6 +45,8 @@ mtest_harness_call(MtestHarness *self,
 		   GError **error);
 int
 mtest_harness_run(MtestHarness *self, const char *const *argv, char **out, char **err);
+int
+mtest_harness_run_cli(MtestHarness *self, const char *const *args, char **out, char **err);
 char *
 mtest_harness_build_path(const char *env_var);
 gboolean
