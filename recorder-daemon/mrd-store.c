@@ -519,13 +519,6 @@ mrd_store_get_db(MrdStore *self)
 	return self->db;
 }
 
-const char *
-mrd_store_get_path(MrdStore *self)
-{
-	g_return_val_if_fail(MRD_IS_STORE(self), NULL);
-	return self->path;
-}
-
 static gboolean
 mrd_store_check_open(MrdStore *self, GError **error)
 {

@@ -15,8 +15,6 @@ G_DECLARE_FINAL_TYPE(MrdStore, mrd_store, MRD, STORE, GObject)
 
 MrdStore *
 mrd_store_open(const char *path, GError **error);
-const char *
-mrd_store_get_path(MrdStore *self);
 sqlite3 *
 mrd_store_get_db(MrdStore *self);
 gboolean
