@@ -16,47 +16,6 @@
  * events into weeks long closed or far ahead */
 #define MAX_CLOCK_SKEW G_TIME_SPAN_DAY
 
-#define WEEK_USEC (7 * G_TIME_SPAN_DAY)
-
-/* Monday 00:00 UTC of the ISO week that contains @time_usec */
-gint64
-mrd_week_start(gint64 time_usec)
-{
-	gint64 day = time_usec / G_TIME_SPAN_DAY;
-	gint64 weekday;
-
-	if (time_usec < 0 && time_usec % G_TIME_SPAN_DAY != 0)
-		day--;
-	/* 1970-01-01 was a Thursday: weekday 3 when Monday is 0 */
-	weekday = ((day + 3) % 7 + 7) % 7;
-	return (day - weekday) * G_TIME_SPAN_DAY;
-}
-
-char *
-mrd_week_to_string(gint64 week_start)
-{
-	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(week_start / G_USEC_PER_SEC);
-
-	if (dt == NULL)
-		return g_strdup("invalid");
-	return g_date_time_format(dt, "%Y-%m-%d");
-}
-
-gboolean
-mrd_week_from_string(const char *str, gint64 *week_start)
-{
-	g_autofree char *iso = NULL;
-	g_autoptr(GDateTime) dt = NULL;
-
-	if (str == NULL || strlen(str) != 10)
-		return FALSE;
-	iso = g_strdup_printf("%sT00:00:00Z", str);
-	dt = g_date_time_new_from_iso8601(iso, NULL);
-	if (dt == NULL || g_date_time_get_day_of_week(dt) != 1)
-		return FALSE;
-	*week_start = g_date_time_to_unix(dt) * G_USEC_PER_SEC;
-	return TRUE;
-}
 
 static void
 mrd_delta_clear(gpointer data)
@@ -213,7 +172,7 @@ mrd_aggregate_events(GArray *events, gint64 now)
 		 * shared out between the weeks it spans */
 		for (gint64 t = start; t < end;) {
 			gint64 week = mrd_week_start(t);
-			gint64 chunk_end = MIN(end, week + WEEK_USEC);
+			gint64 chunk_end = MIN(end, week + MRD_WEEK_USEC);
 
 			add_delta(deltas, index, event, payload, week, chunk_end == end ? 1 : 0,
 				  (guint64)(chunk_end - t));

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "mrd-event.h"
+#include "mrd-week.h"
 
 G_BEGIN_DECLS
 
@@ -21,13 +22,6 @@ typedef struct {
 	guint64 count;
 	guint64 duration; /* usec, for durations */
 } MrdDelta;
-
-gint64
-mrd_week_start(gint64 time_usec);
-char *
-mrd_week_to_string(gint64 week_start);
-gboolean
-mrd_week_from_string(const char *str, gint64 *week_start);
 
 GArray *
 mrd_aggregate_events(GArray *events, gint64 now);

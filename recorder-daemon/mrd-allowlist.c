@@ -55,31 +55,6 @@ static const char *const metric_keys[] = {
 };
 
 const char *
-mrd_drop_reason_to_string(MrdDropReason reason)
-{
-	switch (reason) {
-	case MRD_DROP_NONE:
-		return "none";
-	case MRD_DROP_NOT_ALLOWLISTED:
-		return "not-allowlisted";
-	case MRD_DROP_EXPIRED:
-		return "expired";
-	case MRD_DROP_WRONG_KIND:
-		return "wrong-kind";
-	case MRD_DROP_WRONG_TYPE:
-		return "wrong-type";
-	case MRD_DROP_VALUE_NOT_ALLOWED:
-		return "value-not-allowed";
-	case MRD_DROP_NOT_SAMPLED:
-		return "not-sampled";
-	case MRD_DROP_OVER_CAP:
-		return "over-cap";
-	default:
-		return "unknown";
-	}
-}
-
-const char *
 mrd_metric_category_to_string(MrdMetricCategory category)
 {
 	if ((guint)category >= G_N_ELEMENTS(category_names))

@@ -7,22 +7,10 @@
 
 #include <gio/gio.h>
 
+#include "mrd-drops.h"
 #include "mrd-event.h"
 
 G_BEGIN_DECLS
-
-/* why the allowlist gate dropped an event; the strings are those of the
- * `drops` dictionary of GetStatus */
-typedef enum {
-	MRD_DROP_NONE,
-	MRD_DROP_NOT_ALLOWLISTED,
-	MRD_DROP_EXPIRED,
-	MRD_DROP_WRONG_KIND,
-	MRD_DROP_WRONG_TYPE,
-	MRD_DROP_VALUE_NOT_ALLOWED,
-	MRD_DROP_NOT_SAMPLED,
-	MRD_DROP_OVER_CAP,
-} MrdDropReason;
 
 typedef enum {
 	MRD_METRIC_CATEGORY_HARDWARE,
@@ -88,8 +76,6 @@ mrd_allowlist_get_metrics(MrdAllowlist *self);
 MrdDropReason
 mrd_allowlist_check(MrdAllowlist *self, MrdEvent *event, gint64 now, const MrdMetric **metric_out);
 
-const char *
-mrd_drop_reason_to_string(MrdDropReason reason);
 const char *
 mrd_metric_category_to_string(MrdMetricCategory category);
 gboolean

@@ -31,7 +31,6 @@
  * between resends that one request.
  */
 
-#define WEEK_USEC (7 * G_TIME_SPAN_DAY)
 
 struct _MrdOutbox {
 	GObject parent_instance;
@@ -277,8 +276,8 @@ random_due(const char *week, gint64 now, guint window_days)
 	gint64 base;
 
 	if (!mrd_week_from_string(week, &start))
-		start = mrd_week_start(now) - WEEK_USEC;
-	base = MAX(now, start + WEEK_USEC);
+		start = mrd_week_start(now) - MRD_WEEK_USEC;
+	base = MAX(now, start + MRD_WEEK_USEC);
 	if (window_days == 0)
 		return base;
 	return base + (gint64)g_random_double_range(0, (double)window_days * G_TIME_SPAN_DAY);
@@ -547,7 +546,7 @@ mrd_outbox_preview(MrdOutbox *self, gint64 now, gsize max_request_size, GError *
 
 		request->state = MRD_OUTBOX_STATE_PREVIEW;
 		if (mrd_week_from_string(request->week, &start))
-			request->due = start + WEEK_USEC;
+			request->due = start + MRD_WEEK_USEC;
 	}
 	return requests;
 }
@@ -915,7 +914,7 @@ mrd_outbox_prune(MrdOutbox *self, gint64 now, GError **error)
 		return FALSE;
 	if (self->retention_weeks > 0) {
 		g_autofree char *oldest = mrd_week_to_string(
-			mrd_week_start(now) - (gint64)self->retention_weeks * WEEK_USEC);
+			mrd_week_start(now) - (gint64)self->retention_weeks * MRD_WEEK_USEC);
 
 		if (!prune_unsent(self, oldest, dropped, error))
 			return FALSE;

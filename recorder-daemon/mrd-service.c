@@ -338,7 +338,7 @@ mrd_service_prune(MrdService *self)
 		return;
 	self->last_prune = g_get_monotonic_time();
 	oldest = mrd_week_to_string(mrd_week_start(now) -
-				    (gint64)self->retention_weeks * 7 * G_TIME_SPAN_DAY);
+				    (gint64)self->retention_weeks * MRD_WEEK_USEC);
 	if (!mrd_store_prune(self->store, oldest, &n_events, &error)) {
 		g_warning("cannot drop data older than %u weeks: %s", self->retention_weeks,
 			  error->message);
@@ -1352,7 +1352,7 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 		 * then out at a random moment in the window after that */
 		g_variant_builder_add(
 			&status, "{sv}", "next-week-close",
-			g_variant_new_int64(oldest_week != 0 ? oldest_week + 7 * G_TIME_SPAN_DAY :
+			g_variant_new_int64(oldest_week != 0 ? oldest_week + MRD_WEEK_USEC :
 							       0));
 		g_variant_builder_add(&status, "{sv}", "upload-window-days",
 				      g_variant_new_uint32(self->config->window_days));

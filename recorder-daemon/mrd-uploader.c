@@ -28,7 +28,6 @@
  * resends at most that request, and not at once.
  */
 
-#define WEEK_USEC (7 * G_TIME_SPAN_DAY)
 #define MAX_ANSWER_LENGTH 200
 /* a server may ask for a long pause (Retry-After), but not for ever */
 #define RETRY_AFTER_CEILING (7 * G_TIME_SPAN_DAY)
@@ -177,7 +176,7 @@ mrd_uploader_schedule(MrdUploader *self)
 {
 	g_autoptr(GError) error = NULL;
 	gint64 now = mrd_clock_get_real_time(self->clock);
-	gint64 wake = mrd_week_start(now) + WEEK_USEC;
+	gint64 wake = mrd_week_start(now) + MRD_WEEK_USEC;
 	guint64 n_pending = 0, n_set_aside = 0;
 	gint64 next_try = 0, last_sent = 0;
 	gint64 delay_ms;
