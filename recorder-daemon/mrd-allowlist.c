@@ -81,15 +81,16 @@ mrd_metric_free(MrdMetric *metric)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdMetric, mrd_metric_free)
 
 /* uuids are random, so any four of their bytes make a good hash */
-static guint
-uuid_hash(gconstpointer key)
+/* for hash tables keyed by 16-byte metric ids */
+guint
+mrd_uuid_hash(gconstpointer key)
 {
 	const guint8 *b = key;
 	return (guint)b[0] | ((guint)b[5] << 8) | ((guint)b[10] << 16) | ((guint)b[15] << 24);
 }
 
-static gboolean
-uuid_equal(gconstpointer a, gconstpointer b)
+gboolean
+mrd_uuid_equal(gconstpointer a, gconstpointer b)
 {
 	return memcmp(a, b, METRICS_UUID_SIZE) == 0;
 }
@@ -737,7 +738,7 @@ parse_document(MrdAllowlist *self,
 	g_autoptr(JsonParser) parser = json_parser_new_immutable();
 	g_autoptr(GError) error_json = NULL;
 	g_autoptr(GList) members = NULL;
-	g_autoptr(GHashTable) seen_ids = g_hash_table_new(uuid_hash, uuid_equal);
+	g_autoptr(GHashTable) seen_ids = g_hash_table_new(mrd_uuid_hash, mrd_uuid_equal);
 	g_autoptr(GHashTable) seen_names = g_hash_table_new(g_str_hash, g_str_equal);
 	JsonNode *root;
 	JsonObject *object;
@@ -1059,72 +1060,6 @@ mrd_metric_is_sampled(const MrdMetric *metric, GBytes *secret)
 	return (double)(x >> 11) / (double)(G_GUINT64_CONSTANT(1) << 53) < metric->sample_rate;
 }
 
-/* ---- weekly caps ---- */
-
-typedef struct {
-	guint8 id[METRICS_UUID_SIZE];
-	guint64 count;
-} CapEntry;
-
-struct _MrdCapTable {
-	GHashTable *counts; /* (owned) 16-byte id → (owned) CapEntry, for @week */
-	gint64 week;
-	MrdCapInitFunc init_func;
-	gpointer user_data;
-};
-
-MrdCapTable *
-mrd_cap_table_new(MrdCapInitFunc init_func, gpointer user_data)
-{
-	MrdCapTable *self = g_new0(MrdCapTable, 1);
-
-	self->counts = g_hash_table_new_full(uuid_hash, uuid_equal, NULL, g_free);
-	self->week = G_MININT64;
-	self->init_func = init_func;
-	self->user_data = user_data;
-	return self;
-}
-
-void
-mrd_cap_table_free(MrdCapTable *self)
-{
-	g_hash_table_unref(self->counts);
-	g_free(self);
-}
-
-/* forgets every count (for example when the store was deleted) */
-void
-mrd_cap_table_reset(MrdCapTable *self)
-{
-	g_hash_table_remove_all(self->counts);
-	self->week = G_MININT64;
-}
-
-/* counts @amount for @metric in @week unless that would exceed its cap */
-gboolean
-mrd_cap_table_take(MrdCapTable *self, const MrdMetric *metric, gint64 week, guint64 amount)
-{
-	CapEntry *entry;
-
-	/* only the current week is kept: old weeks are closed */
-	if (week != self->week) {
-		g_hash_table_remove_all(self->counts);
-		self->week = week;
-	}
-	entry = g_hash_table_lookup(self->counts, metric->id);
-	if (entry == NULL) {
-		entry = g_new0(CapEntry, 1);
-		memcpy(entry->id, metric->id, METRICS_UUID_SIZE);
-		if (self->init_func != NULL)
-			entry->count = self->init_func(metric->id, week, self->user_data);
-		g_hash_table_insert(self->counts, entry->id, entry);
-	}
-	if (amount > metric->weekly_cap || entry->count > metric->weekly_cap - amount)
-		return FALSE;
-	entry->count += amount;
-	return TRUE;
-}
-
 /* ---- life cycle ---- */
 
 MrdAllowlist *
@@ -1159,7 +1094,7 @@ static void
 mrd_allowlist_init(MrdAllowlist *self)
 {
 	self->by_id =
-		g_hash_table_new_full(uuid_hash, uuid_equal, NULL, (GDestroyNotify)mrd_metric_free);
+		g_hash_table_new_full(mrd_uuid_hash, mrd_uuid_equal, NULL, (GDestroyNotify)mrd_metric_free);
 	self->by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	self->value_sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						 (GDestroyNotify)g_hash_table_unref);

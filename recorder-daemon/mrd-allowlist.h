@@ -81,23 +81,9 @@ mrd_metric_category_to_string(MrdMetricCategory category);
 gboolean
 mrd_metric_is_sampled(const MrdMetric *metric, GBytes *secret);
 
-/* per (metric, week) count of accepted events for the whole install;
- * @init_func gives the count already stored when a key is first seen */
-typedef guint64 (*MrdCapInitFunc)(const guint8 id[METRICS_UUID_SIZE],
-				  gint64 week,
-				  gpointer user_data);
-
-typedef struct _MrdCapTable MrdCapTable;
-
-MrdCapTable *
-mrd_cap_table_new(MrdCapInitFunc init_func, gpointer user_data);
-void
-mrd_cap_table_free(MrdCapTable *self);
-void
-mrd_cap_table_reset(MrdCapTable *self);
+guint
+mrd_uuid_hash(gconstpointer key);
 gboolean
-mrd_cap_table_take(MrdCapTable *self, const MrdMetric *metric, gint64 week, guint64 amount);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdCapTable, mrd_cap_table_free)
+mrd_uuid_equal(gconstpointer a, gconstpointer b);
 
 G_END_DECLS

@@ -5,7 +5,10 @@
 
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
+
+#include "metrics-private.h"
+#include "mrd-store.h"
 
 G_BEGIN_DECLS
 
@@ -40,5 +43,31 @@ const char *
 mrd_drop_reason_to_string(MrdDropReason reason);
 gboolean
 mrd_drop_reason_from_string(const char *str, MrdDropReason *reason);
+
+/* the counters of dropped events: totals by reason since the daemon
+ * started plus what the store kept from earlier runs (while consent is
+ * granted), and by (reason, metric) for this run */
+#define MRD_TYPE_DROPS (mrd_drops_get_type())
+G_DECLARE_FINAL_TYPE(MrdDrops, mrd_drops, MRD, DROPS, GObject)
+
+MrdDrops *
+mrd_drops_new(void);
+void
+mrd_drops_count(MrdDrops *self, MrdDropReason reason, guint64 n);
+void
+mrd_drops_count_metric(MrdDrops *self,
+		       MrdDropReason reason,
+		       const guint8 id[METRICS_UUID_SIZE],
+		       const char *name);
+void
+mrd_drops_set_store(MrdDrops *self, MrdStore *store, gboolean load);
+void
+mrd_drops_save(MrdDrops *self);
+guint64
+mrd_drops_get(MrdDrops *self, MrdDropReason reason);
+GVariant *
+mrd_drops_to_variant(MrdDrops *self);
+GVariant *
+mrd_drops_by_metric_to_variant(MrdDrops *self);
 
 G_END_DECLS

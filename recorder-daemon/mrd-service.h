@@ -12,6 +12,7 @@
 #include "mrd-clock.h"
 #include "mrd-config.h"
 #include "mrd-dbus-generated.h"
+#include "mrd-engine.h"
 
 G_BEGIN_DECLS
 
@@ -23,14 +24,6 @@ G_BEGIN_DECLS
 #define MRD_DEFAULT_CALL_RATE_LIMIT 500
 /* polkit checks one client may have in flight */
 #define MRD_MAX_PENDING_CHECKS 8
-
-/* the store's size cap: enough for thousands of distinct weekly keys */
-#define MRD_DEFAULT_MAX_STORE_SIZE (4 * 1024 * 1024)
-/* weeks that could not be uploaded are kept this long */
-#define MRD_DEFAULT_RETENTION_WEEKS 8
-
-/* the shipped allowlist, then the administrator's (later files win) */
-#define MRD_DEFAULT_ALLOWLIST_DIRS PKGDATADIR "/allowlist:" SYSCONFDIR "/metrics/allowlist.d"
 
 #define MRD_TYPE_SERVICE (mrd_service_get_type())
 G_DECLARE_FINAL_TYPE(MrdService, mrd_service, MRD, SERVICE, MrdDBusRecorderSkeleton)

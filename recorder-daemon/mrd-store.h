@@ -53,4 +53,16 @@ mrd_store_wipe(MrdStore *self, GError **error);
 gboolean
 mrd_store_delete_files(const char *path, GError **error);
 
+typedef struct {
+	guint64 n_keys;	    /* stored aggregate rows */
+	guint64 n_events;   /* their summed counts */
+	guint64 n_weeks;    /* distinct weeks */
+	gint64 oldest_week; /* Monday (usec) of the oldest week, 0 when empty */
+	guint64 file_bytes; /* the files' size */
+	guint64 used_bytes; /* pages in use x page size (what the cap counts) */
+	gboolean full;	    /* within the margin of the cap */
+} MrdStoreUsage;
+gboolean
+mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error);
+
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include "metrics-error.h"
 #include "mrd-aggregator.h"
 #include "mrd-allowlist.h"
+#include "mrd-gate.h"
 
 #define ID_A "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c0aa"
 #define ID_B "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c0bb"
@@ -475,44 +476,34 @@ test_sampling(void)
 	g_assert_cmpuint(n_differ, >, n / 5);
 }
 
-static guint64
-init_from_store(const guint8 id[METRICS_UUID_SIZE], gint64 week, gpointer user_data)
-{
-	guint *n_calls = user_data;
-
-	(*n_calls)++;
-	/* pretend the store already holds 2 events of this week */
-	return 2;
-}
-
 static void
 test_weekly_cap(void)
 {
 	MrdMetric metric = {0};
-	guint n_calls = 0;
-	g_autoptr(MrdCapTable) caps = mrd_cap_table_new(init_from_store, &n_calls);
+	g_autoptr(MrdCapTable) caps = mrd_cap_table_new();
 	gint64 week = mrd_week_start(NOW);
-	gint64 next_week = week + 7 * G_TIME_SPAN_DAY;
+	gint64 next_week = week + MRD_WEEK_USEC;
 
 	metrics_uuid_parse(ID_A, metric.id);
 	metric.weekly_cap = 5;
-	/* 2 stored already, so 3 more */
+	/* the store already holds 2 events of this week, so 3 more */
+	mrd_cap_table_start_week(caps, week);
+	g_assert_cmpint(mrd_cap_table_get_week(caps), ==, week);
+	mrd_cap_table_seed(caps, metric.id, 2);
 	g_assert_true(mrd_cap_table_take(caps, &metric, week, 1));
-	g_assert_cmpuint(n_calls, ==, 1);
 	g_assert_true(mrd_cap_table_take(caps, &metric, week, 2));
 	g_assert_false(mrd_cap_table_take(caps, &metric, week, 1));
 	g_assert_false(mrd_cap_table_take(caps, &metric, week, 1));
-	g_assert_cmpuint(n_calls, ==, 1);
 	/* an amount larger than the cap never fits */
 	g_assert_false(mrd_cap_table_take(caps, &metric, next_week, 6));
-	/* a new week starts again from what is stored */
-	g_assert_true(mrd_cap_table_take(caps, &metric, next_week, 3));
+	/* another week starts from zero */
+	g_assert_cmpint(mrd_cap_table_get_week(caps), ==, next_week);
+	g_assert_true(mrd_cap_table_take(caps, &metric, next_week, 5));
 	g_assert_false(mrd_cap_table_take(caps, &metric, next_week, 1));
-	g_assert_cmpuint(n_calls, ==, 2);
 	/* forgotten when the store is deleted */
 	mrd_cap_table_reset(caps);
+	g_assert_cmpint(mrd_cap_table_get_week(caps), ==, G_MININT64);
 	g_assert_true(mrd_cap_table_take(caps, &metric, next_week, 3));
-	g_assert_cmpuint(n_calls, ==, 3);
 }
 
 int

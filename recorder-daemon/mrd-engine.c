@@ -1,0 +1,778 @@
+/*
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The Fedora Metrics authors
+ */
+
+#define G_LOG_DOMAIN "MrdEngine"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+
+#include "metrics-error.h"
+#include "mrd-aggregator.h"
+#include "mrd-allowlist-source.h"
+#include "mrd-consent.h"
+#include "mrd-engine.h"
+#include "mrd-gate.h"
+#include "mrd-outbox.h"
+#include "mrd-upload-body.h"
+#include "mrd-uploader.h"
+#include "mrd-week.h"
+
+/*
+ * The engine: what the daemon does with events, below the D-Bus surface.
+ * A recorded batch goes
+ *
+ *   gate (mrd_engine_gate) → aggregate → store (mrd_engine_record)
+ *     → freeze → upload (the outbox and the uploader, once a week closes)
+ *
+ * and the engine owns the life cycle that goes with consent: the store,
+ * the outbox and the uploader exist only while consent is granted, and
+ * saying no deletes them. The consent record is the only file written
+ * before that.
+ */
+
+#define STORE_FILENAME "metrics.db"
+#define CONSENT_FILENAME "consent.conf"
+#define SAMPLING_SECRET_FILENAME "sampling-secret"
+/* an upload due within this keeps the daemon from exiting when idle */
+#define IDLE_UPLOAD_HORIZON (15 * G_TIME_SPAN_MINUTE)
+
+struct _MrdEngine {
+	GObject parent_instance;
+
+	char *state_dir;	    /* (owned) */
+	char *store_path;	    /* (owned) */
+	char *secret_path;	    /* (owned) */
+	MrdClock *clock;	    /* (owned) */
+	MrdConfig *config;	    /* (owned) */
+	MrdCallerRegistry *callers; /* (owned) */
+	MrdConsent *consent;	    /* (owned) (nullable) until started */
+	MrdDrops *drops;	    /* (owned) */
+	MrdGate *gate;		    /* (owned) */
+	MrdAllowlistSource *allowlist_source; /* (owned) */
+	GCancellable *cancellable;	      /* (owned) */
+
+	/* open only while consent is granted */
+	MrdStore *store;       /* (owned) (nullable) */
+	MrdOutbox *outbox;     /* (owned) (nullable) */
+	MrdUploader *uploader; /* (owned) (nullable) */
+
+	guint64 max_store_size; /* bytes */
+	guint retention_weeks;	/* unsent weeks older than this are dropped */
+	gint64 last_prune;	/* monotonic usec */
+	guint64 n_accepted;
+};
+
+G_DEFINE_TYPE(MrdEngine, mrd_engine, G_TYPE_OBJECT)
+
+static void
+allowlist_changed_cb(MrdAllowlistSource *source, gpointer user_data);
+
+MrdEngine *
+mrd_engine_new(const char *state_dir, MrdClock *clock, MrdCallerRegistry *callers)
+{
+	MrdEngine *self;
+
+	g_return_val_if_fail(state_dir != NULL, NULL);
+	g_return_val_if_fail(MRD_IS_CLOCK(clock), NULL);
+	g_return_val_if_fail(MRD_IS_CALLER_REGISTRY(callers), NULL);
+
+	self = g_object_new(MRD_TYPE_ENGINE, NULL);
+	self->state_dir = g_strdup(state_dir);
+	self->store_path = g_build_filename(state_dir, STORE_FILENAME, NULL);
+	self->secret_path = g_build_filename(state_dir, SAMPLING_SECRET_FILENAME, NULL);
+	self->clock = g_object_ref(clock);
+	self->callers = g_object_ref(callers);
+	self->gate = mrd_gate_new(callers, self->drops);
+	mrd_engine_set_allowlist_dirs(self, NULL);
+	return self;
+}
+
+/* the daemon's configuration (taken); call before mrd_engine_start() */
+void
+mrd_engine_set_config(MrdEngine *self, MrdConfig *config)
+{
+	g_return_if_fail(MRD_IS_ENGINE(self));
+	g_return_if_fail(config != NULL);
+	g_return_if_fail(self->uploader == NULL);
+
+	mrd_config_free(self->config);
+	self->config = config;
+}
+
+/* the cap on the store's size in bytes, and how many weeks unsent data is
+ * kept; take effect when the store is next opened */
+void
+mrd_engine_set_store_limits(MrdEngine *self, guint64 max_bytes, guint retention_weeks)
+{
+	g_return_if_fail(MRD_IS_ENGINE(self));
+	self->max_store_size = max_bytes;
+	self->retention_weeks = MAX(retention_weeks, 1);
+}
+
+/* @dirs: (nullable): the directories to load the allowlist from, in order
+ * (later files win), %NULL for the default; call before mrd_engine_start() */
+void
+mrd_engine_set_allowlist_dirs(MrdEngine *self, const char *const *dirs)
+{
+	g_return_if_fail(MRD_IS_ENGINE(self));
+
+	if (self->allowlist_source != NULL)
+		g_signal_handlers_disconnect_by_data(self->allowlist_source, self);
+	g_clear_object(&self->allowlist_source);
+	self->allowlist_source = mrd_allowlist_source_new(dirs);
+	g_signal_connect(self->allowlist_source, "changed", G_CALLBACK(allowlist_changed_cb),
+			 self);
+}
+
+/* ---- the store and what lives with it ---- */
+
+/* drops aggregates of weeks older than the retention limit that could not
+ * be uploaded; runs when the store opens and then at most once a day */
+static void
+prune(MrdEngine *self)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *oldest = NULL;
+	gint64 now = mrd_clock_get_real_time(self->clock);
+	guint64 n_events = 0;
+
+	if (self->store == NULL ||
+	    (self->last_prune != 0 && g_get_monotonic_time() - self->last_prune < G_TIME_SPAN_DAY))
+		return;
+	self->last_prune = g_get_monotonic_time();
+	oldest = mrd_week_to_string(mrd_week_start(now) -
+				    (gint64)self->retention_weeks * MRD_WEEK_USEC);
+	if (!mrd_store_prune(self->store, oldest, &n_events, &error)) {
+		g_warning("cannot drop data older than %u weeks: %s", self->retention_weeks,
+			  error->message);
+		return;
+	}
+	if (n_events > 0) {
+		g_message("dropped %" G_GUINT64_FORMAT " events of weeks before %s: older than "
+			  "%u weeks and never uploaded",
+			  n_events, oldest, self->retention_weeks);
+		mrd_drops_count(self->drops, MRD_DROP_RETENTION, n_events);
+	}
+}
+
+/* whether the aggregates of @metric_id may still leave the machine */
+static const char *
+outbox_filter_cb(const guint8 metric_id[METRICS_UUID_SIZE], gint64 now, gpointer user_data)
+{
+	MrdEngine *self = MRD_ENGINE(user_data);
+	MrdAllowlist *allowlist = mrd_engine_get_allowlist(self);
+	const MrdMetric *metric = mrd_allowlist_lookup(allowlist, metric_id);
+
+	/* no allowlist at all (every file missing or rejected) is a broken
+	 * installation, not a withdrawal: keep the data, send nothing */
+	if (mrd_allowlist_get_size(allowlist) == 0)
+		return MRD_OUTBOX_DEFER;
+	if (metric == NULL)
+		return mrd_drop_reason_to_string(MRD_DROP_NOT_ALLOWLISTED);
+	if (now >= metric->expires_end)
+		return mrd_drop_reason_to_string(MRD_DROP_EXPIRED);
+	return NULL;
+}
+
+static void
+outbox_dropped_cb(MrdOutbox *outbox, const char *reason_str, guint64 n_events, gpointer user_data)
+{
+	MrdEngine *self = MRD_ENGINE(user_data);
+	MrdDropReason reason;
+
+	if (mrd_drop_reason_from_string(reason_str, &reason))
+		mrd_drops_count(self->drops, reason, n_events);
+}
+
+static void
+start_uploads(MrdEngine *self)
+{
+	self->outbox = mrd_outbox_new(self->store, mrd_upload_get_os_version());
+	mrd_outbox_set_filter(self->outbox, outbox_filter_cb, self);
+	mrd_outbox_set_retention_weeks(self->outbox, self->retention_weeks);
+	g_signal_connect_object(self->outbox, "dropped", G_CALLBACK(outbox_dropped_cb), self,
+				G_CONNECT_DEFAULT);
+	self->uploader = mrd_uploader_new(self->outbox, self->clock, self->config,
+					  g_network_monitor_get_default());
+	mrd_uploader_start(self->uploader);
+}
+
+/* stops sending (cancelling a request in flight) before the store goes */
+static void
+stop_uploads(MrdEngine *self)
+{
+	if (self->uploader != NULL)
+		mrd_uploader_stop(self->uploader);
+	g_clear_object(&self->uploader);
+	g_clear_object(&self->outbox);
+}
+
+/* the store exists only while consent is granted; opened on demand so a
+ * failure to open it (full disk, say) is retried on the next call */
+static MrdStore *
+ensure_store(MrdEngine *self, GError **error)
+{
+	if (self->store != NULL)
+		return self->store;
+	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED) {
+		g_set_error_literal(error, METRICS_ERROR, METRICS_ERROR_DISABLED,
+				    _("Metrics are disabled: the user has not consented"));
+		return NULL;
+	}
+	self->store = mrd_store_open(self->store_path, error);
+	if (self->store == NULL)
+		return NULL;
+	if (!mrd_store_set_max_size(self->store, self->max_store_size, error)) {
+		g_clear_object(&self->store);
+		return NULL;
+	}
+	mrd_drops_set_store(self->drops, self->store, TRUE);
+	prune(self);
+	/* the weekly counts start again from what this store holds */
+	mrd_cap_table_reset(mrd_gate_get_caps(self->gate));
+	start_uploads(self);
+	return self->store;
+}
+
+static gboolean
+delete_store(MrdEngine *self, GError **error)
+{
+	stop_uploads(self);
+	/* the drop counters go with the store */
+	mrd_drops_set_store(self->drops, NULL, FALSE);
+	if (self->store != NULL) {
+		g_autoptr(GError) error_wipe = NULL;
+
+		/* overwrite what is stored before the files go: removing them
+		 * alone would leave the bytes in freed disk blocks */
+		if (!mrd_store_wipe(self->store, &error_wipe))
+			g_warning("cannot empty the store before deleting it: %s",
+				  error_wipe->message);
+		mrd_store_close(self->store);
+		g_clear_object(&self->store);
+	}
+	/* every file is overwritten with zeros, then removed */
+	return mrd_store_delete_files(self->store_path, error);
+}
+
+/* the gate's sampling secret exists only while consent is granted: a new
+ * consent gets a new secret, so its sampling decisions cannot be linked
+ * to the old ones */
+static void
+update_sampling_secret(MrdEngine *self)
+{
+	g_autoptr(GBytes) secret = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED) {
+		mrd_gate_set_secret(self->gate, NULL);
+		if (!mrd_sampling_secret_delete(self->secret_path, &error))
+			g_warning("%s", error->message);
+		return;
+	}
+	secret = mrd_sampling_secret_load(self->secret_path, &error);
+	if (secret == NULL)
+		g_warning("%s", error->message);
+	mrd_gate_set_secret(self->gate, secret);
+}
+
+/* ---- life cycle ---- */
+
+/* loads the consent record and makes the store match it */
+void
+mrd_engine_start(MrdEngine *self)
+{
+	g_autofree char *consent_path = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_return_if_fail(MRD_IS_ENGINE(self));
+	g_return_if_fail(self->consent == NULL);
+
+	/* an unusable state directory degrades, it does not stop the daemon:
+	 * consent stays unknown and calls that need storage fail clearly */
+	if (g_mkdir_with_parents(self->state_dir, 0700) != 0) {
+		int saved_errno = errno;
+		g_warning("cannot create the state directory %s: %s", self->state_dir,
+			  g_strerror(saved_errno));
+	}
+	consent_path = g_build_filename(self->state_dir, CONSENT_FILENAME, NULL);
+	self->consent = mrd_consent_new(consent_path);
+	/* before the store opens: the outbox asks what may leave */
+	mrd_allowlist_source_load(self->allowlist_source);
+
+	if (mrd_engine_get_consent(self) == METRICS_CONSENT_GRANTED) {
+		if (ensure_store(self, &error) == NULL)
+			g_warning("the metrics store is not available; will retry: %s",
+				  error->message);
+	} else if (!delete_store(self, &error)) {
+		/* left over from an interrupted "no" */
+		g_warning("cannot delete the store of a withdrawn consent: %s", error->message);
+	}
+	update_sampling_secret(self);
+	mrd_allowlist_source_watch(self->allowlist_source);
+}
+
+/* stops uploading and saves what is pending; the engine answers no more */
+void
+mrd_engine_stop(MrdEngine *self)
+{
+	g_return_if_fail(MRD_IS_ENGINE(self));
+
+	g_cancellable_cancel(self->cancellable);
+	stop_uploads(self);
+	mrd_drops_save(self->drops);
+	if (self->store != NULL)
+		mrd_store_close(self->store);
+}
+
+/* ---- consent ---- */
+
+MetricsConsent
+mrd_engine_get_consent(MrdEngine *self)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), METRICS_CONSENT_UNKNOWN);
+
+	if (self->consent == NULL)
+		return METRICS_CONSENT_UNKNOWN;
+	return mrd_consent_get_state(self->consent);
+}
+
+gint64
+mrd_engine_get_consent_timestamp(MrdEngine *self)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), 0);
+
+	if (self->consent == NULL)
+		return 0;
+	return mrd_consent_get_timestamp(self->consent);
+}
+
+/**
+ * mrd_engine_set_consent:
+ * @consent: granted or denied
+ *
+ * Saves the choice; anything but granted deletes what is stored.
+ *
+ * Returns: whether the choice was saved
+ */
+gboolean
+mrd_engine_set_consent(MrdEngine *self, MetricsConsent consent, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
+	g_return_val_if_fail(self->consent != NULL, FALSE);
+
+	if (consent == mrd_engine_get_consent(self))
+		return TRUE;
+	/* save the choice first: if deleting fails below, start-up deletes
+	 * again, as it does whenever consent is not granted */
+	if (!mrd_consent_set(self->consent, consent, mrd_clock_get_real_time(self->clock), error))
+		return FALSE;
+	if (consent != METRICS_CONSENT_GRANTED && !delete_store(self, &error_local))
+		g_warning("consent withdrawn but the store could not be deleted: %s",
+			  error_local->message);
+	update_sampling_secret(self);
+	g_message("consent is now %s", metrics_consent_to_string(consent));
+	return TRUE;
+}
+
+/* ---- the allowlist ---- */
+
+static void
+allowlist_changed_cb(MrdAllowlistSource *source, gpointer user_data)
+{
+	MrdEngine *self = MRD_ENGINE(user_data);
+
+	mrd_gate_set_allowlist(self->gate, mrd_allowlist_source_get_allowlist(source));
+}
+
+/* (transfer none): the allowlist as loaded last */
+MrdAllowlist *
+mrd_engine_get_allowlist(MrdEngine *self)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), NULL);
+	return mrd_gate_get_allowlist(self->gate);
+}
+
+/* whether sampling is decided for @metric, and then in @sampled whether
+ * this install records it */
+gboolean
+mrd_engine_get_sampling(MrdEngine *self, const MrdMetric *metric, gboolean *sampled)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
+	return mrd_gate_get_sampling(self->gate, metric, sampled);
+}
+
+/* loads the allowlist again (on SIGHUP) */
+void
+mrd_engine_reload_allowlist(MrdEngine *self)
+{
+	g_return_if_fail(MRD_IS_ENGINE(self));
+	mrd_allowlist_source_load(self->allowlist_source);
+}
+
+/* (transfer none): the drop counters */
+MrdDrops *
+mrd_engine_get_drops(MrdEngine *self)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), NULL);
+	return self->drops;
+}
+
+/* ---- recording ---- */
+
+/* the first week events may still go to: none before the last frozen */
+static gint64
+first_open_week(MrdEngine *self)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 week;
+
+	if (self->outbox == NULL)
+		return 0;
+	week = mrd_outbox_get_first_open_week(self->outbox, &error);
+	if (error != NULL)
+		g_debug("cannot tell which weeks were frozen: %s", error->message);
+	return week;
+}
+
+/* gives the weekly caps what the store already holds of @week */
+static void
+seed_caps(MrdEngine *self, gint64 week)
+{
+	MrdCapTable *caps = mrd_gate_get_caps(self->gate);
+	g_autoptr(GPtrArray) metrics = NULL;
+	g_autofree char *week_str = NULL;
+
+	if (mrd_cap_table_get_week(caps) == week)
+		return;
+	mrd_cap_table_start_week(caps, week);
+	if (self->store == NULL)
+		return;
+	week_str = mrd_week_to_string(week);
+	metrics = mrd_allowlist_get_metrics(mrd_engine_get_allowlist(self));
+	for (guint i = 0; i < metrics->len; i++) {
+		const MrdMetric *metric = g_ptr_array_index(metrics, i);
+		g_autoptr(GError) error = NULL;
+		guint64 sum = 0;
+
+		if (!mrd_store_sum_count(self->store, metric->id, week_str, &sum, &error))
+			g_debug("weekly cap of %s starts at 0: %s", metric->name, error->message);
+		else if (sum > 0)
+			mrd_cap_table_seed(caps, metric->id, sum);
+	}
+}
+
+/**
+ * mrd_engine_gate:
+ * @batch: (element-type MrdEvent): the events of one call, parsed
+ * @sender: the caller's unique bus name
+ *
+ * Keeps the events of @batch that may be recorded and counts the others:
+ * all of them without consent, else those the gate refuses.
+ *
+ * Returns: how many were dropped from @batch
+ */
+guint
+mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender)
+{
+	gint64 now, week;
+	guint n = batch->len;
+
+	g_return_val_if_fail(MRD_IS_ENGINE(self), 0);
+
+	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED) {
+		/* counted in memory only: nothing about events is written */
+		mrd_drops_count(self->drops, MRD_DROP_NO_CONSENT, n);
+		g_array_set_size(batch, 0);
+		return n;
+	}
+	/* so that the drops counted here are kept, and the caps seeded */
+	ensure_store(self, NULL);
+	now = mrd_clock_get_real_time(self->clock);
+	week = MAX(mrd_week_start(now), first_open_week(self));
+	seed_caps(self, week);
+	return mrd_gate_filter(self->gate, batch, sender, now, week);
+}
+
+/**
+ * mrd_engine_record:
+ * @uid: the caller's uid, kept with its aggregates
+ * @batch: (element-type MrdEvent): events that passed mrd_engine_gate()
+ * @n_kept: (out): how many were stored: 0 when consent was withdrawn
+ *   meanwhile or the store is full (then they are counted as dropped)
+ *
+ * Aggregates @batch by week and adds it to the store in one transaction.
+ *
+ * Returns: whether the store could be written
+ */
+gboolean
+mrd_engine_record(MrdEngine *self, guint32 uid, GArray *batch, guint *n_kept, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GArray) deltas = NULL;
+	guint n = batch->len;
+
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
+
+	*n_kept = 0;
+	/* consent may have changed while the caller was identified */
+	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED) {
+		mrd_drops_count(self->drops, MRD_DROP_NO_CONSENT, n);
+		return TRUE;
+	}
+	if (ensure_store(self, &error_local) != NULL) {
+		prune(self);
+		deltas = mrd_aggregate_events(batch, mrd_clock_get_real_time(self->clock));
+		/* never into a week already frozen for upload, even when the
+		 * clock went back (docs/metrics-recorder.8.md) */
+		mrd_deltas_clamp_week(deltas, first_open_week(self));
+		mrd_store_add(self->store, uid, deltas, &error_local);
+	}
+	if (g_error_matches(error_local, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED)) {
+		/* full: new events are dropped, what was stored is kept (the
+		 * user already agreed to upload it) */
+		mrd_drops_count(self->drops, MRD_DROP_STORE_FULL, n);
+		g_debug("store full: %s", error_local->message);
+		return TRUE;
+	}
+	if (error_local != NULL) {
+		mrd_drops_count(self->drops, MRD_DROP_STORE_FAILED, n);
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	self->n_accepted += n;
+	*n_kept = n;
+	return TRUE;
+}
+
+/* ---- reading and clearing ---- */
+
+/* (transfer full): the stored aggregates of @uid, or of everybody; none
+ * without consent */
+GVariant *
+mrd_engine_dump(MrdEngine *self, gboolean all_users, guint32 uid, GError **error)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), NULL);
+
+	/* nothing is stored without consent */
+	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED)
+		return g_variant_ref_sink(
+			g_variant_new_array(G_VARIANT_TYPE(METRICS_WIRE_AGGREGATE), NULL, 0));
+	if (ensure_store(self, error) == NULL)
+		return NULL;
+	return mrd_store_dump(self->store, all_users, uid, error);
+}
+
+/* deletes the stored aggregates of @uid, or of everybody */
+gboolean
+mrd_engine_clear(MrdEngine *self,
+		 gboolean all_users,
+		 guint32 uid,
+		 guint64 *n_removed,
+		 GError **error)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
+
+	*n_removed = 0;
+	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED)
+		return TRUE;
+	return ensure_store(self, error) != NULL &&
+	       mrd_store_clear(self->store, all_users, uid, n_removed, error);
+}
+
+/* what GetStatus reports; nothing of the store when it is not open */
+gboolean
+mrd_engine_get_status(MrdEngine *self, MrdEngineStatus *status, GError **error)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
+
+	memset(status, 0, sizeof(*status));
+	status->consent = mrd_engine_get_consent(self);
+	status->consent_timestamp = mrd_engine_get_consent_timestamp(self);
+	status->max_store_bytes = self->max_store_size;
+	status->n_accepted = self->n_accepted;
+	status->n_allowlisted = mrd_allowlist_get_size(mrd_engine_get_allowlist(self));
+	status->server_url = self->config->server_url;
+	status->window_days = self->config->window_days;
+	if (self->store != NULL && !mrd_store_get_usage(self->store, &status->usage, error))
+		return FALSE;
+	if (self->outbox != NULL &&
+	    !mrd_outbox_get_stats(self->outbox, &status->n_pending, &status->n_set_aside,
+				  &status->next_upload, &status->last_upload, error))
+		return FALSE;
+	/* the oldest stored week goes to the outbox when it closes, then out
+	 * at a random moment in the window after that */
+	if (status->usage.oldest_week != 0)
+		status->next_week_close = status->usage.oldest_week + MRD_WEEK_USEC;
+	return TRUE;
+}
+
+/* ---- uploads ---- */
+
+static void
+upload_now_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	g_autoptr(GError) error = NULL;
+	guint *counts = g_new0(guint, 2);
+
+	if (!mrd_uploader_upload_now_finish(MRD_UPLOADER(source), result, &counts[0], &counts[1],
+					    &error)) {
+		g_free(counts);
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_pointer(task, counts, g_free);
+}
+
+/* sends every pending request now, closed weeks first frozen */
+void
+mrd_engine_upload_now_async(MrdEngine *self,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	g_autoptr(GError) error = NULL;
+
+	g_task_set_source_tag(task, mrd_engine_upload_now_async);
+	if (ensure_store(self, &error) == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	mrd_uploader_upload_now_async(self->uploader, cancellable, upload_now_cb,
+				      g_steal_pointer(&task));
+}
+
+gboolean
+mrd_engine_upload_now_finish(MrdEngine *self,
+			     GAsyncResult *result,
+			     guint *n_sent,
+			     guint *n_failed,
+			     GError **error)
+{
+	g_autofree guint *counts = NULL;
+
+	g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
+
+	counts = g_task_propagate_pointer(G_TASK(result), error);
+	if (counts == NULL)
+		return FALSE;
+	*n_sent = counts[0];
+	*n_failed = counts[1];
+	return TRUE;
+}
+
+/* (element-type MrdOutboxRequest) (transfer full): the requests waiting,
+ * then those the weeks not yet closed would give; none without consent */
+GPtrArray *
+mrd_engine_list_pending(MrdEngine *self, GError **error)
+{
+	g_autoptr(GPtrArray) queued = NULL;
+	g_autoptr(GPtrArray) next = NULL;
+
+	g_return_val_if_fail(MRD_IS_ENGINE(self), NULL);
+
+	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED)
+		return g_ptr_array_new_with_free_func((GDestroyNotify)mrd_outbox_request_free);
+	if (ensure_store(self, error) == NULL)
+		return NULL;
+	queued = mrd_outbox_list(self->outbox, error);
+	if (queued == NULL)
+		return NULL;
+	next = mrd_outbox_preview(self->outbox, mrd_clock_get_real_time(self->clock),
+				  self->config->max_request_size, error);
+	if (next == NULL)
+		return NULL;
+	g_ptr_array_extend_and_steal(queued, g_steal_pointer(&next));
+	return g_steal_pointer(&queued);
+}
+
+/* (element-type MrdOutboxRequest) (transfer full): the archive of what
+ * was sent; none without consent */
+GPtrArray *
+mrd_engine_list_sent(MrdEngine *self, GError **error)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), NULL);
+
+	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED)
+		return g_ptr_array_new_with_free_func((GDestroyNotify)mrd_outbox_request_free);
+	if (ensure_store(self, error) == NULL)
+		return NULL;
+	return mrd_outbox_list_sent(self->outbox, error);
+}
+
+/* TRUE keeps the daemon running for another idle period: an upload due
+ * soon keeps it up to send it; one due later is sent when
+ * metrics-upload.timer or the next app wakes it */
+gboolean
+mrd_engine_get_idle_inhibited(MrdEngine *self)
+{
+	guint64 n_pending = 0, n_set_aside = 0;
+	gint64 next_try = 0, last_sent = 0;
+
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
+
+	if (self->outbox == NULL || !mrd_outbox_get_stats(self->outbox, &n_pending, &n_set_aside,
+							  &next_try, &last_sent, NULL))
+		return FALSE;
+	return n_pending > 0 && next_try > 0 &&
+	       next_try <= mrd_clock_get_real_time(self->clock) + IDLE_UPLOAD_HORIZON;
+}
+
+static void
+mrd_engine_dispose(GObject *object)
+{
+	MrdEngine *self = MRD_ENGINE(object);
+
+	stop_uploads(self);
+	if (self->allowlist_source != NULL)
+		g_signal_handlers_disconnect_by_data(self->allowlist_source, self);
+	g_clear_object(&self->allowlist_source);
+	g_clear_object(&self->store);
+	g_clear_object(&self->gate);
+	g_clear_object(&self->drops);
+	g_clear_object(&self->consent);
+	g_clear_object(&self->callers);
+	g_clear_object(&self->clock);
+	g_clear_object(&self->cancellable);
+	G_OBJECT_CLASS(mrd_engine_parent_class)->dispose(object);
+}
+
+static void
+mrd_engine_finalize(GObject *object)
+{
+	MrdEngine *self = MRD_ENGINE(object);
+
+	g_free(self->state_dir);
+	g_free(self->store_path);
+	g_free(self->secret_path);
+	g_clear_pointer(&self->config, mrd_config_free);
+	G_OBJECT_CLASS(mrd_engine_parent_class)->finalize(object);
+}
+
+static void
+mrd_engine_class_init(MrdEngineClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->dispose = mrd_engine_dispose;
+	object_class->finalize = mrd_engine_finalize;
+}
+
+static void
+mrd_engine_init(MrdEngine *self)
+{
+	self->cancellable = g_cancellable_new();
+	self->max_store_size = MRD_DEFAULT_MAX_STORE_SIZE;
+	self->retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
+	self->drops = mrd_drops_new();
+	self->config = mrd_config_new();
+}
