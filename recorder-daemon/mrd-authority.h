@@ -15,7 +15,6 @@ G_DECLARE_FINAL_TYPE(MrdAuthority, mrd_authority, MRD, AUTHORITY, GObject)
 #define MRD_ACTION_SET_CONSENT "org.fedoraproject.Metrics1.set-consent"
 #define MRD_ACTION_READ_ALL "org.fedoraproject.Metrics1.read-all"
 #define MRD_ACTION_CLEAR_ALL "org.fedoraproject.Metrics1.clear-all"
-/* upload (issue 5) */
 #define MRD_ACTION_UPLOAD_NOW "org.fedoraproject.Metrics1.upload-now"
 
 typedef enum {

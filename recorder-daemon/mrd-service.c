@@ -11,11 +11,11 @@
 
 #include "metrics-error.h"
 #include "metrics-private.h"
+#include "mrd-admission.h"
 #include "mrd-engine.h"
 #include "mrd-event.h"
-#include "mrd-outbox.h"
 #include "mrd-service.h"
-#include "mrd-upload-body.h"
+#include "mrd-reply.h"
 
 /*
  * The org.fedoraproject.Metrics1.Recorder object: the D-Bus surface of the
@@ -28,7 +28,6 @@
  */
 
 #define INTERFACE_VERSION 1
-#define REJECT_LOG_PERIOD (10 * G_TIME_SPAN_SECOND)
 
 struct _MrdService {
 	MrdDBusRecorderSkeleton parent_instance;
@@ -38,14 +37,11 @@ struct _MrdService {
 	MrdClock *clock;	     /* (owned) */
 	MrdCallerRegistry *callers;  /* (owned) */
 	MrdEngine *engine;	     /* (owned) */
+	MrdAdmission *admission;     /* (owned) */
 	GCancellable *cancellable;   /* (owned) */
 
 	guint rate_limit;      /* events per second per client, 0: none */
 	guint call_rate_limit; /* calls per second per client, 0: none */
-	gint64 last_reject_log;
-	guint n_rejects_unlogged;
-	gint64 last_limit_log;
-	guint n_limits_unlogged;
 };
 
 static void
@@ -62,56 +58,21 @@ count_drop(MrdService *self, MrdDropReason reason, guint64 n)
 	mrd_drops_count(mrd_engine_get_drops(self->engine), reason, n);
 }
 
-/* a misbehaving client must not flood the journal: one line per period */
 static void
-mrd_service_log_rejected(MrdService *self, const char *method, const GError *error)
+return_error(MrdService *self, GDBusMethodInvocation *invocation, const GError *error)
 {
-	gint64 now = g_get_monotonic_time();
-
-	if (self->last_reject_log != 0 && now - self->last_reject_log < REJECT_LOG_PERIOD) {
-		self->n_rejects_unlogged++;
-		g_debug("rejected a %s call: %s", method, error->message);
-		return;
-	}
-	if (self->n_rejects_unlogged > 0)
-		g_message("rejected a malformed %s call: %s (and %u more since the last report)",
-			  method, error->message, self->n_rejects_unlogged);
-	else
-		g_message("rejected a malformed %s call: %s", method, error->message);
-	self->last_reject_log = now;
-	self->n_rejects_unlogged = 0;
+	mrd_admission_return_error(self->admission, invocation, error);
 }
 
-/* every method call, before its handler: a client over its call rate is
- * answered LimitExceeded at once, counted and logged once per period; the
- * others are not slowed by it */
-static gboolean
-mrd_service_admit_call(MrdService *self, GDBusMethodInvocation *invocation)
+static void
+authorize(MrdService *self,
+	  GDBusMethodInvocation *invocation,
+	  const char *action_id,
+	  GAsyncReadyCallback callback,
+	  gpointer data)
 {
-	const char *sender = g_dbus_method_invocation_get_sender(invocation);
-	gint64 now = g_get_monotonic_time();
-
-	if (self->callers == NULL || sender == NULL ||
-	    mrd_caller_registry_take_call(self->callers, sender, now))
-		return TRUE;
-	count_drop(self, MRD_DROP_RATE_LIMITED_CALLS, 1);
-	if (self->last_limit_log != 0 && now - self->last_limit_log < REJECT_LOG_PERIOD) {
-		self->n_limits_unlogged++;
-	} else {
-		if (self->n_limits_unlogged > 0)
-			g_message("refusing calls from %s: over %u calls per second (and %u "
-				  "more since the last report)",
-				  sender, self->call_rate_limit, self->n_limits_unlogged);
-		else
-			g_message("refusing calls from %s: over %u calls per second", sender,
-				  self->call_rate_limit);
-		self->last_limit_log = now;
-		self->n_limits_unlogged = 0;
-	}
-	g_dbus_method_invocation_return_error(
-		invocation, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED,
-		_("Too many calls: at most %u per second"), self->call_rate_limit);
-	return FALSE;
+	mrd_admission_authorize_async(self->admission, invocation, action_id, self->cancellable,
+				      callback, data);
 }
 
 /* the generated skeleton emits one handle-<method> signal per call and
@@ -128,7 +89,7 @@ admit_call_marshal(GClosure *closure,
 	MrdService *self = MRD_SERVICE(g_value_get_object(&param_values[0]));
 	GDBusMethodInvocation *invocation = g_value_get_object(&param_values[1]);
 
-	g_value_set_boolean(return_value, !mrd_service_admit_call(self, invocation));
+	g_value_set_boolean(return_value, !mrd_admission_admit(self->admission, invocation));
 }
 
 static void
@@ -153,62 +114,6 @@ mrd_service_limit_calls(MrdService *self)
 }
 
 static void
-return_error(MrdService *self, GDBusMethodInvocation *invocation, const GError *error)
-{
-	if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA) ||
-	    g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED))
-		mrd_service_log_rejected(self, g_dbus_method_invocation_get_method_name(invocation),
-					 error);
-	else if (error->domain != METRICS_ERROR || error->code != METRICS_ERROR_PERMISSION_DENIED)
-		g_warning("%s failed: %s", g_dbus_method_invocation_get_method_name(invocation),
-			  error->message);
-	g_dbus_method_invocation_return_gerror(invocation, error);
-}
-
-/* checks an a{sv} of options: only the keys of @allowed (NULL-terminated
- * pairs of name and type string) with their types */
-static gboolean
-check_options(GVariant *options, const char *const *allowed, GError **error)
-{
-	GVariantIter iter;
-	const char *key;
-	GVariant *value;
-
-	g_variant_iter_init(&iter, options);
-	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
-		gboolean known = FALSE;
-
-		for (guint i = 0; allowed != NULL && allowed[i] != NULL; i += 2) {
-			if (g_strcmp0(allowed[i], key) != 0)
-				continue;
-			if (!g_variant_is_of_type(value, G_VARIANT_TYPE(allowed[i + 1]))) {
-				g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-					    _("Option “%s” must be of type %s, not %s"), key,
-					    allowed[i + 1], g_variant_get_type_string(value));
-				g_variant_unref(value);
-				return FALSE;
-			}
-			known = TRUE;
-		}
-		if (!known) {
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-				    _("Unknown option “%s”"), key);
-			g_variant_unref(value);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-static gboolean
-invocation_allows_interaction(GDBusMethodInvocation *invocation)
-{
-	GDBusMessage *message = g_dbus_method_invocation_get_message(invocation);
-	return (g_dbus_message_get_flags(message) &
-		G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
-}
-
-static void
 mrd_service_publish_consent(MrdService *self)
 {
 	MrdDBusRecorder *iface = MRD_DBUS_RECORDER(self);
@@ -221,55 +126,6 @@ mrd_service_publish_consent(MrdService *self)
 
 /* ---- GetAllowlist ---- */
 
-static GVariant *
-metric_to_variant(MrdService *self, const MrdMetric *metric)
-{
-	GVariantBuilder builder;
-	gint64 now = mrd_clock_get_real_time(self->clock);
-	gboolean sampled = FALSE;
-	gboolean decided = mrd_engine_get_sampling(self->engine, metric, &sampled);
-
-	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_add(&builder, "{sv}", "id", g_variant_new_string(metric->id_str));
-	g_variant_builder_add(&builder, "{sv}", "name", g_variant_new_string(metric->name));
-	g_variant_builder_add(&builder, "{sv}", "description",
-			      g_variant_new_string(metric->description));
-	g_variant_builder_add(&builder, "{sv}", "purpose", g_variant_new_string(metric->purpose));
-	g_variant_builder_add(&builder, "{sv}", "owner", g_variant_new_string(metric->owner));
-	g_variant_builder_add(
-		&builder, "{sv}", "category",
-		g_variant_new_string(mrd_metric_category_to_string(metric->category)));
-	g_variant_builder_add(&builder, "{sv}", "kind",
-			      g_variant_new_string(metrics_event_kind_to_string(metric->kind)));
-	g_variant_builder_add(
-		&builder, "{sv}", "payload",
-		g_variant_new_take_string(metric->payload != NULL ?
-						  g_variant_type_dup_string(metric->payload) :
-						  g_strdup("")));
-	if (metric->values_from != NULL)
-		g_variant_builder_add(&builder, "{sv}", "values-from",
-				      g_variant_new_string(metric->values_from));
-	if (metric->values != NULL)
-		g_variant_builder_add(&builder, "{sv}", "n-values",
-				      g_variant_new_uint64(g_hash_table_size(metric->values)));
-	if (metric->values != NULL || metric->any_value)
-		g_variant_builder_add(&builder, "{sv}", "other",
-				      g_variant_new_string(metric->map_other ? "map" : "drop"));
-	g_variant_builder_add(&builder, "{sv}", "added", g_variant_new_string(metric->added));
-	g_variant_builder_add(&builder, "{sv}", "expires", g_variant_new_string(metric->expires));
-	g_variant_builder_add(&builder, "{sv}", "expired",
-			      g_variant_new_boolean(now >= metric->expires_end));
-	g_variant_builder_add(&builder, "{sv}", "sample-rate",
-			      g_variant_new_double(metric->sample_rate));
-	if (decided)
-		g_variant_builder_add(&builder, "{sv}", "sampled",
-				      g_variant_new_boolean(sampled));
-	g_variant_builder_add(&builder, "{sv}", "weekly-cap",
-			      g_variant_new_uint64(metric->weekly_cap));
-	g_variant_builder_add(&builder, "{sv}", "file", g_variant_new_string(metric->file));
-	return g_variant_builder_end(&builder);
-}
-
 static gboolean
 mrd_service_handle_get_allowlist(MrdDBusRecorder *object,
 				 GDBusMethodInvocation *invocation,
@@ -278,17 +134,23 @@ mrd_service_handle_get_allowlist(MrdDBusRecorder *object,
 	MrdService *self = MRD_SERVICE(object);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) metrics = NULL;
+	gint64 now = mrd_clock_get_real_time(self->clock);
 	GVariantBuilder builder;
 
-	if (!check_options(options, NULL, &error)) {
+	if (!mrd_admission_check_options(options, NULL, &error)) {
 		return_error(self, invocation, error);
 		return TRUE;
 	}
 	metrics = mrd_allowlist_get_metrics(mrd_engine_get_allowlist(self->engine));
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
-	for (guint i = 0; i < metrics->len; i++)
+	for (guint i = 0; i < metrics->len; i++) {
+		const MrdMetric *metric = g_ptr_array_index(metrics, i);
+		gboolean sampled = FALSE;
+		gboolean decided = mrd_engine_get_sampling(self->engine, metric, &sampled);
+
 		g_variant_builder_add_value(&builder,
-					    metric_to_variant(self, g_ptr_array_index(metrics, i)));
+					    mrd_reply_metric(metric, now, decided ? &sampled : NULL));
+	}
 	mrd_dbus_recorder_complete_get_allowlist(object, invocation,
 						 g_variant_builder_end(&builder));
 	return TRUE;
@@ -349,7 +211,7 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 	RecordData *data;
 	guint n_dropped;
 
-	if (check_options(options, NULL, &error))
+	if (mrd_admission_check_options(options, NULL, &error))
 		batch = mrd_event_batch_parse(events, &error);
 	if (batch == NULL) {
 		/* calls, not events: how many events an unreadable batch held
@@ -405,53 +267,13 @@ call_data_new(MrdService *self, GDBusMethodInvocation *invocation)
 	return data;
 }
 
-/* asks polkit whether the caller of @data may do @action_id; a client may
- * have at most MRD_MAX_PENDING_CHECKS checks in flight, beyond which the
- * call is refused with LimitExceeded (and @data freed). @callback must end
- * the check with mrd_service_end_check() */
-static void
-mrd_service_authorize(MrdService *self,
-		      CallData *data,
-		      const char *action_id,
-		      GAsyncReadyCallback callback)
-{
-	GDBusMethodInvocation *invocation = data->invocation;
-	const char *sender = g_dbus_method_invocation_get_sender(invocation);
-
-	if (!mrd_caller_registry_begin_check(self->callers, sender)) {
-		count_drop(self, MRD_DROP_RATE_LIMITED_CALLS, 1);
-		g_debug("refusing a %s call of %s: %u authorisation checks in flight",
-			g_dbus_method_invocation_get_method_name(invocation), sender,
-			(guint)MRD_MAX_PENDING_CHECKS);
-		g_dbus_method_invocation_return_error(
-			invocation, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED,
-			_("Too many authorisation requests in flight: at most %u"),
-			(guint)MRD_MAX_PENDING_CHECKS);
-		call_data_free(data);
-		return;
-	}
-	mrd_authority_check_async(self->authority, sender, action_id,
-				  invocation_allows_interaction(invocation) ?
-					  MRD_AUTHORITY_FLAGS_ALLOW_INTERACTION :
-					  MRD_AUTHORITY_FLAGS_NONE,
-				  self->cancellable, callback, data);
-}
-
-static void
-mrd_service_end_check(CallData *data)
-{
-	mrd_caller_registry_end_check(data->self->callers,
-				      g_dbus_method_invocation_get_sender(data->invocation));
-}
-
 static void
 set_consent_authorized_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(CallData) data = user_data;
 	g_autoptr(GError) error = NULL;
 
-	mrd_service_end_check(data);
-	if (!mrd_authority_check_finish(MRD_AUTHORITY(source), result, &error) ||
+	if (!mrd_admission_authorize_finish(MRD_ADMISSION(source), result, &error) ||
 	    !mrd_engine_set_consent(data->self->engine, data->consent, &error)) {
 		return_error(data->self, data->invocation, error);
 		return;
@@ -471,7 +293,7 @@ mrd_service_handle_set_consent(MrdDBusRecorder *object,
 	MetricsConsent consent = METRICS_CONSENT_UNKNOWN;
 	CallData *data;
 
-	if (!check_options(options, NULL, &error)) {
+	if (!mrd_admission_check_options(options, NULL, &error)) {
 		return_error(self, invocation, error);
 		return TRUE;
 	}
@@ -484,7 +306,7 @@ mrd_service_handle_set_consent(MrdDBusRecorder *object,
 	}
 	data = call_data_new(self, invocation);
 	data->consent = consent;
-	mrd_service_authorize(self, data, MRD_ACTION_SET_CONSENT, set_consent_authorized_cb);
+	authorize(self, invocation, MRD_ACTION_SET_CONSENT, set_consent_authorized_cb, data);
 	return TRUE;
 }
 
@@ -516,8 +338,7 @@ all_data_authorized_cb(GObject *source, GAsyncResult *result, gpointer user_data
 	g_autoptr(CallData) data = user_data;
 	g_autoptr(GError) error = NULL;
 
-	mrd_service_end_check(data);
-	if (!mrd_authority_check_finish(MRD_AUTHORITY(source), result, &error)) {
+	if (!mrd_admission_authorize_finish(MRD_ADMISSION(source), result, &error)) {
 		return_error(data->self, data->invocation, error);
 		return;
 	}
@@ -538,7 +359,7 @@ mrd_service_dispatch_user_scope(MrdService *self,
 	g_autoptr(GError) error = NULL;
 	CallData *data;
 
-	if (!check_options(options, user_scope_options, &error)) {
+	if (!mrd_admission_check_options(options, user_scope_options, &error)) {
 		return_error(self, invocation, error);
 		return;
 	}
@@ -547,7 +368,7 @@ mrd_service_dispatch_user_scope(MrdService *self,
 	if (!g_variant_lookup(options, "all", "b", &data->all_users))
 		data->all_users = FALSE;
 	if (data->all_users) {
-		mrd_service_authorize(self, data, action_id, all_data_authorized_cb);
+		authorize(self, invocation, action_id, all_data_authorized_cb, data);
 		return;
 	}
 	mrd_caller_registry_get_uid_async(self->callers,
@@ -607,52 +428,24 @@ mrd_service_handle_clear(MrdDBusRecorder *object,
 
 /* ---- GetStatus ---- */
 
-static void
-add_status(GVariantBuilder *builder, const char *key, GVariant *value)
-{
-	g_variant_builder_add(builder, "{sv}", key, value);
-}
-
 static gboolean
 mrd_service_handle_get_status(MrdDBusRecorder *object,
 			      GDBusMethodInvocation *invocation,
 			      GVariant *options)
 {
 	MrdService *self = MRD_SERVICE(object);
-	MrdDrops *drops = mrd_engine_get_drops(self->engine);
 	g_autoptr(GError) error = NULL;
 	MrdEngineStatus st;
-	GVariantBuilder b;
 
-	if (!check_options(options, NULL, &error) ||
+	if (!mrd_admission_check_options(options, NULL, &error) ||
 	    !mrd_engine_get_status(self->engine, &st, &error)) {
 		return_error(self, invocation, error);
 		return TRUE;
 	}
-	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-	add_status(&b, "consent", g_variant_new_string(metrics_consent_to_string(st.consent)));
-	add_status(&b, "consent-timestamp", g_variant_new_int64(st.consent_timestamp));
-	add_status(&b, "stored-keys", g_variant_new_uint64(st.usage.n_keys));
-	add_status(&b, "stored-events", g_variant_new_uint64(st.usage.n_events));
-	add_status(&b, "stored-bytes", g_variant_new_uint64(st.usage.file_bytes));
-	add_status(&b, "stored-weeks", g_variant_new_uint64(st.usage.n_weeks));
-	add_status(&b, "store-used-bytes", g_variant_new_uint64(st.usage.used_bytes));
-	add_status(&b, "store-max-bytes", g_variant_new_uint64(st.max_store_bytes));
-	add_status(&b, "store-full", g_variant_new_boolean(st.usage.full));
-	add_status(&b, "accepted", g_variant_new_uint64(st.n_accepted));
-	add_status(&b, "drops", mrd_drops_to_variant(drops));
-	add_status(&b, "drops-by-metric", mrd_drops_by_metric_to_variant(drops));
-	add_status(&b, "allowlisted-metrics", g_variant_new_uint32(st.n_allowlisted));
-	add_status(&b, "clients",
-		   g_variant_new_uint32(mrd_caller_registry_get_n_cached(self->callers)));
-	add_status(&b, "pending-uploads", g_variant_new_uint64(st.n_pending));
-	add_status(&b, "set-aside", g_variant_new_uint64(st.n_set_aside));
-	add_status(&b, "next-upload", g_variant_new_int64(st.next_upload));
-	add_status(&b, "last-upload", g_variant_new_int64(st.last_upload));
-	add_status(&b, "server-url", g_variant_new_string(st.server_url));
-	add_status(&b, "next-week-close", g_variant_new_int64(st.next_week_close));
-	add_status(&b, "upload-window-days", g_variant_new_uint32(st.window_days));
-	mrd_dbus_recorder_complete_get_status(object, invocation, g_variant_builder_end(&b));
+	mrd_dbus_recorder_complete_get_status(
+		object, invocation,
+		mrd_reply_status(&st, mrd_engine_get_drops(self->engine),
+				 mrd_caller_registry_get_n_cached(self->callers)));
 	return TRUE;
 }
 
@@ -695,13 +488,13 @@ mrd_service_dispatch_authorized(MrdService *self,
 	g_autoptr(GError) error = NULL;
 	CallData *data;
 
-	if (!check_options(options, NULL, &error)) {
+	if (!mrd_admission_check_options(options, NULL, &error)) {
 		return_error(self, invocation, error);
 		return TRUE;
 	}
 	data = call_data_new(self, invocation);
 	data->run = run;
-	mrd_service_authorize(self, data, action_id, all_data_authorized_cb);
+	authorize(self, invocation, action_id, all_data_authorized_cb, data);
 	return TRUE;
 }
 
@@ -715,94 +508,17 @@ mrd_service_handle_upload_now(MrdDBusRecorder *object,
 }
 
 static void
-add_request_common(GVariantBuilder *dict, const MrdOutboxRequest *request, GVariant *events)
-{
-	char metric[METRICS_UUID_STRING_LENGTH + 1];
-
-	metrics_uuid_unparse(request->metric, metric);
-	g_variant_builder_add(dict, "{sv}", "metric", g_variant_new_string(metric));
-	g_variant_builder_add(dict, "{sv}", "week", g_variant_new_string(request->week));
-	g_variant_builder_add(dict, "{sv}", "events", mrd_upload_events_describe(events));
-}
-
-static const char *
-outbox_state_to_string(MrdOutboxState state)
-{
-	switch (state) {
-	case MRD_OUTBOX_STATE_PENDING:
-		return "pending";
-	case MRD_OUTBOX_STATE_SET_ASIDE:
-		return "set-aside";
-	case MRD_OUTBOX_STATE_PREVIEW:
-	default:
-		return "next";
-	}
-}
-
-static void
-add_pending(GVariantBuilder *builder, const MrdOutboxRequest *request)
-{
-	g_autoptr(GVariant) events = mrd_upload_events_parse(request->events, NULL);
-	GVariantBuilder dict;
-
-	if (events == NULL)
-		return;
-	g_variant_builder_init(&dict, G_VARIANT_TYPE_VARDICT);
-	add_request_common(&dict, request, events);
-	g_variant_builder_add(&dict, "{sv}", "state",
-			      g_variant_new_string(outbox_state_to_string(request->state)));
-	g_variant_builder_add(&dict, "{sv}", "due", g_variant_new_int64(request->due));
-	g_variant_builder_add(&dict, "{sv}", "next-try", g_variant_new_int64(request->next_try));
-	g_variant_builder_add(&dict, "{sv}", "attempts", g_variant_new_uint32(request->attempts));
-	g_variant_builder_add(&dict, "{sv}", "last-status",
-			      g_variant_new_uint32(request->last_status));
-	g_variant_builder_add(&dict, "{sv}", "last-answer",
-			      g_variant_new_string(request->last_answer));
-	g_variant_builder_add(builder, "@a{sv}", g_variant_builder_end(&dict));
-}
-
-static void
 run_get_pending_uploads(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) pending = mrd_engine_list_pending(self->engine, &error);
-	GVariantBuilder builder;
 
 	if (pending == NULL) {
 		return_error(self, invocation, error);
 		return;
 	}
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
-	for (guint i = 0; i < pending->len; i++)
-		add_pending(&builder, g_ptr_array_index(pending, i));
 	mrd_dbus_recorder_complete_get_pending_uploads(MRD_DBUS_RECORDER(self), invocation,
-						       g_variant_builder_end(&builder));
-}
-
-static void
-add_sent(GVariantBuilder *builder, const MrdOutboxRequest *request)
-{
-	g_autoptr(GVariant) body = mrd_upload_body_parse(request->events, NULL);
-	g_autoptr(GVariant) events = NULL;
-	GVariantBuilder dict;
-	gint64 timestamp = 0;
-
-	if (body == NULL)
-		return;
-	g_variant_get_child(body, 1, "x", &timestamp);
-	events = g_variant_get_child_value(body, 6);
-	g_variant_builder_init(&dict, G_VARIANT_TYPE_VARDICT);
-	add_request_common(&dict, request, events);
-	g_variant_builder_add(&dict, "{sv}", "sent", g_variant_new_int64(request->sent));
-	g_variant_builder_add(&dict, "{sv}", "status", g_variant_new_uint32(request->last_status));
-	g_variant_builder_add(&dict, "{sv}", "answer", g_variant_new_string(request->last_answer));
-	g_variant_builder_add(&dict, "{sv}", "checksum", g_variant_new_string(request->checksum));
-	g_variant_builder_add(&dict, "{sv}", "size",
-			      g_variant_new_uint64(g_bytes_get_size(request->events)));
-	g_variant_builder_add(&dict, "{sv}", "compressed-size",
-			      g_variant_new_uint64(request->compressed_size));
-	g_variant_builder_add(&dict, "{sv}", "timestamp", g_variant_new_int64(timestamp));
-	g_variant_builder_add(builder, "@a{sv}", g_variant_builder_end(&dict));
+						       mrd_reply_requests(pending, FALSE));
 }
 
 static void
@@ -810,17 +526,13 @@ run_get_sent_uploads(MrdService *self, GDBusMethodInvocation *invocation, gpoint
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) sent = mrd_engine_list_sent(self->engine, &error);
-	GVariantBuilder builder;
 
 	if (sent == NULL) {
 		return_error(self, invocation, error);
 		return;
 	}
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
-	for (guint i = 0; i < sent->len; i++)
-		add_sent(&builder, g_ptr_array_index(sent, i));
 	mrd_dbus_recorder_complete_get_sent_uploads(MRD_DBUS_RECORDER(self), invocation,
-						    g_variant_builder_end(&builder));
+						    mrd_reply_requests(sent, TRUE));
 }
 
 static gboolean
@@ -878,9 +590,10 @@ mrd_service_new(GDBusConnection *connection,
 	self->clock = g_object_ref(clock);
 	self->callers = mrd_caller_registry_new(connection);
 	mrd_caller_registry_set_rate_limit(self->callers, self->rate_limit);
-	mrd_caller_registry_set_call_limit(self->callers, self->call_rate_limit,
-					   MRD_MAX_PENDING_CHECKS);
 	self->engine = mrd_engine_new(state_dir, clock, self->callers);
+	self->admission = mrd_admission_new(self->callers, authority,
+					    mrd_engine_get_drops(self->engine));
+	mrd_admission_set_call_rate_limit(self->admission, self->call_rate_limit);
 	return self;
 }
 
@@ -963,8 +676,7 @@ mrd_service_set_call_rate_limit(MrdService *self, guint calls_per_second)
 {
 	g_return_if_fail(MRD_IS_SERVICE(self));
 	self->call_rate_limit = calls_per_second;
-	mrd_caller_registry_set_call_limit(self->callers, calls_per_second,
-					   MRD_MAX_PENDING_CHECKS);
+	mrd_admission_set_call_rate_limit(self->admission, calls_per_second);
 }
 
 /* the registry of callers: lets unit tests tell the uid of
@@ -992,6 +704,7 @@ mrd_service_dispose(GObject *object)
 {
 	MrdService *self = MRD_SERVICE(object);
 
+	g_clear_object(&self->admission);
 	g_clear_object(&self->engine);
 	g_clear_object(&self->callers);
 	g_clear_object(&self->authority);

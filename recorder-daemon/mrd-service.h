@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "mrd-admission.h"
 #include "mrd-authority.h"
 #include "mrd-caller.h"
 #include "mrd-clock.h"
@@ -22,8 +23,6 @@ G_BEGIN_DECLS
 /* calls of any method per second per client: an app flushes about ten
  * times a second at most, a settings panel far less */
 #define MRD_DEFAULT_CALL_RATE_LIMIT 500
-/* polkit checks one client may have in flight */
-#define MRD_MAX_PENDING_CHECKS 8
 
 #define MRD_TYPE_SERVICE (mrd_service_get_type())
 G_DECLARE_FINAL_TYPE(MrdService, mrd_service, MRD, SERVICE, MrdDBusRecorderSkeleton)
