@@ -55,8 +55,7 @@ mrd_admission_set_call_rate_limit(MrdAdmission *self, guint calls_per_second)
 	g_return_if_fail(MRD_IS_ADMISSION(self));
 
 	self->call_rate_limit = calls_per_second;
-	mrd_caller_registry_set_call_limit(self->callers, calls_per_second,
-					   MRD_MAX_PENDING_CHECKS);
+	mrd_caller_registry_set_call_limit(self->callers, calls_per_second, MRD_MAX_PENDING_CHECKS);
 }
 
 /* a misbehaving client must not flood the journal: one line per period */
@@ -90,8 +89,7 @@ mrd_admission_admit(MrdAdmission *self, GDBusMethodInvocation *invocation)
 
 	g_return_val_if_fail(MRD_IS_ADMISSION(self), FALSE);
 
-	if (sender == NULL ||
-	    mrd_caller_registry_take_call(self->callers, sender, now))
+	if (sender == NULL || mrd_caller_registry_take_call(self->callers, sender, now))
 		return TRUE;
 	mrd_drops_count(self->drops, MRD_DROP_RATE_LIMITED_CALLS, 1);
 	if (self->last_limit_log != 0 && now - self->last_limit_log < REJECT_LOG_PERIOD) {
@@ -122,8 +120,7 @@ mrd_admission_return_error(MrdAdmission *self,
 {
 	if (g_error_matches(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA) ||
 	    g_error_matches(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED))
-		log_rejected(self, g_dbus_method_invocation_get_method_name(invocation),
-					 error);
+		log_rejected(self, g_dbus_method_invocation_get_method_name(invocation), error);
 	else if (error->domain != METRICS_ERROR || error->code != METRICS_ERROR_PERMISSION_DENIED)
 		g_warning("%s failed: %s", g_dbus_method_invocation_get_method_name(invocation),
 			  error->message);

@@ -16,7 +16,6 @@
  * events into weeks long closed or far ahead */
 #define MAX_CLOCK_SKEW G_TIME_SPAN_DAY
 
-
 static void
 mrd_delta_clear(gpointer data)
 {

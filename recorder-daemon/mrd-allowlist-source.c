@@ -231,9 +231,9 @@ mrd_allowlist_source_class_init(MrdAllowlistSourceClass *klass)
 	 *
 	 * A new allowlist was loaded (mrd_allowlist_source_get_allowlist()).
 	 */
-	signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass),
-					       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-					       G_TYPE_NONE, 0);
+	signals[SIGNAL_CHANGED] =
+		g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+			     NULL, G_TYPE_NONE, 0);
 }
 
 static void

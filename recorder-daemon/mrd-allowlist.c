@@ -1093,8 +1093,8 @@ mrd_allowlist_class_init(MrdAllowlistClass *klass)
 static void
 mrd_allowlist_init(MrdAllowlist *self)
 {
-	self->by_id =
-		g_hash_table_new_full(mrd_uuid_hash, mrd_uuid_equal, NULL, (GDestroyNotify)mrd_metric_free);
+	self->by_id = g_hash_table_new_full(mrd_uuid_hash, mrd_uuid_equal, NULL,
+					    (GDestroyNotify)mrd_metric_free);
 	self->by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	self->value_sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						 (GDestroyNotify)g_hash_table_unref);

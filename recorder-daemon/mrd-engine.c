@@ -44,15 +44,15 @@
 struct _MrdEngine {
 	GObject parent_instance;
 
-	char *state_dir;	    /* (owned) */
-	char *store_path;	    /* (owned) */
-	char *secret_path;	    /* (owned) */
-	MrdClock *clock;	    /* (owned) */
-	MrdConfig *config;	    /* (owned) */
-	MrdCallerRegistry *callers; /* (owned) */
-	MrdConsent *consent;	    /* (owned) (nullable) until started */
-	MrdDrops *drops;	    /* (owned) */
-	MrdGate *gate;		    /* (owned) */
+	char *state_dir;		      /* (owned) */
+	char *store_path;		      /* (owned) */
+	char *secret_path;		      /* (owned) */
+	MrdClock *clock;		      /* (owned) */
+	MrdConfig *config;		      /* (owned) */
+	MrdCallerRegistry *callers;	      /* (owned) */
+	MrdConsent *consent;		      /* (owned) (nullable) until started */
+	MrdDrops *drops;		      /* (owned) */
+	MrdGate *gate;			      /* (owned) */
 	MrdAllowlistSource *allowlist_source; /* (owned) */
 	GCancellable *cancellable;	      /* (owned) */
 
@@ -125,8 +125,7 @@ mrd_engine_set_allowlist_dirs(MrdEngine *self, const char *const *dirs)
 		g_signal_handlers_disconnect_by_data(self->allowlist_source, self);
 	g_clear_object(&self->allowlist_source);
 	self->allowlist_source = mrd_allowlist_source_new(dirs);
-	g_signal_connect(self->allowlist_source, "changed", G_CALLBACK(allowlist_changed_cb),
-			 self);
+	g_signal_connect(self->allowlist_source, "changed", G_CALLBACK(allowlist_changed_cb), self);
 }
 
 /* ---- the store and what lives with it ---- */

@@ -259,8 +259,13 @@ mrd_gate_get_caps(MrdGate *self)
 }
 
 static MrdDropReason
-check_event(MrdGate *self, MrdEvent *event, const char *sender, gint64 now, gint64 week,
-	    gint64 monotonic, const MrdMetric **metric)
+check_event(MrdGate *self,
+	    MrdEvent *event,
+	    const char *sender,
+	    gint64 now,
+	    gint64 week,
+	    gint64 monotonic,
+	    const MrdMetric **metric)
 {
 	MrdDropReason reason = mrd_allowlist_check(self->allowlist, event, now, metric);
 

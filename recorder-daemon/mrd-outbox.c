@@ -31,7 +31,6 @@
  * between resends that one request.
  */
 
-
 struct _MrdOutbox {
 	GObject parent_instance;
 	MrdStore *store;	/* (owned) */

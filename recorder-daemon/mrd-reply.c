@@ -65,8 +65,7 @@ mrd_reply_metric(const MrdMetric *metric, gint64 now, const gboolean *sampled)
 	g_variant_builder_add(&builder, "{sv}", "sample-rate",
 			      g_variant_new_double(metric->sample_rate));
 	if (sampled != NULL)
-		g_variant_builder_add(&builder, "{sv}", "sampled",
-				      g_variant_new_boolean(*sampled));
+		g_variant_builder_add(&builder, "{sv}", "sampled", g_variant_new_boolean(*sampled));
 	g_variant_builder_add(&builder, "{sv}", "weekly-cap",
 			      g_variant_new_uint64(metric->weekly_cap));
 	g_variant_builder_add(&builder, "{sv}", "file", g_variant_new_string(metric->file));

@@ -14,8 +14,8 @@
 #include "mrd-admission.h"
 #include "mrd-engine.h"
 #include "mrd-event.h"
-#include "mrd-service.h"
 #include "mrd-reply.h"
+#include "mrd-service.h"
 
 /*
  * The org.fedoraproject.Metrics1.Recorder object: the D-Bus surface of the
@@ -148,8 +148,8 @@ mrd_service_handle_get_allowlist(MrdDBusRecorder *object,
 		gboolean sampled = FALSE;
 		gboolean decided = mrd_engine_get_sampling(self->engine, metric, &sampled);
 
-		g_variant_builder_add_value(&builder,
-					    mrd_reply_metric(metric, now, decided ? &sampled : NULL));
+		g_variant_builder_add_value(
+			&builder, mrd_reply_metric(metric, now, decided ? &sampled : NULL));
 	}
 	mrd_dbus_recorder_complete_get_allowlist(object, invocation,
 						 g_variant_builder_end(&builder));
@@ -194,8 +194,8 @@ record_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		return_error(self, data->invocation, error);
 		return;
 	}
-	mrd_dbus_recorder_complete_record_events(MRD_DBUS_RECORDER(self), data->invocation,
-						 n_kept, n - n_kept + data->n_dropped);
+	mrd_dbus_recorder_complete_record_events(MRD_DBUS_RECORDER(self), data->invocation, n_kept,
+						 n - n_kept + data->n_dropped);
 }
 
 static gboolean
@@ -381,7 +381,8 @@ run_get_local_data(MrdService *self, GDBusMethodInvocation *invocation, gpointer
 {
 	CallData *data = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) rows = mrd_engine_dump(self->engine, data->all_users, data->uid, &error);
+	g_autoptr(GVariant) rows =
+		mrd_engine_dump(self->engine, data->all_users, data->uid, &error);
 
 	if (rows == NULL) {
 		return_error(self, invocation, error);
@@ -458,8 +459,7 @@ upload_now_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(GError) error = NULL;
 	guint n_sent = 0, n_failed = 0;
 
-	if (!mrd_engine_upload_now_finish(MRD_ENGINE(source), result, &n_sent, &n_failed,
-					  &error)) {
+	if (!mrd_engine_upload_now_finish(MRD_ENGINE(source), result, &n_sent, &n_failed, &error)) {
 		return_error(data->self, data->invocation, error);
 		return;
 	}
@@ -591,8 +591,8 @@ mrd_service_new(GDBusConnection *connection,
 	self->callers = mrd_caller_registry_new(connection);
 	mrd_caller_registry_set_rate_limit(self->callers, self->rate_limit);
 	self->engine = mrd_engine_new(state_dir, clock, self->callers);
-	self->admission = mrd_admission_new(self->callers, authority,
-					    mrd_engine_get_drops(self->engine));
+	self->admission =
+		mrd_admission_new(self->callers, authority, mrd_engine_get_drops(self->engine));
 	mrd_admission_set_call_rate_limit(self->admission, self->call_rate_limit);
 	return self;
 }

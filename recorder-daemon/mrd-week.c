@@ -71,4 +71,3 @@ mrd_week_from_string(const char *str, gint64 *week_start)
 	*week_start = g_date_time_to_unix(dt) * G_USEC_PER_SEC;
 	return TRUE;
 }
-
