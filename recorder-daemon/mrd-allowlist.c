@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "metrics-error.h"
-#include "mrd-allowlist.h"
+#include "mrd-allowlist-private.h"
 
 /*
  * The allowlist: the metrics the project approved, and the only gate
@@ -24,11 +24,7 @@
  * that names the file, the line and the field; the other files still load.
  */
 
-#define MAX_NAME_LENGTH 64
-#define MAX_TEXT_LENGTH 4096
-#define MAX_TYPE_LENGTH 64
 #define MAX_FILE_SIZE (16 * 1024 * 1024)
-#define VALUE_SETS_DIR "value-sets"
 
 struct _MrdAllowlist {
 	GObject parent_instance;
@@ -48,11 +44,17 @@ static const char *const category_names[] = {
 	[MRD_METRIC_CATEGORY_PROBLEMS] = "problems",
 };
 
-static const char *const metric_keys[] = {
-	"id",	 "name",    "description", "purpose",	  "owner",     "category",
-	"kind",	 "payload", "values",	   "values_from", "any_value", "other",
-	"added", "expires", "sample_rate", "weekly_cap",  NULL,
-};
+gboolean
+mrd_metric_category_from_string(const char *str, MrdMetricCategory *category)
+{
+	for (guint c = 0; c < G_N_ELEMENTS(category_names); c++) {
+		if (g_strcmp0(str, category_names[c]) == 0) {
+			*category = (MrdMetricCategory)c;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
 
 const char *
 mrd_metric_category_to_string(MrdMetricCategory category)
@@ -62,7 +64,7 @@ mrd_metric_category_to_string(MrdMetricCategory category)
 	return category_names[category];
 }
 
-static void
+void
 mrd_metric_free(MrdMetric *metric)
 {
 	g_free(metric->name);
@@ -77,8 +79,6 @@ mrd_metric_free(MrdMetric *metric)
 	g_free(metric->file);
 	g_free(metric);
 }
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdMetric, mrd_metric_free)
 
 /* uuids are random, so any four of their bytes make a good hash */
 /* for hash tables keyed by 16-byte metric ids */
@@ -95,230 +95,14 @@ mrd_uuid_equal(gconstpointer a, gconstpointer b)
 	return memcmp(a, b, METRICS_UUID_SIZE) == 0;
 }
 
-/* ---- error reporting ---- */
-
-/* the 1-based line of the first occurrence of @needle in @data, or 0 */
-static guint
-line_of(const char *data, gsize length, const char *needle)
-{
-	const char *found;
-	guint line = 1;
-
-	if (needle == NULL || data == NULL)
-		return 0;
-	found = g_strstr_len(data, (gssize)length, needle);
-	if (found == NULL)
-		return 0;
-	for (const char *p = data; p < found; p++) {
-		if (*p == '\n')
-			line++;
-	}
-	return line;
-}
-
-/* the 1-based line of byte @offset of @data */
-static guint
-line_at(const char *data, gsize offset)
-{
-	guint line = 1;
-
-	for (gsize i = 0; i < offset; i++) {
-		if (data[i] == '\n')
-			line++;
-	}
-	return line;
-}
-
-#define ROOT_OBJECT G_MAXUINT
-
-/*
- * json-glib keeps no positions of parsed values, so errors find them in the
- * text: the offset of the key @field directly in element @index of the
- * top-level "metrics" array (or, for ROOT_OBJECT, in the root object), or
- * -1. @object_start (optional) gets the offset of that element's "{" (or
- * -1). A small scanner that knows strings and nesting, enough for a
- * document json-glib has parsed; keys written with escapes are not found.
- */
-static gssize
-find_key(const char *data, gsize length, guint index, const char *field, gssize *object_start)
-{
-	gsize field_len = strlen(field);
-	guint target_depth = index == ROOT_OBJECT ? 1 : 3;
-	guint depth = 0;
-	guint element = 0;
-	gboolean after_metrics_key = FALSE;
-	gboolean in_metrics = FALSE;
-	gboolean in_target = FALSE;
-
-	if (object_start != NULL)
-		*object_start = -1;
-	for (gsize i = 0; i < length; i++) {
-		char c = data[i];
-
-		if (c == '"') {
-			gsize start = i + 1;
-			gsize j;
-
-			for (i = start; i < length && data[i] != '"'; i++) {
-				if (data[i] == '\\')
-					i++;
-			}
-			if (i >= length)
-				return -1;
-			for (j = i + 1; j < length && g_ascii_isspace(data[j]); j++)
-				;
-			if (j >= length || data[j] != ':')
-				continue;
-			/* a key */
-			if (depth == 1)
-				after_metrics_key =
-					i - start == 7 && memcmp(data + start, "metrics", 7) == 0;
-			if (in_target && depth == target_depth && i - start == field_len &&
-			    memcmp(data + start, field, field_len) == 0)
-				return (gssize)start - 1;
-			continue;
-		}
-		switch (c) {
-		case '{':
-		case '[':
-			depth++;
-			if (c == '[' && depth == 2 && after_metrics_key) {
-				in_metrics = TRUE;
-				element = 0;
-			}
-			if (c == '{' && ((depth == 1 && index == ROOT_OBJECT) ||
-					 (depth == 3 && in_metrics && element == index))) {
-				in_target = TRUE;
-				if (object_start != NULL)
-					*object_start = (gssize)i;
-			}
-			break;
-		case '}':
-		case ']':
-			if (in_target && depth == target_depth)
-				return -1;
-			if (depth == 2)
-				in_metrics = FALSE;
-			if (depth > 0)
-				depth--;
-			break;
-		case ',':
-			if (depth == 2 && in_metrics)
-				element++;
-			break;
-		default:
-			break;
-		}
-	}
-	return -1;
-}
-
-/* the line of key @field of the root object, or 0 */
-static guint
-root_key_line(const char *data, gsize length, const char *field)
-{
-	gssize at = find_key(data, length, ROOT_OBJECT, field, NULL);
-
-	return at >= 0 ? line_at(data, (gsize)at) : 0;
-}
-
-typedef struct {
-	const char *filename;
-	const char *data;
-	gsize length;
-	guint index;	  /* of the metric in "metrics" */
-	const char *name; /* (nullable) */
-	const char *id;	  /* (nullable) */
-} ParseContext;
-
-/* the line to name for a problem with @field of the metric: that of the
- * field, or for a missing field that of the metric's id (or its start) */
-static guint
-field_line(const ParseContext *ctx, const char *field)
-{
-	gssize start = -1;
-	gssize at = find_key(ctx->data, ctx->length, ctx->index, field, &start);
-	g_autofree char *quoted = NULL;
-	guint line = 0;
-
-	if (at < 0)
-		at = find_key(ctx->data, ctx->length, ctx->index, "id", NULL);
-	if (at < 0)
-		at = start;
-	if (at >= 0)
-		return line_at(ctx->data, (gsize)at);
-
-	/* not found by the scanner: the first mention of the id or name */
-	if (ctx->id != NULL) {
-		quoted = g_strdup_printf("\"%s\"", ctx->id);
-		line = line_of(ctx->data, ctx->length, quoted);
-	}
-	if (line == 0 && ctx->name != NULL) {
-		g_free(quoted);
-		quoted = g_strdup_printf("\"%s\"", ctx->name);
-		line = line_of(ctx->data, ctx->length, quoted);
-	}
-	return line;
-}
-
-/* sets an error naming the file, the line of the field (see field_line())
- * and the field */
-G_GNUC_PRINTF(4, 5)
-static gboolean
-set_field_error(GError **error, const ParseContext *ctx, const char *field, const char *format, ...)
-{
-	g_autofree char *what = NULL;
-	g_autofree char *message = NULL;
-	guint line = field_line(ctx, field);
-	va_list args;
-
-	va_start(args, format);
-	message = g_strdup_vprintf(format, args);
-	va_end(args);
-	if (ctx->name != NULL)
-		what = g_strdup_printf("metrics[%u] (“%s”)", ctx->index, ctx->name);
-	else
-		what = g_strdup_printf("metrics[%u]", ctx->index);
-	if (line > 0)
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    /* TRANSLATORS: file:line: metric, field “name”: the problem */
-			    _("%s:%u: %s, field “%s”: %s"), ctx->filename, line, what, field,
-			    message);
-	else
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    /* TRANSLATORS: file: metric, field “name”: the problem */
-			    _("%s: %s, field “%s”: %s"), ctx->filename, what, field, message);
-	return FALSE;
-}
-
 /* ---- value sets ---- */
-
-static gboolean
-is_valid_name(const char *name)
-{
-	gsize len = strlen(name);
-
-	if (len == 0 || len > MAX_NAME_LENGTH || name[0] == '-')
-		return FALSE;
-	for (gsize i = 0; i < len; i++) {
-		if (!g_ascii_islower(name[i]) && !g_ascii_isdigit(name[i]) && name[i] != '-')
-			return FALSE;
-	}
-	return TRUE;
-}
-
-static GHashTable *
-new_string_set(void)
-{
-	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-}
 
 /* a value set file: one value per line, '#' starts a comment line, blank
  * lines and surrounding white space are ignored */
 static GHashTable *
 parse_value_set(const char *contents)
 {
-	g_autoptr(GHashTable) set = new_string_set();
+	g_autoptr(GHashTable) set = mrd_string_set_new();
 	g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
 
 	for (guint i = 0; lines[i] != NULL; i++) {
@@ -332,7 +116,7 @@ parse_value_set(const char *contents)
 }
 
 /* the set named @name from the last directory that has it */
-static GHashTable *
+GHashTable *
 mrd_allowlist_get_value_set(MrdAllowlist *self, const char *name, GError **error)
 {
 	GHashTable *set = g_hash_table_lookup(self->value_sets, name);
@@ -342,8 +126,8 @@ mrd_allowlist_get_value_set(MrdAllowlist *self, const char *name, GError **error
 		return g_hash_table_ref(set);
 	for (guint i = n_dirs; i > 0; i--) {
 		g_autofree char *file = g_strdup_printf("%s.txt", name);
-		g_autofree char *path =
-			g_build_filename(self->dirs[i - 1], VALUE_SETS_DIR, file, NULL);
+		g_autofree char *path = g_build_filename(self->dirs[i - 1],
+							 MRD_ALLOWLIST_VALUE_SETS_DIR, file, NULL);
 		g_autofree char *contents = NULL;
 		g_autoptr(GError) error_local = NULL;
 
@@ -362,455 +146,8 @@ mrd_allowlist_get_value_set(MrdAllowlist *self, const char *name, GError **error
 	g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
 		    /* TRANSLATORS: %s is the name of a value set, a file in value-sets/ */
 		    _("no value set “%s” (a file %s/%s.txt in an allowlist directory)"), name,
-		    VALUE_SETS_DIR, name);
+		    MRD_ALLOWLIST_VALUE_SETS_DIR, name);
 	return NULL;
-}
-
-/* ---- parsing ---- */
-
-static gboolean
-get_string_member(JsonObject *object,
-		  const ParseContext *ctx,
-		  const char *field,
-		  gboolean required,
-		  gsize max_length,
-		  const char **out,
-		  GError **error)
-{
-	JsonNode *node = json_object_get_member(object, field);
-	const char *value;
-
-	*out = NULL;
-	if (node == NULL || JSON_NODE_HOLDS_NULL(node)) {
-		if (required)
-			/* TRANSLATORS: a field of an allowlist entry is missing */
-			return set_field_error(error, ctx, field, _("missing"));
-		return TRUE;
-	}
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-		return set_field_error(error, ctx, field, _("must be a string"));
-	value = json_node_get_string(node);
-	if (required && value[0] == '\0')
-		return set_field_error(error, ctx, field, _("must not be empty"));
-	if (strlen(value) > max_length)
-		return set_field_error(error, ctx, field,
-				       /* TRANSLATORS: a field of an allowlist entry is too
-					* long; the limits are at most a few thousand */
-				       g_dngettext(NULL, "longer than %u byte",
-						   "longer than %u bytes", max_length),
-				       (guint)max_length);
-	if (!g_utf8_validate(value, -1, NULL))
-		return set_field_error(error, ctx, field, _("not valid UTF-8"));
-	*out = value;
-	return TRUE;
-}
-
-static gboolean
-parse_date(const char *str, GDate *date)
-{
-	guint year, month, day;
-	char extra;
-
-	if (str == NULL || strlen(str) != 10 || str[4] != '-' || str[7] != '-')
-		return FALSE;
-	if (sscanf(str, "%4u-%2u-%2u%c", &year, &month, &day, &extra) != 3)
-		return FALSE;
-	if (!g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year))
-		return FALSE;
-	g_date_clear(date, 1);
-	g_date_set_dmy(date, (GDateDay)day, (GDateMonth)month, (GDateYear)year);
-	return TRUE;
-}
-
-static gint64
-date_to_usec(const GDate *date)
-{
-	g_autoptr(GDateTime) dt =
-		g_date_time_new_utc((gint)g_date_get_year(date), (gint)g_date_get_month(date),
-				    (gint)g_date_get_day(date), 0, 0, 0);
-	return g_date_time_to_unix(dt) * G_USEC_PER_SEC;
-}
-
-static gboolean
-parse_kind(const char *str, MetricsEventKind *kind)
-{
-	for (guint k = METRICS_EVENT_KIND_VALUE; k <= METRICS_EVENT_KIND_DURATION; k++) {
-		if (g_strcmp0(str, metrics_event_kind_to_string((MetricsEventKind)k)) == 0) {
-			*kind = (MetricsEventKind)k;
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
-static gboolean
-parse_values(MrdAllowlist *self,
-	     JsonObject *object,
-	     const ParseContext *ctx,
-	     MrdMetric *metric,
-	     GError **error)
-{
-	JsonNode *values = json_object_get_member(object, "values");
-	const char *values_from = NULL;
-	JsonNode *any = json_object_get_member(object, "any_value");
-	const char *other = NULL;
-	gboolean is_string = metric->payload != NULL &&
-			     g_variant_type_equal(metric->payload, G_VARIANT_TYPE_STRING);
-	guint n_ways;
-
-	if (!get_string_member(object, ctx, "values_from", FALSE, MAX_NAME_LENGTH, &values_from,
-			       error) ||
-	    !get_string_member(object, ctx, "other", FALSE, MAX_NAME_LENGTH, &other, error))
-		return FALSE;
-	if (values != NULL && JSON_NODE_HOLDS_NULL(values))
-		values = NULL;
-	if (any != NULL && JSON_NODE_HOLDS_NULL(any))
-		any = NULL;
-	if (any != NULL) {
-		if (!JSON_NODE_HOLDS_VALUE(any) || json_node_get_value_type(any) != G_TYPE_BOOLEAN)
-			return set_field_error(error, ctx, "any_value", _("must be true or false"));
-		metric->any_value = json_node_get_boolean(any);
-	}
-	n_ways = (values != NULL) + (values_from != NULL) + (metric->any_value ? 1 : 0);
-	if (!is_string) {
-		if (n_ways > 0 || other != NULL)
-			return set_field_error(
-				error, ctx,
-				values != NULL	    ? "values" :
-				values_from != NULL ? "values_from" :
-				other != NULL	    ? "other" :
-						      "any_value",
-				_("only a payload of type “s” has a set of allowed values"));
-		return TRUE;
-	}
-	if (n_ways != 1)
-		return set_field_error(error, ctx, "values",
-				       _("a payload of type “s” needs exactly one of “values”, "
-					 "“values_from” or “any_value”: true"));
-	if (other == NULL || g_strcmp0(other, "drop") == 0)
-		metric->map_other = FALSE;
-	else if (g_strcmp0(other, "map") == 0)
-		metric->map_other = TRUE;
-	else
-		return set_field_error(error, ctx, "other", _("must be “drop” or “map”, not “%s”"),
-				       other);
-	if (metric->any_value) {
-		if (metric->map_other)
-			return set_field_error(error, ctx, "other",
-					       _("“map” needs a set of allowed values"));
-		return TRUE;
-	}
-
-	if (values_from != NULL) {
-		if (!is_valid_name(values_from))
-			return set_field_error(error, ctx, "values_from",
-					       _("“%s” is not a name of the form [a-z0-9-]+"),
-					       values_from);
-		metric->values_from = g_strdup(values_from);
-		metric->values = mrd_allowlist_get_value_set(self, values_from, error);
-		if (metric->values == NULL) {
-			g_autoptr(GError) error_local = g_steal_pointer(error);
-			return set_field_error(error, ctx, "values_from", "%s",
-					       error_local->message);
-		}
-		return TRUE;
-	}
-
-	if (!JSON_NODE_HOLDS_ARRAY(values))
-		return set_field_error(error, ctx, "values", _("must be an array of strings"));
-	metric->values = new_string_set();
-	for (guint i = 0; i < json_array_get_length(json_node_get_array(values)); i++) {
-		JsonNode *element = json_array_get_element(json_node_get_array(values), i);
-
-		if (!JSON_NODE_HOLDS_VALUE(element) ||
-		    json_node_get_value_type(element) != G_TYPE_STRING ||
-		    !g_utf8_validate(json_node_get_string(element), -1, NULL))
-			return set_field_error(error, ctx, "values",
-					       _("element %u is not a string"), i);
-		g_hash_table_add(metric->values, g_strdup(json_node_get_string(element)));
-	}
-	if (g_hash_table_size(metric->values) == 0)
-		return set_field_error(error, ctx, "values", _("must not be empty"));
-	return TRUE;
-}
-
-static gboolean
-parse_number(JsonObject *object,
-	     const ParseContext *ctx,
-	     const char *field,
-	     double *out,
-	     GError **error)
-{
-	JsonNode *node = json_object_get_member(object, field);
-	GType type;
-
-	if (node == NULL)
-		return TRUE;
-	type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
-	if (type == G_TYPE_INT64)
-		*out = (double)json_node_get_int(node);
-	else if (type == G_TYPE_DOUBLE)
-		*out = json_node_get_double(node);
-	else
-		return set_field_error(error, ctx, field, _("must be a number"));
-	return TRUE;
-}
-
-static MrdMetric *
-parse_metric(MrdAllowlist *self, JsonNode *node, ParseContext *ctx, GError **error)
-{
-	g_autoptr(MrdMetric) metric = g_new0(MrdMetric, 1);
-	JsonObject *object;
-	const char *id = NULL, *name = NULL, *description = NULL, *purpose = NULL, *owner = NULL;
-	const char *category = NULL, *kind = NULL, *payload = NULL, *added = NULL;
-	const char *expires = NULL;
-	g_autoptr(GList) members = NULL;
-	GDate added_date, expires_date, limit;
-	JsonNode *cap;
-	double rate = 1.0;
-	gboolean found = FALSE;
-
-	if (!JSON_NODE_HOLDS_OBJECT(node)) {
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("%s: metrics[%u] is not an object"), ctx->filename, ctx->index);
-		return NULL;
-	}
-	object = json_node_get_object(node);
-
-	/* the name and id first, so that later errors can say where */
-	if (json_object_has_member(object, "name") &&
-	    JSON_NODE_HOLDS_VALUE(json_object_get_member(object, "name")) &&
-	    json_node_get_value_type(json_object_get_member(object, "name")) == G_TYPE_STRING)
-		ctx->name = json_object_get_string_member(object, "name");
-	if (json_object_has_member(object, "id") &&
-	    JSON_NODE_HOLDS_VALUE(json_object_get_member(object, "id")) &&
-	    json_node_get_value_type(json_object_get_member(object, "id")) == G_TYPE_STRING)
-		ctx->id = json_object_get_string_member(object, "id");
-
-	members = json_object_get_members(object);
-	for (GList *l = members; l != NULL; l = l->next) {
-		if (!g_strv_contains(metric_keys, l->data)) {
-			set_field_error(error, ctx, l->data, _("unknown key"));
-			return NULL;
-		}
-	}
-
-	if (!get_string_member(object, ctx, "id", TRUE, METRICS_UUID_STRING_LENGTH + 1, &id, error))
-		return NULL;
-	if (!metrics_uuid_parse(id, metric->id)) {
-		set_field_error(error, ctx, "id", _("“%s” is not a UUID"), id);
-		return NULL;
-	}
-	metrics_uuid_unparse(metric->id, metric->id_str);
-	if (strcmp(metric->id_str, id) != 0) {
-		set_field_error(error, ctx, "id", _("write the UUID in lower case: “%s”"),
-				metric->id_str);
-		return NULL;
-	}
-
-	if (!get_string_member(object, ctx, "name", TRUE, MAX_NAME_LENGTH, &name, error))
-		return NULL;
-	if (!is_valid_name(name)) {
-		set_field_error(error, ctx, "name", _("“%s” is not a name of the form [a-z0-9-]+"),
-				name);
-		return NULL;
-	}
-	if (!get_string_member(object, ctx, "description", TRUE, MAX_TEXT_LENGTH, &description,
-			       error) ||
-	    !get_string_member(object, ctx, "purpose", TRUE, MAX_TEXT_LENGTH, &purpose, error) ||
-	    !get_string_member(object, ctx, "owner", TRUE, MAX_TEXT_LENGTH, &owner, error) ||
-	    !get_string_member(object, ctx, "category", TRUE, MAX_NAME_LENGTH, &category, error) ||
-	    !get_string_member(object, ctx, "kind", TRUE, MAX_NAME_LENGTH, &kind, error) ||
-	    !get_string_member(object, ctx, "payload", FALSE, MAX_TYPE_LENGTH, &payload, error) ||
-	    !get_string_member(object, ctx, "added", TRUE, MAX_NAME_LENGTH, &added, error) ||
-	    !get_string_member(object, ctx, "expires", TRUE, MAX_NAME_LENGTH, &expires, error))
-		return NULL;
-
-	for (guint c = 0; c < G_N_ELEMENTS(category_names); c++) {
-		if (g_strcmp0(category, category_names[c]) == 0) {
-			metric->category = (MrdMetricCategory)c;
-			found = TRUE;
-		}
-	}
-	if (!found) {
-		set_field_error(error, ctx, "category",
-				_("“%s” is not one of hardware, settings, usage, performance, "
-				  "problems"),
-				category);
-		return NULL;
-	}
-	if (!parse_kind(kind, &metric->kind)) {
-		set_field_error(error, ctx, "kind",
-				_("“%s” is not one of counter, duration, value"), kind);
-		return NULL;
-	}
-	if (payload != NULL) {
-		if (!g_variant_type_string_is_valid(payload) ||
-		    !g_variant_type_is_definite(G_VARIANT_TYPE(payload))) {
-			set_field_error(error, ctx, "payload",
-					_("“%s” is not a definite GVariant type string"), payload);
-			return NULL;
-		}
-		metric->payload = g_variant_type_new(payload);
-	}
-
-	if (!parse_date(added, &added_date)) {
-		set_field_error(error, ctx, "added", _("“%s” is not a date YYYY-MM-DD"), added);
-		return NULL;
-	}
-	if (!parse_date(expires, &expires_date)) {
-		set_field_error(error, ctx, "expires", _("“%s” is not a date YYYY-MM-DD"), expires);
-		return NULL;
-	}
-	limit = added_date;
-	g_date_add_months(&limit, MRD_ALLOWLIST_MAX_LIFETIME_MONTHS);
-	if (g_date_compare(&expires_date, &added_date) < 0) {
-		set_field_error(error, ctx, "expires", _("%s is before “added” (%s)"), expires,
-				added);
-		return NULL;
-	}
-	if (g_date_compare(&expires_date, &limit) > 0) {
-		set_field_error(error, ctx, "expires",
-				_("%s is more than %u months after “added” (%s)"), expires,
-				(guint)MRD_ALLOWLIST_MAX_LIFETIME_MONTHS, added);
-		return NULL;
-	}
-	g_date_add_days(&expires_date, 1);
-	metric->expires_end = date_to_usec(&expires_date);
-
-	if (!parse_number(object, ctx, "sample_rate", &rate, error))
-		return NULL;
-	if (!(rate >= 0.0 && rate <= 1.0)) {
-		set_field_error(error, ctx, "sample_rate", _("must be between 0 and 1"));
-		return NULL;
-	}
-	metric->sample_rate = rate;
-
-	cap = json_object_get_member(object, "weekly_cap");
-	if (cap == NULL) {
-		set_field_error(error, ctx, "weekly_cap", _("missing"));
-		return NULL;
-	}
-	if (!JSON_NODE_HOLDS_VALUE(cap) || json_node_get_value_type(cap) != G_TYPE_INT64 ||
-	    json_node_get_int(cap) < 1) {
-		set_field_error(error, ctx, "weekly_cap",
-				_("must be a whole number of at least 1"));
-		return NULL;
-	}
-	metric->weekly_cap = (guint64)json_node_get_int(cap);
-
-	if (!parse_values(self, object, ctx, metric, error))
-		return NULL;
-
-	metric->name = g_strdup(name);
-	metric->description = g_strdup(description);
-	metric->purpose = g_strdup(purpose);
-	metric->owner = g_strdup(owner);
-	metric->added = g_strdup(added);
-	metric->expires = g_strdup(expires);
-	metric->file = g_strdup(ctx->filename);
-	return g_steal_pointer(&metric);
-}
-
-/* json-glib reports "<data>:LINE:COL: …"; name the file instead */
-static void
-set_syntax_error(GError **error, const char *filename, const GError *error_json)
-{
-	const char *message = error_json->message;
-
-	if (g_str_has_prefix(message, "<data>"))
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA, "%s%s", filename,
-			    message + strlen("<data>"));
-	else
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA, "%s: %s", filename,
-			    message);
-}
-
-/* parses one file; all or nothing: on success its metrics are in @metrics */
-static gboolean
-parse_document(MrdAllowlist *self,
-	       const char *filename,
-	       const char *data,
-	       gsize length,
-	       GPtrArray *metrics,
-	       GError **error)
-{
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
-	g_autoptr(GError) error_json = NULL;
-	g_autoptr(GList) members = NULL;
-	g_autoptr(GHashTable) seen_ids = g_hash_table_new(mrd_uuid_hash, mrd_uuid_equal);
-	g_autoptr(GHashTable) seen_names = g_hash_table_new(g_str_hash, g_str_equal);
-	JsonNode *root;
-	JsonObject *object;
-	JsonNode *format;
-	JsonNode *list;
-
-	if (!g_utf8_validate(data, (gssize)length, NULL)) {
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("%s: not valid UTF-8"), filename);
-		return FALSE;
-	}
-	if (!json_parser_load_from_data(parser, data, (gssize)length, &error_json)) {
-		set_syntax_error(error, filename, error_json);
-		return FALSE;
-	}
-	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("%s: the document must be an object with “format” and “metrics”"),
-			    filename);
-		return FALSE;
-	}
-	object = json_node_get_object(root);
-	members = json_object_get_members(object);
-	for (GList *l = members; l != NULL; l = l->next) {
-		if (g_strcmp0(l->data, "format") != 0 && g_strcmp0(l->data, "metrics") != 0 &&
-		    g_strcmp0(l->data, "$schema") != 0) {
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-				    _("%s:%u: unknown key “%s”"), filename,
-				    MAX(root_key_line(data, length, l->data), 1),
-				    (const char *)l->data);
-			return FALSE;
-		}
-	}
-	format = json_object_get_member(object, "format");
-	if (format == NULL || !JSON_NODE_HOLDS_VALUE(format) ||
-	    json_node_get_value_type(format) != G_TYPE_INT64 ||
-	    json_node_get_int(format) != MRD_ALLOWLIST_FORMAT) {
-		guint line = root_key_line(data, length, "format");
-
-		if (line > 0)
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-				    _("%s:%u: field “format” must be %d"), filename, line,
-				    MRD_ALLOWLIST_FORMAT);
-		else
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-				    _("%s: field “format” must be %d"), filename,
-				    MRD_ALLOWLIST_FORMAT);
-		return FALSE;
-	}
-	list = json_object_get_member(object, "metrics");
-	if (list == NULL || !JSON_NODE_HOLDS_ARRAY(list)) {
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("%s: field “metrics” must be an array"), filename);
-		return FALSE;
-	}
-	for (guint i = 0; i < json_array_get_length(json_node_get_array(list)); i++) {
-		ParseContext ctx = {filename, data, length, i, NULL, NULL};
-		MrdMetric *metric = parse_metric(
-			self, json_array_get_element(json_node_get_array(list), i), &ctx, error);
-
-		if (metric == NULL)
-			return FALSE;
-		g_ptr_array_add(metrics, metric);
-		if (g_hash_table_contains(seen_ids, metric->id))
-			return set_field_error(error, &ctx, "id", _("the id is used twice"));
-		if (g_hash_table_contains(seen_names, metric->name))
-			return set_field_error(error, &ctx, "name", _("the name is used twice"));
-		g_hash_table_add(seen_ids, metric->id);
-		g_hash_table_add(seen_names, metric->name);
-	}
-	return TRUE;
 }
 
 static void
@@ -855,8 +192,8 @@ mrd_allowlist_load_data(MrdAllowlist *self,
 
 	if (length < 0)
 		length = (gssize)strlen(data);
-	if (!parse_document(self, filename, data != NULL ? data : "", (gsize)length, metrics,
-			    error))
+	if (!mrd_allowlist_parse_document(self, filename, data != NULL ? data : "", (gsize)length,
+					  metrics, error))
 		return FALSE;
 	/* the metrics move into the tables */
 	g_ptr_array_set_free_func(metrics, NULL);

@@ -79,6 +79,8 @@ mrd_allowlist_check(MrdAllowlist *self, MrdEvent *event, gint64 now, const MrdMe
 const char *
 mrd_metric_category_to_string(MrdMetricCategory category);
 gboolean
+mrd_metric_category_from_string(const char *str, MrdMetricCategory *category);
+gboolean
 mrd_metric_is_sampled(const MrdMetric *metric, GBytes *secret);
 
 guint
