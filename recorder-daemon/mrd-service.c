@@ -507,32 +507,33 @@ mrd_service_handle_upload_now(MrdDBusRecorder *object,
 					       MRD_ACTION_UPLOAD_NOW, run_upload_now);
 }
 
+/* the reply of GetPendingUploads or, with @sent, GetSentUploads: both
+ * are (aa{sv}) */
 static void
-run_get_pending_uploads(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
+reply_requests(MrdService *self, GDBusMethodInvocation *invocation, gboolean sent)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) pending = mrd_engine_list_pending(self->engine, &error);
+	g_autoptr(GPtrArray) requests = sent ? mrd_engine_list_sent(self->engine, &error) :
+					       mrd_engine_list_pending(self->engine, &error);
 
-	if (pending == NULL) {
+	if (requests == NULL) {
 		return_error(self, invocation, error);
 		return;
 	}
-	mrd_dbus_recorder_complete_get_pending_uploads(MRD_DBUS_RECORDER(self), invocation,
-						       mrd_reply_requests(pending, FALSE));
+	g_dbus_method_invocation_return_value(
+		invocation, g_variant_new("(@aa{sv})", mrd_reply_requests(requests, sent)));
+}
+
+static void
+run_get_pending_uploads(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+	reply_requests(self, invocation, FALSE);
 }
 
 static void
 run_get_sent_uploads(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) sent = mrd_engine_list_sent(self->engine, &error);
-
-	if (sent == NULL) {
-		return_error(self, invocation, error);
-		return;
-	}
-	mrd_dbus_recorder_complete_get_sent_uploads(MRD_DBUS_RECORDER(self), invocation,
-						    mrd_reply_requests(sent, TRUE));
+	reply_requests(self, invocation, TRUE);
 }
 
 static gboolean
