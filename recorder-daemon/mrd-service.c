@@ -1223,47 +1223,6 @@ mrd_service_handle_clear(MrdDBusRecorder *object,
 
 /* ---- GetStatus ---- */
 
-/* how many weeks the aggregates span, and the Monday of the oldest (in
- * usec, 0 when nothing is stored); the bytes of the pages in use, which the
- * cap counts (the file may be larger: free pages, the write-ahead log);
- * whether the store is at its cap */
-static void
-status_store_details(MrdStore *store,
-		     guint64 *n_weeks,
-		     gint64 *oldest_week,
-		     guint64 *used_bytes,
-		     gboolean *full)
-{
-	sqlite3 *db = mrd_store_get_db(store);
-	sqlite3_stmt *stmt = NULL;
-	gint64 max_pages, used_pages;
-
-	*n_weeks = 0;
-	*oldest_week = 0;
-	*used_bytes = 0;
-	*full = FALSE;
-	if (db == NULL)
-		return;
-	if (sqlite3_prepare_v2(db, "SELECT COUNT(DISTINCT week), MIN(week) FROM aggregate", -1,
-			       &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW) {
-		const char *week = (const char *)sqlite3_column_text(stmt, 1);
-
-		*n_weeks = (guint64)MAX(sqlite3_column_int64(stmt, 0), 0);
-		if (week == NULL || !mrd_week_from_string(week, oldest_week))
-			*oldest_week = 0;
-	}
-	sqlite3_finalize(stmt);
-	max_pages = mrd_store_query_int(db, "PRAGMA max_page_count");
-	used_pages = mrd_store_query_int(db, "PRAGMA page_count") -
-		     mrd_store_query_int(db, "PRAGMA freelist_count");
-	/* a page split needs more than one free page: within 3 % (at least
-	 * two pages) of the cap, inserts fail */
-	*used_bytes = (guint64)MAX(used_pages, 0) *
-		      (guint64)MAX(mrd_store_query_int(db, "PRAGMA page_size"), 0);
-	*full = max_pages > 0 && max_pages - used_pages <= MAX(2, max_pages / 32);
-}
-
 static gboolean
 mrd_service_handle_get_status(MrdDBusRecorder *object,
 			      GDBusMethodInvocation *invocation,
@@ -1275,21 +1234,15 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 	GVariantBuilder drops;
 	GHashTableIter iter;
 	gpointer key, value;
-	guint64 n_keys = 0, n_events = 0, size = 0, n_weeks = 0, used = 0;
-	gint64 oldest_week = 0;
-	gboolean full = FALSE;
+	MrdStoreUsage usage = {0};
 
 	if (!check_options(options, NULL, &error)) {
 		return_error(self, invocation, error);
 		return TRUE;
 	}
-	if (self->store != NULL) {
-		if (!mrd_store_get_totals(self->store, &n_keys, &n_events, &error)) {
-			return_error(self, invocation, error);
-			return TRUE;
-		}
-		size = mrd_store_get_size(self->store);
-		status_store_details(self->store, &n_weeks, &oldest_week, &used, &full);
+	if (self->store != NULL && !mrd_store_get_usage(self->store, &usage, &error)) {
+		return_error(self, invocation, error);
+		return TRUE;
 	}
 
 	g_variant_builder_init(&drops, G_VARIANT_TYPE("a{st}"));
@@ -1303,14 +1256,17 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 		g_variant_new_string(metrics_consent_to_string(mrd_service_get_consent(self))));
 	g_variant_builder_add(&status, "{sv}", "consent-timestamp",
 			      g_variant_new_int64(mrd_consent_get_timestamp(self->consent)));
-	g_variant_builder_add(&status, "{sv}", "stored-keys", g_variant_new_uint64(n_keys));
-	g_variant_builder_add(&status, "{sv}", "stored-events", g_variant_new_uint64(n_events));
-	g_variant_builder_add(&status, "{sv}", "stored-bytes", g_variant_new_uint64(size));
-	g_variant_builder_add(&status, "{sv}", "stored-weeks", g_variant_new_uint64(n_weeks));
-	g_variant_builder_add(&status, "{sv}", "store-used-bytes", g_variant_new_uint64(used));
+	g_variant_builder_add(&status, "{sv}", "stored-keys", g_variant_new_uint64(usage.n_keys));
+	g_variant_builder_add(&status, "{sv}", "stored-events",
+			      g_variant_new_uint64(usage.n_events));
+	g_variant_builder_add(&status, "{sv}", "stored-bytes",
+			      g_variant_new_uint64(usage.file_bytes));
+	g_variant_builder_add(&status, "{sv}", "stored-weeks", g_variant_new_uint64(usage.n_weeks));
+	g_variant_builder_add(&status, "{sv}", "store-used-bytes",
+			      g_variant_new_uint64(usage.used_bytes));
 	g_variant_builder_add(&status, "{sv}", "store-max-bytes",
 			      g_variant_new_uint64(self->max_store_size));
-	g_variant_builder_add(&status, "{sv}", "store-full", g_variant_new_boolean(full));
+	g_variant_builder_add(&status, "{sv}", "store-full", g_variant_new_boolean(usage.full));
 	g_variant_builder_add(&status, "{sv}", "accepted", g_variant_new_uint64(self->n_accepted));
 	g_variant_builder_add(&status, "{sv}", "drops", g_variant_builder_end(&drops));
 
@@ -1352,8 +1308,8 @@ mrd_service_handle_get_status(MrdDBusRecorder *object,
 		 * then out at a random moment in the window after that */
 		g_variant_builder_add(
 			&status, "{sv}", "next-week-close",
-			g_variant_new_int64(oldest_week != 0 ? oldest_week + MRD_WEEK_USEC :
-							       0));
+			g_variant_new_int64(
+				usage.oldest_week != 0 ? usage.oldest_week + MRD_WEEK_USEC : 0));
 		g_variant_builder_add(&status, "{sv}", "upload-window-days",
 				      g_variant_new_uint32(self->config->window_days));
 	}

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -801,6 +802,68 @@ mrd_store_get_size(MrdStore *self)
 			total += (guint64)buf.st_size;
 	}
 	return total;
+}
+
+/* how many weeks the aggregates span, and the Monday of the oldest (in
+ * usec, 0 when nothing is stored); 0 for both when SQLite cannot tell */
+static void
+mrd_store_count_weeks(MrdStore *self, guint64 *n_weeks, gint64 *oldest_week)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	*n_weeks = 0;
+	*oldest_week = 0;
+	if (self->db == NULL)
+		return;
+	if (sqlite3_prepare_v2(self->db, "SELECT COUNT(DISTINCT week), MIN(week) FROM aggregate",
+			       -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *week = (const char *)sqlite3_column_text(stmt, 1);
+
+		*n_weeks = (guint64)MAX(sqlite3_column_int64(stmt, 0), 0);
+		if (week == NULL || !mrd_week_from_string(week, oldest_week))
+			*oldest_week = 0;
+	}
+	sqlite3_finalize(stmt);
+}
+
+/**
+ * mrd_store_get_usage:
+ * @self: the store
+ * @usage: (out caller-allocates): the figures
+ * @error: where a failure to count the aggregates goes
+ *
+ * What the store holds and how much room it takes, for GetStatus. Only
+ * counting the aggregates can fail; the weeks and pages are best effort
+ * and stay 0 when SQLite cannot tell them.
+ *
+ * Returns: whether the aggregates could be counted
+ */
+gboolean
+mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error)
+{
+	gint64 max_pages, used_pages;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(usage != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	memset(usage, 0, sizeof(*usage));
+	if (!mrd_store_get_totals(self, &usage->n_keys, &usage->n_events, error))
+		return FALSE;
+	usage->file_bytes = mrd_store_get_size(self);
+	mrd_store_count_weeks(self, &usage->n_weeks, &usage->oldest_week);
+	/* the cap counts the pages in use: the file may be larger (free
+	 * pages, the write-ahead log) */
+	max_pages = mrd_store_query_int(self->db, "PRAGMA max_page_count");
+	used_pages = mrd_store_query_int(self->db, "PRAGMA page_count") -
+		     mrd_store_query_int(self->db, "PRAGMA freelist_count");
+	usage->used_bytes = (guint64)MAX(used_pages, 0) *
+			    (guint64)MAX(mrd_store_query_int(self->db, "PRAGMA page_size"), 0);
+	/* a page split needs more than one free page: within 3 % (at least
+	 * two pages) of the cap, inserts fail */
+	usage->full = max_pages > 0 && max_pages - used_pages <= MAX(2, max_pages / 32);
+	return TRUE;
 }
 
 void

@@ -13,6 +13,17 @@ G_BEGIN_DECLS
 #define MRD_TYPE_STORE (mrd_store_get_type())
 G_DECLARE_FINAL_TYPE(MrdStore, mrd_store, MRD, STORE, GObject)
 
+/* what the store holds and the room it takes (GetStatus) */
+typedef struct {
+	guint64 n_keys;	    /* stored aggregate rows */
+	guint64 n_events;   /* their summed counts */
+	guint64 n_weeks;    /* distinct weeks */
+	gint64 oldest_week; /* Monday (usec) of the oldest week, 0 when empty */
+	guint64 file_bytes; /* what mrd_store_get_size() returns */
+	guint64 used_bytes; /* pages in use x page size (what the cap counts) */
+	gboolean full;	    /* within the margin of the cap: inserts fail */
+} MrdStoreUsage;
+
 MrdStore *
 mrd_store_open(const char *path, GError **error);
 sqlite3 *
@@ -31,6 +42,8 @@ gboolean
 mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError **error);
 guint64
 mrd_store_get_size(MrdStore *self);
+gboolean
+mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error);
 void
 mrd_store_close(MrdStore *self);
 gboolean
