@@ -12,6 +12,7 @@
 
 #include "metrics-error.h"
 #include "mrd-aggregator.h"
+#include "mrd-drops.h"
 #include "mrd-outbox.h"
 #include "mrd-upload-body.h"
 
@@ -29,17 +30,18 @@
  * (mrd_outbox_get_first_open_week()). A row leaves the outbox only in the
  * transaction that archives it after the server answered 2xx; a crash in
  * between resends that one request.
+ *
+ * The allowlist is asked again when a week is frozen and before each send:
+ * a metric withdrawn or expired since it was recorded does not leave.
  */
-
 
 struct _MrdOutbox {
 	GObject parent_instance;
-	MrdStore *store;	/* (owned) */
-	char *os_version;	/* (owned) */
-	MrdOutboxFilter filter; /* (nullable) */
-	gpointer filter_data;
-	guint retention_weeks;	/* 0: pending requests are kept until sent */
-	gint64 first_open_week; /* usec; 0 until a week was frozen */
+	MrdStore *store;	 /* (owned) */
+	char *os_version;	 /* (owned) */
+	MrdAllowlist *allowlist; /* (owned) (nullable) none: every metric may leave */
+	guint retention_weeks;	 /* 0: pending requests are kept until sent */
+	gint64 first_open_week;	 /* usec; 0 until a week was frozen */
 	gboolean first_open_week_loaded;
 };
 
@@ -141,6 +143,31 @@ emit_dropped(MrdOutbox *self, GHashTable *dropped)
 	}
 }
 
+/* whether the aggregates of @metric may still leave the machine at @now:
+ * MRD_DROP_NONE if so, else why not. Without any allowlist (every file
+ * missing or rejected: a broken installation, not a withdrawal) it cannot
+ * tell: then @deferred is set, and nothing is to be frozen, sent or
+ * dropped */
+static MrdDropReason
+check_metric(MrdOutbox *self, const guint8 *metric_id, gint64 now, gboolean *deferred)
+{
+	const MrdMetric *metric;
+
+	*deferred = FALSE;
+	if (self->allowlist == NULL)
+		return MRD_DROP_NONE;
+	if (mrd_allowlist_get_size(self->allowlist) == 0) {
+		*deferred = TRUE;
+		return MRD_DROP_NONE;
+	}
+	metric = mrd_allowlist_lookup(self->allowlist, metric_id);
+	if (metric == NULL)
+		return MRD_DROP_NOT_ALLOWLISTED;
+	if (now >= metric->expires_end)
+		return MRD_DROP_EXPIRED;
+	return MRD_DROP_NONE;
+}
+
 static GVariant *
 value_from_blob(const void *data, int len)
 {
@@ -169,8 +196,8 @@ request_new(const guint8 *metric, const char *week, GPtrArray *elements)
 
 /* turns the aggregates of the weeks before @limit (or, with @open, from
  * @limit on) into requests, each under @max_request_size once gzipped;
- * those of metrics the filter refuses at @now are left out and counted
- * in @dropped (nullable); @deferred (nullable) tells whether the filter
+ * those of metrics the allowlist refuses at @now are left out and counted
+ * in @dropped (nullable); @deferred (nullable) tells whether the allowlist
  * could not decide for some (those are kept in a preview) */
 static GPtrArray *
 build_requests(MrdOutbox *self,
@@ -215,26 +242,20 @@ build_requests(MrdOutbox *self,
 		const char *row_week = (const char *)sqlite3_column_text(stmt, 1);
 		g_autoptr(GVariant) value = NULL;
 		g_autoptr(GVariant) element = NULL;
+		gboolean cannot_tell = FALSE;
+		MrdDropReason reason;
 		gsize cost;
 
 		if (sqlite3_column_bytes(stmt, 0) != METRICS_UUID_SIZE || row_week == NULL)
 			continue;
-		/* the allowlist is asked again: a metric withdrawn or expired
-		 * since it was recorded does not leave */
-		if (self->filter != NULL) {
-			const char *reason = self->filter(row_metric, now, self->filter_data);
-
-			if (g_strcmp0(reason, MRD_OUTBOX_DEFER) == 0) {
-				if (deferred != NULL)
-					*deferred = TRUE;
-				reason = NULL;
-			}
-			if (reason != NULL) {
-				if (dropped != NULL)
-					count_drop(dropped, reason,
-						   (guint64)sqlite3_column_int64(stmt, 4));
-				continue;
-			}
+		reason = check_metric(self, row_metric, now, &cannot_tell);
+		if (cannot_tell && deferred != NULL)
+			*deferred = TRUE;
+		if (reason != MRD_DROP_NONE) {
+			if (dropped != NULL)
+				count_drop(dropped, mrd_drop_reason_to_string(reason),
+					   (guint64)sqlite3_column_int64(stmt, 4));
+			continue;
 		}
 		value = value_from_blob(sqlite3_column_blob(stmt, 3),
 					sqlite3_column_bytes(stmt, 3));
@@ -893,7 +914,7 @@ prune_unsent(MrdOutbox *self, const char *oldest_week, GHashTable *dropped, GErr
 		return FALSE;
 	}
 	if (n_deleted > 0)
-		count_drop(dropped, "retention", total);
+		count_drop(dropped, mrd_drop_reason_to_string(MRD_DROP_RETENTION), total);
 	return TRUE;
 }
 
@@ -923,10 +944,10 @@ mrd_outbox_prune(MrdOutbox *self, gint64 now, GError **error)
 	return TRUE;
 }
 
-/* if the filter refuses @request's metric at @now, deletes the request and
- * counts its events as dropped; returns whether it did. @deferred
- * (nullable) tells whether the filter could not decide: then the request
- * must not be sent now, and is kept */
+/* if the allowlist refuses @request's metric at @now, deletes the request
+ * and counts its events as dropped; returns whether it did. @deferred
+ * (nullable) tells whether the allowlist could not decide: then the
+ * request must not be sent now, and is kept */
 gboolean
 mrd_outbox_drop_if_filtered(MrdOutbox *self,
 			    const MrdOutboxRequest *request,
@@ -936,26 +957,20 @@ mrd_outbox_drop_if_filtered(MrdOutbox *self,
 {
 	g_autoptr(GHashTable) dropped =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	const char *reason;
+	gboolean cannot_tell = FALSE;
+	MrdDropReason reason;
 	gsize len = 0;
 	const void *data;
 
 	g_return_val_if_fail(MRD_IS_OUTBOX(self), FALSE);
 
+	reason = check_metric(self, request->metric, now, &cannot_tell);
 	if (deferred != NULL)
-		*deferred = FALSE;
-	if (self->filter == NULL)
-		return FALSE;
-	reason = self->filter(request->metric, now, self->filter_data);
-	if (g_strcmp0(reason, MRD_OUTBOX_DEFER) == 0) {
-		if (deferred != NULL)
-			*deferred = TRUE;
-		return FALSE;
-	}
-	if (reason == NULL)
+		*deferred = cannot_tell;
+	if (reason == MRD_DROP_NONE)
 		return FALSE;
 	data = g_bytes_get_data(request->events, &len);
-	count_drop(dropped, reason, events_total(data, len));
+	count_drop(dropped, mrd_drop_reason_to_string(reason), events_total(data, len));
 	if (!update_row(self, "DELETE FROM outbox WHERE id = ?1", request->id, 0, 0, NULL, error))
 		return FALSE;
 	emit_dropped(self, dropped);
@@ -1013,13 +1028,25 @@ mrd_outbox_spread_overdue(MrdOutbox *self,
 	return TRUE;
 }
 
-/* the allowlist, asked again when a week is frozen and before each send */
+/**
+ * mrd_outbox_set_allowlist:
+ * @self: the outbox
+ * @allowlist: (nullable): the allowlist in force, or %NULL to let every
+ *   metric leave
+ *
+ * The allowlist asked again when a week is frozen and before each send: a
+ * metric no longer in it is dropped as `not-allowlisted`, one past its
+ * expiry as `expired`; while it is empty (no file could be read) nothing
+ * is frozen, sent or dropped. The outbox keeps a reference; the service
+ * sets it again when it reloads the allowlist.
+ */
 void
-mrd_outbox_set_filter(MrdOutbox *self, MrdOutboxFilter filter, gpointer user_data)
+mrd_outbox_set_allowlist(MrdOutbox *self, MrdAllowlist *allowlist)
 {
 	g_return_if_fail(MRD_IS_OUTBOX(self));
-	self->filter = filter;
-	self->filter_data = user_data;
+	g_return_if_fail(allowlist == NULL || MRD_IS_ALLOWLIST(allowlist));
+
+	g_set_object(&self->allowlist, allowlist);
 }
 
 /* pending requests of weeks older than @weeks are dropped by the prune */
@@ -1083,6 +1110,16 @@ mrd_outbox_new(MrdStore *store, const char *os_version)
 }
 
 static void
+mrd_outbox_dispose(GObject *object)
+{
+	MrdOutbox *self = MRD_OUTBOX(object);
+
+	g_clear_object(&self->allowlist);
+
+	G_OBJECT_CLASS(mrd_outbox_parent_class)->dispose(object);
+}
+
+static void
 mrd_outbox_finalize(GObject *object)
 {
 	MrdOutbox *self = MRD_OUTBOX(object);
@@ -1096,12 +1133,16 @@ mrd_outbox_finalize(GObject *object)
 static void
 mrd_outbox_class_init(MrdOutboxClass *klass)
 {
-	G_OBJECT_CLASS(klass)->finalize = mrd_outbox_finalize;
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->dispose = mrd_outbox_dispose;
+	object_class->finalize = mrd_outbox_finalize;
 
 	/**
 	 * MrdOutbox::dropped:
 	 * @reason: a drop reason of GetStatus `drops` (`retention`,
-	 *   `not-allowlisted`, `expired`)
+	 *   `not-allowlisted`, `expired`), as mrd_drop_reason_to_string()
+	 *   names it
 	 * @n_events: how many events (the sum of the counts)
 	 *
 	 * Aggregates were deleted without being sent.

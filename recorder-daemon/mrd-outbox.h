@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "metrics-private.h"
+#include "mrd-allowlist.h"
 #include "mrd-store.h"
 
 G_BEGIN_DECLS
@@ -46,22 +47,13 @@ void
 mrd_outbox_request_free(MrdOutboxRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdOutboxRequest, mrd_outbox_request_free)
 
-/* whether the aggregates of @metric may still leave the machine at @now:
- * NULL if so, else the drop reason (a string of GetStatus `drops`), or
- * MRD_OUTBOX_DEFER when it cannot tell now (no allowlist loaded): then
- * nothing is frozen, sent or dropped */
-#define MRD_OUTBOX_DEFER "defer"
-typedef const char *(*MrdOutboxFilter)(const guint8 metric[METRICS_UUID_SIZE],
-				       gint64 now,
-				       gpointer user_data);
-
 #define MRD_TYPE_OUTBOX (mrd_outbox_get_type())
 G_DECLARE_FINAL_TYPE(MrdOutbox, mrd_outbox, MRD, OUTBOX, GObject)
 
 MrdOutbox *
 mrd_outbox_new(MrdStore *store, const char *os_version);
 void
-mrd_outbox_set_filter(MrdOutbox *self, MrdOutboxFilter filter, gpointer user_data);
+mrd_outbox_set_allowlist(MrdOutbox *self, MrdAllowlist *allowlist);
 void
 mrd_outbox_set_retention_weeks(MrdOutbox *self, guint weeks);
 gboolean

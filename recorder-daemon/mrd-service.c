@@ -352,24 +352,6 @@ mrd_service_prune(MrdService *self)
 	}
 }
 
-/* upload (issue 5): the allowlist is asked again before aggregates leave */
-static const char *
-outbox_filter_cb(const guint8 metric_id[METRICS_UUID_SIZE], gint64 now, gpointer user_data)
-{
-	MrdService *self = MRD_SERVICE(user_data);
-	const MrdMetric *metric = mrd_allowlist_lookup(self->allowlist, metric_id);
-
-	/* no allowlist at all (every file missing or rejected) is a broken
-	 * installation, not a withdrawal: keep the data, send nothing */
-	if (mrd_allowlist_get_size(self->allowlist) == 0)
-		return MRD_OUTBOX_DEFER;
-	if (metric == NULL)
-		return mrd_drop_reason_to_string(MRD_DROP_NOT_ALLOWLISTED);
-	if (now >= metric->expires_end)
-		return mrd_drop_reason_to_string(MRD_DROP_EXPIRED);
-	return NULL;
-}
-
 static void
 outbox_dropped_cb(MrdOutbox *outbox, const char *reason, guint64 n_events, gpointer user_data)
 {
@@ -401,7 +383,7 @@ mrd_service_ensure_store(MrdService *self, GError **error)
 	if (self->store != NULL) {
 		/* upload (issue 5) */
 		self->outbox = mrd_outbox_new(self->store, mrd_upload_get_os_version());
-		mrd_outbox_set_filter(self->outbox, outbox_filter_cb, self);
+		mrd_outbox_set_allowlist(self->outbox, self->allowlist);
 		mrd_outbox_set_retention_weeks(self->outbox, self->retention_weeks);
 		g_signal_connect_object(self->outbox, "dropped", G_CALLBACK(outbox_dropped_cb),
 					self, G_CONNECT_DEFAULT);
@@ -651,6 +633,8 @@ mrd_service_reload_allowlist(MrdService *self)
 	g_message("allowlist: %u metrics from %s", n, dirs);
 	g_hash_table_remove_all(self->sampled);
 	g_set_object(&self->allowlist, allowlist);
+	if (self->outbox != NULL)
+		mrd_outbox_set_allowlist(self->outbox, self->allowlist);
 }
 
 static void
