@@ -9,43 +9,13 @@
 
 #include "metrics-private.h"
 #include "mrd-allowlist.h"
+#include "mrd-store-outbox.h"
 #include "mrd-store.h"
 
 G_BEGIN_DECLS
 
 /* how long the archive of sent requests, and set-aside requests, are kept */
 #define MRD_OUTBOX_KEEP (90 * G_TIME_SPAN_DAY)
-
-typedef enum {
-	MRD_OUTBOX_STATE_PENDING = 0,
-	MRD_OUTBOX_STATE_SET_ASIDE = 1,
-	/* a request that a week not yet closed would produce: not stored */
-	MRD_OUTBOX_STATE_PREVIEW = 2,
-} MrdOutboxState;
-
-/* a request to send, or one that was sent (then @sent, @checksum and @body
- * are set) */
-typedef struct {
-	gint64 id;
-	guint8 metric[16];
-	char *week;	/* (owned) */
-	GBytes *events; /* (owned) little-endian a(ayssumv), or for a sent one the whole body */
-	guint n_events;
-	gint64 due;	 /* usec */
-	gint64 next_try; /* usec */
-	gint64 last_try; /* usec, or 0 */
-	guint attempts;
-	MrdOutboxState state;
-	guint last_status;
-	char *last_answer; /* (owned) */
-	gint64 sent;	   /* usec; sent archive only */
-	char *checksum;	   /* (owned) (nullable); sent archive only */
-	guint64 compressed_size;
-} MrdOutboxRequest;
-
-void
-mrd_outbox_request_free(MrdOutboxRequest *request);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdOutboxRequest, mrd_outbox_request_free)
 
 #define MRD_TYPE_OUTBOX (mrd_outbox_get_type())
 G_DECLARE_FINAL_TYPE(MrdOutbox, mrd_outbox, MRD, OUTBOX, GObject)

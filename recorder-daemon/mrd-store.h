@@ -6,7 +6,6 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <sqlite3.h>
 
 G_BEGIN_DECLS
 
@@ -24,14 +23,16 @@ typedef struct {
 	gboolean full;	    /* within the margin of the cap: inserts fail */
 } MrdStoreUsage;
 
+/* work to do in one transaction (mrd_store_transaction()) */
+typedef gboolean (*MrdStoreTransactionFunc)(MrdStore *store, gpointer user_data, GError **error);
+
 MrdStore *
 mrd_store_open(const char *path, GError **error);
-sqlite3 *
-mrd_store_get_db(MrdStore *self);
 gboolean
-mrd_store_set_error(MrdStore *self, GError **error, const char *failure);
-gint64
-mrd_store_query_int(sqlite3 *db, const char *sql);
+mrd_store_transaction(MrdStore *self,
+		      MrdStoreTransactionFunc func,
+		      gpointer user_data,
+		      GError **error);
 gboolean
 mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error);
 GVariant *
