@@ -159,40 +159,17 @@ prune(MrdEngine *self)
 	}
 }
 
-/* whether the aggregates of @metric_id may still leave the machine */
-static const char *
-outbox_filter_cb(const guint8 metric_id[METRICS_UUID_SIZE], gint64 now, gpointer user_data)
-{
-	MrdEngine *self = MRD_ENGINE(user_data);
-	MrdAllowlist *allowlist = mrd_engine_get_allowlist(self);
-	const MrdMetric *metric = mrd_allowlist_lookup(allowlist, metric_id);
-
-	/* no allowlist at all (every file missing or rejected) is a broken
-	 * installation, not a withdrawal: keep the data, send nothing */
-	if (mrd_allowlist_get_size(allowlist) == 0)
-		return MRD_OUTBOX_DEFER;
-	if (metric == NULL)
-		return mrd_drop_reason_to_string(MRD_DROP_NOT_ALLOWLISTED);
-	if (now >= metric->expires_end)
-		return mrd_drop_reason_to_string(MRD_DROP_EXPIRED);
-	return NULL;
-}
-
 static void
-outbox_dropped_cb(MrdOutbox *outbox, const char *reason_str, guint64 n_events, gpointer user_data)
+outbox_dropped_cb(MrdOutbox *outbox, guint reason, guint64 n_events, gpointer user_data)
 {
-	MrdEngine *self = MRD_ENGINE(user_data);
-	MrdDropReason reason;
-
-	if (mrd_drop_reason_from_string(reason_str, &reason))
-		mrd_drops_count(self->drops, reason, n_events);
+	mrd_drops_count(MRD_ENGINE(user_data)->drops, (MrdDropReason)reason, n_events);
 }
 
 static void
 start_uploads(MrdEngine *self)
 {
 	self->outbox = mrd_outbox_new(self->store, mrd_upload_get_os_version());
-	mrd_outbox_set_filter(self->outbox, outbox_filter_cb, self);
+	mrd_outbox_set_allowlist(self->outbox, mrd_engine_get_allowlist(self));
 	mrd_outbox_set_retention_weeks(self->outbox, self->retention_weeks);
 	g_signal_connect_object(self->outbox, "dropped", G_CALLBACK(outbox_dropped_cb), self,
 				G_CONNECT_DEFAULT);
@@ -388,7 +365,11 @@ allowlist_changed_cb(MrdAllowlistSource *source, gpointer user_data)
 {
 	MrdEngine *self = MRD_ENGINE(user_data);
 
-	mrd_gate_set_allowlist(self->gate, mrd_allowlist_source_get_allowlist(source));
+	MrdAllowlist *allowlist = mrd_allowlist_source_get_allowlist(source);
+
+	mrd_gate_set_allowlist(self->gate, allowlist);
+	if (self->outbox != NULL)
+		mrd_outbox_set_allowlist(self->outbox, allowlist);
 }
 
 /* (transfer none): the allowlist as loaded last */

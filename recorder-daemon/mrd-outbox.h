@@ -8,6 +8,8 @@
 #include <gio/gio.h>
 
 #include "metrics-private.h"
+#include "mrd-allowlist.h"
+#include "mrd-store-outbox.h"
 #include "mrd-store.h"
 
 G_BEGIN_DECLS
@@ -15,53 +17,13 @@ G_BEGIN_DECLS
 /* how long the archive of sent requests, and set-aside requests, are kept */
 #define MRD_OUTBOX_KEEP (90 * G_TIME_SPAN_DAY)
 
-typedef enum {
-	MRD_OUTBOX_STATE_PENDING = 0,
-	MRD_OUTBOX_STATE_SET_ASIDE = 1,
-	/* a request that a week not yet closed would produce: not stored */
-	MRD_OUTBOX_STATE_PREVIEW = 2,
-} MrdOutboxState;
-
-/* a request to send, or one that was sent (then @sent, @checksum and @body
- * are set) */
-typedef struct {
-	gint64 id;
-	guint8 metric[16];
-	char *week;	/* (owned) */
-	GBytes *events; /* (owned) little-endian a(ayssumv), or for a sent one the whole body */
-	guint n_events;
-	gint64 due;	 /* usec */
-	gint64 next_try; /* usec */
-	gint64 last_try; /* usec, or 0 */
-	guint attempts;
-	MrdOutboxState state;
-	guint last_status;
-	char *last_answer; /* (owned) */
-	gint64 sent;	   /* usec; sent archive only */
-	char *checksum;	   /* (owned) (nullable); sent archive only */
-	guint64 compressed_size;
-} MrdOutboxRequest;
-
-void
-mrd_outbox_request_free(MrdOutboxRequest *request);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdOutboxRequest, mrd_outbox_request_free)
-
-/* whether the aggregates of @metric may still leave the machine at @now:
- * NULL if so, else the drop reason (a string of GetStatus `drops`), or
- * MRD_OUTBOX_DEFER when it cannot tell now (no allowlist loaded): then
- * nothing is frozen, sent or dropped */
-#define MRD_OUTBOX_DEFER "defer"
-typedef const char *(*MrdOutboxFilter)(const guint8 metric[METRICS_UUID_SIZE],
-				       gint64 now,
-				       gpointer user_data);
-
 #define MRD_TYPE_OUTBOX (mrd_outbox_get_type())
 G_DECLARE_FINAL_TYPE(MrdOutbox, mrd_outbox, MRD, OUTBOX, GObject)
 
 MrdOutbox *
 mrd_outbox_new(MrdStore *store, const char *os_version);
 void
-mrd_outbox_set_filter(MrdOutbox *self, MrdOutboxFilter filter, gpointer user_data);
+mrd_outbox_set_allowlist(MrdOutbox *self, MrdAllowlist *allowlist);
 void
 mrd_outbox_set_retention_weeks(MrdOutbox *self, guint weeks);
 gboolean

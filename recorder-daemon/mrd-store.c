@@ -12,32 +12,27 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "metrics-error.h"
-#include "metrics-private.h"
-#include "mrd-aggregator.h"
-#include "mrd-store.h"
+#include "mrd-store-private.h"
 
 /*
  * The local store: one SQLite database in the state directory, created only
  * once the user consented. Rows are weekly aggregates, so the store grows
  * with the number of distinct (metric, week, user, kind, value) keys, not
  * with the number of events.
+ *
+ * This file opens the database, keeps its schema and size cap and holds the
+ * helpers of the other mrd-store*.c files: the aggregates
+ * (mrd-store-aggregates.c), the drop counters (mrd-store-drops.c), the
+ * upload queue and archive (mrd-store-outbox.c) and the removal of the
+ * files (mrd-store-files.c).
  */
 
 #define SCHEMA_VERSION 4
-
-struct _MrdStore {
-	GObject parent_instance;
-	gboolean corrupt;	   /* SQLite said the file is not a (sound) database */
-	char *path;		   /* (owned) */
-	sqlite3 *db;		   /* (owned) (nullable) after close */
-	sqlite3_stmt *upsert;	   /* (owned) */
-	sqlite3_stmt *upsert_many; /* (owned) (nullable) prepared on first use */
-};
 
 G_DEFINE_TYPE(MrdStore, mrd_store, G_TYPE_OBJECT)
 
@@ -62,27 +57,137 @@ mrd_store_set_error(MrdStore *self, GError **error, const char *failure)
 	return FALSE;
 }
 
-/* the integer in the first column of the first row of @sql on @db, such as
- * a pragma's value; 0 when there is none or the query fails */
+gboolean
+mrd_store_check_open(MrdStore *self, GError **error)
+{
+	if (self->db != NULL)
+		return TRUE;
+	g_set_error_literal(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+			    _("The metrics store is closed"));
+	return FALSE;
+}
+
+/* the integer in the first column of the first row of @sql, such as a
+ * pragma's value; 0 when there is none or the query fails */
 gint64
-mrd_store_query_int(sqlite3 *db, const char *sql)
+mrd_store_query_int(MrdStore *self, const char *sql)
 {
 	sqlite3_stmt *stmt = NULL;
 	gint64 value = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+	if (self->db == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(self->db, sql, -1, &stmt, NULL) == SQLITE_OK &&
 	    sqlite3_step(stmt) == SQLITE_ROW)
 		value = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
 	return value;
 }
 
-static gboolean
-exec_sql(MrdStore *self, const char *sql, GError **error)
+gboolean
+mrd_store_exec(MrdStore *self, const char *sql, GError **error)
 {
 	if (sqlite3_exec(self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return mrd_store_set_error(self, error,
 					   _("Cannot run a statement in the metrics store"));
+	return TRUE;
+}
+
+/* the statement of @sql, or NULL with @failure in @error */
+sqlite3_stmt *
+mrd_store_prepare(MrdStore *self, const char *sql, const char *failure, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (!mrd_store_check_open(self, error))
+		return NULL;
+	if (sqlite3_prepare_v2(self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		mrd_store_set_error(self, error, failure);
+		sqlite3_finalize(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+/* runs @stmt, which returns no rows, to its end and finalizes it */
+gboolean
+mrd_store_run(MrdStore *self, sqlite3_stmt *stmt, const char *failure, GError **error)
+{
+	gboolean ok = sqlite3_step(stmt) == SQLITE_DONE;
+
+	if (!ok)
+		mrd_store_set_error(self, error, failure);
+	sqlite3_finalize(stmt);
+	return ok;
+}
+
+/* calls @func on each row of @stmt and finalizes it */
+gboolean
+mrd_store_foreach_row(MrdStore *self,
+		      sqlite3_stmt *stmt,
+		      MrdStoreRowFunc func,
+		      gpointer user_data,
+		      const char *failure,
+		      GError **error)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		func(stmt, user_data);
+	if (rc != SQLITE_DONE)
+		mrd_store_set_error(self, error, failure);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE;
+}
+
+/* the first @n_values integers of the one row of @stmt, which is finalized */
+gboolean
+mrd_store_get_row(MrdStore *self,
+		  sqlite3_stmt *stmt,
+		  gint64 *values,
+		  guint n_values,
+		  const char *failure,
+		  GError **error)
+{
+	gboolean ok = sqlite3_step(stmt) == SQLITE_ROW;
+
+	if (!ok)
+		mrd_store_set_error(self, error, failure);
+	for (guint i = 0; ok && i < n_values; i++)
+		values[i] = sqlite3_column_int64(stmt, (int)i);
+	sqlite3_finalize(stmt);
+	return ok;
+}
+
+/**
+ * mrd_store_transaction:
+ * @self: the store
+ * @func: (scope call): what to do in the transaction
+ * @user_data: for @func
+ * @error: where @func's error, or that of the transaction, goes
+ *
+ * Runs @func in one write transaction: it is committed when @func returns
+ * %TRUE and rolled back when @func fails (or the commit does), so what
+ * @func wrote is kept whole or not at all.
+ *
+ * Returns: whether @func and the commit succeeded
+ */
+gboolean
+mrd_store_transaction(MrdStore *self,
+		      MrdStoreTransactionFunc func,
+		      gpointer user_data,
+		      GError **error)
+{
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(func != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!mrd_store_check_open(self, error) || !mrd_store_exec(self, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (!func(self, user_data, error) || !mrd_store_exec(self, "COMMIT", error)) {
+		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -152,6 +257,16 @@ static const char *const migrations[] = {
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SCHEMA_VERSION);
 
 static gboolean
+migrate_once_cb(MrdStore *self, gpointer user_data, GError **error)
+{
+	int version = GPOINTER_TO_INT(user_data);
+	g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", version + 1);
+
+	return mrd_store_exec(self, migrations[version], error) &&
+	       mrd_store_exec(self, bump, error);
+}
+
+static gboolean
 mrd_store_migrate(MrdStore *self, GError **error)
 {
 	sqlite3_stmt *stmt = NULL;
@@ -172,23 +287,12 @@ mrd_store_migrate(MrdStore *self, GError **error)
 		return FALSE;
 	}
 	for (int v = version; v < SCHEMA_VERSION; v++) {
-		g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
-
-		if (!exec_sql(self, "BEGIN IMMEDIATE", error))
-			return FALSE;
-		if (!exec_sql(self, migrations[v], error) || !exec_sql(self, bump, error)) {
-			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-			return FALSE;
-		}
-		if (!exec_sql(self, "COMMIT", error))
+		if (!mrd_store_transaction(self, migrate_once_cb, GINT_TO_POINTER(v), error))
 			return FALSE;
 		g_debug("migrated %s to schema version %d", self->path, v + 1);
 	}
 	return TRUE;
 }
-
-static gboolean
-mrd_store_check_open(MrdStore *self, GError **error);
 
 /* the text of the first column of the first row of @sql, which may be NULL
  * (no row, or a NULL value) */
@@ -280,52 +384,15 @@ mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 	/* WAL + FULL: an acknowledged batch survives a crash and a power cut;
 	 * secure_delete: deleted data is overwritten, not left in free pages */
 	if (!mrd_store_enable_wal(self, error) ||
-	    !exec_sql(self, "PRAGMA synchronous = FULL", error) ||
-	    !exec_sql(self, "PRAGMA secure_delete = ON", error) ||
-	    !exec_sql(self, "PRAGMA foreign_keys = ON", error) ||
-	    !mrd_store_check_integrity(self, error) || !mrd_store_migrate(self, error)) {
-		*corrupt = self->corrupt;
-		return NULL;
-	}
-	if (sqlite3_prepare_v3(self->db,
-			       "INSERT INTO aggregate (metric, week, uid, kind, payload, count, "
-			       "duration) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-			       "ON CONFLICT (metric, week, uid, kind, payload) DO UPDATE SET "
-			       "count = count + excluded.count, "
-			       "duration = duration + excluded.duration",
-			       -1, SQLITE_PREPARE_PERSISTENT, &self->upsert, NULL) != SQLITE_OK) {
-		mrd_store_set_error(self, error, _("Cannot prepare a query on the metrics store"));
+	    !mrd_store_exec(self, "PRAGMA synchronous = FULL", error) ||
+	    !mrd_store_exec(self, "PRAGMA secure_delete = ON", error) ||
+	    !mrd_store_exec(self, "PRAGMA foreign_keys = ON", error) ||
+	    !mrd_store_check_integrity(self, error) || !mrd_store_migrate(self, error) ||
+	    !mrd_store_prepare_upsert(self, error)) {
 		*corrupt = self->corrupt;
 		return NULL;
 	}
 	return g_steal_pointer(&self);
-}
-
-/* moves a damaged store aside, to be kept for inspection and never read
- * again; mrd_store_delete_files() removes it with the rest */
-static gboolean
-move_aside(const char *path, GError **error)
-{
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%S");
-	const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-
-	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-		g_autofree char *from = g_strconcat(path, suffixes[i], NULL);
-		g_autofree char *to = g_strconcat(path, ".corrupt-", stamp, suffixes[i], NULL);
-
-		if (g_rename(from, to) != 0 && errno != ENOENT) {
-			int saved_errno = errno;
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
-				    _("Cannot move the damaged store %s aside: %s"), from,
-				    g_strerror(saved_errno));
-			return FALSE;
-		}
-	}
-	g_warning("the metrics store %s was damaged; kept it as %s.corrupt-%s and started a "
-		  "new one",
-		  path, path, stamp);
-	return TRUE;
 }
 
 /* opens (creating it if needed) the store at @path; a damaged file is moved
@@ -348,7 +415,7 @@ mrd_store_open(const char *path, GError **error)
 		return NULL;
 	}
 	g_debug("%s", error_local->message);
-	if (!move_aside(path, error))
+	if (!mrd_store_move_aside(path, error))
 		return NULL;
 	return mrd_store_open_once(path, &corrupt, error);
 }
@@ -373,7 +440,7 @@ mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 
 	if (!mrd_store_check_open(self, error))
 		return FALSE;
-	page_size = mrd_store_query_int(self->db, "PRAGMA page_size");
+	page_size = mrd_store_query_int(self, "PRAGMA page_size");
 	if (page_size <= 0)
 		page_size = 4096;
 	cap_pages = max_bytes / (guint64)page_size;
@@ -384,404 +451,48 @@ mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 			      "PRAGMA wal_autocheckpoint = %" G_GUINT64_FORMAT ";"
 			      "PRAGMA journal_size_limit = %" G_GUINT64_FORMAT,
 			      db_pages, wal_pages, wal_pages * (guint64)(page_size + 24) + 32);
-	return exec_sql(self, sql, error);
+	return mrd_store_exec(self, sql, error);
 }
 
-/* deletes aggregates of weeks before @oldest_week ('YYYY-MM-DD'); returns
- * in @n_events how many events they held */
-gboolean
-mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GError **error)
+/* lets a write of @n_rows rows of about @bytes take the database past its
+ * page cap (mrd_store_set_max_size()) by as many pages as it could need:
+ * what the outbox writes must fit even in a full store, or a closed week
+ * would wait there until the retention limit drops it, and a request the
+ * server has would be sent again. Freezing deletes the aggregates first,
+ * but the pages they leave are whole free pages only where no aggregate
+ * of an open week shared them. Returns the cap to put back, 0 if none */
+gint64
+mrd_store_raise_page_cap(MrdStore *self, guint64 bytes, guint n_rows)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc;
+	gint64 cap = mrd_store_query_int(self, "PRAGMA max_page_count");
+	gint64 page_size = MAX(mrd_store_query_int(self, "PRAGMA page_size"), 512);
+	gint64 pages;
+	g_autofree char *sql = NULL;
 
-	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
-
-	*n_events = 0;
-	if (!mrd_store_check_open(self, error))
-		return FALSE;
-	if (sqlite3_prepare_v2(self->db,
-			       "SELECT coalesce(sum(count), 0) FROM aggregate WHERE week < ?1", -1,
-			       &stmt, NULL) != SQLITE_OK)
-		return mrd_store_set_error(self, error,
-					   _("Cannot remove old data from the metrics store"));
-	sqlite3_bind_text(stmt, 1, oldest_week, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		*n_events = (guint64)sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (*n_events == 0)
-		return TRUE;
-	if (sqlite3_prepare_v2(self->db, "DELETE FROM aggregate WHERE week < ?1", -1, &stmt,
-			       NULL) != SQLITE_OK)
-		return mrd_store_set_error(self, error,
-					   _("Cannot remove old data from the metrics store"));
-	sqlite3_bind_text(stmt, 1, oldest_week, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return mrd_store_set_error(self, error,
-					   _("Cannot remove old data from the metrics store"));
-	return TRUE;
+	if (cap <= 0)
+		return 0;
+	/* overflow pages are not quite full, and the table grows interior
+	 * pages as it splits */
+	pages = (gint64)(bytes / (guint64)(page_size / 2)) + 2 * (gint64)n_rows + 8;
+	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GINT64_FORMAT,
+			      MIN(cap + pages, (gint64)G_MAXUINT32));
+	if (sqlite3_exec(self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return 0;
+	return cap;
 }
 
-/* adds @counts (reason → guint64 *) to the stored drop counters, in one
- * transaction */
-gboolean
-mrd_store_add_drops(MrdStore *self, GHashTable *counts, GError **error)
+/* puts the page cap back; SQLite keeps it no lower than the database's
+ * size, so a freeze that went past it lets the store keep that room (see
+ * docs/metrics-recorder.8.md) */
+void
+mrd_store_restore_page_cap(MrdStore *self, gint64 cap)
 {
-	sqlite3_stmt *stmt = NULL;
-	GHashTableIter iter;
-	gpointer key, value;
+	g_autofree char *sql = NULL;
 
-	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
-	g_return_val_if_fail(counts != NULL, FALSE);
-	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-
-	if (!mrd_store_check_open(self, error))
-		return FALSE;
-	if (g_hash_table_size(counts) == 0)
-		return TRUE;
-	if (!exec_sql(self, "BEGIN IMMEDIATE", error))
-		return FALSE;
-	if (sqlite3_prepare_v2(self->db,
-			       "INSERT INTO drops (reason, count) VALUES (?1, ?2) "
-			       "ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count",
-			       -1, &stmt, NULL) != SQLITE_OK) {
-		mrd_store_set_error(self, error,
-				    _("Cannot count the dropped events in the metrics store"));
-		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-		return FALSE;
-	}
-	g_hash_table_iter_init(&iter, counts);
-	while (g_hash_table_iter_next(&iter, &key, &value)) {
-		sqlite3_reset(stmt);
-		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 2, (sqlite3_int64) * (guint64 *)value);
-		if (sqlite3_step(stmt) != SQLITE_DONE) {
-			mrd_store_set_error(
-				self, error,
-				_("Cannot count the dropped events in the metrics store"));
-			sqlite3_finalize(stmt);
-			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-			return FALSE;
-		}
-	}
-	sqlite3_finalize(stmt);
-	if (!exec_sql(self, "COMMIT", error)) {
-		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* the stored drop counters that are not 0, as a{st} */
-GVariant *
-mrd_store_get_drops(MrdStore *self, GError **error)
-{
-	GVariantBuilder builder;
-	sqlite3_stmt *stmt = NULL;
-	int rc;
-
-	g_return_val_if_fail(MRD_IS_STORE(self), NULL);
-	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-
-	if (!mrd_store_check_open(self, error))
-		return NULL;
-	if (sqlite3_prepare_v2(self->db,
-			       "SELECT reason, count FROM drops WHERE count > 0 ORDER BY reason",
-			       -1, &stmt, NULL) != SQLITE_OK) {
-		mrd_store_set_error(
-			self, error,
-			_("Cannot read the counts of dropped events in the metrics store"));
-		return NULL;
-	}
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{st}"));
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_variant_builder_add(&builder, "{st}", (const char *)sqlite3_column_text(stmt, 0),
-				      (guint64)sqlite3_column_int64(stmt, 1));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		g_variant_builder_clear(&builder);
-		mrd_store_set_error(
-			self, error,
-			_("Cannot read the counts of dropped events in the metrics store"));
-		return NULL;
-	}
-	return g_variant_ref_sink(g_variant_builder_end(&builder));
-}
-
-/* the database handle, for the outbox which shares the file (and so is
- * deleted with it when consent is withdrawn) */
-sqlite3 *
-mrd_store_get_db(MrdStore *self)
-{
-	g_return_val_if_fail(MRD_IS_STORE(self), NULL);
-	return self->db;
-}
-
-static gboolean
-mrd_store_check_open(MrdStore *self, GError **error)
-{
-	if (self->db != NULL)
-		return TRUE;
-	g_set_error_literal(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
-			    _("The metrics store is closed"));
-	return FALSE;
-}
-
-/* deltas written by one statement: fewer statements to run, as each costs
- * more than the row it writes */
-#define ROWS_PER_STATEMENT 32
-
-/* binds @delta to the parameters of row @row of @stmt */
-static void
-bind_delta(sqlite3_stmt *stmt, int row, const MrdDelta *delta, const char *week, guint32 uid)
-{
-	gsize payload_len = 0;
-	const void *payload = g_bytes_get_data(delta->payload, &payload_len);
-	int base = row * 7;
-
-	sqlite3_bind_blob(stmt, base + 1, delta->id, METRICS_UUID_SIZE, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, base + 2, week, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, base + 3, uid);
-	sqlite3_bind_int(stmt, base + 4, delta->kind);
-	sqlite3_bind_blob(stmt, base + 5, payload != NULL ? payload : "", (int)payload_len,
-			  SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, base + 6, (sqlite3_int64)delta->count);
-	sqlite3_bind_int64(stmt, base + 7, (sqlite3_int64)delta->duration);
-}
-
-/* the upsert of @n_rows deltas in one statement */
-static sqlite3_stmt *
-prepare_upsert(MrdStore *self, guint n_rows)
-{
-	g_autoptr(GString) sql = g_string_new("INSERT INTO aggregate (metric, week, uid, kind, "
-					      "payload, count, duration) VALUES ");
-	sqlite3_stmt *stmt = NULL;
-
-	for (guint i = 0; i < n_rows; i++)
-		g_string_append(sql, i == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)");
-	g_string_append(sql, " ON CONFLICT (metric, week, uid, kind, payload) DO UPDATE SET "
-			     "count = count + excluded.count, "
-			     "duration = duration + excluded.duration");
-	if (sqlite3_prepare_v3(self->db, sql->str, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
-	    SQLITE_OK)
-		return NULL;
-	return stmt;
-}
-
-/* adds a batch's deltas for @uid in one transaction: all or nothing */
-gboolean
-mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error)
-{
-	/* a batch is nearly always of one week: each is formatted once */
-	char weeks[ROWS_PER_STATEMENT][16];
-	gint64 week_start = G_MININT64;
-	gboolean ok = TRUE;
-
-	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
-	g_return_val_if_fail(deltas != NULL, FALSE);
-	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-
-	if (!mrd_store_check_open(self, error))
-		return FALSE;
-	if (self->upsert_many == NULL &&
-	    (self->upsert_many = prepare_upsert(self, ROWS_PER_STATEMENT)) == NULL)
-		return mrd_store_set_error(self, error,
-					   _("Cannot prepare a query on the metrics store"));
-	if (!exec_sql(self, "BEGIN IMMEDIATE", error))
-		return FALSE;
-	for (guint i = 0; ok && i < deltas->len;) {
-		guint n = MIN(deltas->len - i, ROWS_PER_STATEMENT);
-		sqlite3_stmt *stmt = n == ROWS_PER_STATEMENT ? self->upsert_many : self->upsert;
-
-		if (stmt != self->upsert_many)
-			n = 1;
-		sqlite3_reset(stmt);
-		for (guint r = 0; r < n; r++) {
-			const MrdDelta *delta = &g_array_index(deltas, MrdDelta, i + r);
-
-			if (r == 0 || delta->week != week_start) {
-				g_autofree char *week = mrd_week_to_string(delta->week);
-
-				g_strlcpy(weeks[r], week, sizeof(weeks[r]));
-				week_start = delta->week;
-			} else {
-				memcpy(weeks[r], weeks[r - 1], sizeof(weeks[r]));
-			}
-			bind_delta(stmt, (int)r, delta, weeks[r], uid);
-		}
-		ok = sqlite3_step(stmt) == SQLITE_DONE;
-		i += n;
-	}
-	if (!ok) {
-		mrd_store_set_error(self, error, _("Cannot store the events in the metrics store"));
-		sqlite3_reset(self->upsert_many);
-		sqlite3_reset(self->upsert);
-		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-		return FALSE;
-	}
-	sqlite3_reset(self->upsert_many);
-	sqlite3_clear_bindings(self->upsert_many);
-	sqlite3_reset(self->upsert);
-	sqlite3_clear_bindings(self->upsert);
-	if (!exec_sql(self, "COMMIT", error)) {
-		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static GVariant *
-payload_from_blob(const void *data, int len)
-{
-	g_autoptr(GBytes) bytes = g_bytes_new(data, len > 0 ? (gsize)len : 0);
-	g_autoptr(GVariant) maybe =
-		g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE("mv"), bytes, FALSE));
-	g_autoptr(GVariant) boxed = g_variant_get_maybe(maybe);
-
-	if (boxed == NULL)
-		return NULL;
-	return g_variant_get_variant(boxed);
-}
-
-/* returns a(ussuavtt): the rows of @uid, or of everybody */
-GVariant *
-mrd_store_dump(MrdStore *self, gboolean all_users, guint32 uid, GError **error)
-{
-	GVariantBuilder builder;
-	sqlite3_stmt *stmt = NULL;
-	int rc;
-
-	g_return_val_if_fail(MRD_IS_STORE(self), NULL);
-	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-
-	if (!mrd_store_check_open(self, error))
-		return NULL;
-	if (sqlite3_prepare_v2(self->db,
-			       "SELECT uid, metric, week, kind, payload, count, duration "
-			       "FROM aggregate WHERE ?1 OR uid = ?2 "
-			       "ORDER BY metric, week, uid, kind, payload",
-			       -1, &stmt, NULL) != SQLITE_OK) {
-		mrd_store_set_error(self, error, _("Cannot read the metrics store"));
-		return NULL;
-	}
-	sqlite3_bind_int(stmt, 1, all_users ? 1 : 0);
-	sqlite3_bind_int64(stmt, 2, uid);
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_AGGREGATE));
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		char id[METRICS_UUID_STRING_LENGTH + 1];
-		g_autoptr(GVariant) payload = NULL;
-		GVariant *boxed = NULL;
-
-		if (sqlite3_column_bytes(stmt, 1) != METRICS_UUID_SIZE)
-			continue;
-		metrics_uuid_unparse(sqlite3_column_blob(stmt, 1), id);
-		payload = payload_from_blob(sqlite3_column_blob(stmt, 4),
-					    sqlite3_column_bytes(stmt, 4));
-		if (payload != NULL)
-			boxed = g_variant_new_variant(payload);
-
-		g_variant_builder_add(
-			&builder, "(ussu@avtt)", (guint32)sqlite3_column_int64(stmt, 0), id,
-			(const char *)sqlite3_column_text(stmt, 2),
-			(guint32)sqlite3_column_int(stmt, 3),
-			g_variant_new_array(G_VARIANT_TYPE_VARIANT, &boxed, boxed != NULL ? 1 : 0),
-			(guint64)sqlite3_column_int64(stmt, 5),
-			(guint64)sqlite3_column_int64(stmt, 6));
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		g_variant_builder_clear(&builder);
-		mrd_store_set_error(self, error, _("Cannot read the metrics store"));
-		return NULL;
-	}
-	return g_variant_ref_sink(g_variant_builder_end(&builder));
-}
-
-gboolean
-mrd_store_clear(MrdStore *self, gboolean all_users, guint32 uid, guint64 *removed, GError **error)
-{
-	sqlite3_stmt *stmt = NULL;
-	int rc;
-
-	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
-	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-
-	if (!mrd_store_check_open(self, error))
-		return FALSE;
-	if (sqlite3_prepare_v2(self->db, "DELETE FROM aggregate WHERE ?1 OR uid = ?2", -1, &stmt,
-			       NULL) != SQLITE_OK)
-		return mrd_store_set_error(self, error,
-					   _("Cannot delete data from the metrics store"));
-	sqlite3_bind_int(stmt, 1, all_users ? 1 : 0);
-	sqlite3_bind_int64(stmt, 2, uid);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return mrd_store_set_error(self, error,
-					   _("Cannot delete data from the metrics store"));
-	if (removed != NULL)
-		*removed = (guint64)sqlite3_changes(self->db);
-	return TRUE;
-}
-
-gboolean
-mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError **error)
-{
-	sqlite3_stmt *stmt = NULL;
-
-	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
-
-	if (!mrd_store_check_open(self, error))
-		return FALSE;
-	if (sqlite3_prepare_v2(self->db, "SELECT count(*), coalesce(sum(count), 0) FROM aggregate",
-			       -1, &stmt, NULL) != SQLITE_OK)
-		return mrd_store_set_error(self, error,
-					   _("Cannot count the events in the metrics store"));
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
-		return mrd_store_set_error(self, error,
-					   _("Cannot count the events in the metrics store"));
-	}
-	*n_keys = (guint64)sqlite3_column_int64(stmt, 0);
-	*n_events = (guint64)sqlite3_column_int64(stmt, 1);
-	sqlite3_finalize(stmt);
-	return TRUE;
-}
-
-/* the events of one metric in one week (YYYY-MM-DD of its Monday), all
- * users together: where the allowlist's weekly cap starts after a restart */
-gboolean
-mrd_store_sum_count(MrdStore *self,
-		    const guint8 *metric_id,
-		    const char *week,
-		    guint64 *sum,
-		    GError **error)
-{
-	sqlite3_stmt *stmt = NULL;
-
-	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
-	g_return_val_if_fail(metric_id != NULL && week != NULL && sum != NULL, FALSE);
-
-	if (!mrd_store_check_open(self, error))
-		return FALSE;
-	if (sqlite3_prepare_v2(self->db,
-			       "SELECT coalesce(sum(count), 0) FROM aggregate "
-			       "WHERE metric = ?1 AND week = ?2",
-			       -1, &stmt, NULL) != SQLITE_OK)
-		return mrd_store_set_error(self, error,
-					   _("Cannot count the events in the metrics store"));
-	sqlite3_bind_blob(stmt, 1, metric_id, METRICS_UUID_SIZE, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, week, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
-		return mrd_store_set_error(self, error,
-					   _("Cannot count the events in the metrics store"));
-	}
-	*sum = (guint64)sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return TRUE;
+	if (cap <= 0 || self->db == NULL)
+		return;
+	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GINT64_FORMAT, cap);
+	sqlite3_exec(self->db, sql, NULL, NULL, NULL);
 }
 
 /* bytes on disk, WAL included */
@@ -803,6 +514,45 @@ mrd_store_get_size(MrdStore *self)
 	return total;
 }
 
+/**
+ * mrd_store_get_usage:
+ * @self: the store
+ * @usage: (out caller-allocates): the figures
+ * @error: where a failure to count the aggregates goes
+ *
+ * What the store holds and how much room it takes, for GetStatus. Only
+ * counting the aggregates can fail; the weeks and pages are best effort
+ * and stay 0 when SQLite cannot tell them.
+ *
+ * Returns: whether the aggregates could be counted
+ */
+gboolean
+mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error)
+{
+	gint64 max_pages, used_pages;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(usage != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	memset(usage, 0, sizeof(*usage));
+	if (!mrd_store_get_totals(self, &usage->n_keys, &usage->n_events, error))
+		return FALSE;
+	usage->file_bytes = mrd_store_get_size(self);
+	mrd_store_count_weeks(self, &usage->n_weeks, &usage->oldest_week);
+	/* the cap counts the pages in use: the file may be larger (free
+	 * pages, the write-ahead log) */
+	max_pages = mrd_store_query_int(self, "PRAGMA max_page_count");
+	used_pages = mrd_store_query_int(self, "PRAGMA page_count") -
+		     mrd_store_query_int(self, "PRAGMA freelist_count");
+	usage->used_bytes = (guint64)MAX(used_pages, 0) *
+			    (guint64)MAX(mrd_store_query_int(self, "PRAGMA page_size"), 0);
+	/* a page split needs more than one free page: within 3 % (at least
+	 * two pages) of the cap, inserts fail */
+	usage->full = max_pages > 0 && max_pages - used_pages <= MAX(2, max_pages / 32);
+	return TRUE;
+}
+
 void
 mrd_store_close(MrdStore *self)
 {
@@ -817,58 +567,31 @@ mrd_store_close(MrdStore *self)
 	}
 }
 
-/* overwrites the whole length of @file with zeros and syncs it, so that
- * removing it afterwards does not leave its bytes in freed disk blocks (nor
- * in another hard link to it); on a copy-on-write file system or behind an
- * SSD's wear levelling this is the best a program can do. A file that is not
- * there, or is not a regular file, is left to the unlink that follows. */
 static void
-zero_fill(const char *file)
+add_table_cb(sqlite3_stmt *stmt, gpointer user_data)
 {
-	static const guint8 zeros[64 * 1024] = {0};
-	struct stat buf;
-	off_t offset = 0;
-	int fd;
-
-	fd = g_open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0);
-	if (fd < 0) {
-		if (errno != ENOENT && errno != EISDIR && errno != ELOOP)
-			g_warning("cannot overwrite %s before deleting it: %s", file,
-				  g_strerror(errno));
-		return;
-	}
-	if (fstat(fd, &buf) != 0 || !S_ISREG(buf.st_mode)) {
-		close(fd);
-		return;
-	}
-	while (offset < buf.st_size) {
-		ssize_t n = pwrite(fd, zeros,
-				   (size_t)MIN(buf.st_size - offset, (off_t)sizeof(zeros)), offset);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			g_warning("cannot overwrite %s before deleting it: %s", file,
-				  n < 0 ? g_strerror(errno) : "short write");
-			break;
-		}
-		offset += n;
-	}
-	if (fdatasync(fd) != 0)
-		g_warning("cannot sync %s before deleting it: %s", file, g_strerror(errno));
-	close(fd);
+	g_ptr_array_add(user_data, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
 }
 
-/* removes @file after overwriting it; a missing file is fine */
 static gboolean
-shred_file(const char *file, GError **error)
+empty_tables_cb(MrdStore *self, gpointer user_data, GError **error)
 {
-	zero_fill(file);
-	if (g_unlink(file) != 0 && errno != ENOENT) {
-		int saved_errno = errno;
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE, _("Cannot delete %s: %s"),
-			    file, g_strerror(saved_errno));
+	g_autoptr(GPtrArray) tables = g_ptr_array_new_with_free_func(g_free);
+	const char *failure = _("Cannot list the tables of the metrics store");
+	sqlite3_stmt *stmt = mrd_store_prepare(
+		self, "SELECT name FROM sqlite_master WHERE type = 'table'", failure, error);
+
+	if (stmt == NULL ||
+	    !mrd_store_foreach_row(self, stmt, add_table_cb, tables, failure, error))
 		return FALSE;
+	for (guint i = 0; i < tables->len; i++) {
+		char *sql = sqlite3_mprintf("DELETE FROM \"%w\"",
+					    (const char *)g_ptr_array_index(tables, i));
+		gboolean ok = mrd_store_exec(self, sql, error);
+
+		sqlite3_free(sql);
+		if (!ok)
+			return FALSE;
 	}
 	return TRUE;
 }
@@ -881,104 +604,25 @@ shred_file(const char *file, GError **error)
 gboolean
 mrd_store_wipe(MrdStore *self, GError **error)
 {
-	g_autoptr(GPtrArray) tables = g_ptr_array_new_with_free_func(g_free);
-	sqlite3_stmt *stmt = NULL;
 	int persist = 1;
-	int rc;
 
 	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	if (!mrd_store_check_open(self, error))
 		return FALSE;
-	if (!exec_sql(self, "PRAGMA secure_delete = ON", error) ||
-	    !exec_sql(self, "BEGIN IMMEDIATE", error))
+	if (!mrd_store_exec(self, "PRAGMA secure_delete = ON", error) ||
+	    !mrd_store_transaction(self, empty_tables_cb, NULL, error))
 		return FALSE;
-	if (sqlite3_prepare_v2(self->db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1,
-			       &stmt, NULL) != SQLITE_OK) {
-		mrd_store_set_error(self, error, _("Cannot list the tables of the metrics store"));
-		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-		return FALSE;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(tables, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		mrd_store_set_error(self, error, _("Cannot list the tables of the metrics store"));
-		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-		return FALSE;
-	}
-	for (guint i = 0; i < tables->len; i++) {
-		char *sql = sqlite3_mprintf("DELETE FROM \"%w\"",
-					    (const char *)g_ptr_array_index(tables, i));
-		gboolean ok = exec_sql(self, sql, error);
-
-		sqlite3_free(sql);
-		if (!ok) {
-			sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-			return FALSE;
-		}
-	}
-	if (!exec_sql(self, "COMMIT", error)) {
-		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-		return FALSE;
-	}
 	if (sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return mrd_store_set_error(self, error,
 					   _("Cannot flush the journal of the metrics store"));
 	/* closing must neither delete nor truncate the WAL: it is overwritten
 	 * before it is removed */
-	if (!exec_sql(self, "PRAGMA journal_size_limit = -1", error))
+	if (!mrd_store_exec(self, "PRAGMA journal_size_limit = -1", error))
 		return FALSE;
 	sqlite3_file_control(self->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-	return TRUE;
-}
-
-static gboolean
-delete_corrupt_copies(const char *path, GError **error)
-{
-	g_autofree char *dirname = g_path_get_dirname(path);
-	g_autofree char *prefix = NULL;
-	g_autoptr(GDir) dir = g_dir_open(dirname, 0, NULL);
-	const char *name;
-
-	if (dir == NULL)
-		return TRUE;
-	{
-		g_autofree char *basename = g_path_get_basename(path);
-		prefix = g_strconcat(basename, ".corrupt-", NULL);
-	}
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *file = NULL;
-
-		if (!g_str_has_prefix(name, prefix))
-			continue;
-		file = g_build_filename(dirname, name, NULL);
-		if (!shred_file(file, error))
-			return FALSE;
-	}
-	return TRUE;
-}
-
-/* removes the database with its WAL and journal files, and damaged copies
- * kept aside: they hold event data too; each is overwritten with zeros
- * first; missing files are fine. The store must be closed. */
-gboolean
-mrd_store_delete_files(const char *path, GError **error)
-{
-	const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-
-	g_return_val_if_fail(path != NULL, FALSE);
-
-	if (!delete_corrupt_copies(path, error))
-		return FALSE;
-	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-		g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
-
-		if (!shred_file(file, error))
-			return FALSE;
-	}
 	return TRUE;
 }
 

@@ -6,21 +6,33 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <sqlite3.h>
 
 G_BEGIN_DECLS
 
 #define MRD_TYPE_STORE (mrd_store_get_type())
 G_DECLARE_FINAL_TYPE(MrdStore, mrd_store, MRD, STORE, GObject)
 
+/* what the store holds and the room it takes (GetStatus) */
+typedef struct {
+	guint64 n_keys;	    /* stored aggregate rows */
+	guint64 n_events;   /* their summed counts */
+	guint64 n_weeks;    /* distinct weeks */
+	gint64 oldest_week; /* Monday (usec) of the oldest week, 0 when empty */
+	guint64 file_bytes; /* what mrd_store_get_size() returns */
+	guint64 used_bytes; /* pages in use x page size (what the cap counts) */
+	gboolean full;	    /* within the margin of the cap: inserts fail */
+} MrdStoreUsage;
+
+/* work to do in one transaction (mrd_store_transaction()) */
+typedef gboolean (*MrdStoreTransactionFunc)(MrdStore *store, gpointer user_data, GError **error);
+
 MrdStore *
 mrd_store_open(const char *path, GError **error);
-sqlite3 *
-mrd_store_get_db(MrdStore *self);
 gboolean
-mrd_store_set_error(MrdStore *self, GError **error, const char *failure);
-gint64
-mrd_store_query_int(sqlite3 *db, const char *sql);
+mrd_store_transaction(MrdStore *self,
+		      MrdStoreTransactionFunc func,
+		      gpointer user_data,
+		      GError **error);
 gboolean
 mrd_store_add(MrdStore *self, guint32 uid, GArray *deltas, GError **error);
 GVariant *
@@ -31,6 +43,8 @@ gboolean
 mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError **error);
 guint64
 mrd_store_get_size(MrdStore *self);
+gboolean
+mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error);
 void
 mrd_store_close(MrdStore *self);
 gboolean
@@ -52,17 +66,5 @@ gboolean
 mrd_store_wipe(MrdStore *self, GError **error);
 gboolean
 mrd_store_delete_files(const char *path, GError **error);
-
-typedef struct {
-	guint64 n_keys;	    /* stored aggregate rows */
-	guint64 n_events;   /* their summed counts */
-	guint64 n_weeks;    /* distinct weeks */
-	gint64 oldest_week; /* Monday (usec) of the oldest week, 0 when empty */
-	guint64 file_bytes; /* the files' size */
-	guint64 used_bytes; /* pages in use x page size (what the cap counts) */
-	gboolean full;	    /* within the margin of the cap */
-} MrdStoreUsage;
-gboolean
-mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "mrd-clock.h"
 #include "mrd-config.h"
 #include "mrd-outbox.h"
+#include "mrd-upload-policy.h"
 
 G_BEGIN_DECLS
 
@@ -40,23 +41,5 @@ mrd_uploader_upload_now_finish(MrdUploader *self,
 			       guint *n_sent,
 			       guint *n_failed,
 			       GError **error);
-
-/* the policy, as pure functions for the tests */
-gint64
-mrd_upload_backoff(guint attempts, guint min_seconds, guint max_seconds, double random01);
-gboolean
-mrd_upload_parse_retry_after(const char *value, gint64 now, gint64 *delay);
-gint64
-mrd_upload_clamp_retry_after(gint64 delay);
-gboolean
-mrd_upload_status_is_retryable(guint status);
-char *
-mrd_upload_describe_answer(guint status, const char *reason, const char *body, gsize len);
-void
-mrd_upload_forbid_tls_resumption(GTlsClientConnection *connection);
-char *
-mrd_upload_tls_priority(const char *current, const char *fallback);
-void
-mrd_upload_setup_tls_environment(void);
 
 G_END_DECLS

@@ -395,6 +395,17 @@ test_prune(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(n_keys, ==, 0);
 }
 
+/* a connection of the test's own to the store's database, as a tool would
+ * open it: the store keeps its own to itself */
+static sqlite3 *
+open_db(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	return db;
+}
+
 static int
 journal_mode_is_wal(void *user_data, int n_columns, char **values, char **names)
 {
@@ -425,14 +436,17 @@ test_wal_and_modes(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(GArray) deltas = make_deltas(2, 1, NULL);
 	mode_t old_umask = umask(022);
 	gboolean wal = FALSE;
+	sqlite3 *db = NULL;
 
 	for (guint round = 0; round < 2; round++) {
 		store = mrd_store_open(fixture->path, &error);
 		g_assert_no_error(error);
 		g_assert_true(mrd_store_add(store, 1, deltas, &error));
-		g_assert_cmpint(sqlite3_exec(mrd_store_get_db(store), "PRAGMA journal_mode",
-					     journal_mode_is_wal, &wal, NULL),
-				==, SQLITE_OK);
+		db = open_db(fixture->path);
+		g_assert_cmpint(
+			sqlite3_exec(db, "PRAGMA journal_mode", journal_mode_is_wal, &wal, NULL),
+			==, SQLITE_OK);
+		sqlite3_close(db);
 		g_assert_true(wal);
 		for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
 			g_autofree char *file = g_strconcat(fixture->path, suffixes[i], NULL);
@@ -484,9 +498,9 @@ test_migrate_v1(Fixture *fixture, gconstpointer user_data)
 	store = mrd_store_open(fixture->path, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(store);
-	g_assert_cmpint(
-		sqlite3_prepare_v2(mrd_store_get_db(store), "PRAGMA user_version", -1, &stmt, NULL),
-		==, SQLITE_OK);
+	db = open_db(fixture->path);
+	g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), ==,
+			SQLITE_OK);
 	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
 	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 4);
 	sqlite3_finalize(stmt);
@@ -501,9 +515,9 @@ test_migrate_v1(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(uid, ==, 1000);
 	g_assert_cmpuint(count, ==, 41);
 	/* the tables of versions 2 and 3 are there */
-	g_assert_cmpint(sqlite3_exec(mrd_store_get_db(store), "SELECT count(*) FROM outbox", NULL,
-				     NULL, NULL),
-			==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "SELECT count(*) FROM outbox", NULL, NULL, NULL), ==,
+			SQLITE_OK);
+	sqlite3_close(db);
 	g_hash_table_insert(counts, (gpointer) "store-full", &one);
 	g_assert_true(mrd_store_add_drops(store, counts, &error));
 	g_assert_no_error(error);
@@ -521,11 +535,16 @@ test_migrate_v1(Fixture *fixture, gconstpointer user_data)
 }
 
 static void
-checkpoint(MrdStore *store)
+checkpoint(const char *path)
 {
-	g_assert_cmpint(sqlite3_wal_checkpoint_v2(mrd_store_get_db(store), NULL,
-						  SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL),
+	sqlite3 *db = open_db(path);
+
+	/* a connection reads the database, and finds its WAL, on first use */
+	g_assert_cmpint(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL),
 			==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL),
+			==, SQLITE_OK);
+	sqlite3_close(db);
 }
 
 static void
@@ -565,7 +584,7 @@ size_after(Fixture *fixture, guint n_batches, guint per_batch)
 	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
 	g_assert_cmpuint(n_keys, ==, 1);
 	g_assert_cmpuint(n_events, ==, (guint64)n_batches * per_batch);
-	checkpoint(store);
+	checkpoint(fixture->path);
 	g_assert_cmpint(g_stat(fixture->path, &buf), ==, 0);
 	mrd_store_close(store);
 	g_assert_true(mrd_store_delete_files(fixture->path, &error));

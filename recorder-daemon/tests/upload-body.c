@@ -560,16 +560,35 @@ test_complete_and_archive(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(sent->len, ==, 0);
 }
 
-static const char *
-refuse_all_cb(const guint8 metric[METRICS_UUID_SIZE], gint64 now, gpointer user_data)
+/* an allowlist of one counter, @id, kept until @expires; with no @id, an
+ * empty one (as when no allowlist file could be read) */
+static MrdAllowlist *
+make_allowlist(const char *id, const char *expires)
 {
-	return user_data;
+	const char *const no_dirs[] = {NULL};
+	g_autoptr(MrdAllowlist) allowlist = mrd_allowlist_new(no_dirs);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *json = NULL;
+
+	if (id == NULL)
+		return g_steal_pointer(&allowlist);
+	json = g_strdup_printf("{\"format\": 1, \"metrics\": [{\"id\": \"%s\", "
+			       "\"name\": \"test-metric\", \"description\": \"Something\", "
+			       "\"purpose\": \"Tests\", \"owner\": \"Tests\", "
+			       "\"category\": \"usage\", \"kind\": \"counter\", "
+			       "\"added\": \"2025-06-01\", \"expires\": \"%s\", "
+			       "\"weekly_cap\": 1000}]}",
+			       id, expires);
+	g_assert_true(mrd_allowlist_load_data(allowlist, "test.json", json, -1, &error));
+	g_assert_no_error(error);
+	return g_steal_pointer(&allowlist);
 }
 
 static void
-dropped_cb(MrdOutbox *outbox, const char *reason, guint64 n_events, gpointer user_data)
+dropped_cb(MrdOutbox *outbox, guint reason_id, guint64 n_events, gpointer user_data)
 {
 	GHashTable *drops = user_data;
+	const char *reason = mrd_drop_reason_to_string((MrdDropReason)reason_id);
 	guint64 *count = g_hash_table_lookup(drops, reason);
 
 	if (count == NULL) {
@@ -586,7 +605,7 @@ drops_of(GHashTable *drops, const char *reason)
 	return count != NULL ? *count : 0;
 }
 
-/* the filter at freeze (even when it leaves nothing to send) and before a
+/* the allowlist at freeze (even when it leaves nothing to send) and before a
  * send, the retention of pending requests, and spreading a backlog */
 static void
 test_drops_and_spread(Fixture *fixture, gconstpointer user_data)
@@ -600,14 +619,18 @@ test_drops_and_spread(Fixture *fixture, gconstpointer user_data)
 	guint n = 0;
 	guint64 keys = 1, events = 1;
 	gboolean deferred = FALSE;
+	g_autoptr(MrdAllowlist) empty = make_allowlist(NULL, NULL);
+	g_autoptr(MrdAllowlist) other =
+		make_allowlist("8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c0ff", "2026-05-31");
+	g_autoptr(MrdAllowlist) expired = make_allowlist(BASE_ID, "2026-01-10");
 
 	g_signal_connect(fixture->outbox, "dropped", G_CALLBACK(dropped_cb), drops);
 	g_assert_true(mrd_week_from_string("2026-01-05", &monday));
 	now = monday + 8 * G_TIME_SPAN_DAY;
 
-	/* the filter cannot tell (no allowlist): nothing frozen, nothing lost */
+	/* the allowlist cannot tell (it is empty): nothing frozen, nothing lost */
 	add_values(fixture, 1000, "2026-01-05", 3, "w");
-	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer)MRD_OUTBOX_DEFER);
+	mrd_outbox_set_allowlist(fixture->outbox, empty);
 	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 65536, &n, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(n, ==, 0);
@@ -616,7 +639,7 @@ test_drops_and_spread(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(keys, ==, 3);
 
 	/* a withdrawn metric: its aggregates are deleted, not frozen */
-	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer) "not-allowlisted");
+	mrd_outbox_set_allowlist(fixture->outbox, other);
 	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 65536, &n, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(n, ==, 0);
@@ -625,23 +648,23 @@ test_drops_and_spread(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(keys, ==, 0);
 
 	/* frozen while allowed, expired before the send */
-	mrd_outbox_set_filter(fixture->outbox, NULL, NULL);
+	mrd_outbox_set_allowlist(fixture->outbox, NULL);
 	add_values(fixture, 1000, "2026-01-05", 300, "e");
 	g_assert_true(mrd_outbox_freeze(fixture->outbox, now, 0, 4096, &n, &error));
 	g_assert_cmpuint(n, >, 2);
 	next = mrd_outbox_next(fixture->outbox, now, 0, &error);
 	g_assert_nonnull(next);
 	g_assert_false(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, NULL, &error));
-	/* the filter cannot tell: kept, not to be sent */
-	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer)MRD_OUTBOX_DEFER);
+	/* the allowlist cannot tell: kept, not to be sent */
+	mrd_outbox_set_allowlist(fixture->outbox, empty);
 	g_assert_false(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &deferred, &error));
 	g_assert_true(deferred);
-	mrd_outbox_set_filter(fixture->outbox, refuse_all_cb, (gpointer) "expired");
+	mrd_outbox_set_allowlist(fixture->outbox, expired);
 	g_assert_true(mrd_outbox_drop_if_filtered(fixture->outbox, next, now, &deferred, &error));
 	g_assert_false(deferred);
 	g_assert_no_error(error);
 	g_assert_cmpuint(drops_of(drops, "expired"), ==, next->n_events);
-	mrd_outbox_set_filter(fixture->outbox, NULL, NULL);
+	mrd_outbox_set_allowlist(fixture->outbox, NULL);
 
 	/* a backlog: all due now; all but one get a new moment in the spread */
 	g_assert_true(mrd_outbox_spread_overdue(fixture->outbox, now, 0, 0, &n, &error));
