@@ -179,7 +179,9 @@ measure_uploader(guint n_metrics, guint n_keys, guint64 n_events)
 	outbox = mrd_outbox_new(store, "42");
 	start = thread_cpu_seconds();
 	uploader = mrd_uploader_new(outbox, clock, config, g_network_monitor_get_default());
-	/* start freezes the closed week into requests (due later: Window) */
+	/* the closed week becomes requests (due later: Window) */
+	if (!mrd_outbox_freeze(outbox, g_get_real_time(), 7, 65536, NULL, &error))
+		g_error("cannot freeze: %s", error->message);
 	mrd_uploader_start(uploader);
 	mrd_uploader_upload_now_async(uploader, NULL, upload_now_cb, &result);
 	while (result == NULL)

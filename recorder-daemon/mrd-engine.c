@@ -64,6 +64,7 @@ struct _MrdEngine {
 	guint64 max_store_size; /* bytes */
 	guint retention_weeks;	/* unsent weeks older than this are dropped */
 	gint64 last_prune;	/* monotonic usec */
+	guint week_close_id;
 	guint64 n_accepted;
 };
 
@@ -130,18 +131,20 @@ mrd_engine_set_allowlist_dirs(MrdEngine *self, const char *const *dirs)
 
 /* ---- the store and what lives with it ---- */
 
-/* drops aggregates of weeks older than the retention limit that could not
- * be uploaded; runs when the store opens and then at most once a day */
+/* retention, in one place, at most once a day (and when the store
+ * opens): drops the aggregates and the pending requests of weeks older
+ * than the limit, which could not be uploaded, and forgets the archive
+ * of what was sent long ago */
 static void
-prune(MrdEngine *self)
+maintain(MrdEngine *self, gboolean now_anyway)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *oldest = NULL;
 	gint64 now = mrd_clock_get_real_time(self->clock);
 	guint64 n_events = 0;
 
-	if (self->store == NULL ||
-	    (self->last_prune != 0 && g_get_monotonic_time() - self->last_prune < G_TIME_SPAN_DAY))
+	if (self->store == NULL || (!now_anyway && self->last_prune != 0 &&
+				    g_get_monotonic_time() - self->last_prune < G_TIME_SPAN_DAY))
 		return;
 	self->last_prune = g_get_monotonic_time();
 	oldest = mrd_week_to_string(mrd_week_start(now) -
@@ -149,14 +152,58 @@ prune(MrdEngine *self)
 	if (!mrd_store_prune(self->store, oldest, &n_events, &error)) {
 		g_warning("cannot drop data older than %u weeks: %s", self->retention_weeks,
 			  error->message);
-		return;
-	}
-	if (n_events > 0) {
+		g_clear_error(&error);
+	} else if (n_events > 0) {
 		g_message("dropped %" G_GUINT64_FORMAT " events of weeks before %s: older than "
 			  "%u weeks and never uploaded",
 			  n_events, oldest, self->retention_weeks);
 		mrd_drops_count(self->drops, MRD_DROP_RETENTION, n_events);
 	}
+	if (self->outbox != NULL && !mrd_outbox_prune(self->outbox, now, oldest, &error))
+		g_warning("cannot prune the upload archive: %s", error->message);
+}
+
+/* freezes every closed week into upload requests, and lets the uploader
+ * know */
+static gboolean
+freeze(MrdEngine *self, GError **error)
+{
+	if (!mrd_outbox_freeze(self->outbox, mrd_clock_get_real_time(self->clock),
+			       self->config->window_days, self->config->max_request_size, NULL,
+			       error))
+		return FALSE;
+	mrd_uploader_reschedule(self->uploader);
+	return TRUE;
+}
+
+static void
+schedule_week_close(MrdEngine *self);
+
+/* a week has closed: it leaves in the upload window after it */
+static gboolean
+week_closed_cb(gpointer user_data)
+{
+	MrdEngine *self = MRD_ENGINE(user_data);
+	g_autoptr(GError) error = NULL;
+
+	self->week_close_id = 0;
+	maintain(self, FALSE);
+	if (!freeze(self, &error))
+		g_warning("cannot queue the closed weeks for upload: %s", error->message);
+	schedule_week_close(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_week_close(MrdEngine *self)
+{
+	gint64 now = mrd_clock_get_real_time(self->clock);
+	gint64 delay_ms = (mrd_week_start(now) + MRD_WEEK_USEC - now + 999) / 1000;
+
+	g_clear_handle_id(&self->week_close_id, g_source_remove);
+	self->week_close_id = g_timeout_add_full(G_PRIORITY_DEFAULT,
+						 (guint)CLAMP(delay_ms, 0, (gint64)G_MAXINT32),
+						 week_closed_cb, self, NULL);
 }
 
 static void
@@ -168,20 +215,26 @@ outbox_dropped_cb(MrdOutbox *outbox, guint reason, guint64 n_events, gpointer us
 static void
 start_uploads(MrdEngine *self)
 {
+	g_autoptr(GError) error = NULL;
+
 	self->outbox = mrd_outbox_new(self->store, mrd_upload_get_os_version());
 	mrd_outbox_set_allowlist(self->outbox, mrd_engine_get_allowlist(self));
-	mrd_outbox_set_retention_weeks(self->outbox, self->retention_weeks);
 	g_signal_connect_object(self->outbox, "dropped", G_CALLBACK(outbox_dropped_cb), self,
 				G_CONNECT_DEFAULT);
 	self->uploader = mrd_uploader_new(self->outbox, self->clock, self->config,
 					  g_network_monitor_get_default());
+	maintain(self, TRUE);
 	mrd_uploader_start(self->uploader);
+	if (!freeze(self, &error))
+		g_warning("cannot queue the closed weeks for upload: %s", error->message);
+	schedule_week_close(self);
 }
 
 /* stops sending (cancelling a request in flight) before the store goes */
 static void
 stop_uploads(MrdEngine *self)
 {
+	g_clear_handle_id(&self->week_close_id, g_source_remove);
 	if (self->uploader != NULL)
 		mrd_uploader_stop(self->uploader);
 	g_clear_object(&self->uploader);
@@ -208,7 +261,6 @@ ensure_store(MrdEngine *self, GError **error)
 		return NULL;
 	}
 	mrd_drops_set_store(self->drops, self->store, TRUE);
-	prune(self);
 	/* the weekly counts start again from what this store holds */
 	mrd_cap_table_reset(mrd_gate_get_caps(self->gate));
 	start_uploads(self);
@@ -508,7 +560,7 @@ mrd_engine_record(MrdEngine *self, guint32 uid, GArray *batch, guint *n_kept, GE
 		return TRUE;
 	}
 	if (ensure_store(self, &error_local) != NULL) {
-		prune(self);
+		maintain(self, FALSE);
 		deltas = mrd_aggregate_events(batch, mrd_clock_get_real_time(self->clock));
 		/* never into a week already frozen for upload, even when the
 		 * clock went back (docs/metrics-recorder.8.md) */
@@ -623,7 +675,7 @@ mrd_engine_upload_now_async(MrdEngine *self,
 	g_autoptr(GError) error = NULL;
 
 	g_task_set_source_tag(task, mrd_engine_upload_now_async);
-	if (ensure_store(self, &error) == NULL) {
+	if (ensure_store(self, &error) == NULL || !freeze(self, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}

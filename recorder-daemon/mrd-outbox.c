@@ -39,7 +39,6 @@ struct _MrdOutbox {
 	MrdStore *store;	 /* (owned) */
 	char *os_version;	 /* (owned) */
 	MrdAllowlist *allowlist; /* (owned) (nullable) none: every metric may leave */
-	guint retention_weeks;	 /* 0: pending requests are kept until sent */
 	gint64 first_open_week;	 /* usec; 0 until a week was frozen */
 	gboolean first_open_week_loaded;
 };
@@ -472,10 +471,20 @@ prune_unsent(MrdOutbox *self, const char *oldest_week, Drops *drops, GError **er
 	return TRUE;
 }
 
-/* forgets what was sent, and what was set aside, more than 90 days ago;
- * with a retention limit, drops what could not be sent within it */
+/**
+ * mrd_outbox_prune:
+ * @now: the real time, in usec
+ * @oldest_week: (nullable): the first week whose requests are kept
+ *   waiting, "YYYY-MM-DD"; %NULL keeps every pending request
+ *
+ * Forgets what was sent, and what was set aside, more than
+ * MRD_OUTBOX_KEEP ago, and drops the pending requests of weeks before
+ * @oldest_week: they could not be sent within the retention limit.
+ *
+ * Returns: whether the store could be written
+ */
 gboolean
-mrd_outbox_prune(MrdOutbox *self, gint64 now, GError **error)
+mrd_outbox_prune(MrdOutbox *self, gint64 now, const char *oldest_week, GError **error)
 {
 	Drops drops = {0};
 
@@ -483,11 +492,8 @@ mrd_outbox_prune(MrdOutbox *self, gint64 now, GError **error)
 
 	if (!mrd_store_outbox_forget_before(self->store, now - MRD_OUTBOX_KEEP, error))
 		return FALSE;
-	if (self->retention_weeks > 0) {
-		g_autofree char *oldest = mrd_week_to_string(
-			mrd_week_start(now) - (gint64)self->retention_weeks * MRD_WEEK_USEC);
-
-		if (!prune_unsent(self, oldest, &drops, error))
+	if (oldest_week != NULL) {
+		if (!prune_unsent(self, oldest_week, &drops, error))
 			return FALSE;
 		emit_dropped(self, &drops);
 	}
@@ -575,14 +581,6 @@ mrd_outbox_set_allowlist(MrdOutbox *self, MrdAllowlist *allowlist)
 	g_return_if_fail(allowlist == NULL || MRD_IS_ALLOWLIST(allowlist));
 
 	g_set_object(&self->allowlist, allowlist);
-}
-
-/* pending requests of weeks older than @weeks are dropped by the prune */
-void
-mrd_outbox_set_retention_weeks(MrdOutbox *self, guint weeks)
-{
-	g_return_if_fail(MRD_IS_OUTBOX(self));
-	self->retention_weeks = weeks;
 }
 
 gboolean

@@ -24,8 +24,6 @@ MrdOutbox *
 mrd_outbox_new(MrdStore *store, const char *os_version);
 void
 mrd_outbox_set_allowlist(MrdOutbox *self, MrdAllowlist *allowlist);
-void
-mrd_outbox_set_retention_weeks(MrdOutbox *self, guint weeks);
 gboolean
 mrd_outbox_drop_if_filtered(MrdOutbox *self,
 			    const MrdOutboxRequest *request,
@@ -78,7 +76,7 @@ mrd_outbox_complete(MrdOutbox *self,
 GPtrArray *
 mrd_outbox_list_sent(MrdOutbox *self, GError **error);
 gboolean
-mrd_outbox_prune(MrdOutbox *self, gint64 now, GError **error);
+mrd_outbox_prune(MrdOutbox *self, gint64 now, const char *oldest_week, GError **error);
 gboolean
 mrd_outbox_get_stats(MrdOutbox *self,
 		     guint64 *n_pending,

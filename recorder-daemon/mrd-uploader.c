@@ -19,8 +19,9 @@
 /*
  * Sends the outbox to the Azafea server, one request at a time.
  *
- * The only wake-ups are a timer for the earliest due request and one for
- * the end of the current week (to freeze it), plus network changes. A row
+ * The only wake-ups are a timer for the earliest due request and network
+ * changes; the engine freezes closed weeks into requests and then calls
+ * mrd_uploader_reschedule(). A row
  * is deleted only after a 2xx (mrd_outbox_complete); 5xx, 408, 429 and
  * transport failures are retried with capped exponential back-off and
  * jitter (Retry-After honoured); any other answer sets the request aside.
@@ -44,7 +45,6 @@ struct _MrdUploader {
 	gulong network_changed_id;
 	gulong network_available_id;
 	gulong network_metered_id;
-	gint64 last_prune;
 	gint64 not_before; /* usec: no upload before, after a local failure */
 
 	gboolean in_flight;
@@ -99,31 +99,19 @@ static gboolean
 timer_cb(gpointer user_data)
 {
 	MrdUploader *self = MRD_UPLOADER(user_data);
-	g_autoptr(GError) error = NULL;
-	gint64 now = mrd_clock_get_real_time(self->clock);
 
 	self->timer_id = 0;
-	if (now - self->last_prune > G_TIME_SPAN_DAY) {
-		if (!mrd_outbox_prune(self->outbox, now, &error)) {
-			g_warning("cannot prune the upload archive: %s", error->message);
-			g_clear_error(&error);
-		}
-		self->last_prune = now;
-	}
-	if (!mrd_outbox_freeze(self->outbox, now, self->config->window_days,
-			       self->config->max_request_size, NULL, &error))
-		g_warning("cannot queue the closed weeks for upload: %s", error->message);
 	mrd_uploader_process(self);
 	return G_SOURCE_REMOVE;
 }
 
-/* sets the one timer: the earliest due request, or the end of the week */
+/* sets the one timer: the earliest due request, if any */
 static void
 mrd_uploader_schedule(MrdUploader *self)
 {
 	g_autoptr(GError) error = NULL;
 	gint64 now = mrd_clock_get_real_time(self->clock);
-	gint64 wake = mrd_week_start(now) + MRD_WEEK_USEC;
+	gint64 wake = G_MAXINT64;
 	guint64 n_pending = 0, n_set_aside = 0;
 	gint64 next_try = 0, last_sent = 0;
 	gint64 delay_ms;
@@ -136,8 +124,10 @@ mrd_uploader_schedule(MrdUploader *self)
 					  &last_sent, &error))
 			g_warning("cannot read the outbox: %s", error->message);
 		else if (n_pending > 0)
-			wake = MIN(wake, MAX(next_try, self->not_before));
+			wake = MAX(next_try, self->not_before);
 	}
+	if (wake == G_MAXINT64)
+		return;
 	delay_ms = CLAMP((wake - now + 999) / 1000, 0, (gint64)G_MAXINT32);
 	g_debug("next upload wake-up in %" G_GINT64_FORMAT " s", delay_ms / 1000);
 	self->timer_id =
@@ -525,13 +515,10 @@ mrd_uploader_set_loopback_needs_network(MrdUploader *self, gboolean needs_networ
 	self->loopback_needs_network = needs_network;
 }
 
-/* archives old entries, freezes closed weeks and starts sending what is due */
+/* starts sending what is due, and follows the network */
 void
 mrd_uploader_start(MrdUploader *self)
 {
-	g_autoptr(GError) error = NULL;
-	gint64 now;
-
 	g_return_if_fail(MRD_IS_UPLOADER(self));
 
 	if (self->started)
@@ -541,15 +528,6 @@ mrd_uploader_start(MrdUploader *self)
 		g_clear_object(&self->cancellable);
 		self->cancellable = g_cancellable_new();
 	}
-	now = mrd_clock_get_real_time(self->clock);
-	if (!mrd_outbox_prune(self->outbox, now, &error)) {
-		g_warning("cannot prune the upload archive: %s", error->message);
-		g_clear_error(&error);
-	}
-	self->last_prune = now;
-	if (!mrd_outbox_freeze(self->outbox, now, self->config->window_days,
-			       self->config->max_request_size, NULL, &error))
-		g_warning("cannot queue the closed weeks for upload: %s", error->message);
 	self->network_changed_id = g_signal_connect(self->monitor, "network-changed",
 						    G_CALLBACK(network_changed_cb), self);
 	self->network_available_id = g_signal_connect(self->monitor, "notify::network-available",
@@ -603,18 +581,25 @@ mrd_uploader_upload_now_async(MrdUploader *self,
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-	if (!mrd_outbox_freeze(self->outbox, mrd_clock_get_real_time(self->clock),
-			       self->config->window_days, self->config->max_request_size, NULL,
-			       &error)) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
 	if (self->force_tasks->len == 0) {
 		self->force_after_id = 0;
 		self->force_sent = 0;
 		self->force_failed = 0;
 	}
 	g_ptr_array_add(self->force_tasks, g_steal_pointer(&task));
+	mrd_uploader_process(self);
+}
+
+/**
+ * mrd_uploader_reschedule:
+ *
+ * Tells the uploader that the outbox changed (closed weeks were frozen
+ * into requests): what is due now is sent, the rest waits for its time.
+ */
+void
+mrd_uploader_reschedule(MrdUploader *self)
+{
+	g_return_if_fail(MRD_IS_UPLOADER(self));
 	mrd_uploader_process(self);
 }
 

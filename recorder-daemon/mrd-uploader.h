@@ -31,6 +31,8 @@ mrd_uploader_start(MrdUploader *self);
 void
 mrd_uploader_stop(MrdUploader *self);
 void
+mrd_uploader_reschedule(MrdUploader *self);
+void
 mrd_uploader_upload_now_async(MrdUploader *self,
 			      GCancellable *cancellable,
 			      GAsyncReadyCallback callback,

@@ -550,11 +550,11 @@ test_complete_and_archive(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(last, ==, now);
 
 	/* the archive keeps 90 days */
-	g_assert_true(mrd_outbox_prune(fixture->outbox, now + MRD_OUTBOX_KEEP - 1, &error));
+	g_assert_true(mrd_outbox_prune(fixture->outbox, now + MRD_OUTBOX_KEEP - 1, NULL, &error));
 	g_clear_pointer(&sent, g_ptr_array_unref);
 	sent = mrd_outbox_list_sent(fixture->outbox, &error);
 	g_assert_cmpuint(sent->len, ==, 1);
-	g_assert_true(mrd_outbox_prune(fixture->outbox, now + MRD_OUTBOX_KEEP + 1, &error));
+	g_assert_true(mrd_outbox_prune(fixture->outbox, now + MRD_OUTBOX_KEEP + 1, NULL, &error));
 	g_clear_pointer(&sent, g_ptr_array_unref);
 	sent = mrd_outbox_list_sent(fixture->outbox, &error);
 	g_assert_cmpuint(sent->len, ==, 0);
@@ -689,14 +689,15 @@ test_drops_and_spread(Fixture *fixture, gconstpointer user_data)
 	}
 	g_clear_pointer(&requests, g_ptr_array_unref);
 
-	/* retention: kept within the limit, dropped beyond it */
-	mrd_outbox_set_retention_weeks(fixture->outbox, 8);
-	g_assert_true(mrd_outbox_prune(fixture->outbox, monday + 8 * 7 * G_TIME_SPAN_DAY, &error));
+	/* retention: kept from the oldest week kept on, dropped before it */
+	g_assert_true(mrd_outbox_prune(fixture->outbox, monday + 8 * MRD_WEEK_USEC, "2026-01-05",
+				       &error));
 	g_assert_cmpuint(drops_of(drops, "retention"), ==, 0);
 	requests = mrd_outbox_list(fixture->outbox, &error);
 	g_assert_cmpuint(requests->len, >, 0);
 	g_clear_pointer(&requests, g_ptr_array_unref);
-	g_assert_true(mrd_outbox_prune(fixture->outbox, monday + 9 * 7 * G_TIME_SPAN_DAY, &error));
+	g_assert_true(mrd_outbox_prune(fixture->outbox, monday + 9 * MRD_WEEK_USEC, "2026-01-12",
+				       &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(drops_of(drops, "retention"), ==, 300 - next->n_events);
 	requests = mrd_outbox_list(fixture->outbox, &error);
