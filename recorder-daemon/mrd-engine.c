@@ -17,9 +17,7 @@
 #include "mrd-consent.h"
 #include "mrd-engine.h"
 #include "mrd-gate.h"
-#include "mrd-outbox.h"
-#include "mrd-upload-body.h"
-#include "mrd-uploader.h"
+#include "mrd-uploads.h"
 #include "mrd-week.h"
 
 /*
@@ -57,14 +55,12 @@ struct _MrdEngine {
 	GCancellable *cancellable;	      /* (owned) */
 
 	/* open only while consent is granted */
-	MrdStore *store;       /* (owned) (nullable) */
-	MrdOutbox *outbox;     /* (owned) (nullable) */
-	MrdUploader *uploader; /* (owned) (nullable) */
+	MrdStore *store;     /* (owned) (nullable) */
+	MrdUploads *uploads; /* (owned) (nullable) */
 
 	guint64 max_store_size; /* bytes */
 	guint retention_weeks;	/* unsent weeks older than this are dropped */
 	gint64 last_prune;	/* monotonic usec */
-	guint week_close_id;
 	guint64 n_accepted;
 };
 
@@ -99,7 +95,7 @@ mrd_engine_set_config(MrdEngine *self, MrdConfig *config)
 {
 	g_return_if_fail(MRD_IS_ENGINE(self));
 	g_return_if_fail(config != NULL);
-	g_return_if_fail(self->uploader == NULL);
+	g_return_if_fail(self->uploads == NULL);
 
 	mrd_config_free(self->config);
 	self->config = config;
@@ -159,86 +155,26 @@ maintain(MrdEngine *self, gboolean now_anyway)
 			  n_events, oldest, self->retention_weeks);
 		mrd_drops_count(self->drops, MRD_DROP_RETENTION, n_events);
 	}
-	if (self->outbox != NULL && !mrd_outbox_prune(self->outbox, now, oldest, &error))
+	if (self->uploads != NULL && !mrd_uploads_prune(self->uploads, oldest, &error))
 		g_warning("cannot prune the upload archive: %s", error->message);
-}
-
-/* freezes every closed week into upload requests, and lets the uploader
- * know */
-static gboolean
-freeze(MrdEngine *self, GError **error)
-{
-	if (!mrd_outbox_freeze(self->outbox, mrd_clock_get_real_time(self->clock),
-			       self->config->window_days, self->config->max_request_size, NULL,
-			       error))
-		return FALSE;
-	mrd_uploader_reschedule(self->uploader);
-	return TRUE;
-}
-
-static void
-schedule_week_close(MrdEngine *self);
-
-/* a week has closed: it leaves in the upload window after it */
-static gboolean
-week_closed_cb(gpointer user_data)
-{
-	MrdEngine *self = MRD_ENGINE(user_data);
-	g_autoptr(GError) error = NULL;
-
-	self->week_close_id = 0;
-	maintain(self, FALSE);
-	if (!freeze(self, &error))
-		g_warning("cannot queue the closed weeks for upload: %s", error->message);
-	schedule_week_close(self);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_week_close(MrdEngine *self)
-{
-	gint64 now = mrd_clock_get_real_time(self->clock);
-	gint64 delay_ms = (mrd_week_start(now) + MRD_WEEK_USEC - now + 999) / 1000;
-
-	g_clear_handle_id(&self->week_close_id, g_source_remove);
-	self->week_close_id = g_timeout_add_full(G_PRIORITY_DEFAULT,
-						 (guint)CLAMP(delay_ms, 0, (gint64)G_MAXINT32),
-						 week_closed_cb, self, NULL);
-}
-
-static void
-outbox_dropped_cb(MrdOutbox *outbox, guint reason, guint64 n_events, gpointer user_data)
-{
-	mrd_drops_count(MRD_ENGINE(user_data)->drops, (MrdDropReason)reason, n_events);
 }
 
 static void
 start_uploads(MrdEngine *self)
 {
-	g_autoptr(GError) error = NULL;
-
-	self->outbox = mrd_outbox_new(self->store, mrd_upload_get_os_version());
-	mrd_outbox_set_allowlist(self->outbox, mrd_engine_get_allowlist(self));
-	g_signal_connect_object(self->outbox, "dropped", G_CALLBACK(outbox_dropped_cb), self,
-				G_CONNECT_DEFAULT);
-	self->uploader = mrd_uploader_new(self->outbox, self->clock, self->config,
-					  g_network_monitor_get_default());
+	self->uploads = mrd_uploads_new(self->store, self->clock, self->config, self->drops);
+	mrd_uploads_set_allowlist(self->uploads, mrd_engine_get_allowlist(self));
 	maintain(self, TRUE);
-	mrd_uploader_start(self->uploader);
-	if (!freeze(self, &error))
-		g_warning("cannot queue the closed weeks for upload: %s", error->message);
-	schedule_week_close(self);
+	mrd_uploads_start(self->uploads);
 }
 
 /* stops sending (cancelling a request in flight) before the store goes */
 static void
 stop_uploads(MrdEngine *self)
 {
-	g_clear_handle_id(&self->week_close_id, g_source_remove);
-	if (self->uploader != NULL)
-		mrd_uploader_stop(self->uploader);
-	g_clear_object(&self->uploader);
-	g_clear_object(&self->outbox);
+	if (self->uploads != NULL)
+		mrd_uploads_stop(self->uploads);
+	g_clear_object(&self->uploads);
 }
 
 /* the store exists only while consent is granted; opened on demand so a
@@ -420,8 +356,8 @@ allowlist_changed_cb(MrdAllowlistSource *source, gpointer user_data)
 	MrdAllowlist *allowlist = mrd_allowlist_source_get_allowlist(source);
 
 	mrd_gate_set_allowlist(self->gate, allowlist);
-	if (self->outbox != NULL)
-		mrd_outbox_set_allowlist(self->outbox, allowlist);
+	if (self->uploads != NULL)
+		mrd_uploads_set_allowlist(self->uploads, allowlist);
 }
 
 /* (transfer none): the allowlist as loaded last */
@@ -463,15 +399,7 @@ mrd_engine_get_drops(MrdEngine *self)
 static gint64
 first_open_week(MrdEngine *self)
 {
-	g_autoptr(GError) error = NULL;
-	gint64 week;
-
-	if (self->outbox == NULL)
-		return 0;
-	week = mrd_outbox_get_first_open_week(self->outbox, &error);
-	if (error != NULL)
-		g_debug("cannot tell which weeks were frozen: %s", error->message);
-	return week;
+	return self->uploads != NULL ? mrd_uploads_get_first_open_week(self->uploads) : 0;
 }
 
 /* gives the weekly caps what the store already holds of @week */
@@ -635,9 +563,7 @@ mrd_engine_get_status(MrdEngine *self, MrdEngineStatus *status, GError **error)
 	status->window_days = self->config->window_days;
 	if (self->store != NULL && !mrd_store_get_usage(self->store, &status->usage, error))
 		return FALSE;
-	if (self->outbox != NULL &&
-	    !mrd_outbox_get_stats(self->outbox, &status->n_pending, &status->n_set_aside,
-				  &status->next_upload, &status->last_upload, error))
+	if (self->uploads != NULL && !mrd_uploads_get_stats(self->uploads, &status->uploads, error))
 		return FALSE;
 	/* the oldest stored week goes to the outbox when it closes, then out
 	 * at a random moment in the window after that */
@@ -648,22 +574,6 @@ mrd_engine_get_status(MrdEngine *self, MrdEngineStatus *status, GError **error)
 
 /* ---- uploads ---- */
 
-static void
-upload_now_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	g_autoptr(GTask) task = user_data;
-	g_autoptr(GError) error = NULL;
-	guint *counts = g_new0(guint, 2);
-
-	if (!mrd_uploader_upload_now_finish(MRD_UPLOADER(source), result, &counts[0], &counts[1],
-					    &error)) {
-		g_free(counts);
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_task_return_pointer(task, counts, g_free);
-}
-
 /* sends every pending request now, closed weeks first frozen */
 void
 mrd_engine_upload_now_async(MrdEngine *self,
@@ -671,16 +581,16 @@ mrd_engine_upload_now_async(MrdEngine *self,
 			    GAsyncReadyCallback callback,
 			    gpointer user_data)
 {
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
 	g_autoptr(GError) error = NULL;
 
-	g_task_set_source_tag(task, mrd_engine_upload_now_async);
-	if (ensure_store(self, &error) == NULL || !freeze(self, &error)) {
-		g_task_return_error(task, g_steal_pointer(&error));
+	g_return_if_fail(MRD_IS_ENGINE(self));
+
+	if (ensure_store(self, &error) == NULL) {
+		g_task_report_error(self, callback, user_data, mrd_engine_upload_now_async,
+				    g_steal_pointer(&error));
 		return;
 	}
-	mrd_uploader_upload_now_async(self->uploader, cancellable, upload_now_cb,
-				      g_steal_pointer(&task));
+	mrd_uploads_upload_now_async(self->uploads, cancellable, callback, user_data);
 }
 
 gboolean
@@ -690,47 +600,19 @@ mrd_engine_upload_now_finish(MrdEngine *self,
 			     guint *n_failed,
 			     GError **error)
 {
-	g_autofree guint *counts = NULL;
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
 
-	g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
-
-	counts = g_task_propagate_pointer(G_TASK(result), error);
-	if (counts == NULL)
-		return FALSE;
-	*n_sent = counts[0];
-	*n_failed = counts[1];
-	return TRUE;
+	if (g_async_result_is_tagged(result, mrd_engine_upload_now_async))
+		return g_task_propagate_boolean(G_TASK(result), error);
+	return mrd_uploads_upload_now_finish(MRD_UPLOADS(g_task_get_source_object(G_TASK(result))),
+					     result, n_sent, n_failed, error);
 }
 
-/* (element-type MrdOutboxRequest) (transfer full): the requests waiting,
- * then those the weeks not yet closed would give; none without consent */
+/* (element-type MrdOutboxRequest) (transfer full): with @sent the archive
+ * of what was sent, else the requests waiting and those the weeks not yet
+ * closed would give; none without consent */
 GPtrArray *
-mrd_engine_list_pending(MrdEngine *self, GError **error)
-{
-	g_autoptr(GPtrArray) queued = NULL;
-	g_autoptr(GPtrArray) next = NULL;
-
-	g_return_val_if_fail(MRD_IS_ENGINE(self), NULL);
-
-	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED)
-		return g_ptr_array_new_with_free_func((GDestroyNotify)mrd_outbox_request_free);
-	if (ensure_store(self, error) == NULL)
-		return NULL;
-	queued = mrd_outbox_list(self->outbox, error);
-	if (queued == NULL)
-		return NULL;
-	next = mrd_outbox_preview(self->outbox, mrd_clock_get_real_time(self->clock),
-				  self->config->max_request_size, error);
-	if (next == NULL)
-		return NULL;
-	g_ptr_array_extend_and_steal(queued, g_steal_pointer(&next));
-	return g_steal_pointer(&queued);
-}
-
-/* (element-type MrdOutboxRequest) (transfer full): the archive of what
- * was sent; none without consent */
-GPtrArray *
-mrd_engine_list_sent(MrdEngine *self, GError **error)
+mrd_engine_list_requests(MrdEngine *self, gboolean sent, GError **error)
 {
 	g_return_val_if_fail(MRD_IS_ENGINE(self), NULL);
 
@@ -738,7 +620,8 @@ mrd_engine_list_sent(MrdEngine *self, GError **error)
 		return g_ptr_array_new_with_free_func((GDestroyNotify)mrd_outbox_request_free);
 	if (ensure_store(self, error) == NULL)
 		return NULL;
-	return mrd_outbox_list_sent(self->outbox, error);
+	return sent ? mrd_uploads_list_sent(self->uploads, error) :
+		      mrd_uploads_list_pending(self->uploads, error);
 }
 
 /* TRUE keeps the daemon running for another idle period: an upload due
@@ -747,16 +630,14 @@ mrd_engine_list_sent(MrdEngine *self, GError **error)
 gboolean
 mrd_engine_get_idle_inhibited(MrdEngine *self)
 {
-	guint64 n_pending = 0, n_set_aside = 0;
-	gint64 next_try = 0, last_sent = 0;
+	MrdUploadsStats stats = {0};
 
 	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
 
-	if (self->outbox == NULL || !mrd_outbox_get_stats(self->outbox, &n_pending, &n_set_aside,
-							  &next_try, &last_sent, NULL))
+	if (self->uploads == NULL || !mrd_uploads_get_stats(self->uploads, &stats, NULL))
 		return FALSE;
-	return n_pending > 0 && next_try > 0 &&
-	       next_try <= mrd_clock_get_real_time(self->clock) + IDLE_UPLOAD_HORIZON;
+	return stats.n_pending > 0 && stats.next_upload > 0 &&
+	       stats.next_upload <= mrd_clock_get_real_time(self->clock) + IDLE_UPLOAD_HORIZON;
 }
 
 static void

@@ -14,6 +14,7 @@
 #include "mrd-config.h"
 #include "mrd-drops.h"
 #include "mrd-store.h"
+#include "mrd-uploads.h"
 
 G_BEGIN_DECLS
 
@@ -30,12 +31,9 @@ typedef struct {
 	guint64 max_store_bytes;
 	guint64 n_accepted; /* events accepted since start */
 	guint n_allowlisted;
-	guint64 n_pending;
-	guint64 n_set_aside;
-	gint64 next_upload;	/* usec, 0: none */
-	gint64 last_upload;	/* usec, 0: never */
-	gint64 next_week_close; /* usec, 0: nothing stored */
-	const char *server_url; /* owned by the engine */
+	MrdUploadsStats uploads; /* all zero without a store */
+	gint64 next_week_close;	 /* usec, 0: nothing stored */
+	const char *server_url;	 /* owned by the engine */
 	guint window_days;
 } MrdEngineStatus;
 
@@ -99,9 +97,7 @@ mrd_engine_upload_now_finish(MrdEngine *self,
 			     guint *n_failed,
 			     GError **error);
 GPtrArray *
-mrd_engine_list_pending(MrdEngine *self, GError **error);
-GPtrArray *
-mrd_engine_list_sent(MrdEngine *self, GError **error);
+mrd_engine_list_requests(MrdEngine *self, gboolean sent, GError **error);
 gboolean
 mrd_engine_get_idle_inhibited(MrdEngine *self);
 

@@ -106,10 +106,10 @@ mrd_reply_status(const MrdEngineStatus *st, MrdDrops *drops, guint n_clients)
 	add_status(&b, "drops-by-metric", mrd_drops_by_metric_to_variant(drops));
 	add_status(&b, "allowlisted-metrics", g_variant_new_uint32(st->n_allowlisted));
 	add_status(&b, "clients", g_variant_new_uint32(n_clients));
-	add_status(&b, "pending-uploads", g_variant_new_uint64(st->n_pending));
-	add_status(&b, "set-aside", g_variant_new_uint64(st->n_set_aside));
-	add_status(&b, "next-upload", g_variant_new_int64(st->next_upload));
-	add_status(&b, "last-upload", g_variant_new_int64(st->last_upload));
+	add_status(&b, "pending-uploads", g_variant_new_uint64(st->uploads.n_pending));
+	add_status(&b, "set-aside", g_variant_new_uint64(st->uploads.n_set_aside));
+	add_status(&b, "next-upload", g_variant_new_int64(st->uploads.next_upload));
+	add_status(&b, "last-upload", g_variant_new_int64(st->uploads.last_upload));
 	add_status(&b, "server-url", g_variant_new_string(st->server_url));
 	add_status(&b, "next-week-close", g_variant_new_int64(st->next_week_close));
 	add_status(&b, "upload-window-days", g_variant_new_uint32(st->window_days));

@@ -459,7 +459,7 @@ upload_now_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(GError) error = NULL;
 	guint n_sent = 0, n_failed = 0;
 
-	if (!mrd_engine_upload_now_finish(MRD_ENGINE(source), result, &n_sent, &n_failed, &error)) {
+	if (!mrd_engine_upload_now_finish(data->self->engine, result, &n_sent, &n_failed, &error)) {
 		return_error(data->self, data->invocation, error);
 		return;
 	}
@@ -513,8 +513,7 @@ static void
 reply_requests(MrdService *self, GDBusMethodInvocation *invocation, gboolean sent)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) requests = sent ? mrd_engine_list_sent(self->engine, &error) :
-					       mrd_engine_list_pending(self->engine, &error);
+	g_autoptr(GPtrArray) requests = mrd_engine_list_requests(self->engine, sent, &error);
 
 	if (requests == NULL) {
 		return_error(self, invocation, error);
