@@ -33,10 +33,11 @@ minst_settings_language(const char *const *language_names)
 		}
 		code = g_ascii_strdown(name, (gssize)len);
 		/* language_names also lists shortened forms of each locale,
-		 * so the first entry decides */
-		for (guint j = 0; minst_values_language[j] != NULL; j++) {
-			if (g_strcmp0(minst_values_language[j], code) == 0)
-				return minst_values_language[j];
+		 * so the first entry decides; a language outside the
+		 * allowlist's codes is "other" */
+		for (guint j = 0; minst_values_settings_language[j] != NULL; j++) {
+			if (g_strcmp0(minst_values_settings_language[j], code) == 0)
+				return minst_values_settings_language[j];
 		}
 		if (len < 2 || len > 3) {
 			g_debug("“%s” is not a locale name: skipping the language", name);
@@ -53,7 +54,7 @@ minst_bucket_input_sources(guint n)
 {
 	if (n >= 4)
 		return "4+";
-	return minst_values_input_sources[n];
+	return minst_values_settings_input_sources[n];
 }
 
 static GVariant *
@@ -77,7 +78,7 @@ lookup(MinstContext *ctx, const char *schema_id, const char *key, const GVariant
 typedef struct {
 	const char *schema_id;
 	const char *key;
-	const char *feature; /* one of minst_values_a11y_feature */
+	const char *feature; /* one of minst_values_settings_a11y_feature */
 } BoolFeature;
 
 static const BoolFeature bool_features[] = {

@@ -85,7 +85,7 @@ minst_bucket_workspaces(gboolean dynamic, gint n)
 	if (n <= 1)
 		return "1";
 	if (n <= 4)
-		return minst_values_workspaces[n];
+		return minst_values_usage_workspaces[n];
 	if (n <= 8)
 		return "5-8";
 	return "9+";
