@@ -141,7 +141,7 @@ aggregate_matches(MetricsAggregate *aggregate,
 	return TRUE;
 }
 
-/* ---- show --next and show --sent (upload, issue 5) ---- */
+/* ---- show --next and show --sent: the requests due and those sent ---- */
 
 /* the JSON of show --next and --sent: every key explicitly from the
  * daemon's, so the keys stay as documented in metrics-cli(1) whatever the
@@ -444,7 +444,7 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 			metric = argv[++i];
 		else if (g_str_has_prefix(argv[i], "--metric="))
 			metric = argv[i] + strlen("--metric=");
-		/* upload (issue 5) */
+		/* --next and --sent take no other option */
 		else if (g_strcmp0(argv[i], "--next") == 0 && argc == 2)
 			return show_uploads(ctx, FALSE, error);
 		else if (g_strcmp0(argv[i], "--sent") == 0 && argc == 2)

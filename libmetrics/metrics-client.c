@@ -614,7 +614,7 @@ metrics_client_get_allowlist_sync(MetricsClient *self, GCancellable *cancellable
 	return metrics_client_get_allowlist_finish(self, result, error);
 }
 
-/* ---- upload (issue 5) ---- */
+/* ---- upload ---- */
 
 /**
  * metrics_client_upload_now_async:
