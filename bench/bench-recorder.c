@@ -4,8 +4,8 @@
  *
  * Benchmarks of the event path, app → libmetrics -> metrics-recorder -> SQLite,
  * on a private system bus with the real daemon. Prints a table of medians
- * over --runs runs, beside the reference daemon's figures (issue 11) and
- * the targets; nothing here is a pass/fail test (the test suite runs it once
+ * over --runs runs, beside the reference daemon's figures and the
+ * targets; nothing here is a pass/fail test (the test suite runs it once
  * with --quick to keep it working). docs/benchmarks.md has the commands.
  *
  *   bench-recorder [--quick] [--runs N] [--events N] [--keys N]
@@ -450,7 +450,7 @@ main(int argc, char *argv[])
 	g_print("# libmetrics -> metrics-recorder -> SQLite: %d events over %d keys, "
 		"median of %d run(s)\n",
 		n_events, n_keys, n_runs);
-	g_print("# reference: eos-event-recorder-daemon on the same machine (issue 11)\n");
+	g_print("# reference: eos-event-recorder-daemon on the same machine\n");
 	g_print("%-46s %12s %12s %12s %12s\n", "figure", "measured", "reference", "target",
 		"vs ref.");
 	print_row("app: record() cost, ns per call (amortised)", 0, median[FIG_RECORD_NS], "-",

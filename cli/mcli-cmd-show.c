@@ -13,6 +13,23 @@
 
 #include "mcli-common.h"
 
+/* the members "payload" (the value as JSON) and "payload-type" (its
+ * GVariant type), both null without a payload */
+static void
+add_payload_json(JsonBuilder *builder, GVariant *payload)
+{
+	json_builder_set_member_name(builder, "payload");
+	if (payload != NULL)
+		json_builder_add_value(builder, json_gvariant_serialize(payload));
+	else
+		json_builder_add_null_value(builder);
+	json_builder_set_member_name(builder, "payload-type");
+	if (payload != NULL)
+		json_builder_add_string_value(builder, g_variant_get_type_string(payload));
+	else
+		json_builder_add_null_value(builder);
+}
+
 static void
 add_aggregate_json(JsonBuilder *builder, MetricsAggregate *aggregate)
 {
@@ -28,16 +45,7 @@ add_aggregate_json(JsonBuilder *builder, MetricsAggregate *aggregate)
 	json_builder_set_member_name(builder, "kind");
 	json_builder_add_string_value(
 		builder, metrics_event_kind_to_string(metrics_aggregate_get_kind(aggregate)));
-	json_builder_set_member_name(builder, "payload");
-	if (payload != NULL)
-		json_builder_add_value(builder, json_gvariant_serialize(payload));
-	else
-		json_builder_add_null_value(builder);
-	json_builder_set_member_name(builder, "payload-type");
-	if (payload != NULL)
-		json_builder_add_string_value(builder, g_variant_get_type_string(payload));
-	else
-		json_builder_add_null_value(builder);
+	add_payload_json(builder, payload);
 	json_builder_set_member_name(builder, "count");
 	json_builder_add_int_value(builder, (gint64)metrics_aggregate_get_count(aggregate));
 	json_builder_set_member_name(builder, "duration-usec");
@@ -45,17 +53,16 @@ add_aggregate_json(JsonBuilder *builder, MetricsAggregate *aggregate)
 	json_builder_end_object(builder);
 }
 
-/* the metric's name from the allowlist, else its id */
+/* the metric's name from the allowlist, else @id; *@info is the metric's
+ * allowlist entry, which holds the name (or %NULL) */
 static const char *
-metric_label(GVariant *allowlist, MetricsAggregate *aggregate, char **owned)
+metric_name_for_id(GVariant *allowlist, const char *id, GVariant **info)
 {
-	const char *id = metrics_aggregate_get_event_id(aggregate);
-	g_autoptr(GVariant) info = allowlist != NULL ? mcli_allowlist_find(allowlist, id) : NULL;
-	const char *name = NULL;
+	const char *name = id;
 
-	if (info == NULL || !g_variant_lookup(info, "name", "s", owned))
-		return id;
-	name = *owned;
+	*info = allowlist != NULL ? mcli_allowlist_find(allowlist, id) : NULL;
+	if (*info != NULL)
+		g_variant_lookup(*info, "name", "&s", &name);
 	return name;
 }
 
@@ -63,15 +70,13 @@ metric_label(GVariant *allowlist, MetricsAggregate *aggregate, char **owned)
 static void
 print_metric_heading(MetricsAggregate *aggregate, GVariant *allowlist)
 {
-	const char *id = metrics_aggregate_get_event_id(aggregate);
-	g_autoptr(GVariant) info = allowlist != NULL ? mcli_allowlist_find(allowlist, id) : NULL;
-	const char *name = id;
+	g_autoptr(GVariant) info = NULL;
+	const char *name =
+		metric_name_for_id(allowlist, metrics_aggregate_get_event_id(aggregate), &info);
 	const char *description = NULL;
 
-	if (info != NULL) {
-		g_variant_lookup(info, "name", "&s", &name);
+	if (info != NULL)
 		g_variant_lookup(info, "description", "&s", &description);
-	}
 	g_print("\n");
 	mcli_print_line(name);
 	if (description != NULL && description[0] != '\0') {
@@ -131,17 +136,18 @@ aggregate_matches(MetricsAggregate *aggregate,
 		  const char *week,
 		  const char *metric)
 {
-	g_autofree char *name = NULL;
+	const char *id = metrics_aggregate_get_event_id(aggregate);
+	g_autoptr(GVariant) info = NULL;
 
 	if (week != NULL && g_strcmp0(metrics_aggregate_get_week(aggregate), week) != 0)
 		return FALSE;
-	if (metric != NULL && g_strcmp0(metrics_aggregate_get_event_id(aggregate), metric) != 0 &&
-	    g_strcmp0(metric_label(allowlist, aggregate, &name), metric) != 0)
+	if (metric != NULL && g_strcmp0(id, metric) != 0 &&
+	    g_strcmp0(metric_name_for_id(allowlist, id, &info), metric) != 0)
 		return FALSE;
 	return TRUE;
 }
 
-/* ---- show --next and show --sent (upload, issue 5) ---- */
+/* ---- show --next and show --sent: the requests due and those sent ---- */
 
 /* the JSON of show --next and --sent: every key explicitly from the
  * daemon's, so the keys stay as documented in metrics-cli(1) whatever the
@@ -208,16 +214,7 @@ add_upload_events_json(JsonBuilder *builder, GVariant *events)
 		json_builder_add_string_value(builder, period);
 		json_builder_set_member_name(builder, "count");
 		json_builder_add_int_value(builder, count);
-		json_builder_set_member_name(builder, "payload");
-		if (value != NULL)
-			json_builder_add_value(builder, json_gvariant_serialize(value));
-		else
-			json_builder_add_null_value(builder);
-		json_builder_set_member_name(builder, "payload-type");
-		if (value != NULL)
-			json_builder_add_string_value(builder, g_variant_get_type_string(value));
-		else
-			json_builder_add_null_value(builder);
+		add_payload_json(builder, value);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);
@@ -282,18 +279,6 @@ print_upload_events(GVariant *events)
 		mcli_append_padded(row, count_str, 8);
 		print_row_with_value(row, value);
 	}
-}
-
-/* the metric's name from the allowlist, else @id */
-static const char *
-metric_name_for_id(GVariant *allowlist, const char *id, GVariant **info)
-{
-	const char *name = id;
-
-	*info = allowlist != NULL ? mcli_allowlist_find(allowlist, id) : NULL;
-	if (*info != NULL)
-		g_variant_lookup(*info, "name", "&s", &name);
-	return name;
 }
 
 static void
@@ -444,7 +429,7 @@ mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error)
 			metric = argv[++i];
 		else if (g_str_has_prefix(argv[i], "--metric="))
 			metric = argv[i] + strlen("--metric=");
-		/* upload (issue 5) */
+		/* --next and --sent take no other option */
 		else if (g_strcmp0(argv[i], "--next") == 0 && argc == 2)
 			return show_uploads(ctx, FALSE, error);
 		else if (g_strcmp0(argv[i], "--sent") == 0 && argc == 2)

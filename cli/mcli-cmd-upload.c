@@ -11,7 +11,7 @@
 
 #include "mcli-common.h"
 
-/* metrics-cli upload: send everything that is due now (issue 5) */
+/* metrics-cli upload: send everything that is due now */
 gboolean
 mcli_cmd_upload(McliContext *ctx, int argc, char **argv, GError **error)
 {

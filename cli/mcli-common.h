@@ -49,7 +49,6 @@ gboolean
 mcli_cmd_allowlist(McliContext *ctx, int argc, char **argv, GError **error);
 GVariant *
 mcli_allowlist_find(GVariant *metrics, const char *name);
-/* upload (issue 5) */
 gboolean
 mcli_cmd_upload(McliContext *ctx, int argc, char **argv, GError **error);
 

@@ -91,7 +91,6 @@ static const McliCommand commands[] = {
 	/* TRANSLATORS: summary of a command */
 	{"allowlist", "[explain NAME]", N_("List the metrics that may be recorded, and why"),
 	 mcli_cmd_allowlist, allowlist_options},
-	/* upload (issue 5) */
 	/* TRANSLATORS: summary of a command */
 	{"upload", "", N_("Send everything that is due for upload now"), mcli_cmd_upload,
 	 no_options},

@@ -2,8 +2,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The Fedora Metrics authors
  *
- * The daemon's configuration file parser (upload, issue 5): any bytes must
- * give a usable configuration, never a crash.
+ * The parser of the daemon's configuration file, metrics-recorder.conf(5),
+ * whose [Upload] group names the server: any bytes must give a usable
+ * configuration, never a crash.
  */
 
 #include "config.h"

@@ -53,6 +53,29 @@ minst_context_read_file(MinstContext *ctx, const char *path, GError **error)
 	return g_steal_pointer(&contents);
 }
 
+/* the setting @key of @schema_id if it has @type; %NULL when there is no
+ * settings backend, no such setting, or one of another type */
+GVariant *
+minst_context_lookup_setting(MinstContext *ctx,
+			     const char *schema_id,
+			     const char *key,
+			     const GVariantType *type)
+{
+	g_autoptr(GVariant) value = NULL;
+
+	if (ctx->settings_lookup == NULL)
+		return NULL;
+	value = ctx->settings_lookup(schema_id, key, ctx->settings_data);
+	if (value == NULL)
+		return NULL;
+	if (!g_variant_is_of_type(value, type)) {
+		g_debug("%s %s has an unexpected type %s: skipping it", schema_id, key,
+			g_variant_get_type_string(value));
+		return NULL;
+	}
+	return g_steal_pointer(&value);
+}
+
 /* a value set file, read as the recorder daemon reads it: one value per
  * line, '#' starts a comment line, blank lines and surrounding white space
  * are ignored */

@@ -393,10 +393,11 @@ probe_gpu(MinstContext *ctx, GPtrArray *samples)
 		return;
 	/* in the order of the value list, so the result does not depend on
 	 * the directory order */
-	for (guint i = 0; minst_values_gpu_vendor[i] != NULL; i++) {
-		if (g_hash_table_contains(vendors, minst_values_gpu_vendor[i]))
-			minst_samples_add_value(samples, MINST_METRIC_HW_GPU_VENDOR,
-						g_variant_new_string(minst_values_gpu_vendor[i]));
+	for (guint i = 0; minst_values_hw_gpu_vendor[i] != NULL; i++) {
+		if (g_hash_table_contains(vendors, minst_values_hw_gpu_vendor[i]))
+			minst_samples_add_value(
+				samples, MINST_METRIC_HW_GPU_VENDOR,
+				g_variant_new_string(minst_values_hw_gpu_vendor[i]));
 	}
 }
 

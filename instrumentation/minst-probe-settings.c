@@ -33,10 +33,11 @@ minst_settings_language(const char *const *language_names)
 		}
 		code = g_ascii_strdown(name, (gssize)len);
 		/* language_names also lists shortened forms of each locale,
-		 * so the first entry decides */
-		for (guint j = 0; minst_values_language[j] != NULL; j++) {
-			if (g_strcmp0(minst_values_language[j], code) == 0)
-				return minst_values_language[j];
+		 * so the first entry decides; a language outside the
+		 * allowlist's codes is "other" */
+		for (guint j = 0; minst_values_settings_language[j] != NULL; j++) {
+			if (g_strcmp0(minst_values_settings_language[j], code) == 0)
+				return minst_values_settings_language[j];
 		}
 		if (len < 2 || len > 3) {
 			g_debug("“%s” is not a locale name: skipping the language", name);
@@ -53,31 +54,13 @@ minst_bucket_input_sources(guint n)
 {
 	if (n >= 4)
 		return "4+";
-	return minst_values_input_sources[n];
-}
-
-static GVariant *
-lookup(MinstContext *ctx, const char *schema_id, const char *key, const GVariantType *type)
-{
-	g_autoptr(GVariant) value = NULL;
-
-	if (ctx->settings_lookup == NULL)
-		return NULL;
-	value = ctx->settings_lookup(schema_id, key, ctx->settings_data);
-	if (value == NULL)
-		return NULL;
-	if (!g_variant_is_of_type(value, type)) {
-		g_debug("%s %s has an unexpected type %s: skipping it", schema_id, key,
-			g_variant_get_type_string(value));
-		return NULL;
-	}
-	return g_steal_pointer(&value);
+	return minst_values_settings_input_sources[n];
 }
 
 typedef struct {
 	const char *schema_id;
 	const char *key;
-	const char *feature; /* one of minst_values_a11y_feature */
+	const char *feature; /* one of minst_values_settings_a11y_feature */
 } BoolFeature;
 
 static const BoolFeature bool_features[] = {
@@ -101,30 +84,32 @@ probe_a11y(MinstContext *ctx, GPtrArray *samples)
 	guint n_known = 0;
 
 	for (guint i = 0; i < G_N_ELEMENTS(bool_features); i++) {
-		g_autoptr(GVariant) value = lookup(ctx, bool_features[i].schema_id,
-						   bool_features[i].key, G_VARIANT_TYPE_BOOLEAN);
+		g_autoptr(GVariant) value =
+			minst_context_lookup_setting(ctx, bool_features[i].schema_id,
+						     bool_features[i].key, G_VARIANT_TYPE_BOOLEAN);
 		if (value == NULL)
 			continue;
 		n_known++;
 		if (g_variant_get_boolean(value))
 			g_ptr_array_add(on, (gpointer)bool_features[i].feature);
 	}
-	scaling = lookup(ctx, "org.gnome.desktop.interface", "text-scaling-factor",
-			 G_VARIANT_TYPE_DOUBLE);
+	scaling = minst_context_lookup_setting(ctx, "org.gnome.desktop.interface",
+					       "text-scaling-factor", G_VARIANT_TYPE_DOUBLE);
 	if (scaling != NULL) {
 		n_known++;
 		if (g_variant_get_double(scaling) > 1.0)
 			g_ptr_array_add(on, (gpointer) "large-text");
 	}
 	/* the default is 24; the accessibility panel's large cursor is 32+ */
-	cursor = lookup(ctx, "org.gnome.desktop.interface", "cursor-size", G_VARIANT_TYPE_INT32);
+	cursor = minst_context_lookup_setting(ctx, "org.gnome.desktop.interface", "cursor-size",
+					      G_VARIANT_TYPE_INT32);
 	if (cursor != NULL) {
 		n_known++;
 		if (g_variant_get_int32(cursor) > 24)
 			g_ptr_array_add(on, (gpointer) "large-cursor");
 	}
-	animations = lookup(ctx, "org.gnome.desktop.interface", "enable-animations",
-			    G_VARIANT_TYPE_BOOLEAN);
+	animations = minst_context_lookup_setting(ctx, "org.gnome.desktop.interface",
+						  "enable-animations", G_VARIANT_TYPE_BOOLEAN);
 	if (animations != NULL) {
 		n_known++;
 		if (!g_variant_get_boolean(animations))
@@ -153,8 +138,8 @@ minst_probe_settings(MinstContext *ctx, GPtrArray *samples)
 		minst_samples_add_value(samples, MINST_METRIC_SETTINGS_LANGUAGE,
 					g_variant_new_string(language));
 
-	sources =
-		lookup(ctx, "org.gnome.desktop.input-sources", "sources", G_VARIANT_TYPE("a(ss)"));
+	sources = minst_context_lookup_setting(ctx, "org.gnome.desktop.input-sources", "sources",
+					       G_VARIANT_TYPE("a(ss)"));
 	if (sources != NULL) {
 		const char *bucket = minst_bucket_input_sources(g_variant_n_children(sources));
 		minst_samples_add_value(samples, MINST_METRIC_SETTINGS_INPUT_SOURCES,

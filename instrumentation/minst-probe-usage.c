@@ -85,7 +85,7 @@ minst_bucket_workspaces(gboolean dynamic, gint n)
 	if (n <= 1)
 		return "1";
 	if (n <= 4)
-		return minst_values_workspaces[n];
+		return minst_values_usage_workspaces[n];
 	if (n <= 8)
 		return "5-8";
 	return "9+";
@@ -126,35 +126,21 @@ probe_apps(MinstContext *ctx, GPtrArray *samples)
 	}
 }
 
-static GVariant *
-lookup(MinstContext *ctx, const char *schema_id, const char *key, const GVariantType *type)
-{
-	g_autoptr(GVariant) value = NULL;
-
-	if (ctx->settings_lookup == NULL)
-		return NULL;
-	value = ctx->settings_lookup(schema_id, key, ctx->settings_data);
-	if (value != NULL && !g_variant_is_of_type(value, type)) {
-		g_debug("%s %s has an unexpected type: skipping it", schema_id, key);
-		return NULL;
-	}
-	return g_steal_pointer(&value);
-}
-
 static void
 probe_workspaces(MinstContext *ctx, GPtrArray *samples)
 {
 	g_autoptr(GVariant) dynamic = NULL;
 	g_autoptr(GVariant) number = NULL;
 
-	dynamic = lookup(ctx, "org.gnome.mutter", "dynamic-workspaces", G_VARIANT_TYPE_BOOLEAN);
+	dynamic = minst_context_lookup_setting(ctx, "org.gnome.mutter", "dynamic-workspaces",
+					       G_VARIANT_TYPE_BOOLEAN);
 	if (dynamic != NULL && g_variant_get_boolean(dynamic)) {
 		minst_samples_add_value(samples, MINST_METRIC_USAGE_WORKSPACES,
 					g_variant_new_string(minst_bucket_workspaces(TRUE, 0)));
 		return;
 	}
-	number = lookup(ctx, "org.gnome.desktop.wm.preferences", "num-workspaces",
-			G_VARIANT_TYPE_INT32);
+	number = minst_context_lookup_setting(ctx, "org.gnome.desktop.wm.preferences",
+					      "num-workspaces", G_VARIANT_TYPE_INT32);
 	if (number == NULL) {
 		g_debug("the number of workspaces is unknown: skipping it");
 		return;

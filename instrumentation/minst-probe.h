@@ -52,6 +52,11 @@ char *
 minst_context_build_path(MinstContext *ctx, const char *path);
 char *
 minst_context_read_file(MinstContext *ctx, const char *path, GError **error);
+GVariant *
+minst_context_lookup_setting(MinstContext *ctx,
+			     const char *schema_id,
+			     const char *key,
+			     const GVariantType *type);
 GHashTable *
 minst_value_set_load(const char *path, GError **error);
 

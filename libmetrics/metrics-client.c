@@ -90,6 +90,13 @@ options_for_flags(MetricsClientFlags flags)
 	return g_variant_builder_end(&builder);
 }
 
+/* the parameters of a method whose only argument is its options */
+static GVariant *
+options_only(MetricsClientFlags flags)
+{
+	return g_variant_new("(@a{sv})", options_for_flags(flags));
+}
+
 static void
 call_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -143,6 +150,15 @@ metrics_client_call_finish(MetricsClient *self,
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
 	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/* the single value of a reply, or %NULL for no reply */
+static GVariant *
+first_child(GVariant *reply)
+{
+	if (reply == NULL)
+		return NULL;
+	return g_variant_get_child_value(reply, 0);
 }
 
 /**
@@ -199,10 +215,9 @@ metrics_client_get_status_async(MetricsClient *self,
 	g_return_if_fail(METRICS_IS_CLIENT(self));
 	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
 
-	metrics_client_call(self, "GetStatus",
-			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
-			    "(a{sv})", METRICS_CLIENT_FLAGS_NONE, cancellable,
-			    metrics_client_get_status_async, callback, user_data);
+	metrics_client_call(self, "GetStatus", options_only(METRICS_CLIENT_FLAGS_NONE), "(a{sv})",
+			    METRICS_CLIENT_FLAGS_NONE, cancellable, metrics_client_get_status_async,
+			    callback, user_data);
 }
 
 /**
@@ -223,10 +238,7 @@ metrics_client_get_status_finish(MetricsClient *self, GAsyncResult *result, GErr
 {
 	g_autoptr(GVariant) reply =
 		metrics_client_call_finish(self, result, metrics_client_get_status_async, error);
-
-	if (reply == NULL)
-		return NULL;
-	return g_variant_get_child_value(reply, 0);
+	return first_child(reply);
 }
 
 /**
@@ -366,8 +378,7 @@ metrics_client_get_local_data_async(MetricsClient *self,
 	g_return_if_fail(METRICS_IS_CLIENT(self));
 	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
 
-	metrics_client_call(self, "GetLocalData",
-			    g_variant_new("(@a{sv})", options_for_flags(flags)),
+	metrics_client_call(self, "GetLocalData", options_only(flags),
 			    "(a" METRICS_WIRE_AGGREGATE ")", flags, cancellable,
 			    metrics_client_get_local_data_async, callback, user_data);
 }
@@ -465,9 +476,8 @@ metrics_client_clear_async(MetricsClient *self,
 	g_return_if_fail(METRICS_IS_CLIENT(self));
 	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
 
-	metrics_client_call(self, "Clear", g_variant_new("(@a{sv})", options_for_flags(flags)),
-			    "(t)", flags, cancellable, metrics_client_clear_async, callback,
-			    user_data);
+	metrics_client_call(self, "Clear", options_only(flags), "(t)", flags, cancellable,
+			    metrics_client_clear_async, callback, user_data);
 }
 
 /**
@@ -555,8 +565,7 @@ metrics_client_get_allowlist_async(MetricsClient *self,
 	g_return_if_fail(METRICS_IS_CLIENT(self));
 	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
 
-	metrics_client_call(self, "GetAllowlist",
-			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+	metrics_client_call(self, "GetAllowlist", options_only(METRICS_CLIENT_FLAGS_NONE),
 			    "(aa{sv})", METRICS_CLIENT_FLAGS_NONE, cancellable,
 			    metrics_client_get_allowlist_async, callback, user_data);
 }
@@ -581,10 +590,7 @@ metrics_client_get_allowlist_finish(MetricsClient *self, GAsyncResult *result, G
 {
 	g_autoptr(GVariant) reply =
 		metrics_client_call_finish(self, result, metrics_client_get_allowlist_async, error);
-
-	if (reply == NULL)
-		return NULL;
-	return g_variant_get_child_value(reply, 0);
+	return first_child(reply);
 }
 
 /**
@@ -614,7 +620,7 @@ metrics_client_get_allowlist_sync(MetricsClient *self, GCancellable *cancellable
 	return metrics_client_get_allowlist_finish(self, result, error);
 }
 
-/* ---- upload (issue 5) ---- */
+/* ---- upload ---- */
 
 /**
  * metrics_client_upload_now_async:
@@ -641,9 +647,8 @@ metrics_client_upload_now_async(MetricsClient *self,
 	g_return_if_fail(METRICS_IS_CLIENT(self));
 	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
 
-	metrics_client_call(self, "UploadNow",
-			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
-			    "(uu)", flags, cancellable, metrics_client_upload_now_async, callback,
+	metrics_client_call(self, "UploadNow", options_only(METRICS_CLIENT_FLAGS_NONE), "(uu)",
+			    flags, cancellable, metrics_client_upload_now_async, callback,
 			    user_data);
 }
 
@@ -718,14 +723,6 @@ metrics_client_upload_now_sync(MetricsClient *self,
 	return metrics_client_upload_now_finish(self, result, sent, failed, error);
 }
 
-static GVariant *
-first_child(GVariant *reply)
-{
-	if (reply == NULL)
-		return NULL;
-	return g_variant_get_child_value(reply, 0);
-}
-
 /**
  * metrics_client_get_pending_uploads_async:
  * @self: a client
@@ -750,8 +747,7 @@ metrics_client_get_pending_uploads_async(MetricsClient *self,
 	g_return_if_fail(METRICS_IS_CLIENT(self));
 	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
 
-	metrics_client_call(self, "GetPendingUploads",
-			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+	metrics_client_call(self, "GetPendingUploads", options_only(METRICS_CLIENT_FLAGS_NONE),
 			    "(aa{sv})", flags, cancellable,
 			    metrics_client_get_pending_uploads_async, callback, user_data);
 }
@@ -833,8 +829,7 @@ metrics_client_get_sent_uploads_async(MetricsClient *self,
 	g_return_if_fail(METRICS_IS_CLIENT(self));
 	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
 
-	metrics_client_call(self, "GetSentUploads",
-			    g_variant_new("(@a{sv})", options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+	metrics_client_call(self, "GetSentUploads", options_only(METRICS_CLIENT_FLAGS_NONE),
 			    "(aa{sv})", flags, cancellable, metrics_client_get_sent_uploads_async,
 			    callback, user_data);
 }

@@ -105,7 +105,7 @@ GVariant *
 metrics_client_get_allowlist_finish(MetricsClient *self, GAsyncResult *result, GError **error);
 GVariant *
 metrics_client_get_allowlist_sync(MetricsClient *self, GCancellable *cancellable, GError **error);
-/* upload (issue 5) */
+/* upload */
 void
 metrics_client_upload_now_async(MetricsClient *self,
 				MetricsClientFlags flags,

@@ -88,7 +88,7 @@ step "metrics-cli show: exactly what is stored for this user"
 step "metrics-cli status"
 "$build/cli/metrics-cli" status
 
-# upload (issue 5): a local Azafea stand-in receives the closed week
+# the upload: a local Azafea stand-in receives the closed week
 step "Starting metrics-sink, a local Azafea v3 server that validates and prints uploads"
 "$build/tools/metrics-sink" --output="$work/sink.jsonl" >"$work/sink.log" 2>&1 &
 pids+=($!)

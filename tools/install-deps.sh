@@ -11,7 +11,7 @@ debian_packages=(
     libglib2.0-dev libglib2.0-bin libsoup-3.0-dev libjson-glib-dev libsqlite3-dev
     libpolkit-gobject-1-dev gobject-introspection libgirepository1.0-dev
     dbus python3 python3-dbusmock python3-gi python3-jsonschema
-    valgrind clang-format libxml2-utils shellcheck git
+    valgrind clang-format libxml2-utils shellcheck codespell gcovr git
     gjs gi-docgen go-md2man groff-base man-db
     libdbus-1-dev systemd polkitd rpm dash
     glib-networking libgnutls28-dev
@@ -21,7 +21,7 @@ fedora_packages=(
     glib2-devel libsoup3-devel json-glib-devel sqlite-devel
     polkit-devel gobject-introspection-devel
     dbus-daemon python3 python3-dbusmock python3-gobject python3-jsonschema
-    valgrind clang-tools-extra libxml2 libasan libubsan ShellCheck git
+    valgrind clang-tools-extra libxml2 libasan libubsan ShellCheck codespell gcovr git
     gjs gi-docgen golang-github-cpuguy83-md2man groff-base man-db
     dbus-devel systemd systemd-rpm-macros polkit rpm-build dash
     glib-networking gnutls-devel

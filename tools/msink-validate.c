@@ -13,11 +13,12 @@
 #include "msink-validate.h"
 
 /*
- * The checks of an Azafea v3 server, written from docs/azafea-v3.md and on
- * purpose independent of the daemon's body builder, so the tests compare
- * two implementations. Where the real server answers 200 and rejects the
- * request later in its worker (wrong type, not normal form, image id,
- * event id length), this answers 400 so the mistake is seen at once.
+ * The checks of an Azafea v3 server, written from docs/upload.md (the
+ * request, the body and the answers) and on purpose independent of the
+ * daemon's body builder, so the tests compare two implementations. Where
+ * the real server answers 200 and rejects the request later in its worker
+ * (wrong type, not normal form, image id, event id length), this answers
+ * 400 so the mistake is seen at once.
  */
 
 void

@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-/* what an Azafea v3 server checks in a request (docs/azafea-v3.md) */
+/* what an Azafea v3 server checks in a request (docs/upload.md) */
 #define MSINK_BODY_TYPE "(xxsa{ss}ya(aysxmv)a(ayssumv))"
 #define MSINK_MAX_BODY_SIZE (1024 * 1024)
 

@@ -19,10 +19,15 @@ asan_build=${ASAN_BUILD_DIR:-$top/_build-asan}
 
 echo "== build (warnings are errors) and test"
 if [ ! -f "$build/build.ninja" ]; then
-    meson setup "$build" "$top" --werror -Dintrospection=enabled -Ddocs=enabled -Dman=enabled
+    meson setup "$build" "$top" --werror -Dintrospection=enabled -Ddocs=enabled -Dman=enabled \
+        -Db_coverage=true
 fi
 ninja -C "$build"
 meson test -C "$build" --print-errorlogs --num-processes 2
+echo "== coverage of the product code (floors in tools/check-coverage.sh)"
+"$top/tools/check-coverage.sh" "$build"
+echo "== static analysis of the product code (gcc -fanalyzer: any finding fails)"
+JOBS=2 "$top/tools/check-static.sh" "$build"
 summarize() {
     # subtests of the TAP programs, from meson's JSON log
     /usr/bin/python3 - "$1/meson-logs/testlog.json" <<'PY'
@@ -79,7 +84,7 @@ LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 \
 read -r p2 f2 s2 < <(summarize "$asan_build")
 echo
 echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed, $((s1 + s2)) skipped"
-# STYLE.md: a skipped test fails CI (it checked nothing)
+# a skipped test fails CI (it checked nothing; CONTRIBUTING.md, Tests)
 if [ $((s1 + s2)) -gt 0 ]; then
     echo "skipped tests fail the run: install what they need (tools/install-deps.sh)" >&2
     exit 1

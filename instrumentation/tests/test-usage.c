@@ -95,7 +95,7 @@ test_unknown_and_malformed(void)
 	const char *modes[][2] = {
 		{"missing", "the number of workspaces is unknown: skipping it"},
 		{"wrong-type", "org.gnome.desktop.wm.preferences num-workspaces has an unexpected "
-			       "type: skipping it"},
+			       "type s: skipping it"},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(modes); i++) {

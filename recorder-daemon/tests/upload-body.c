@@ -150,8 +150,8 @@ test_body_valid(void)
 
 /* a whole small body, byte for byte, as an Azafea server must receive it
  * whatever the host's byte order: little-endian, normal form. Built on a
- * little-endian host and checked against the field layout of
- * docs/azafea-v3.md; a missed byte swap on a big-endian host fails here */
+ * little-endian host and checked against the field layout in
+ * docs/upload.md; a missed byte swap on a big-endian host fails here */
 static const char body_fixture_hex[] = BODY_FIXTURE_HEX;
 
 static void
