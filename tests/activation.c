@@ -30,15 +30,6 @@ typedef struct {
 	MtestHarness *harness; /* (owned) */
 } Fixture;
 
-static void
-write_file(const char *path, const char *contents)
-{
-	g_autoptr(GError) error = NULL;
-
-	g_file_set_contents(path, contents, -1, &error);
-	g_assert_no_error(error);
-}
-
 static char *
 get_name_owner(Fixture *fixture)
 {
@@ -221,7 +212,7 @@ write_state(const char *state_dir, gint64 due_in)
 	guint n_requests = 0;
 
 	g_assert_cmpint(g_mkdir_with_parents(state_dir, 0700), ==, 0);
-	write_file(consent_path, "[Consent]\nState=granted\nChanged=1\n");
+	mtest_write_file(consent_path, "[Consent]\nState=granted\nChanged=1\n");
 	store = mrd_store_open(store_path, &error);
 	g_assert_no_error(error);
 	if (due_in == 0) {
@@ -266,7 +257,7 @@ test_activation_idle_upload(Fixture *fixture, gconstpointer user_data)
 
 	write_state(fixture->harness->state_dir, idle_case->due_in);
 	/* nothing must be sent anywhere even if something fell due */
-	write_file(config_path, "[Upload]\nServerUrl=http://127.0.0.1:9/\n");
+	mtest_write_file(config_path, "[Upload]\nServerUrl=http://127.0.0.1:9/\n");
 	mtest_harness_start_daemon(fixture->harness, args);
 
 	/* the daemon sees the pending upload and when it is due (this call

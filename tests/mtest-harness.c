@@ -548,8 +548,8 @@ mtest_harness_set_activatable(MtestHarness *self, const char *const *extra_args)
 	self->service_exec = g_string_free(g_steal_pointer(&exec), FALSE);
 }
 
-static void
-write_file(const char *path, const char *contents)
+void
+mtest_write_file(const char *path, const char *contents)
 {
 	g_autoptr(GError) error = NULL;
 
@@ -578,11 +578,11 @@ write_bus_config(MtestHarness *self)
 							   METRICS_DBUS_NAME, self->service_exec);
 
 		g_assert_cmpint(g_mkdir_with_parents(services, 0700), ==, 0);
-		write_file(file, service);
+		mtest_write_file(file, service);
 		g_string_append_printf(config, "  <servicedir>%s</servicedir>\n", services);
 	}
 	g_string_append(config, "</busconfig>\n");
-	write_file(path, config->str);
+	mtest_write_file(path, config->str);
 	return path;
 }
 
@@ -762,7 +762,7 @@ mtest_harness_write_consent(MtestHarness *self, const char *state)
 	g_autofree char *path = g_build_filename(self->state_dir, "consent.conf", NULL);
 	g_autofree char *contents = g_strdup_printf("[Consent]\nState=%s\nChanged=1\n", state);
 
-	write_file(path, contents);
+	mtest_write_file(path, contents);
 }
 
 GVariant *

@@ -91,6 +91,8 @@ guint
 mtest_count_in(const char *text, const char *needle);
 gboolean
 mtest_process_running(GPid pid);
+void
+mtest_write_file(const char *path, const char *contents);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MtestHarness, mtest_harness_free)
 
