@@ -1113,17 +1113,17 @@ main(int argc, char *argv[])
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
 #define ADD(path, func, setup) g_test_add(path, Fixture, NULL, setup, func, fixture_tear_down)
-	ADD("/cli/empty", test_empty, fixture_set_up);
-	ADD("/cli/consent", test_consent, fixture_set_up);
-	ADD("/cli/data", test_data, fixture_set_up);
-	ADD("/cli/uploads", test_uploads, fixture_set_up);
-	ADD("/cli/store-full", test_store_full, fixture_set_up_small_store);
-	ADD("/cli/allowlist", test_allowlist, fixture_set_up);
-	ADD("/cli/daemon-down", test_daemon_down, fixture_set_up_no_daemon);
-	ADD("/cli/no-bus", test_no_bus, fixture_set_up_no_daemon);
-	ADD("/cli/help", test_help, fixture_set_up_no_daemon);
-	ADD("/cli/completion", test_completion, fixture_set_up_no_daemon);
-	ADD("/cli/interactive", test_interactive, fixture_set_up);
+	ADD("/metrics/cli/empty", test_empty, fixture_set_up);
+	ADD("/metrics/cli/consent", test_consent, fixture_set_up);
+	ADD("/metrics/cli/data", test_data, fixture_set_up);
+	ADD("/metrics/cli/uploads", test_uploads, fixture_set_up);
+	ADD("/metrics/cli/store-full", test_store_full, fixture_set_up_small_store);
+	ADD("/metrics/cli/allowlist", test_allowlist, fixture_set_up);
+	ADD("/metrics/cli/daemon-down", test_daemon_down, fixture_set_up_no_daemon);
+	ADD("/metrics/cli/no-bus", test_no_bus, fixture_set_up_no_daemon);
+	ADD("/metrics/cli/help", test_help, fixture_set_up_no_daemon);
+	ADD("/metrics/cli/completion", test_completion, fixture_set_up_no_daemon);
+	ADD("/metrics/cli/interactive", test_interactive, fixture_set_up);
 #undef ADD
 
 	return g_test_run();
