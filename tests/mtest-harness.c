@@ -413,17 +413,29 @@ mtest_harness_count_in_daemon_log(MtestHarness *self, const char *needle)
 }
 
 typedef struct {
-	MtestHarness *harness;
+	const char *path;
 	const char *needle;
 	guint n;
-} LogWait;
+} FileWait;
 
 static gboolean
-log_has_cb(gpointer user_data)
+file_has_cb(gpointer user_data)
 {
-	LogWait *wait = user_data;
+	FileWait *wait = user_data;
+	g_autofree char *text = NULL;
 
-	return mtest_harness_count_in_daemon_log(wait->harness, wait->needle) >= wait->n;
+	return g_file_get_contents(wait->path, &text, NULL, NULL) &&
+	       mtest_count_in(text, wait->needle) >= wait->n;
+}
+
+/* waits until the file at @path (a log) holds @needle @n times */
+void
+mtest_wait_for_in_file(const char *path, const char *needle, guint n)
+{
+	FileWait wait = {path, needle, n};
+	g_autofree char *what = g_strdup_printf("“%s” %u times in %s", needle, n, path);
+
+	mtest_wait_until(file_has_cb, &wait, what);
 }
 
 /* waits until the daemon has logged @needle @n times (its runs in this
@@ -431,10 +443,9 @@ log_has_cb(gpointer user_data)
 void
 mtest_harness_wait_for_daemon_log(MtestHarness *self, const char *needle, guint n)
 {
-	LogWait wait = {self, needle, n};
-	g_autofree char *what = g_strdup_printf("“%s” %u times in the daemon's log", needle, n);
+	g_autofree char *path = g_build_filename(self->tmpdir, "daemon.log", NULL);
 
-	mtest_wait_until(log_has_cb, &wait, what);
+	mtest_wait_for_in_file(path, needle, n);
 }
 
 static void

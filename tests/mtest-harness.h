@@ -89,6 +89,8 @@ void
 mtest_wait_until(MtestCondition condition, gpointer user_data, const char *what);
 guint
 mtest_count_in(const char *text, const char *needle);
+void
+mtest_wait_for_in_file(const char *path, const char *needle, guint n);
 gboolean
 mtest_process_running(GPid pid);
 void

@@ -394,28 +394,11 @@ read_text(const char *path)
 	return text;
 }
 
-typedef struct {
-	const char *log_path;
-	const char *needle;
-	guint n;
-} LogWait;
-
-static gboolean
-log_has_cb(gpointer user_data)
-{
-	LogWait *wait = user_data;
-	g_autofree char *log = read_text(wait->log_path);
-
-	return mtest_count_in(log, wait->needle) >= wait->n;
-}
-
 /* waits until the program's log holds @needle @n times; returns the log */
 static char *
 wait_for_log(const char *log_path, const char *needle, guint n)
 {
-	LogWait wait = {log_path, needle, n};
-
-	mtest_wait_until(log_has_cb, &wait, needle);
+	mtest_wait_for_in_file(log_path, needle, n);
 	return read_text(log_path);
 }
 
