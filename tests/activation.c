@@ -9,13 +9,12 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <signal.h>
-#include <sys/prctl.h>
 
 #include "metrics-private.h"
 #include "mrd-aggregator.h"
 #include "mrd-outbox.h"
 #include "mrd-store.h"
+#include "mtest-harness.h"
 
 /*
  * The recorder's life cycle without systemd: a private system bus activates
@@ -24,234 +23,56 @@
  * calls keep coming or an upload falls due soon.
  */
 
-#define BUS_NAME "org.fedoraproject.Metrics1"
-#define OBJECT_PATH "/org/fedoraproject/Metrics1"
-#define INTERFACE "org.fedoraproject.Metrics1.Recorder"
 /* generous: the machine running the tests may be loaded */
-#define WAIT_TIMEOUT_MS 15000
+#define CALL_TIMEOUT_MS 15000
 
 typedef struct {
-	char *tmpdir;	       /* (owned) */
-	char *address;	       /* (owned) */
-	GSubprocess *bus;      /* (owned) */
-	GDBusConnection *conn; /* (owned) */
-	GSubprocess *daemon;   /* (owned) (nullable) started by the test itself */
-	gboolean daemon_exited;
-	gboolean daemon_watched; /* daemon_wait_cb() is still to come */
+	MtestHarness *harness; /* (owned) */
 } Fixture;
-
-/* a failed assertion skips the teardown: children must not outlive us
- * (and keep the test's output open) */
-static void
-die_with_parent(gpointer user_data)
-{
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static GSubprocess *
-spawn(GSubprocessLauncher *launcher, const char *const *argv)
-{
-	g_autoptr(GError) error = NULL;
-	GSubprocess *subprocess;
-
-	g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-	subprocess = g_subprocess_launcher_spawnv(launcher, argv, &error);
-	g_assert_no_error(error);
-	return subprocess;
-}
-
-static const char *
-daemon_path(void)
-{
-	const char *path = g_getenv("METRICS_RECORDER");
-
-	g_assert_nonnull(path);
-	return path;
-}
-
-static void
-write_file(const char *path, const char *contents)
-{
-	g_autoptr(GError) error = NULL;
-
-	g_file_set_contents(path, contents, -1, &error);
-	g_assert_no_error(error);
-}
-
-static void
-delete_recursive(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-
-	if (dir != NULL) {
-		const char *name;
-
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-			delete_recursive(child);
-		}
-	}
-	g_assert_no_errno(g_remove(path));
-}
-
-static gboolean
-timeout_cb(gpointer user_data)
-{
-	gboolean *timed_out = user_data;
-
-	*timed_out = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-/* iterates the default context until *flag is set; FALSE on timeout */
-static gboolean
-wait_for_flag(const gboolean *flag, guint timeout_ms)
-{
-	gboolean timed_out = FALSE;
-	guint id = g_timeout_add(timeout_ms, timeout_cb, &timed_out);
-
-	while (!*flag && !timed_out)
-		g_main_context_iteration(NULL, TRUE);
-	if (!timed_out)
-		g_source_remove(id);
-	return *flag;
-}
-
-static void
-sleep_iterating(guint ms)
-{
-	gboolean flag = FALSE;
-
-	g_assert_false(wait_for_flag(&flag, ms));
-}
 
 static char *
 get_name_owner(Fixture *fixture)
 {
-	g_autoptr(GVariant) reply = NULL;
-	char *owner = NULL;
-
-	reply = g_dbus_connection_call_sync(
-		fixture->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-		"org.freedesktop.DBus", "GetNameOwner", g_variant_new("(s)", BUS_NAME),
-		G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-	if (reply != NULL)
-		g_variant_get(reply, "(s)", &owner);
-	return owner;
+	return mtest_harness_get_name_owner(fixture->harness, METRICS_DBUS_NAME);
 }
 
-/* polls, so that no NameOwnerChanged can be missed between checks */
-static gboolean
-wait_for_owner(Fixture *fixture, gboolean want_owner)
-{
-	for (guint waited = 0; waited < WAIT_TIMEOUT_MS; waited += 50) {
-		g_autofree char *owner = get_name_owner(fixture);
-
-		if ((owner != NULL) == want_owner)
-			return TRUE;
-		sleep_iterating(50);
-	}
-	return FALSE;
-}
-
-static void
-call_get_status(Fixture *fixture, GDBusCallFlags flags)
+static GVariant *
+get_status(Fixture *fixture, GDBusCallFlags flags)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
+	GVariant *status = NULL;
 
-	reply = g_dbus_connection_call_sync(fixture->conn, BUS_NAME, OBJECT_PATH, INTERFACE,
-					    "GetStatus", g_variant_new("(a{sv})", NULL),
-					    G_VARIANT_TYPE("(a{sv})"), flags, WAIT_TIMEOUT_MS, NULL,
-					    &error);
+	reply = g_dbus_connection_call_sync(
+		fixture->harness->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+		METRICS_DBUS_INTERFACE, "GetStatus", g_variant_new("(a{sv})", NULL),
+		G_VARIANT_TYPE("(a{sv})"), flags, CALL_TIMEOUT_MS, NULL, &error);
 	g_assert_no_error(error);
-	g_assert_nonnull(reply);
+	g_variant_get(reply, "(@a{sv})", &status);
+	return status;
 }
 
 static void
 fixture_setup(Fixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GSubprocessLauncher) launcher = NULL;
-	g_autofree char *socket_path = NULL;
-	g_autofree char *config_path = NULL;
-	g_autofree char *services_dir = NULL;
-	g_autofree char *service = NULL;
-	g_autofree char *config = NULL;
-	g_autofree char *state_dir = NULL;
-	g_autofree char *service_path = NULL;
+	const char *const activated_args[] = {"--idle-timeout=1", NULL};
+	g_autofree char *policy = g_test_build_filename(G_TEST_DIST, "..", "data", "dbus",
+							"org.fedoraproject.Metrics1.conf", NULL);
 
-	fixture->tmpdir = g_dir_make_tmp("metrics-activation-XXXXXX", &error);
-	g_assert_no_error(error);
-	socket_path = g_build_filename(fixture->tmpdir, "system_bus_socket", NULL);
-	config_path = g_build_filename(fixture->tmpdir, "bus.conf", NULL);
-	services_dir = g_build_filename(fixture->tmpdir, "services", NULL);
-	state_dir = g_build_filename(fixture->tmpdir, "state", NULL);
-	fixture->address = g_strdup_printf("unix:path=%s", socket_path);
-	g_assert_cmpint(g_mkdir(services_dir, 0700), ==, 0);
-
-	/* what the installed activation file does through systemd, without it */
-	service = g_strdup_printf("[D-BUS Service]\n"
-				  "Name=%s\n"
-				  "Exec=%s --idle-timeout=1 --state-dir=%s\n",
-				  BUS_NAME, daemon_path(), state_dir);
-	service_path = g_build_filename(services_dir, BUS_NAME ".service", NULL);
-	write_file(service_path, service);
+	fixture->harness = mtest_harness_new();
 	/* our installed bus policy too, so that dbus-daemon's parser checks it;
 	 * it only adds allow rules to the open test policy */
-	config = g_strdup_printf("<busconfig>\n"
-				 "  <include>%s</include>\n"
-				 "  <include>%s</include>\n"
-				 "  <servicedir>%s</servicedir>\n"
-				 "</busconfig>\n",
-				 g_test_get_filename(G_TEST_DIST, "private-system-bus.conf", NULL),
-				 g_test_get_filename(G_TEST_DIST, "..", "data", "dbus",
-						     "org.fedoraproject.Metrics1.conf", NULL),
-				 services_dir);
-	write_file(config_path, config);
-
-	/* activated services inherit the bus's environment */
-	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-	g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS", fixture->address, TRUE);
-	g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-	fixture->bus = g_subprocess_launcher_spawn(launcher, &error, "dbus-daemon", "--nofork",
-						   "--nopidfile", "--config-file", config_path,
-						   "--address", fixture->address, NULL);
-	g_assert_no_error(error);
-	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", fixture->address, TRUE);
-
-	for (guint waited = 0; fixture->conn == NULL; waited += 50) {
-		g_clear_error(&error);
-		if (g_file_test(socket_path, G_FILE_TEST_EXISTS))
-			fixture->conn = g_dbus_connection_new_for_address_sync(
-				fixture->address,
-				G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-					G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-				NULL, NULL, &error);
-		if (fixture->conn == NULL) {
-			g_assert_cmpuint(waited, <, WAIT_TIMEOUT_MS);
-			g_usleep(50 * 1000);
-		}
-	}
+	mtest_harness_add_bus_config(fixture->harness, policy);
+	/* what the installed activation file does through systemd, without it */
+	mtest_harness_set_activatable(fixture->harness, activated_args);
+	mtest_harness_start_bus(fixture->harness);
 }
 
 static void
 fixture_teardown(Fixture *fixture, gconstpointer user_data)
 {
-	if (fixture->daemon != NULL && !fixture->daemon_exited)
-		g_subprocess_force_exit(fixture->daemon);
-	/* the wait's callback writes into the fixture: it must have run */
-	while (fixture->daemon_watched)
-		g_main_context_iteration(NULL, TRUE);
-	g_clear_object(&fixture->daemon);
-	g_clear_object(&fixture->conn);
 	/* an activated daemon loses the bus with it and exits */
-	g_subprocess_force_exit(fixture->bus);
-	g_subprocess_wait(fixture->bus, NULL, NULL);
-	g_clear_object(&fixture->bus);
-	delete_recursive(fixture->tmpdir);
-	g_free(fixture->tmpdir);
-	g_free(fixture->address);
+	g_clear_pointer(&fixture->harness, mtest_harness_free);
 }
 
 static void
@@ -263,15 +84,15 @@ test_activation_auto_start(Fixture *fixture, gconstpointer user_data)
 	g_assert_null(get_name_owner(fixture));
 
 	/* the first call starts the daemon */
-	call_get_status(fixture, G_DBUS_CALL_FLAGS_NONE);
+	g_variant_unref(get_status(fixture, G_DBUS_CALL_FLAGS_NONE));
 	first_owner = get_name_owner(fixture);
 	g_assert_nonnull(first_owner);
 
 	/* idle for a second: it goes away… */
-	g_assert_true(wait_for_owner(fixture, FALSE));
+	mtest_harness_wait_for_name(fixture->harness, METRICS_DBUS_NAME, FALSE);
 
 	/* …and the next call brings a new one */
-	call_get_status(fixture, G_DBUS_CALL_FLAGS_NONE);
+	g_variant_unref(get_status(fixture, G_DBUS_CALL_FLAGS_NONE));
 	second_owner = get_name_owner(fixture);
 	g_assert_nonnull(second_owner);
 	g_assert_cmpstr(first_owner, !=, second_owner);
@@ -284,59 +105,71 @@ test_activation_no_auto_start(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(GVariant) reply = NULL;
 
 	/* the name is activatable but not started without auto-start */
-	reply = g_dbus_connection_call_sync(fixture->conn, BUS_NAME, OBJECT_PATH, INTERFACE,
-					    "GetStatus", g_variant_new("(a{sv})", NULL),
-					    G_VARIANT_TYPE("(a{sv})"),
-					    G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, &error);
+	reply = g_dbus_connection_call_sync(
+		fixture->harness->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+		METRICS_DBUS_INTERFACE, "GetStatus", g_variant_new("(a{sv})", NULL),
+		G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, &error);
 	g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER);
 	g_assert_null(reply);
 }
 
-static void
-daemon_wait_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+static gboolean
+daemon_exited_cb(gpointer user_data)
 {
 	Fixture *fixture = user_data;
 
-	g_assert_true(g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL));
-	fixture->daemon_exited = TRUE;
-	fixture->daemon_watched = FALSE;
+	return g_subprocess_get_identifier(fixture->harness->daemon) == NULL;
 }
 
-/* daemon_exited is set when the daemon the test started ends */
+/* the daemon the test started ended by itself, successfully, and gave up
+ * its name */
 static void
-watch_daemon(Fixture *fixture)
+assert_daemon_exited(Fixture *fixture)
 {
-	fixture->daemon_watched = TRUE;
-	g_subprocess_wait_async(fixture->daemon, NULL, daemon_wait_cb, fixture);
+	GSubprocess *daemon = fixture->harness->daemon;
+
+	mtest_wait_until(daemon_exited_cb, fixture, "the daemon to exit when idle");
+	g_assert_true(g_subprocess_wait(daemon, NULL, NULL));
+	g_assert_true(g_subprocess_get_if_exited(daemon));
+	g_assert_cmpint(g_subprocess_get_exit_status(daemon), ==, 0);
+	mtest_harness_wait_for_name(fixture->harness, METRICS_DBUS_NAME, FALSE);
+}
+
+typedef struct {
+	Fixture *fixture;
+	gint64 next_call;
+} Pacer;
+
+/* true when the next call is due; the daemon must not exit meanwhile */
+static gboolean
+next_call_due_cb(gpointer user_data)
+{
+	Pacer *pacer = user_data;
+
+	g_assert_false(daemon_exited_cb(pacer->fixture));
+	return g_get_monotonic_time() >= pacer->next_call;
 }
 
 static void
 test_activation_idle_exit(Fixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(GSubprocessLauncher) launcher =
-		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-	g_autofree char *state_dir = g_build_filename(fixture->tmpdir, "state", NULL);
-	g_autofree char *state_arg = g_strdup_printf("--state-dir=%s", state_dir);
+	const char *const args[] = {"--idle-timeout=2", NULL};
+	Pacer pacer = {fixture, 0};
 	gint64 start;
 
-	fixture->daemon = spawn(launcher, (const char *const[]){daemon_path(), "--idle-timeout=2",
-								state_arg, NULL});
-	watch_daemon(fixture);
-	g_assert_true(wait_for_owner(fixture, TRUE));
+	mtest_harness_start_daemon(fixture->harness, args);
 
-	/* calls every half second for twice the idle period keep it */
+	/* calls every half second for twice the idle period keep it (the
+	 * pace is what the test is about; nothing else is awaited) */
 	start = g_get_monotonic_time();
 	while (g_get_monotonic_time() - start < 4 * G_TIME_SPAN_SECOND) {
-		call_get_status(fixture, G_DBUS_CALL_FLAGS_NO_AUTO_START);
-		sleep_iterating(500);
-		g_assert_false(fixture->daemon_exited);
+		g_variant_unref(get_status(fixture, G_DBUS_CALL_FLAGS_NO_AUTO_START));
+		pacer.next_call = g_get_monotonic_time() + G_TIME_SPAN_SECOND / 2;
+		mtest_wait_until(next_call_due_cb, &pacer, "the next call");
 	}
 
-	/* then it exits by itself, successfully, and gives up its name */
-	g_assert_true(wait_for_flag(&fixture->daemon_exited, WAIT_TIMEOUT_MS));
-	g_assert_true(g_subprocess_get_if_exited(fixture->daemon));
-	g_assert_cmpint(g_subprocess_get_exit_status(fixture->daemon), ==, 0);
-	g_assert_true(wait_for_owner(fixture, FALSE));
+	/* then it exits by itself */
+	assert_daemon_exited(fixture);
 }
 
 /* ---- an upload due soon keeps the daemon (mrd_service_get_idle_inhibited) ---- */
@@ -379,7 +212,7 @@ write_state(const char *state_dir, gint64 due_in)
 	guint n_requests = 0;
 
 	g_assert_cmpint(g_mkdir_with_parents(state_dir, 0700), ==, 0);
-	write_file(consent_path, "[Consent]\nState=granted\nChanged=1\n");
+	mtest_write_file(consent_path, "[Consent]\nState=granted\nChanged=1\n");
 	store = mrd_store_open(store_path, &error);
 	g_assert_no_error(error);
 	if (due_in == 0) {
@@ -409,48 +242,27 @@ write_state(const char *state_dir, gint64 due_in)
 	mrd_store_close(store);
 }
 
-static GVariant *
-get_status(Fixture *fixture)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	GVariant *status = NULL;
-
-	reply = g_dbus_connection_call_sync(
-		fixture->conn, BUS_NAME, OBJECT_PATH, INTERFACE, "GetStatus",
-		g_variant_new("(a{sv})", NULL), G_VARIANT_TYPE("(a{sv})"),
-		G_DBUS_CALL_FLAGS_NO_AUTO_START, WAIT_TIMEOUT_MS, NULL, &error);
-	g_assert_no_error(error);
-	g_variant_get(reply, "(@a{sv})", &status);
-	return status;
-}
-
 static void
 test_activation_idle_upload(Fixture *fixture, gconstpointer user_data)
 {
 	const IdleUploadCase *idle_case = user_data;
-	g_autoptr(GSubprocessLauncher) launcher =
-		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-	g_autofree char *state_dir = g_build_filename(fixture->tmpdir, "state", NULL);
-	g_autofree char *state_arg = g_strdup_printf("--state-dir=%s", state_dir);
-	g_autofree char *config_path = g_build_filename(fixture->tmpdir, "recorder.conf", NULL);
+	g_autofree char *config_path =
+		g_build_filename(fixture->harness->tmpdir, "recorder.conf", NULL);
 	g_autofree char *config_arg = g_strdup_printf("--config=%s", config_path);
+	const char *const args[] = {"--idle-timeout=1", config_arg, NULL};
 	g_autoptr(GVariant) status = NULL;
 	guint64 n_pending = 0;
 	gint64 next_upload = 0;
 	gint64 now = g_get_real_time();
 
-	write_state(state_dir, idle_case->due_in);
+	write_state(fixture->harness->state_dir, idle_case->due_in);
 	/* nothing must be sent anywhere even if something fell due */
-	write_file(config_path, "[Upload]\nServerUrl=http://127.0.0.1:9/\n");
-	fixture->daemon = spawn(launcher, (const char *const[]){daemon_path(), "--idle-timeout=1",
-								state_arg, config_arg, NULL});
-	watch_daemon(fixture);
-	g_assert_true(wait_for_owner(fixture, TRUE));
+	mtest_write_file(config_path, "[Upload]\nServerUrl=http://127.0.0.1:9/\n");
+	mtest_harness_start_daemon(fixture->harness, args);
 
 	/* the daemon sees the pending upload and when it is due (this call
 	 * starts a new idle period) */
-	status = get_status(fixture);
+	status = get_status(fixture, G_DBUS_CALL_FLAGS_NO_AUTO_START);
 	g_assert_true(g_variant_lookup(status, "pending-uploads", "t", &n_pending));
 	g_assert_true(g_variant_lookup(status, "next-upload", "x", &next_upload));
 	if (idle_case->due_in == 0) {
@@ -462,15 +274,13 @@ test_activation_idle_upload(Fixture *fixture, gconstpointer user_data)
 	}
 
 	if (idle_case->stays) {
-		/* three idle periods without a call: it keeps the name */
-		sleep_iterating(3000);
-		g_assert_false(fixture->daemon_exited);
-		g_assert_true(wait_for_owner(fixture, TRUE));
+		/* three idle periods without a call, each ending in "stay" (the
+		 * daemon logs that with --verbose): it keeps the name */
+		mtest_harness_wait_for_daemon_log(fixture->harness, "idle, but asked to stay", 3);
+		g_assert_false(daemon_exited_cb(fixture));
+		g_assert_nonnull(get_name_owner(fixture));
 	} else {
-		g_assert_true(wait_for_flag(&fixture->daemon_exited, WAIT_TIMEOUT_MS));
-		g_assert_true(g_subprocess_get_if_exited(fixture->daemon));
-		g_assert_cmpint(g_subprocess_get_exit_status(fixture->daemon), ==, 0);
-		g_assert_true(wait_for_owner(fixture, FALSE));
+		assert_daemon_exited(fixture);
 	}
 }
 

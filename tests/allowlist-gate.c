@@ -462,25 +462,26 @@ allowlist_has(Fixture *fixture, const char *name)
 	return FALSE;
 }
 
+typedef struct {
+	Fixture *fixture;
+	const char *name;
+	gboolean present;
+} MetricWait;
+
+static gboolean
+metric_as_wanted_cb(gpointer user_data)
+{
+	MetricWait *wait = user_data;
+
+	return allowlist_has(wait->fixture, wait->name) == wait->present;
+}
+
 static void
 wait_for_metric(Fixture *fixture, const char *name, gboolean present)
 {
-	gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	MetricWait wait = {fixture, name, present};
 
-	while (allowlist_has(fixture, name) != present) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(50000);
-	}
-}
-
-static char *
-read_log(Fixture *fixture)
-{
-	g_autofree char *path = g_build_filename(fixture->harness->tmpdir, "daemon.log", NULL);
-	char *log = NULL;
-
-	g_assert_true(g_file_get_contents(path, &log, NULL, NULL));
-	return log;
+	mtest_wait_until(metric_as_wanted_cb, &wait, name);
 }
 
 /* records one event of ID_LATER with a string; returns whether accepted */
@@ -531,7 +532,7 @@ test_reload(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(record_later(fixture, "new.desktop"));
 	g_assert_false(record_later(fixture, "unknown.desktop"));
 
-	log = read_log(fixture);
+	log = mtest_harness_read_daemon_log(fixture->harness);
 	g_assert_nonnull(strstr(log, "broken.json:4: metrics[0] (“broken”), field “kind”"));
 	g_assert_nonnull(g_subprocess_get_identifier(fixture->harness->daemon));
 }
@@ -584,12 +585,13 @@ test_reload_sighup(Fixture *fixture, gconstpointer user_data)
 	write_file(outside, "apps.txt", "known.desktop\nnew.desktop\n");
 	write_file(outside, "later.json", later);
 	write_file(outside, "broken.json", broken);
+	/* two seconds' watch, not a wait for anything: nothing to see */
 	g_usleep(2 * G_USEC_PER_SEC);
 	g_assert_true(allowlist_has(fixture, "before"));
 	g_assert_false(allowlist_has(fixture, "later"));
 
 	/* … and SIGHUP reloads it all */
-	log = read_log(fixture);
+	log = mtest_harness_read_daemon_log(fixture->harness);
 	log_length = strlen(log);
 	g_clear_pointer(&log, g_free);
 	g_subprocess_send_signal(fixture->harness->daemon, SIGHUP);
@@ -600,7 +602,7 @@ test_reload_sighup(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(record_later(fixture, "new.desktop"));
 	g_assert_false(record_later(fixture, "unknown.desktop"));
 
-	log = read_log(fixture);
+	log = mtest_harness_read_daemon_log(fixture->harness);
 	g_assert_cmpuint(strlen(log), >, log_length);
 	new_log = log + log_length;
 	g_test_message("daemon log after SIGHUP:\n%s", new_log);

@@ -524,10 +524,18 @@ status_int(Fixture *fixture, const char *key)
 	return json_object_get_int_member(json_node_get_object(node), key);
 }
 
+static gboolean
+three_pending_cb(gpointer user_data)
+{
+	return status_int(user_data, "pending-uploads") >= 3;
+}
+
 static void
 test_uploads(Fixture *fixture, gconstpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+		G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
 	g_autoptr(GSubprocess) sink = NULL;
 	g_autoptr(GDataInputStream) sink_out = NULL;
 	g_autoptr(JsonNode) node = NULL;
@@ -544,16 +552,14 @@ test_uploads(Fixture *fixture, gconstpointer user_data)
 	const char *const next[] = {"show", "--next", NULL};
 	const char *const sent[] = {"show", "--sent", NULL};
 	const char *const upload[] = {"upload", NULL};
-	gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
 	JsonArray *array;
 
 	grant(fixture);
 	record_some(fixture);
 
 	/* metrics-sink: a local server that validates and accepts uploads */
-	sink = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-				&error, sink_path, NULL);
-	g_assert_no_error(error);
+	sink = mtest_harness_spawn(fixture->harness, launcher,
+				   (const char *const[]){sink_path, NULL});
 	sink_out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(sink));
 	url = g_data_input_stream_read_line(sink_out, NULL, NULL, &error);
 	g_assert_no_error(error);
@@ -562,10 +568,7 @@ test_uploads(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(g_file_set_contents(config, contents, -1, NULL));
 	mtest_harness_stop_daemon(fixture->harness, FALSE);
 	mtest_harness_start_daemon(fixture->harness, daemon_args);
-	while (status_int(fixture, "pending-uploads") < 3) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(100 * 1000);
-	}
+	mtest_wait_until(three_pending_cb, fixture, "three uploads to be queued");
 
 	/* status: the due time of the first request, not an estimate */
 	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 0);
@@ -1110,17 +1113,17 @@ main(int argc, char *argv[])
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
 #define ADD(path, func, setup) g_test_add(path, Fixture, NULL, setup, func, fixture_tear_down)
-	ADD("/cli/empty", test_empty, fixture_set_up);
-	ADD("/cli/consent", test_consent, fixture_set_up);
-	ADD("/cli/data", test_data, fixture_set_up);
-	ADD("/cli/uploads", test_uploads, fixture_set_up);
-	ADD("/cli/store-full", test_store_full, fixture_set_up_small_store);
-	ADD("/cli/allowlist", test_allowlist, fixture_set_up);
-	ADD("/cli/daemon-down", test_daemon_down, fixture_set_up_no_daemon);
-	ADD("/cli/no-bus", test_no_bus, fixture_set_up_no_daemon);
-	ADD("/cli/help", test_help, fixture_set_up_no_daemon);
-	ADD("/cli/completion", test_completion, fixture_set_up_no_daemon);
-	ADD("/cli/interactive", test_interactive, fixture_set_up);
+	ADD("/metrics/cli/empty", test_empty, fixture_set_up);
+	ADD("/metrics/cli/consent", test_consent, fixture_set_up);
+	ADD("/metrics/cli/data", test_data, fixture_set_up);
+	ADD("/metrics/cli/uploads", test_uploads, fixture_set_up);
+	ADD("/metrics/cli/store-full", test_store_full, fixture_set_up_small_store);
+	ADD("/metrics/cli/allowlist", test_allowlist, fixture_set_up);
+	ADD("/metrics/cli/daemon-down", test_daemon_down, fixture_set_up_no_daemon);
+	ADD("/metrics/cli/no-bus", test_no_bus, fixture_set_up_no_daemon);
+	ADD("/metrics/cli/help", test_help, fixture_set_up_no_daemon);
+	ADD("/metrics/cli/completion", test_completion, fixture_set_up_no_daemon);
+	ADD("/metrics/cli/interactive", test_interactive, fixture_set_up);
 #undef ADD
 
 	return g_test_run();

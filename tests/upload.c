@@ -31,7 +31,6 @@
 #include "mtest-harness.h"
 
 #define WEEK_SECONDS (7 * 24 * 3600)
-#define WAIT_USEC (30 * G_USEC_PER_SEC)
 
 typedef enum {
 	FAULT_NONE,
@@ -637,30 +636,74 @@ n_requests(Fixture *fixture)
 	return n;
 }
 
-/* the daemon's log so far, in the test's output: for failures */
-static void
-print_daemon_log(Fixture *fixture)
+static gboolean
+outbox_settled_cb(gpointer user_data)
 {
-	g_autofree char *log = g_build_filename(fixture->harness->tmpdir, "daemon.log", NULL);
-	g_autofree char *text = NULL;
-
-	if (g_file_get_contents(log, &text, NULL, NULL))
-		g_printerr("daemon log:\n%s\n", text);
+	return status_u64(user_data, "pending-uploads") == 0;
 }
 
 /* waits until the outbox holds nothing pending */
 static void
 wait_outbox_settled(Fixture *fixture)
 {
-	gint64 deadline = g_get_monotonic_time() + WAIT_USEC;
+	mtest_wait_until(outbox_settled_cb, fixture, "the uploads to finish");
+}
 
-	while (status_u64(fixture, "pending-uploads") > 0) {
-		if (g_get_monotonic_time() > deadline) {
-			print_daemon_log(fixture);
-			g_error("uploads did not finish");
-		}
-		g_usleep(50000);
+typedef struct {
+	Fixture *fixture;
+	guint n;
+} AttemptWait;
+
+/* whether the first @n pending requests have been tried at least once */
+static gboolean
+attempted_cb(gpointer user_data)
+{
+	AttemptWait *wait = user_data;
+	g_autoptr(GVariant) reply = call(wait->fixture, "GetPendingUploads", "(aa{sv})");
+	g_autoptr(GVariant) requests = g_variant_get_child_value(reply, 0);
+
+	if (g_variant_n_children(requests) < wait->n)
+		return FALSE;
+	for (guint i = 0; i < wait->n; i++) {
+		g_autoptr(GVariant) request = g_variant_get_child_value(requests, i);
+		guint32 attempts = 0;
+
+		if (!g_variant_lookup(request, "attempts", "u", &attempts) || attempts == 0)
+			return FALSE;
 	}
+	return TRUE;
+}
+
+/* waits until the daemon has tried the first @n requests and noted how it
+ * went */
+static void
+wait_attempted(Fixture *fixture, guint n)
+{
+	AttemptWait wait = {fixture, n};
+
+	mtest_wait_until(attempted_cb, &wait, "the daemon to try the uploads");
+}
+
+typedef struct {
+	Fixture *fixture;
+	guint n;
+} RequestWait;
+
+static gboolean
+requests_cb(gpointer user_data)
+{
+	RequestWait *wait = user_data;
+
+	return n_requests(wait->fixture) >= wait->n;
+}
+
+/* waits until the server has had @n requests */
+static void
+wait_for_requests(Fixture *fixture, guint n)
+{
+	RequestWait wait = {fixture, n};
+
+	mtest_wait_until(requests_cb, &wait, "requests to the server");
 }
 
 static void
@@ -877,7 +920,7 @@ test_down_then_up(Fixture *fixture, gconstpointer user_data)
 	record_closed_week(fixture, 2, 2, NULL);
 	start_daemon(fixture, 0, NULL);
 	/* nobody listens: the daemon keeps the requests and retries */
-	g_usleep(2500 * 1000);
+	wait_attempted(fixture, 1);
 	reply = call(fixture, "GetPendingUploads", "(aa{sv})");
 	requests = g_variant_get_child_value(reply, 0);
 	g_assert_cmpuint(g_variant_n_children(requests), ==, 2);
@@ -902,17 +945,14 @@ static const Fault two_unavailable[] = {
 static void
 test_restart(Fixture *fixture, gconstpointer user_data)
 {
-	gint64 deadline = g_get_monotonic_time() + WAIT_USEC;
 	const char *slow_retry = "RetryMin=4\nRetryMax=4\n";
 
 	mock_start(fixture->mock);
 	record_closed_week(fixture, 2, 3, slow_retry);
 	start_daemon(fixture, 0, slow_retry);
-	while (n_requests(fixture) < 2) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(20000);
-	}
-	g_usleep(200000);
+	/* both failed, and the daemon has noted it */
+	wait_for_requests(fixture, 2);
+	wait_attempted(fixture, 2);
 	mtest_harness_stop_daemon(fixture->harness, TRUE);
 	g_assert_cmpuint(n_accepted(fixture), ==, 0);
 	start_daemon(fixture, 0, slow_retry);
@@ -926,22 +966,30 @@ static const Fault one_slow[] = {
 	{FAULT_NONE, 0, 0},
 };
 
+static gboolean
+replied_cb(gpointer user_data)
+{
+	MockServer *mock = user_data;
+	gint64 replied_at;
+
+	g_mutex_lock(&mock->lock);
+	replied_at = mock->replied_at;
+	g_mutex_unlock(&mock->lock);
+	return replied_at != 0;
+}
+
 /* denying consent cancels the upload in flight and deletes the outbox */
 static void
 test_consent_denied(Fixture *fixture, gconstpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
-	gint64 deadline = g_get_monotonic_time() + WAIT_USEC;
 
 	(void)METRICS_ERROR; /* maps the D-Bus errors back */
 	mock_start(fixture->mock);
 	record_closed_week(fixture, 2, 1, "Timeout=10\n");
 	start_daemon(fixture, 0, "Timeout=10\n");
-	while (n_requests(fixture) < 1) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(20000);
-	}
+	wait_for_requests(fixture, 1);
 	reply = mtest_harness_call(
 		fixture->harness, "SetConsent",
 		g_variant_new("(s@a{sv})", "denied",
@@ -952,21 +1000,11 @@ test_consent_denied(Fixture *fixture, gconstpointer user_data)
 	/* the server answers 4 s after the request; by then the client must
 	 * have dropped the connection (the daemon's timeout is 10 s, so
 	 * only the cancellation can have closed it) */
-	deadline = g_get_monotonic_time() + WAIT_USEC;
-	while (TRUE) {
-		gint64 replied_at;
-
-		g_mutex_lock(&fixture->mock->lock);
-		replied_at = fixture->mock->replied_at;
-		g_mutex_unlock(&fixture->mock->lock);
-		if (replied_at != 0)
-			break;
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(50000);
-	}
+	mtest_wait_until(replied_cb, fixture->mock, "the server to answer");
 	g_mutex_lock(&fixture->mock->lock);
 	g_assert_true(fixture->mock->closed_before_reply);
 	g_mutex_unlock(&fixture->mock->lock);
+	/* a second's watch, not a wait for anything: no new request */
 	g_usleep(G_USEC_PER_SEC);
 	g_assert_cmpuint(n_requests(fixture), ==, 1);
 	g_assert_cmpuint(n_accepted(fixture), ==, 0);
@@ -1024,11 +1062,15 @@ test_upload_now(Fixture *fixture, gconstpointer user_data)
 	g_autofree gint64 *values = g_new0(gint64, 4);
 	gint64 now = g_get_real_time();
 	guint32 sent = 0, failed = 0;
+	guint n_planned;
 
 	mock_start(fixture->mock);
 	record_closed_week(fixture, 4, 1, "Window=7\n");
+	n_planned = mtest_harness_count_in_daemon_log(fixture->harness, "next upload wake-up in");
 	start_daemon(fixture, 0, "Window=7\n");
-	g_usleep(G_USEC_PER_SEC);
+	/* the daemon has planned its next upload: nothing goes out before */
+	mtest_harness_wait_for_daemon_log(fixture->harness, "next upload wake-up in",
+					  n_planned + 1);
 	g_assert_cmpuint(n_requests(fixture), ==, 0);
 	pending = call(fixture, "GetPendingUploads", "(aa{sv})");
 	requests = g_variant_get_child_value(pending, 0);
@@ -1129,25 +1171,29 @@ static const Fault one_held[] = {
 	{FAULT_NONE, 0, 0},
 };
 
+static gboolean
+held_cb(gpointer user_data)
+{
+	MockServer *mock = user_data;
+	guint n_held;
+
+	g_mutex_lock(&mock->lock);
+	n_held = mock->held->len;
+	g_mutex_unlock(&mock->lock);
+	return n_held > 0;
+}
+
 /* kill -9 while the server holds a request it has stored: after the
  * restart that one request may arrive twice, everything else once */
 static void
 test_crash_mid_upload(Fixture *fixture, gconstpointer user_data)
 {
 	const char *patient = "Timeout=30\n";
-	gint64 deadline = g_get_monotonic_time() + WAIT_USEC;
-	guint n_held = 0;
 
 	mock_start(fixture->mock);
 	record_closed_week(fixture, 3, 2, patient);
 	start_daemon(fixture, 0, patient);
-	while (n_held == 0) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(20000);
-		g_mutex_lock(&fixture->mock->lock);
-		n_held = fixture->mock->held->len;
-		g_mutex_unlock(&fixture->mock->lock);
-	}
+	mtest_wait_until(held_cb, fixture->mock, "the server to hold a request");
 	/* one request at a time: the others wait for the held one */
 	g_assert_cmpuint(n_requests(fixture), ==, 1);
 	mtest_harness_stop_daemon(fixture->harness, TRUE);
@@ -1402,6 +1448,8 @@ test_metrics_sink(Fixture *fixture, gconstpointer user_data)
 	g_autofree char *sink_path = mtest_harness_build_path("MTEST_SINK");
 	g_autofree char *output = g_build_filename(fixture->harness->tmpdir, "sink.jsonl", NULL);
 	g_autofree char *output_arg = g_strdup_printf("--output=%s", output);
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 	g_autoptr(GSubprocess) sink = NULL;
 	g_autoptr(GDataInputStream) stdout_stream = NULL;
 	g_autoptr(GUri) uri = NULL;
@@ -1413,9 +1461,8 @@ test_metrics_sink(Fixture *fixture, gconstpointer user_data)
 	guint32 sent = 0, failed = 0;
 	guint n_aggregates = 0;
 
-	sink = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, sink_path, "--port=0",
-				output_arg, NULL);
-	g_assert_no_error(error);
+	sink = mtest_harness_spawn(fixture->harness, launcher,
+				   (const char *const[]){sink_path, "--port=0", output_arg, NULL});
 	stdout_stream = g_data_input_stream_new(g_subprocess_get_stdout_pipe(sink));
 	url = read_line_with(stdout_stream, "http://127.0.0.1:");
 	g_assert_nonnull(url);
@@ -1599,8 +1646,6 @@ test_full_store_freezes(Fixture *fixture, gconstpointer user_data)
 	/* and it leaves, whole */
 	reply = call(fixture, "UploadNow", "(uu)");
 	g_variant_get(reply, "(uu)", &sent, &failed);
-	if (sent != n_queued)
-		print_daemon_log(fixture);
 	g_assert_cmpuint(sent, ==, n_queued);
 	g_assert_cmpuint(failed, ==, 0);
 	assert_all_delivered(fixture, 0);

@@ -4,8 +4,8 @@
 #
 # The README's second command, and what .ci/run calls: installs the
 # dependencies, builds with warnings as errors, runs every test, the unit
-# tests, the fuzz corpora and the integration test's daemon once more under
-# valgrind, then builds
+# tests, the fuzz corpora and the daemon of the whole-stack integration tests
+# (suite "stack") once more under valgrind, then builds
 # again with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
 # under them. Needs nothing running: the tests start their own bus, polkit
 # mock and daemon.
@@ -56,13 +56,15 @@ read -r p1 f1 s1 < <(summarize "$build")
 echo "== unit tests and fuzz corpora under valgrind (memcheck: leaks and invalid accesses fail)"
 meson test -C "$build" --setup valgrind --suite unit --suite fuzzing --print-errorlogs \
     --num-processes 2
-echo "== integration test with the daemon under valgrind"
+echo "== integration tests with the daemon under valgrind"
 # the harness starts the daemon through MTEST_DAEMON_WRAPPER; the daemon
-# exits non-zero on a memcheck error, which fails the test (about 2 minutes)
+# exits non-zero on a memcheck error, which fails the test; suite "stack" is
+# the tests/integration-*.c programs, one per topic (about 2 minutes)
 glib_supp=$(pkg-config --variable=prefix glib-2.0)/share/glib-2.0/valgrind/glib.supp
 G_SLICE=always-malloc \
 MTEST_DAEMON_WRAPPER="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=$glib_supp --suppressions=$top/tests/valgrind.supp" \
-    meson test -C "$build" integration --print-errorlogs --timeout-multiplier 5
+    meson test -C "$build" --suite stack --print-errorlogs --timeout-multiplier 5 \
+        --num-processes 2
 # and the daemon that uploads over TLS, whose leaks the ASan run cannot check
 # (tests/upload.c, test_tls_no_resumption)
 G_SLICE=always-malloc \

@@ -10,10 +10,10 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "minst-test-common.h"
+#include "mtest-harness.h"
 
 /*
  * The whole path: a private system bus, the real recorder daemon with
@@ -26,16 +26,11 @@
  * idle, and records again when it is granted again.
  */
 
-#define TIMEOUT_USEC (10 * G_USEC_PER_SEC)
-
 typedef struct {
-	char *tmp;		     /* (owned) */
-	GSubprocess *bus;	     /* (owned) */
-	GSubprocess *daemon;	     /* (owned) */
-	GSubprocess *polkit;	     /* (owned) (nullable) */
-	GDBusConnection *connection; /* (owned) */
-	MetricsClient *client;	     /* (owned) */
-	char *admin_dir;	     /* (owned) (nullable) the administrator's allowlist dir */
+	MtestHarness *harness; /* (owned) */
+	char *tmp;	       /* (not owned) the harness's temporary directory */
+	MetricsClient *client; /* (owned) */
+	char *admin_dir;       /* (owned) (nullable) the administrator's allowlist dir */
 } Fixture;
 
 typedef struct {
@@ -45,179 +40,52 @@ typedef struct {
 	gboolean admin_apps; /* an administrator's known-app set in a second directory */
 } Setup;
 
-/* helpers die with the test, even when it aborts */
-static void
-child_setup_cb(gpointer user_data)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static GSubprocess *
-spawn(GError **error, const char *const *argv)
-{
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
-		G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-
-	g_subprocess_launcher_set_child_setup(launcher, child_setup_cb, NULL, NULL);
-	return g_subprocess_launcher_spawnv(launcher, argv, error);
-}
-
-static void
-wait_for_name(GDBusConnection *connection, const char *name)
-{
-	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
-
-	while (g_get_monotonic_time() < deadline) {
-		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-			connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-			"org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", name),
-			G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-		gboolean has_owner = FALSE;
-
-		if (reply != NULL)
-			g_variant_get(reply, "(b)", &has_owner);
-		if (has_owner)
-			return;
-		g_usleep(50 * 1000);
-	}
-	g_error("%s did not appear on the bus", name);
-}
-
 static void
 fixture_setup(Fixture *fixture, gconstpointer data)
 {
 	const Setup *setup = data;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *socket = NULL;
-	g_autofree char *address = NULL;
-	g_autofree char *address_arg = NULL;
-	g_autofree char *config = NULL;
-	g_autofree char *config_arg = NULL;
-	g_autofree char *state_dir = NULL;
-	g_autofree char *state_arg = NULL;
-	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
+	g_autofree char *admin_dir_arg = NULL;
+	const char *args[] = {NULL, NULL};
 
-	fixture->tmp = g_dir_make_tmp("metrics-e2e-XXXXXX", &error);
-	g_assert_no_error(error);
-
-	socket = g_build_filename(fixture->tmp, "bus", NULL);
-	address = g_strdup_printf("unix:path=%s", socket);
-	address_arg = g_strdup_printf("--address=%s", address);
-	config = g_test_build_filename(G_TEST_DIST, "..", "..", "tests", "private-system-bus.conf",
-				       NULL);
-	config_arg = g_strdup_printf("--config-file=%s", config);
-	{
-		const char *argv[] = {"dbus-daemon", config_arg,    address_arg,
-				      "--nofork",    "--nopidfile", NULL};
-		fixture->bus = spawn(&error, argv);
-	}
-	g_assert_no_error(error);
-	while (!g_file_test(socket, G_FILE_TEST_EXISTS)) {
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(20 * 1000);
-	}
-	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
-	/* the socket exists a moment before dbus-daemon listens on it */
-	for (;;) {
-		fixture->connection = g_dbus_connection_new_for_address_sync(
-			address,
-			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-			NULL, NULL, &error);
-		if (fixture->connection != NULL ||
-		    !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
-		    g_get_monotonic_time() >= deadline)
-			break;
-		g_clear_error(&error);
-		g_usleep(20 * 1000);
-	}
-	g_assert_no_error(error);
-
+	fixture->harness = mtest_harness_new();
+	fixture->tmp = fixture->harness->tmpdir;
+	mtest_harness_start_bus(fixture->harness);
 	if (setup->polkit) {
-		g_autoptr(GVariant) reply = NULL;
-		const char *argv[] = {"/usr/bin/python3", "-m",	     "dbusmock", "--system",
-				      "--template",	  "polkitd", NULL};
+		const char *const allowed[] = {"org.fedoraproject.Metrics1.set-consent", NULL};
 
-		fixture->polkit = spawn(&error, argv);
-		g_assert_no_error(error);
-		wait_for_name(fixture->connection, "org.freedesktop.PolicyKit1");
-		reply = g_dbus_connection_call_sync(
-			fixture->connection, "org.freedesktop.PolicyKit1",
-			"/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.DBus.Mock",
-			"SetAllowed",
-			g_variant_new_parsed("(['org.fedoraproject.Metrics1.set-consent'],)"), NULL,
-			G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-		g_assert_no_error(error);
+		mtest_harness_start_polkit(fixture->harness);
+		mtest_harness_set_allowed(fixture->harness, allowed);
 	}
 
 	/* consent granted before the daemon starts, as if the user said yes */
-	state_dir = g_build_filename(fixture->tmp, "state", NULL);
-	g_assert_cmpint(g_mkdir(state_dir, 0700), ==, 0);
-	if (setup->granted) {
-		g_autofree char *consent = g_build_filename(state_dir, "consent.conf", NULL);
-		g_file_set_contents(consent, "[Consent]\nState=granted\nChanged=1\n", -1, &error);
-		g_assert_no_error(error);
-	}
-	state_arg = g_strdup_printf("--state-dir=%s", state_dir);
+	if (setup->granted)
+		mtest_harness_write_consent(fixture->harness, "granted");
 	if (setup->admin_apps) {
 		/* as /etc/metrics/allowlist.d/value-sets/desktop-apps.txt: the
 		 * administrator approves Nautilus only */
 		g_autofree char *sets = NULL;
+		g_autofree char *file = NULL;
 
 		fixture->admin_dir = g_build_filename(fixture->tmp, "admin-allowlist", NULL);
 		sets = g_build_filename(fixture->admin_dir, "value-sets", NULL);
 		g_assert_cmpint(g_mkdir_with_parents(sets, 0700), ==, 0);
-		{
-			g_autofree char *file = g_build_filename(sets, "desktop-apps.txt", NULL);
-			g_file_set_contents(file, "# local policy\norg.gnome.Nautilus.desktop\n",
-					    -1, &error);
-			g_assert_no_error(error);
-		}
+		file = g_build_filename(sets, "desktop-apps.txt", NULL);
+		mtest_write_file(file, "# local policy\norg.gnome.Nautilus.desktop\n");
+		admin_dir_arg = g_strdup_printf("--allowlist-dir=%s", fixture->admin_dir);
+		args[0] = admin_dir_arg;
 	}
-	{
-		/* the shipped allowlist (then the administrator's): the gate
-		 * must pass every probe's output */
-		g_autofree char *allowlist_dir_arg = g_strdup_printf(
-			"--allowlist-dir=%s", g_getenv("MINST_TEST_SHIPPED_ALLOWLIST"));
-		g_autofree char *admin_dir_arg =
-			fixture->admin_dir != NULL ?
-				g_strdup_printf("--allowlist-dir=%s", fixture->admin_dir) :
-				NULL;
-		const char *argv[] = {g_getenv("MINST_TEST_RECORDER"), state_arg, allowlist_dir_arg,
-				      admin_dir_arg, NULL};
-		fixture->daemon = spawn(&error, argv);
-	}
-	g_assert_no_error(error);
-	wait_for_name(fixture->connection, "org.fedoraproject.Metrics1");
-	fixture->client = metrics_client_new(fixture->connection);
-}
-
-static void
-stop(GSubprocess *process)
-{
-	if (process == NULL)
-		return;
-	g_subprocess_send_signal(process, SIGTERM);
-	g_subprocess_wait(process, NULL, NULL);
+	/* the shipped allowlist (MTEST_ALLOWLIST_DIRS), then the
+	 * administrator's: the gate must pass every probe's output */
+	mtest_harness_start_daemon(fixture->harness, args);
+	fixture->client = metrics_client_new(fixture->harness->connection);
 }
 
 static void
 fixture_teardown(Fixture *fixture, gconstpointer data)
 {
 	g_clear_object(&fixture->client);
-	g_clear_object(&fixture->connection);
-	stop(fixture->daemon);
-	stop(fixture->polkit);
-	stop(fixture->bus);
-	g_clear_object(&fixture->daemon);
-	g_clear_object(&fixture->polkit);
-	g_clear_object(&fixture->bus);
+	g_clear_pointer(&fixture->harness, mtest_harness_free);
 	g_unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-	{
-		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", fixture->tmp);
-		g_assert_cmpint(system(cmd), ==, 0);
-	}
-	g_free(fixture->tmp);
 	g_free(fixture->admin_dir);
 }
 
@@ -247,7 +115,6 @@ launcher_new(Fixture *fixture)
 			    "num-workspaces=2\n",
 			    -1, &error);
 	g_assert_no_error(error);
-	g_subprocess_launcher_set_child_setup(launcher, child_setup_cb, NULL, NULL);
 	g_subprocess_launcher_setenv(launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
 	g_subprocess_launcher_setenv(launcher, "GSETTINGS_SCHEMA_DIR", schemas, TRUE);
 	g_subprocess_launcher_setenv(launcher, "XDG_CONFIG_HOME", config, TRUE);
@@ -283,10 +150,11 @@ run_instrumentation(Fixture *fixture, const char *mode, const char *machine)
 
 	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
 							  G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	process = g_subprocess_launcher_spawn(
-		launcher, &error, g_getenv("MINST_TEST_INSTRUMENTATION"), mode, "--once",
-		"--verbose", root_arg, journal_arg, allowlist_arg, admin_arg, now_arg, NULL);
-	g_assert_no_error(error);
+	process = mtest_harness_spawn(fixture->harness, launcher,
+				      (const char *const[]){g_getenv("MINST_TEST_INSTRUMENTATION"),
+							    mode, "--once", "--verbose", root_arg,
+							    journal_arg, allowlist_arg, admin_arg,
+							    now_arg, NULL});
 	g_subprocess_communicate_utf8(process, NULL, NULL, &out, &err, &error);
 	g_assert_no_error(error);
 	g_test_message("metrics-instrumentation %s:\n%s%s", mode, out, err);
@@ -526,45 +394,26 @@ read_text(const char *path)
 	return text;
 }
 
-static guint
-count_of(const char *text, const char *needle)
-{
-	guint n = 0;
-
-	for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
-/* waits until the program's log holds @needle @n times */
+/* waits until the program's log holds @needle @n times; returns the log */
 static char *
 wait_for_log(const char *log_path, const char *needle, guint n)
 {
-	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
+	mtest_wait_for_in_file(log_path, needle, n);
+	return read_text(log_path);
+}
 
-	for (;;) {
-		g_autofree char *log = read_text(log_path);
+static gboolean
+has_data_cb(gpointer user_data)
+{
+	g_autoptr(GPtrArray) aggregates = local_data(user_data);
 
-		if (count_of(log, needle) >= n)
-			return g_steal_pointer(&log);
-		if (g_get_monotonic_time() >= deadline)
-			g_error("“%s” not %u times in the log:\n%s", needle, n, log);
-		g_usleep(50 * 1000);
-	}
+	return aggregates->len > 0;
 }
 
 static void
 wait_for_data(Fixture *fixture)
 {
-	gint64 deadline = g_get_monotonic_time() + TIMEOUT_USEC;
-
-	for (;;) {
-		g_autoptr(GPtrArray) aggregates = local_data(fixture);
-		if (aggregates->len > 0)
-			break;
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-		g_usleep(50 * 1000);
-	}
+	mtest_wait_until(has_data_cb, fixture, "the daemon to store the metrics");
 }
 
 static void
@@ -584,7 +433,7 @@ set_consent(Fixture *fixture, MetricsConsent consent)
 static void
 test_consent_follows(Fixture *fixture, gconstpointer data)
 {
-	const char *mode = strstr(g_test_get_path(), "/--system") != NULL ? "--system" : "--user";
+	const char *mode = g_str_has_suffix(g_test_get_path(), "/system") ? "--system" : "--user";
 	g_autoptr(GSubprocessLauncher) launcher = launcher_new(fixture);
 	g_autoptr(GSubprocess) process = NULL;
 	g_autoptr(GError) error = NULL;
@@ -609,10 +458,10 @@ test_consent_follows(Fixture *fixture, gconstpointer data)
 	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_NONE);
 	g_subprocess_launcher_take_stdout_fd(launcher, log_fd);
 	g_subprocess_launcher_take_stderr_fd(launcher, dup(log_fd));
-	process = g_subprocess_launcher_spawn(
-		launcher, &error, g_getenv("MINST_TEST_INSTRUMENTATION"), mode, "--verbose",
-		allowlist_arg, root_arg, journal_arg, NULL);
-	g_assert_no_error(error);
+	process = mtest_harness_spawn(fixture->harness, launcher,
+				      (const char *const[]){g_getenv("MINST_TEST_INSTRUMENTATION"),
+							    mode, "--verbose", allowlist_arg,
+							    root_arg, journal_arg, NULL});
 
 	/* it records at once because consent is granted */
 	wait_for_data(fixture);
@@ -624,9 +473,10 @@ test_consent_follows(Fixture *fixture, gconstpointer data)
 	set_consent(fixture, METRICS_CONSENT_DENIED);
 	log = wait_for_log(log_path, "consent is denied: stopped recording", 1);
 	g_assert_cmpint(g_get_monotonic_time() - denied_at, <, 5 * G_USEC_PER_SEC);
-	n_probes = count_of(log, probes);
+	n_probes = mtest_count_in(log, probes);
 	g_clear_pointer(&log, g_free);
-	/* a little while idle: no probe runs, nothing is stored */
+	/* a second's watch, not a wait for anything: no probe runs, nothing
+	 * is stored */
 	g_usleep(G_USEC_PER_SEC);
 	g_assert_nonnull(g_subprocess_get_identifier(process));
 	{
@@ -634,14 +484,14 @@ test_consent_follows(Fixture *fixture, gconstpointer data)
 		g_assert_cmpuint(aggregates->len, ==, 0);
 	}
 	log = read_text(log_path);
-	g_assert_cmpuint(count_of(log, probes), ==, n_probes);
+	g_assert_cmpuint(mtest_count_in(log, probes), ==, n_probes);
 	g_clear_pointer(&log, g_free);
 
 	/* … and yes again: the same process records again */
 	set_consent(fixture, METRICS_CONSENT_GRANTED);
 	wait_for_data(fixture);
 	log = wait_for_log(log_path, "consent is granted: recording weekly metrics", 2);
-	g_assert_cmpuint(count_of(log, probes), ==, n_probes + 1);
+	g_assert_cmpuint(mtest_count_in(log, probes), ==, n_probes + 1);
 	assert_no_allowlist_drops(fixture);
 
 	/* systemd stops it with SIGTERM: a clean exit */
@@ -684,7 +534,7 @@ main(int argc, char **argv)
 		g_autofree char *path = g_strdup_printf(
 			"/metrics/instrumentation/e2e/stops-when-denied-resumes-when-"
 			"granted/%s",
-			i == 0 ? "--system" : "--user");
+			i == 0 ? "system" : "user");
 		g_test_add(path, Fixture, &granted_polkit, fixture_setup, test_consent_follows,
 			   fixture_teardown);
 	}

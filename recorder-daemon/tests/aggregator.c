@@ -227,11 +227,11 @@ main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-	g_test_add_func("/mrd/week/start", test_week_start);
-	g_test_add_func("/mrd/aggregate/merge", test_aggregate_merge);
-	g_test_add_func("/mrd/aggregate/duration-split", test_aggregate_duration_split);
-	g_test_add_func("/mrd/aggregate/clock-skew", test_aggregate_clock_skew);
-	g_test_add_func("/mrd/aggregate/payload-bytes", test_aggregate_payload_bytes);
+	g_test_add_func("/metrics/week/start", test_week_start);
+	g_test_add_func("/metrics/aggregate/merge", test_aggregate_merge);
+	g_test_add_func("/metrics/aggregate/duration-split", test_aggregate_duration_split);
+	g_test_add_func("/metrics/aggregate/clock-skew", test_aggregate_clock_skew);
+	g_test_add_func("/metrics/aggregate/payload-bytes", test_aggregate_payload_bytes);
 
 	return g_test_run();
 }

@@ -350,11 +350,11 @@ main(int argc, char *argv[])
 	(void)metrics_error_quark();
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
-	ADD("/mrd/caller/event-bucket", test_event_bucket);
-	ADD("/mrd/caller/call-bucket", test_call_bucket);
-	ADD("/mrd/caller/pending-checks", test_pending_checks);
-	ADD("/mrd/caller/forget-on-leave", test_forget_on_leave);
-	ADD("/mrd/caller/isolation", test_isolation);
+	ADD("/metrics/caller/event-bucket", test_event_bucket);
+	ADD("/metrics/caller/call-bucket", test_call_bucket);
+	ADD("/metrics/caller/pending-checks", test_pending_checks);
+	ADD("/metrics/caller/forget-on-leave", test_forget_on_leave);
+	ADD("/metrics/caller/isolation", test_isolation);
 #undef ADD
 
 	return g_test_run();

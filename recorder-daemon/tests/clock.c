@@ -359,9 +359,9 @@ main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-	g_test_add_func("/mrd/clock/fixed-and-offset", test_clock);
-	g_test_add_func("/mrd/clock/offset-file", test_offset_file);
-	g_test_add("/mrd/clock/week-53-and-jumps", Fixture, NULL, fixture_set_up,
+	g_test_add_func("/metrics/clock/fixed-and-offset", test_clock);
+	g_test_add_func("/metrics/clock/offset-file", test_offset_file);
+	g_test_add("/metrics/clock/week-53-and-jumps", Fixture, NULL, fixture_set_up,
 		   test_week_53_and_jumps, fixture_tear_down);
 
 	return g_test_run();

@@ -243,11 +243,11 @@ main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-	g_test_add_func("/mrd/event/valid", test_valid);
-	g_test_add_func("/mrd/event/malformed", test_malformed);
-	g_test_add_func("/mrd/event/not-normal-form", test_not_normal_form);
-	g_test_add_func("/mrd/event/matches-gvariant", test_matches_gvariant);
-	g_test_add_func("/mrd/event/payload-not-normal", test_payload_not_normal);
+	g_test_add_func("/metrics/event/valid", test_valid);
+	g_test_add_func("/metrics/event/malformed", test_malformed);
+	g_test_add_func("/metrics/event/not-normal-form", test_not_normal_form);
+	g_test_add_func("/metrics/event/matches-gvariant", test_matches_gvariant);
+	g_test_add_func("/metrics/event/payload-not-normal", test_payload_not_normal);
 
 	return g_test_run();
 }

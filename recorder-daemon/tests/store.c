@@ -611,31 +611,31 @@ main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-	g_test_add("/mrd/store/add-and-dump", Fixture, NULL, fixture_set_up, test_add_and_dump,
+	g_test_add("/metrics/store/add-and-dump", Fixture, NULL, fixture_set_up, test_add_and_dump,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/add-many", Fixture, NULL, fixture_set_up, test_add_many,
+	g_test_add("/metrics/store/add-many", Fixture, NULL, fixture_set_up, test_add_many,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/persistence", Fixture, NULL, fixture_set_up, test_persistence,
+	g_test_add("/metrics/store/persistence", Fixture, NULL, fixture_set_up, test_persistence,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/clear", Fixture, NULL, fixture_set_up, test_clear,
+	g_test_add("/metrics/store/clear", Fixture, NULL, fixture_set_up, test_clear,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/delete-files", Fixture, NULL, fixture_set_up, test_delete_files,
+	g_test_add("/metrics/store/delete-files", Fixture, NULL, fixture_set_up, test_delete_files,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/newer-schema", Fixture, NULL, fixture_set_up, test_newer_schema,
+	g_test_add("/metrics/store/newer-schema", Fixture, NULL, fixture_set_up, test_newer_schema,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/garbage-file", Fixture, NULL, fixture_set_up, test_garbage_file,
+	g_test_add("/metrics/store/garbage-file", Fixture, NULL, fixture_set_up, test_garbage_file,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/size-cap", Fixture, NULL, fixture_set_up, test_size_cap,
+	g_test_add("/metrics/store/size-cap", Fixture, NULL, fixture_set_up, test_size_cap,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/prune", Fixture, NULL, fixture_set_up, test_prune,
+	g_test_add("/metrics/store/prune", Fixture, NULL, fixture_set_up, test_prune,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/delete-overwrites", Fixture, NULL, fixture_set_up,
+	g_test_add("/metrics/store/delete-overwrites", Fixture, NULL, fixture_set_up,
 		   test_delete_overwrites, fixture_tear_down);
-	g_test_add("/mrd/store/wal-and-modes", Fixture, NULL, fixture_set_up, test_wal_and_modes,
+	g_test_add("/metrics/store/wal-and-modes", Fixture, NULL, fixture_set_up,
+		   test_wal_and_modes, fixture_tear_down);
+	g_test_add("/metrics/store/migrate-v1", Fixture, NULL, fixture_set_up, test_migrate_v1,
 		   fixture_tear_down);
-	g_test_add("/mrd/store/migrate-v1", Fixture, NULL, fixture_set_up, test_migrate_v1,
-		   fixture_tear_down);
-	g_test_add("/mrd/store/grows-with-keys", Fixture, NULL, fixture_set_up,
+	g_test_add("/metrics/store/grows-with-keys", Fixture, NULL, fixture_set_up,
 		   test_grows_with_keys, fixture_tear_down);
 
 	return g_test_run();
