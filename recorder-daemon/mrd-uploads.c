@@ -68,19 +68,11 @@ mrd_uploads_set_allowlist(MrdUploads *self, MrdAllowlist *allowlist)
 	mrd_outbox_set_allowlist(self->outbox, allowlist);
 }
 
-/**
- * mrd_uploads_freeze:
- *
- * Freezes every closed week into upload requests, and lets the uploader
- * know.
- *
- * Returns: whether the store could be written
- */
-gboolean
-mrd_uploads_freeze(MrdUploads *self, GError **error)
+/* freezes every closed week into upload requests, and lets the uploader
+ * know */
+static gboolean
+freeze(MrdUploads *self, GError **error)
 {
-	g_return_val_if_fail(MRD_IS_UPLOADS(self), FALSE);
-
 	if (!mrd_outbox_freeze(self->outbox, mrd_clock_get_real_time(self->clock),
 			       self->config->window_days, self->config->max_request_size, NULL,
 			       error))
@@ -99,7 +91,7 @@ week_closed_cb(gpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	self->week_close_id = 0;
-	if (!mrd_uploads_freeze(self, &error))
+	if (!freeze(self, &error))
 		g_warning("cannot queue the closed weeks for upload: %s", error->message);
 	schedule_week_close(self);
 	return G_SOURCE_REMOVE;
@@ -127,7 +119,7 @@ mrd_uploads_start(MrdUploads *self)
 	g_return_if_fail(MRD_IS_UPLOADS(self));
 
 	mrd_uploader_start(self->uploader);
-	if (!mrd_uploads_freeze(self, &error))
+	if (!freeze(self, &error))
 		g_warning("cannot queue the closed weeks for upload: %s", error->message);
 	schedule_week_close(self);
 }
@@ -233,7 +225,7 @@ mrd_uploads_upload_now_async(MrdUploads *self,
 	g_return_if_fail(MRD_IS_UPLOADS(self));
 
 	g_task_set_source_tag(task, mrd_uploads_upload_now_async);
-	if (!mrd_uploads_freeze(self, &error)) {
+	if (!freeze(self, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}

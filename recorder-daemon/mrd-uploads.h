@@ -38,8 +38,6 @@ mrd_uploads_start(MrdUploads *self);
 void
 mrd_uploads_stop(MrdUploads *self);
 gboolean
-mrd_uploads_freeze(MrdUploads *self, GError **error);
-gboolean
 mrd_uploads_prune(MrdUploads *self, const char *oldest_week, GError **error);
 gint64
 mrd_uploads_get_first_open_week(MrdUploads *self);
