@@ -11,7 +11,7 @@
 
 G_BEGIN_DECLS
 
-/* the Azafea metrics v3 request body (docs/azafea-v3.md) */
+/* the Azafea metrics v3 request body (docs/upload.md) */
 #define MRD_UPLOAD_BODY_TYPE "(xxsa{ss}ya(aysxmv)a(ayssumv))"
 #define MRD_UPLOAD_EVENTS_TYPE "a(ayssumv)"
 #define MRD_UPLOAD_ELEMENT_TYPE "(ayssumv)"
