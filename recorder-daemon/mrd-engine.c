@@ -402,13 +402,19 @@ first_open_week(MrdEngine *self)
 	return self->uploads != NULL ? mrd_uploads_get_first_open_week(self->uploads) : 0;
 }
 
+static void
+seed_cap_cb(const guint8 *metric_id, guint64 count, gpointer user_data)
+{
+	mrd_cap_table_seed(user_data, metric_id, count);
+}
+
 /* gives the weekly caps what the store already holds of @week */
 static void
 seed_caps(MrdEngine *self, gint64 week)
 {
 	MrdCapTable *caps = mrd_gate_get_caps(self->gate);
-	g_autoptr(GPtrArray) metrics = NULL;
 	g_autofree char *week_str = NULL;
+	g_autoptr(GError) error = NULL;
 
 	if (mrd_cap_table_get_week(caps) == week)
 		return;
@@ -416,17 +422,8 @@ seed_caps(MrdEngine *self, gint64 week)
 	if (self->store == NULL)
 		return;
 	week_str = mrd_week_to_string(week);
-	metrics = mrd_allowlist_get_metrics(mrd_engine_get_allowlist(self));
-	for (guint i = 0; i < metrics->len; i++) {
-		const MrdMetric *metric = g_ptr_array_index(metrics, i);
-		g_autoptr(GError) error = NULL;
-		guint64 sum = 0;
-
-		if (!mrd_store_sum_count(self->store, metric->id, week_str, &sum, &error))
-			g_debug("weekly cap of %s starts at 0: %s", metric->name, error->message);
-		else if (sum > 0)
-			mrd_cap_table_seed(caps, metric->id, sum);
-	}
+	if (!mrd_store_foreach_week_count(self->store, week_str, seed_cap_cb, caps, &error))
+		g_debug("the weekly caps start at 0: %s", error->message);
 }
 
 /**

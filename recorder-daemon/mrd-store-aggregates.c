@@ -249,33 +249,45 @@ mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError 
 	return TRUE;
 }
 
-/* the events of one metric in one week (YYYY-MM-DD of its Monday), all
- * users together: where the allowlist's weekly cap starts after a restart */
+/**
+ * mrd_store_foreach_week_count:
+ * @week: YYYY-MM-DD of the week's Monday
+ * @func: (scope call): called once for each metric with events in @week
+ *
+ * The events of each metric in @week, all users together, in one query:
+ * where the weekly caps start when the daemon starts counting a week.
+ *
+ * Returns: whether the store could be read
+ */
 gboolean
-mrd_store_sum_count(MrdStore *self,
-		    const guint8 *metric_id,
-		    const char *week,
-		    guint64 *sum,
-		    GError **error)
+mrd_store_foreach_week_count(MrdStore *self,
+			     const char *week,
+			     MrdStoreCountFunc func,
+			     gpointer user_data,
+			     GError **error)
 {
 	const char *failure = _("Cannot count the events in the metrics store");
 	sqlite3_stmt *stmt;
-	gint64 value = 0;
+	int rc;
 
 	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
-	g_return_val_if_fail(metric_id != NULL && week != NULL && sum != NULL, FALSE);
+	g_return_val_if_fail(week != NULL && func != NULL, FALSE);
 
 	stmt = mrd_store_prepare(self,
-				 "SELECT coalesce(sum(count), 0) FROM aggregate "
-				 "WHERE metric = ?1 AND week = ?2",
+				 "SELECT metric, sum(count) FROM aggregate WHERE week = ?1 "
+				 "GROUP BY metric",
 				 failure, error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_blob(stmt, 1, metric_id, METRICS_UUID_SIZE, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, week, -1, SQLITE_STATIC);
-	if (!mrd_store_get_row(self, stmt, &value, 1, failure, error))
-		return FALSE;
-	*sum = (guint64)value;
+	sqlite3_bind_text(stmt, 1, week, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(stmt, 0) == METRICS_UUID_SIZE)
+			func(sqlite3_column_blob(stmt, 0),
+			     (guint64)MAX(sqlite3_column_int64(stmt, 1), 0), user_data);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return mrd_store_set_error(self, error, failure);
 	return TRUE;
 }
 

@@ -49,12 +49,13 @@ void
 mrd_store_close(MrdStore *self);
 gboolean
 mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error);
+typedef void (*MrdStoreCountFunc)(const guint8 *metric_id, guint64 count, gpointer user_data);
 gboolean
-mrd_store_sum_count(MrdStore *self,
-		    const guint8 *metric_id,
-		    const char *week,
-		    guint64 *sum,
-		    GError **error);
+mrd_store_foreach_week_count(MrdStore *self,
+			     const char *week,
+			     MrdStoreCountFunc func,
+			     gpointer user_data,
+			     GError **error);
 gboolean
 mrd_store_prune(MrdStore *self, const char *oldest_week, guint64 *n_events, GError **error);
 
