@@ -31,6 +31,7 @@ minst_context_free(MinstContext *ctx)
 	g_free(ctx->user_data_dir);
 	g_free(ctx->journal_export);
 	g_clear_pointer(&ctx->known_apps, g_hash_table_unref);
+	g_clear_object(&ctx->privacy);
 	g_strfreev(ctx->language_names);
 	g_free(ctx);
 }

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -82,6 +84,18 @@ consent_changed(MinstMain *main_data)
 	} else {
 		g_debug("consent is %s", metrics_consent_to_string(consent));
 	}
+}
+
+/* a privacy key changed: what it stops is stopped for every later run
+ * anyway; what it allows again is recorded now, not in up to 6 hours (the
+ * weekly check keeps anything from being recorded twice) */
+static void
+privacy_changed_cb(MinstPrivacy *privacy, gpointer user_data)
+{
+	MinstMain *main_data = user_data;
+
+	if (main_data->active)
+		run_once(main_data);
 }
 
 static void
@@ -202,6 +216,14 @@ main(int argc, char *argv[])
 	if (user_mode) {
 		ctx->user_data_dir = g_strdup(g_get_user_data_dir());
 		ctx->settings_lookup = minst_gsettings_lookup;
+		/* the user's own privacy keys, from their settings, followed live */
+		ctx->privacy = minst_privacy_new(NULL);
+	} else {
+		g_autoptr(GSettingsBackend) defaults = g_memory_settings_backend_new();
+
+		/* a system service has no user's settings: the machine's defaults
+		 * (the schema's, with the distribution's overrides) */
+		ctx->privacy = minst_privacy_new(defaults);
 	}
 
 	bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
@@ -241,10 +263,12 @@ main(int argc, char *argv[])
 	g_unix_signal_add(SIGTERM, quit_signal_cb, &main_data);
 	g_unix_signal_add(SIGINT, quit_signal_cb, &main_data);
 	g_signal_connect(recorder, "notify::consent", G_CALLBACK(notify_consent_cb), &main_data);
+	g_signal_connect(ctx->privacy, "changed", G_CALLBACK(privacy_changed_cb), &main_data);
 	metrics_recorder_flush_async(recorder, NULL, first_flush_cb, &main_data);
 	g_main_loop_run(main_data.loop);
 
 	g_signal_handlers_disconnect_by_data(recorder, &main_data);
+	g_signal_handlers_disconnect_by_data(ctx->privacy, &main_data);
 	g_clear_handle_id(&main_data.recheck_id, g_source_remove);
 	g_main_loop_unref(main_data.loop);
 	return main_data.exit_status;

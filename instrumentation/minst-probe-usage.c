@@ -103,6 +103,13 @@ probe_apps(MinstContext *ctx, GPtrArray *samples)
 		g_debug("no known-app set: skipping the apps used");
 		return;
 	}
+	/* remember-app-usage off: the shell's usage file is not even read */
+	if (ctx->privacy != NULL &&
+	    !minst_privacy_allows_metric(ctx->privacy,
+					 minst_metrics_lookup(MINST_METRIC_USAGE_APP_USED))) {
+		g_debug("app usage is off in the privacy settings: skipping the apps used");
+		return;
+	}
 	if (ctx->user_data_dir == NULL) {
 		g_debug("no user data directory: skipping the apps used");
 		return;

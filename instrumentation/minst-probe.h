@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "minst-metrics.h"
+#include "minst-privacy.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,7 @@ typedef struct {
 	gint64 now;				 /* seconds since the Unix epoch */
 	MinstSettingsLookupFunc settings_lookup; /* (nullable) */
 	gpointer settings_data;
+	MinstPrivacy *privacy; /* (owned) (nullable) the desktop's privacy keys */
 } MinstContext;
 
 typedef struct {

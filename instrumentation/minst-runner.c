@@ -15,6 +15,10 @@
  * for the current week yet. That is asked from the daemon (GetLocalData,
  * the caller's own data), so the instrumentation keeps no state file and
  * a restart (each boot, each session) does not record twice.
+ *
+ * The desktop's privacy keys (MinstPrivacy) come before all of that: a
+ * category they stop is not even probed, and a metric they stop is never
+ * recorded, whichever probe made it.
  */
 
 typedef struct {
@@ -45,8 +49,23 @@ minst_runner_collect(MinstContext *ctx, MinstMode mode, GHashTable *skip_categor
 			g_debug("%s metrics are already recorded this week", groups[i].category);
 			continue;
 		}
+		if (ctx->privacy != NULL &&
+		    !minst_privacy_allows_category(ctx->privacy, groups[i].category)) {
+			g_debug("%s metrics are off in the privacy settings", groups[i].category);
+			continue;
+		}
 		g_debug("running the %s probes", groups[i].category);
 		groups[i].probe(ctx, samples);
+	}
+	for (guint i = samples->len; ctx->privacy != NULL && i > 0; i--) {
+		const MinstSample *sample = g_ptr_array_index(samples, i - 1);
+		const MinstMetric *metric = minst_metrics_lookup(sample->metric_id);
+
+		if (metric != NULL && !minst_privacy_allows_metric(ctx->privacy, metric)) {
+			g_debug("%s is off in the privacy settings: not recording it",
+				metric->name);
+			g_ptr_array_remove_index(samples, i - 1);
+		}
 	}
 	return g_steal_pointer(&samples);
 }

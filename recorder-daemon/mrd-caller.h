@@ -59,4 +59,25 @@ mrd_caller_registry_set_uid_func(MrdCallerRegistry *self,
 				 MrdCallerUidFunc func,
 				 gpointer user_data);
 
+void
+mrd_caller_registry_get_identity_async(MrdCallerRegistry *self,
+				       const char *sender,
+				       GCancellable *cancellable,
+				       GAsyncReadyCallback callback,
+				       gpointer user_data);
+gboolean
+mrd_caller_registry_get_identity_finish(MrdCallerRegistry *self,
+					GAsyncResult *result,
+					guint32 *uid,
+					char **app_id,
+					GError **error);
+
+/* the largest /.flatpak-info read; flatpak writes a few KiB */
+#define MRD_FLATPAK_INFO_MAX_SIZE (64 * 1024)
+
+char *
+mrd_caller_parse_flatpak_info(const char *contents, gsize length, GError **error);
+char *
+mrd_caller_read_app_id(int pidfd, guint32 pid, GError **error);
+
 G_END_DECLS
