@@ -767,6 +767,18 @@ mtest_harness_stop_daemon(MtestHarness *self, gboolean kill)
 	mtest_harness_wait_for_name(self, METRICS_DBUS_NAME, FALSE);
 }
 
+/* before the daemon starts: its --state-dir is @path (such as a directory
+ * on a file system the test mounted) instead of one in the temporary
+ * directory; the test removes what it leaves there */
+void
+mtest_harness_set_state_dir(MtestHarness *self, const char *path)
+{
+	g_assert_null(self->daemon);
+	g_assert_null(self->service_exec);
+	g_free(self->state_dir);
+	self->state_dir = g_strdup(path);
+}
+
 void
 mtest_harness_write_consent(MtestHarness *self, const char *state)
 {

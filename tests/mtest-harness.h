@@ -53,6 +53,8 @@ mtest_harness_start_daemon(MtestHarness *self, const char *const *extra_args);
 void
 mtest_harness_stop_daemon(MtestHarness *self, gboolean kill);
 void
+mtest_harness_set_state_dir(MtestHarness *self, const char *path);
+void
 mtest_harness_write_consent(MtestHarness *self, const char *state);
 GSubprocess *
 mtest_harness_spawn(MtestHarness *self, GSubprocessLauncher *launcher, const char *const *argv);
