@@ -569,17 +569,26 @@ mrd_store_get_size(MrdStore *self)
 /**
  * mrd_store_get_usage:
  * @self: the store
+ * @all_users: whether to count everybody's aggregates and the store's
+ *   bytes, or only those of @uid
+ * @uid: the user, without @all_users
  * @usage: (out caller-allocates): the figures
  * @error: where a failure to count the aggregates goes
  *
  * What the store holds and how much room it takes, for GetStatus. Only
  * counting the aggregates can fail; the weeks and pages are best effort
- * and stay 0 when SQLite cannot tell them.
+ * and stay 0 when SQLite cannot tell them. For one user, the bytes stay 0:
+ * how the store grows shows what everybody records. Whether the store is
+ * full is told either way: it is about the store, not about anybody.
  *
  * Returns: whether the aggregates could be counted
  */
 gboolean
-mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error)
+mrd_store_get_usage(MrdStore *self,
+		    gboolean all_users,
+		    guint32 uid,
+		    MrdStoreUsage *usage,
+		    GError **error)
 {
 	gint64 max_pages, used_pages;
 
@@ -588,20 +597,22 @@ mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error)
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	memset(usage, 0, sizeof(*usage));
-	if (!mrd_store_get_totals(self, &usage->n_keys, &usage->n_events, error))
-		return FALSE;
-	usage->file_bytes = mrd_store_get_size(self);
-	mrd_store_count_weeks(self, &usage->n_weeks, &usage->oldest_week);
 	/* the cap counts the pages in use: the file may be larger (free
 	 * pages, the write-ahead log) */
 	max_pages = mrd_store_query_int(self, "PRAGMA max_page_count");
 	used_pages = mrd_store_query_int(self, "PRAGMA page_count") -
 		     mrd_store_query_int(self, "PRAGMA freelist_count");
-	usage->used_bytes = (guint64)MAX(used_pages, 0) *
-			    (guint64)MAX(mrd_store_query_int(self, "PRAGMA page_size"), 0);
 	/* a page split needs more than one free page: within 3 % (at least
 	 * two pages) of the cap, inserts fail */
 	usage->full = max_pages > 0 && max_pages - used_pages <= MAX(2, max_pages / 32);
+	if (!all_users)
+		return mrd_store_get_user_totals(self, uid, usage, error);
+	if (!mrd_store_get_totals(self, &usage->n_keys, &usage->n_events, error))
+		return FALSE;
+	usage->file_bytes = mrd_store_get_size(self);
+	mrd_store_count_weeks(self, &usage->n_weeks, &usage->oldest_week);
+	usage->used_bytes = (guint64)MAX(used_pages, 0) *
+			    (guint64)MAX(mrd_store_query_int(self, "PRAGMA page_size"), 0);
 	return TRUE;
 }
 

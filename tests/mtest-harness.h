@@ -22,6 +22,7 @@ typedef struct {
 	GDBusConnection *connection; /* (owned) (nullable) */
 	/* private */
 	GPtrArray *bus_includes; /* (owned) (element-type utf8) */
+	GStrv allowed;		 /* (owned) (nullable) what the polkit mock allows */
 	char *service_exec;	 /* (owned) (nullable) the daemon's activation command */
 	GPid test_pid;		 /* the process that made the harness */
 	GPid reaper_pid;	 /* cleans up after the test process: mtest-harness.c */
@@ -46,6 +47,8 @@ void
 mtest_harness_start_polkit(MtestHarness *self);
 void
 mtest_harness_set_allowed(MtestHarness *self, const char *const *actions);
+GVariant *
+mtest_harness_get_status_all(MtestHarness *self);
 void
 mtest_harness_polkit_mock_call(MtestHarness *self, const char *method, GVariant *args);
 void
