@@ -64,12 +64,22 @@ print_status_json(GVariant *status, MetricsConsent consent, GVariant *drops, GVa
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 
+	gboolean all_users = FALSE;
+
+	g_variant_lookup(status, "all-users", "b", &all_users);
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "consent");
 	json_builder_add_string_value(builder, metrics_consent_to_string(consent));
+	json_builder_set_member_name(builder, "all-users");
+	json_builder_add_boolean_value(builder, all_users);
 	for (guint i = 0; i < G_N_ELEMENTS(status_keys); i++) {
 		const char *type = status_keys[i].type;
+		g_autoptr(GVariant) present =
+			g_variant_lookup_value(status, status_keys[i].status_key, NULL);
 
+		/* everybody's figures come only with --all */
+		if (present == NULL)
+			continue;
 		json_builder_set_member_name(builder, status_keys[i].json_key);
 		if (g_strcmp0(type, "b") == 0) {
 			gboolean value = FALSE;
@@ -90,6 +100,11 @@ print_status_json(GVariant *status, MetricsConsent consent, GVariant *drops, GVa
 			json_builder_add_int_value(
 				builder, (gint64)lookup_u64(status, status_keys[i].status_key));
 		}
+	}
+	if (!all_users) {
+		json_builder_end_object(builder);
+		mcli_print_json(builder);
+		return;
 	}
 	json_builder_set_member_name(builder, "drops");
 	json_builder_begin_object(builder);
@@ -171,6 +186,13 @@ stored_summary(GVariant *status)
 	 * they use and the cap on it */
 	text = g_strdup_printf(_("%s of %s in %s, %s of %s"), keys_str, events_str, weeks_str,
 			       size_str, max_str);
+	if (!g_variant_lookup(status, "stored-bytes", "t", NULL)) {
+		/* one user's figures: the store's size is everybody's */
+		g_free(text);
+		/* TRANSLATORS: what is stored for you, e.g. "3 aggregates of 12
+		 * events in 2 weeks" */
+		text = g_strdup_printf(_("%s of %s in %s"), keys_str, events_str, weeks_str);
+	}
 	g_variant_lookup(status, "store-full", "b", &full);
 	if (full) {
 		return g_strdup_printf(
@@ -229,24 +251,34 @@ print_status(McliContext *ctx,
 	g_autofree char *set_aside = u64_str(lookup_u64(status, "set-aside"));
 	g_autofree char *next_str = next_upload_summary(status);
 	g_autofree char *last_str = mcli_format_timestamp(lookup_x(status, "last-upload"));
+	gboolean all_users = FALSE;
 
+	g_variant_lookup(status, "all-users", "b", &all_users);
 	g_variant_lookup(status, "server-url", "&s", &server);
 	/* TRANSLATORS: a label, then the consent state */
 	mcli_print_field(_("Consent:"), mcli_consent_label(consent));
 	/* TRANSLATORS: a label, then a date */
 	mcli_print_field(_("Consent changed:"), changed_str);
-	/* TRANSLATORS: a label, then what is stored */
-	mcli_print_field(_("Stored:"), stored);
+	if (all_users)
+		/* TRANSLATORS: a label, then what is stored for every user */
+		mcli_print_field(_("Stored (all users):"), stored);
+	else
+		/* TRANSLATORS: a label, then what is stored for the caller */
+		mcli_print_field(_("Stored for you:"), stored);
 	/* TRANSLATORS: a label, then a number of events */
 	mcli_print_field(_("Accepted since start:"), accepted);
-	/* TRANSLATORS: a label, then a number of requests */
-	mcli_print_field(_("Uploads waiting:"), pending);
-	/* TRANSLATORS: a label, then a number of requests the server refused */
-	mcli_print_field(_("Uploads set aside:"), set_aside);
+	if (all_users) {
+		/* TRANSLATORS: a label, then a number of requests */
+		mcli_print_field(_("Uploads waiting:"), pending);
+		/* TRANSLATORS: a label, then a number of requests the server
+		 * refused */
+		mcli_print_field(_("Uploads set aside:"), set_aside);
+	}
 	/* TRANSLATORS: a label, then a date */
 	mcli_print_field(_("Next upload:"), next_str);
-	/* TRANSLATORS: a label, then a date */
-	mcli_print_field(_("Last upload:"), last_str);
+	if (all_users)
+		/* TRANSLATORS: a label, then a date */
+		mcli_print_field(_("Last upload:"), last_str);
 	/* TRANSLATORS: a label, then the address of the server */
 	mcli_print_field(_("Server:"), server);
 
@@ -302,10 +334,14 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 	g_autoptr(GVariant) by_metric = NULL;
 	const char *consent_str = "unknown";
 	MetricsConsent consent = METRICS_CONSENT_UNKNOWN;
+	MetricsClientFlags flags = METRICS_CLIENT_FLAGS_NONE;
 
-	if (argc > 1)
-		return mcli_usage_error(error, "metrics-cli status");
-	status = metrics_client_get_status_sync(ctx->client, NULL, error);
+	for (int i = 1; i < argc; i++) {
+		if (g_strcmp0(argv[i], "--all") != 0)
+			return mcli_usage_error(error, "metrics-cli status [--all]");
+		flags |= METRICS_CLIENT_FLAGS_ALL_USERS | mcli_auth_flags(ctx);
+	}
+	status = metrics_client_get_status_full_sync(ctx->client, flags, NULL, error);
 	if (status == NULL)
 		return FALSE;
 	g_variant_lookup(status, "consent", "&s", &consent_str);

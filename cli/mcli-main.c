@@ -44,6 +44,13 @@ static const McliOption show_options[] = {
 	{NULL, NULL},
 };
 
+static const McliOption status_options[] = {
+	/* TRANSLATORS: an option of metrics-cli status in its --help */
+	{"--all", N_("Every user's figures and the whole machine's: the store's size, drops and "
+		     "uploads; needs authorisation")},
+	{NULL, NULL},
+};
+
 static const McliOption consent_options[] = {
 	/* TRANSLATORS: an argument of metrics-cli consent in its --help */
 	{"grant", N_("Let approved metrics be recorded and uploaded; needs authorisation")},
@@ -77,8 +84,8 @@ static const McliOption common_options[] = {
 
 static const McliCommand commands[] = {
 	/* TRANSLATORS: summary of a command */
-	{"status", "", N_("Show the consent state and what is stored"), mcli_cmd_status,
-	 no_options},
+	{"status", "[--all]", N_("Show the consent state and what is stored"), mcli_cmd_status,
+	 status_options},
 	{"show", "[--all] [--week YYYY-MM-DD] [--metric NAME] | --next | --sent",
 	 /* TRANSLATORS: summary of a command */
 	 N_("Show what is stored for you, what will be uploaded, or what was"), mcli_cmd_show,

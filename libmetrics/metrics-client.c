@@ -202,7 +202,11 @@ metrics_client_get_connection(MetricsClient *self)
  * @callback: (scope async): called with the result
  * @user_data: data for @callback
  *
- * Asks the daemon for its status: the consent state and how much is stored.
+ * Asks the daemon for its status: the consent state, the limits, and what
+ * is stored for the calling user. Other users' figures and those of the
+ * whole machine (the store's size, drops, uploads) need
+ * [method@Client.get_status_full_async] with
+ * [flags@Metrics.ClientFlags.ALL_USERS].
  *
  * Since: 0.1
  */
@@ -266,6 +270,90 @@ metrics_client_get_status_sync(MetricsClient *self, GCancellable *cancellable, G
 	metrics_client_get_status_async(self, cancellable, sync_call_cb, &call);
 	result = sync_call_wait(&call);
 	return metrics_client_get_status_finish(self, result, error);
+}
+
+/**
+ * metrics_client_get_status_full_async:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.ALL_USERS] for everybody's figures,
+ *   which needs authorisation; [flags@Metrics.ClientFlags.INTERACTIVE] to
+ *   let polkit ask for it
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Like [method@Client.get_status_async], with flags. With
+ * [flags@Metrics.ClientFlags.ALL_USERS] the status counts every user's
+ * data and adds what is about the whole machine: the store's size on disk,
+ * the drops, the clients and the uploads; without authorisation the call
+ * fails with [error@Metrics.Error.PERMISSION_DENIED].
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_get_status_full_async(MetricsClient *self,
+				     MetricsClientFlags flags,
+				     GCancellable *cancellable,
+				     GAsyncReadyCallback callback,
+				     gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetStatus", options_only(flags), "(a{sv})", flags, cancellable,
+			    metrics_client_get_status_full_async, callback, user_data);
+}
+
+/**
+ * metrics_client_get_status_full_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.get_status_full_async].
+ *
+ * Returns: (transfer full): an `a{sv}` dictionary with the keys documented
+ *   for the daemon's `GetStatus` method
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_status_full_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply = metrics_client_call_finish(
+		self, result, metrics_client_get_status_full_async, error);
+	return first_child(reply);
+}
+
+/**
+ * metrics_client_get_status_full_sync:
+ * @self: a client
+ * @flags: as for [method@Client.get_status_full_async]
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.get_status_full_async].
+ *
+ * Returns: (transfer full): the status dictionary, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GVariant *
+metrics_client_get_status_full_sync(MetricsClient *self,
+				    MetricsClientFlags flags,
+				    GCancellable *cancellable,
+				    GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_get_status_full_async(self, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_get_status_full_finish(self, result, error);
 }
 
 /**

@@ -47,6 +47,19 @@ GVariant *
 metrics_client_get_status_finish(MetricsClient *self, GAsyncResult *result, GError **error);
 GVariant *
 metrics_client_get_status_sync(MetricsClient *self, GCancellable *cancellable, GError **error);
+void
+metrics_client_get_status_full_async(MetricsClient *self,
+				     MetricsClientFlags flags,
+				     GCancellable *cancellable,
+				     GAsyncReadyCallback callback,
+				     gpointer user_data);
+GVariant *
+metrics_client_get_status_full_finish(MetricsClient *self, GAsyncResult *result, GError **error);
+GVariant *
+metrics_client_get_status_full_sync(MetricsClient *self,
+				    MetricsClientFlags flags,
+				    GCancellable *cancellable,
+				    GError **error);
 
 void
 metrics_client_set_consent_async(MetricsClient *self,

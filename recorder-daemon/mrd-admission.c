@@ -145,16 +145,35 @@ mrd_admission_check_options(GVariant *options, const char *const *allowed, GErro
 				continue;
 			if (!g_variant_is_of_type(value, G_VARIANT_TYPE(allowed[i + 1]))) {
 				g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-					    _("Option “%s” must be of type %s, not %s"), key,
-					    allowed[i + 1], g_variant_get_type_string(value));
+					    /* TRANSLATORS: an option's name, then two
+					     * GVariant type strings */
+					    _("Option “%s” must be of type %s, not %s; pass it "
+					      "as %s"),
+					    key, allowed[i + 1], g_variant_get_type_string(value),
+					    allowed[i + 1]);
 				g_variant_unref(value);
 				return FALSE;
 			}
 			known = TRUE;
 		}
 		if (!known) {
-			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-				    _("Unknown option “%s”"), key);
+			g_autoptr(GString) names = g_string_new(NULL);
+
+			for (guint i = 0; allowed != NULL && allowed[i] != NULL; i += 2)
+				g_string_append_printf(names, "%s“%s”", i > 0 ? ", " : "",
+						       allowed[i]);
+			if (names->len > 0)
+				g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+					    /* TRANSLATORS: an option's name, then the
+					     * list of the method's options */
+					    _("Unknown option “%s”; this method takes %s"), key,
+					    names->str);
+			else
+				g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+					    /* TRANSLATORS: an option's name */
+					    _("Unknown option “%s”; this method takes no "
+					      "options: pass an empty dictionary"),
+					    key);
 			g_variant_unref(value);
 			return FALSE;
 		}

@@ -62,6 +62,9 @@ struct _MrdEngine {
 	guint retention_weeks;	/* unsent weeks older than this are dropped */
 	gint64 last_prune;	/* monotonic usec */
 	guint64 n_accepted;
+	/* uid → events accepted since start (GetStatus without all): one
+	 * entry per user who recorded */
+	GHashTable *accepted_by_uid; /* (owned) (element-type guint guint64) */
 };
 
 G_DEFINE_TYPE(MrdEngine, mrd_engine, G_TYPE_OBJECT)
@@ -505,6 +508,16 @@ mrd_engine_record(MrdEngine *self, guint32 uid, GArray *batch, guint *n_kept, GE
 		return FALSE;
 	}
 	self->n_accepted += n;
+	{
+		gpointer key = GUINT_TO_POINTER(uid);
+		guint64 *count = g_hash_table_lookup(self->accepted_by_uid, key);
+
+		if (count == NULL) {
+			count = g_new0(guint64, 1);
+			g_hash_table_insert(self->accepted_by_uid, key, count);
+		}
+		*count += n;
+	}
 	*n_kept = n;
 	return TRUE;
 }
@@ -544,23 +557,50 @@ mrd_engine_clear(MrdEngine *self,
 	       mrd_store_clear(self->store, all_users, uid, n_removed, error);
 }
 
-/* what GetStatus reports; nothing of the store when it is not open */
+/**
+ * mrd_engine_get_status:
+ * @all_users: whether the figures are everybody's; a caller needs the
+ *   read-all authorisation for it
+ * @uid: the caller, without @all_users
+ * @status: (out caller-allocates): what GetStatus reports
+ *
+ * Without @all_users only what is about @uid (its aggregates, the events
+ * it had accepted) and what is about nobody (consent, limits, the
+ * allowlist, the server): the store's size, the uploads and the drops
+ * would show what other users do. Nothing of the store when it is not
+ * open.
+ *
+ * Returns: whether the store could be read
+ */
 gboolean
-mrd_engine_get_status(MrdEngine *self, MrdEngineStatus *status, GError **error)
+mrd_engine_get_status(MrdEngine *self,
+		      gboolean all_users,
+		      guint32 uid,
+		      MrdEngineStatus *status,
+		      GError **error)
 {
 	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
 
 	memset(status, 0, sizeof(*status));
+	status->all_users = all_users;
 	status->consent = mrd_engine_get_consent(self);
 	status->consent_timestamp = mrd_engine_get_consent_timestamp(self);
 	status->max_store_bytes = self->max_store_size;
-	status->n_accepted = self->n_accepted;
+	if (all_users) {
+		status->n_accepted = self->n_accepted;
+	} else {
+		guint64 *count = g_hash_table_lookup(self->accepted_by_uid, GUINT_TO_POINTER(uid));
+
+		status->n_accepted = count != NULL ? *count : 0;
+	}
 	status->n_allowlisted = mrd_allowlist_get_size(mrd_engine_get_allowlist(self));
 	status->server_url = self->config->server_url;
 	status->window_days = self->config->window_days;
-	if (self->store != NULL && !mrd_store_get_usage(self->store, &status->usage, error))
+	if (self->store != NULL &&
+	    !mrd_store_get_usage(self->store, all_users, uid, &status->usage, error))
 		return FALSE;
-	if (self->uploads != NULL && !mrd_uploads_get_stats(self->uploads, &status->uploads, error))
+	if (all_users && self->uploads != NULL &&
+	    !mrd_uploads_get_stats(self->uploads, &status->uploads, error))
 		return FALSE;
 	/* the oldest stored week goes to the outbox when it closes, then out
 	 * at a random moment in the window after that */
@@ -665,6 +705,7 @@ mrd_engine_finalize(GObject *object)
 	g_free(self->store_path);
 	g_free(self->secret_path);
 	g_clear_pointer(&self->config, mrd_config_free);
+	g_clear_pointer(&self->accepted_by_uid, g_hash_table_unref);
 	G_OBJECT_CLASS(mrd_engine_parent_class)->finalize(object);
 }
 
@@ -685,4 +726,5 @@ mrd_engine_init(MrdEngine *self)
 	self->retention_weeks = MRD_DEFAULT_RETENTION_WEEKS;
 	self->drops = mrd_drops_new();
 	self->config = mrd_config_new();
+	self->accepted_by_uid = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 }

@@ -23,15 +23,17 @@ G_BEGIN_DECLS
 /* weeks that could not be uploaded are kept this long */
 #define MRD_DEFAULT_RETENTION_WEEKS 8
 
-/* what GetStatus reports, apart from the drop counters */
+/* what GetStatus reports, apart from the drop counters; without
+ * all_users, of one user (mrd_engine_get_status()) */
 typedef struct {
+	gboolean all_users; /* everybody's figures, else the caller's */
 	MetricsConsent consent;
 	gint64 consent_timestamp; /* usec, 0: never chosen */
 	MrdStoreUsage usage;	  /* all zero without a store */
 	guint64 max_store_bytes;
-	guint64 n_accepted; /* events accepted since start */
+	guint64 n_accepted; /* events accepted since start (of the caller) */
 	guint n_allowlisted;
-	MrdUploadsStats uploads; /* all zero without a store */
+	MrdUploadsStats uploads; /* all zero without a store or all_users */
 	gint64 next_week_close;	 /* usec, 0: nothing stored */
 	const char *server_url;	 /* owned by the engine */
 	guint window_days;
@@ -83,7 +85,11 @@ mrd_engine_clear(MrdEngine *self,
 		 guint64 *n_removed,
 		 GError **error);
 gboolean
-mrd_engine_get_status(MrdEngine *self, MrdEngineStatus *status, GError **error);
+mrd_engine_get_status(MrdEngine *self,
+		      gboolean all_users,
+		      guint32 uid,
+		      MrdEngineStatus *status,
+		      GError **error);
 
 void
 mrd_engine_upload_now_async(MrdEngine *self,

@@ -79,10 +79,54 @@ set_malformed(GError **error, guint index)
 {
 	g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
 		    /* TRANSLATORS: %u is the position of the event in the batch; %s a
-		     * GVariant type string */
-		    _("Event %u is not a normal-form little-endian %s"), index,
-		    METRICS_WIRE_EVENT_TYPE);
+		     * GVariant type string; the function names stay as they are */
+		    _("Event %u is not a normal-form little-endian %s; build the batch with "
+		      "GVariant and send the bytes of g_variant_get_normal_form()"),
+		    index, METRICS_WIRE_EVENT_TYPE);
 	return FALSE;
+}
+
+/* whether the fixed-size members are what RecordEvents takes */
+static gboolean
+fields_valid(guint32 kind, gint64 time, gint64 amount)
+{
+	return kind <= METRICS_EVENT_KIND_DURATION && amount > 0 && time > 0 &&
+	       (kind != METRICS_EVENT_KIND_VALUE || amount == 1) &&
+	       (kind != METRICS_EVENT_KIND_DURATION || amount <= MRD_MAX_DURATION_USEC);
+}
+
+/* an event whose numbers are wrong as little-endian but right with their
+ * bytes swapped was serialized big-endian (GVariant's framing offsets are
+ * little-endian either way, so the rest of it reads fine) */
+static gboolean
+reads_as_big_endian(guint32 kind, gint64 time, gint64 amount)
+{
+	return !fields_valid(kind, time, amount) &&
+	       fields_valid(GUINT32_SWAP_LE_BE(kind), (gint64)GUINT64_SWAP_LE_BE((guint64)time),
+			    (gint64)GUINT64_SWAP_LE_BE((guint64)amount));
+}
+
+/* what an amount of @kind must be, as a sentence to follow the error */
+static char *
+amount_rule(MetricsEventKind kind)
+{
+	switch (kind) {
+	case METRICS_EVENT_KIND_VALUE:
+		/* TRANSLATORS: the rule an event's amount breaks */
+		return g_strdup(_("the amount of a value is always 1"));
+	case METRICS_EVENT_KIND_DURATION: {
+		g_autofree char *max =
+			g_strdup_printf("%" G_GINT64_FORMAT, (gint64)MRD_MAX_DURATION_USEC);
+
+		/* TRANSLATORS: the rule an event's amount breaks; %s is a number
+		 * of microseconds (366 days) */
+		return g_strdup_printf(_("a duration is 1 to %s microseconds"), max);
+	}
+	case METRICS_EVENT_KIND_COUNTER:
+	default:
+		/* TRANSLATORS: the rule an event's amount breaks */
+		return g_strdup(_("a counter's increment is at least 1"));
+	}
 }
 
 /* the serialized "mv" at @data: nothing, or a variant (value, a zero byte,
@@ -116,8 +160,9 @@ mrd_event_parse_payload(const guint8 *data,
 		return set_malformed(error, index);
 	if (sep > METRICS_MAX_PAYLOAD_SIZE) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_LIMIT_EXCEEDED,
-			    _("Event %u: the payload is larger than %u bytes"), index,
-			    (guint)METRICS_MAX_PAYLOAD_SIZE);
+			    _("Event %u: the payload is larger than %u bytes; send a shorter "
+			      "value"),
+			    index, (guint)METRICS_MAX_PAYLOAD_SIZE);
 		return FALSE;
 	}
 	bytes = g_bytes_new(data, sep);
@@ -155,34 +200,58 @@ mrd_event_parse(const guint8 *data, gsize size, guint index, MrdEvent *event, GE
 	event->time = read_int64(data + time_at);
 	event->amount = read_int64(data + time_at + 8);
 
+	if (reads_as_big_endian(kind, event->time, event->amount)) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    /* TRANSLATORS: %u is the position of the event in the batch;
+			     * the function name stays as it is */
+			    _("Event %u: the batch is big-endian; RecordEvents takes "
+			      "little-endian GVariant data (g_variant_byteswap() it on a "
+			      "big-endian machine)"),
+			    index);
+		return FALSE;
+	}
 	if (id_len != METRICS_UUID_SIZE) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    /* TRANSLATORS: %u is the position of the event in the batch */
-			    _("Event %u: the id must be a UUID of 16 bytes, not %u"), index,
-			    (guint)id_len /* within a batch of at most 2 MiB */);
+			    /* TRANSLATORS: %u is the position of the event in the batch,
+			     * then the length of its id */
+			    _("Event %u: the id must be a UUID of 16 bytes, not %u; send the "
+			      "metric's UUID as its 16 bytes, not as text"),
+			    index, (guint)id_len /* within a batch of at most 2 MiB */);
 		return FALSE;
 	}
 	memcpy(event->id, data, METRICS_UUID_SIZE);
 	if (kind > METRICS_EVENT_KIND_DURATION) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("Event %u: unknown kind %u"), index, kind);
+			    /* TRANSLATORS: %u is the position of the event in the batch,
+			     * then its kind as a number */
+			    _("Event %u: unknown kind %u; use 0 (value), 1 (counter) or 2 "
+			      "(duration)"),
+			    index, kind);
 		return FALSE;
 	}
 	event->kind = (MetricsEventKind)kind;
 	if (event->amount <= 0 || (kind == METRICS_EVENT_KIND_VALUE && event->amount != 1) ||
 	    (kind == METRICS_EVENT_KIND_DURATION && event->amount > MRD_MAX_DURATION_USEC)) {
 		g_autofree char *amount = g_strdup_printf("%" G_GINT64_FORMAT, event->amount);
+		g_autofree char *rule = amount_rule(event->kind);
 
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
 			    /* TRANSLATORS: %u is the position of the event in the batch,
-			     * then its amount and its kind (counter, duration, value) */
-			    _("Event %u: amount %s is out of range for a %s"), index, amount,
-			    metrics_event_kind_to_string(event->kind));
+			     * then its amount, its kind (counter, duration, value) and
+			     * the rule it breaks */
+			    _("Event %u: amount %s is out of range for a %s: %s"), index, amount,
+			    metrics_event_kind_to_string(event->kind), rule);
 		return FALSE;
 	}
 	if (event->time <= 0) {
+		g_autofree char *time = g_strdup_printf("%" G_GINT64_FORMAT, event->time);
+
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("Event %u: the time must be positive"), index);
+			    /* TRANSLATORS: %u is the position of the event in the batch,
+			     * then its time; the function name stays as it is */
+			    _("Event %u: the time %s is not positive; give microseconds since "
+			      "the Unix epoch (g_get_real_time())"),
+			    index, time);
 		return FALSE;
 	}
 	return mrd_event_parse_payload(data + payload_at, payload_end - payload_at, index, event,
@@ -210,8 +279,10 @@ mrd_event_batch_parse(GVariant *wire, GError **error)
 
 	if (!g_variant_is_of_type(wire, G_VARIANT_TYPE_BYTESTRING)) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("Events must be of type %s, not %s"), "ay",
-			    g_variant_get_type_string(wire));
+			    /* TRANSLATORS: two GVariant type strings */
+			    _("Events must be of type %s, not %s; send the batch's serialized "
+			      "bytes"),
+			    "ay", g_variant_get_type_string(wire));
 		return NULL;
 	}
 	size = g_variant_get_size(wire);
@@ -231,7 +302,10 @@ mrd_event_batch_parse(GVariant *wire, GError **error)
 	frames_at = size >= frame ? read_offset(data + size - frame, frame) : size;
 	if (frames_at > size - frame || (size - frames_at) % frame != 0) {
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
-			    _("The batch is not a normal-form little-endian %s"),
+			    /* TRANSLATORS: %s is a GVariant type string; the function
+			     * name stays as it is */
+			    _("The batch is not a normal-form little-endian %s; build it with "
+			      "GVariant and send the bytes of g_variant_get_normal_form()"),
 			    "a" METRICS_WIRE_EVENT_TYPE);
 		return NULL;
 	}

@@ -13,6 +13,7 @@
 #include <sys/random.h>
 
 #include "mrd-gate.h"
+#include "mrd-shred.h"
 
 /*
  * The gate: the only way from a received batch to the aggregator. An event
@@ -148,18 +149,13 @@ mrd_sampling_secret_load(const char *path, GError **error)
 	return g_bytes_new(secret, sizeof(secret));
 }
 
-/* deletes the secret's file, if there is one */
+/* deletes the secret's file, if there is one: overwritten with zeros in
+ * place first, so that neither its freed blocks nor a hard link to it keep
+ * the secret */
 gboolean
 mrd_sampling_secret_delete(const char *path, GError **error)
 {
-	if (g_unlink(path) != 0 && errno != ENOENT) {
-		int saved_errno = errno;
-
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
-			    "cannot delete %s: %s", path, g_strerror(saved_errno));
-		return FALSE;
-	}
-	return TRUE;
+	return mrd_shred_file(path, error);
 }
 
 /* ---- the gate ---- */

@@ -84,6 +84,10 @@ add_status(GVariantBuilder *builder, const char *key, GVariant *value)
  * @drops: the drop counters
  * @n_clients: the clients known to the caller registry
  *
+ * Without @st's all_users only the keys about the caller and about nobody
+ * are written; the size of the store, the drops, the clients and the
+ * uploads are everybody's (data/dbus/, GetStatus).
+ *
  * Returns: (transfer floating): the reply of GetStatus, a{sv}
  */
 GVariant *
@@ -92,27 +96,30 @@ mrd_reply_status(const MrdEngineStatus *st, MrdDrops *drops, guint n_clients)
 	GVariantBuilder b;
 
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	add_status(&b, "all-users", g_variant_new_boolean(st->all_users));
 	add_status(&b, "consent", g_variant_new_string(metrics_consent_to_string(st->consent)));
 	add_status(&b, "consent-timestamp", g_variant_new_int64(st->consent_timestamp));
 	add_status(&b, "stored-keys", g_variant_new_uint64(st->usage.n_keys));
 	add_status(&b, "stored-events", g_variant_new_uint64(st->usage.n_events));
-	add_status(&b, "stored-bytes", g_variant_new_uint64(st->usage.file_bytes));
 	add_status(&b, "stored-weeks", g_variant_new_uint64(st->usage.n_weeks));
-	add_status(&b, "store-used-bytes", g_variant_new_uint64(st->usage.used_bytes));
 	add_status(&b, "store-max-bytes", g_variant_new_uint64(st->max_store_bytes));
 	add_status(&b, "store-full", g_variant_new_boolean(st->usage.full));
 	add_status(&b, "accepted", g_variant_new_uint64(st->n_accepted));
+	add_status(&b, "allowlisted-metrics", g_variant_new_uint32(st->n_allowlisted));
+	add_status(&b, "server-url", g_variant_new_string(st->server_url));
+	add_status(&b, "next-week-close", g_variant_new_int64(st->next_week_close));
+	add_status(&b, "upload-window-days", g_variant_new_uint32(st->window_days));
+	if (!st->all_users)
+		return g_variant_builder_end(&b);
+	add_status(&b, "stored-bytes", g_variant_new_uint64(st->usage.file_bytes));
+	add_status(&b, "store-used-bytes", g_variant_new_uint64(st->usage.used_bytes));
 	add_status(&b, "drops", mrd_drops_to_variant(drops));
 	add_status(&b, "drops-by-metric", mrd_drops_by_metric_to_variant(drops));
-	add_status(&b, "allowlisted-metrics", g_variant_new_uint32(st->n_allowlisted));
 	add_status(&b, "clients", g_variant_new_uint32(n_clients));
 	add_status(&b, "pending-uploads", g_variant_new_uint64(st->uploads.n_pending));
 	add_status(&b, "set-aside", g_variant_new_uint64(st->uploads.n_set_aside));
 	add_status(&b, "next-upload", g_variant_new_int64(st->uploads.next_upload));
 	add_status(&b, "last-upload", g_variant_new_int64(st->uploads.last_upload));
-	add_status(&b, "server-url", g_variant_new_string(st->server_url));
-	add_status(&b, "next-week-close", g_variant_new_int64(st->next_week_close));
-	add_status(&b, "upload-window-days", g_variant_new_uint32(st->window_days));
 	return g_variant_builder_end(&b);
 }
 

@@ -429,24 +429,31 @@ mrd_service_handle_clear(MrdDBusRecorder *object,
 
 /* ---- GetStatus ---- */
 
+/* the caller's own figures, or with all (read-all) everybody's */
+static void
+run_get_status(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+	CallData *data = user_data;
+	g_autoptr(GError) error = NULL;
+	MrdEngineStatus st;
+
+	if (!mrd_engine_get_status(self->engine, data->all_users, data->uid, &st, &error)) {
+		return_error(self, invocation, error);
+		return;
+	}
+	mrd_dbus_recorder_complete_get_status(
+		MRD_DBUS_RECORDER(self), invocation,
+		mrd_reply_status(&st, mrd_engine_get_drops(self->engine),
+				 mrd_caller_registry_get_n_cached(self->callers)));
+}
+
 static gboolean
 mrd_service_handle_get_status(MrdDBusRecorder *object,
 			      GDBusMethodInvocation *invocation,
 			      GVariant *options)
 {
-	MrdService *self = MRD_SERVICE(object);
-	g_autoptr(GError) error = NULL;
-	MrdEngineStatus st;
-
-	if (!mrd_admission_check_options(options, NULL, &error) ||
-	    !mrd_engine_get_status(self->engine, &st, &error)) {
-		return_error(self, invocation, error);
-		return TRUE;
-	}
-	mrd_dbus_recorder_complete_get_status(
-		object, invocation,
-		mrd_reply_status(&st, mrd_engine_get_drops(self->engine),
-				 mrd_caller_registry_get_n_cached(self->callers)));
+	mrd_service_dispatch_user_scope(MRD_SERVICE(object), invocation, options,
+					MRD_ACTION_READ_ALL, run_get_status);
 	return TRUE;
 }
 

@@ -250,6 +250,55 @@ mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError 
 }
 
 /**
+ * mrd_store_get_user_totals:
+ * @self: the store
+ * @uid: a local user
+ * @usage: (out caller-allocates): where n_keys, n_events, n_weeks and
+ *   oldest_week of @uid's aggregates go; the other members are left as
+ *   they are
+ * @error: where a failure to count goes
+ *
+ * What one user's aggregates take, for GetStatus without `all`: nothing
+ * of the other users shows in it.
+ *
+ * Returns: whether the aggregates could be counted
+ */
+gboolean
+mrd_store_get_user_totals(MrdStore *self, guint32 uid, MrdStoreUsage *usage, GError **error)
+{
+	const char *failure = _("Cannot count the events in the metrics store");
+	sqlite3_stmt *stmt;
+	gboolean ok = FALSE;
+	int rc;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(usage != NULL, FALSE);
+
+	stmt = mrd_store_prepare(self,
+				 "SELECT count(*), coalesce(sum(count), 0), count(DISTINCT week), "
+				 "min(week) FROM aggregate WHERE uid = ?",
+				 failure, error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)uid);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *week = (const char *)sqlite3_column_text(stmt, 3);
+
+		usage->n_keys = (guint64)MAX(sqlite3_column_int64(stmt, 0), 0);
+		usage->n_events = (guint64)MAX(sqlite3_column_int64(stmt, 1), 0);
+		usage->n_weeks = (guint64)MAX(sqlite3_column_int64(stmt, 2), 0);
+		if (week == NULL || !mrd_week_from_string(week, &usage->oldest_week))
+			usage->oldest_week = 0;
+		ok = TRUE;
+	} else {
+		mrd_store_set_error(self, error, failure);
+	}
+	sqlite3_finalize(stmt);
+	return ok;
+}
+
+/**
  * mrd_store_foreach_week_count:
  * @week: YYYY-MM-DD of the week's Monday
  * @func: (scope call): called once for each metric with events in @week

@@ -11,16 +11,73 @@
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "metrics-error.h"
+#include "mrd-shred.h"
 #include "mrd-store-private.h"
 
 /*
- * The files of the store as files: a damaged one moved aside, and all of
- * them overwritten and removed when consent is withdrawn.
+ * The files of the store as files: a damaged one moved aside, the
+ * write-ahead log cut back without freeing what it held, and all of them
+ * overwritten and removed when consent is withdrawn.
  */
+
+/* the WAL header's length: with it zeroed, the log is empty to SQLite */
+#define WAL_HEADER_SIZE 32
+
+/**
+ * mrd_store_shrink_wal:
+ * @wal: the write-ahead log's file
+ * @keep: the length to cut it back to, a whole number of frames
+ * @error: where a failure to overwrite or cut it goes
+ *
+ * Cuts the write-ahead log back to @keep bytes the way SQLite's
+ * journal_size_limit would, but without leaving what the cut part held in
+ * freed disk blocks: the part beyond @keep is overwritten with zeros and
+ * synced first. The header is zeroed too, so that the frames that stay
+ * can never be taken for a log again: SQLite writes a new header with the
+ * next transaction, and after a crash before that it finds no log, which
+ * is right, since everything in it is in the database already.
+ *
+ * Only call it when every frame has been checkpointed into the database
+ * (the checkpoint was complete) and no transaction is open.
+ *
+ * Returns: whether the log was cut back
+ */
+gboolean
+mrd_store_shrink_wal(const char *wal, guint64 keep, GError **error)
+{
+	static const guint8 zeros[WAL_HEADER_SIZE] = {0};
+	g_autoptr(GError) error_local = NULL;
+	int saved_errno;
+	int fd;
+
+	g_return_val_if_fail(wal != NULL, FALSE);
+	g_return_val_if_fail(keep >= WAL_HEADER_SIZE, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	/* the header first: once it is gone, no frame is read again, even
+	 * after a crash half way (frames up to @keep without those after them
+	 * would be an older state than the database's) */
+	fd = g_open(wal, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0);
+	if (fd >= 0 && pwrite(fd, zeros, sizeof(zeros), 0) == (ssize_t)sizeof(zeros) &&
+	    fdatasync(fd) == 0 && mrd_shred_range(wal, keep, &error_local) &&
+	    ftruncate(fd, (off_t)keep) == 0) {
+		close(fd);
+		return TRUE;
+	}
+	saved_errno = errno;
+	if (fd >= 0)
+		close(fd);
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE,
+		    _("Cannot cut back the journal %s: %s"), wal, g_strerror(saved_errno));
+	return FALSE;
+}
 
 /* moves a damaged store aside, to be kept for inspection and never read
  * again; mrd_store_delete_files() removes it with the rest */
@@ -49,62 +106,6 @@ mrd_store_move_aside(const char *path, GError **error)
 	return TRUE;
 }
 
-/* overwrites the whole length of @file with zeros and syncs it, so that
- * removing it afterwards does not leave its bytes in freed disk blocks (nor
- * in another hard link to it); on a copy-on-write file system or behind an
- * SSD's wear levelling this is the best a program can do. A file that is not
- * there, or is not a regular file, is left to the unlink that follows. */
-static void
-zero_fill(const char *file)
-{
-	static const guint8 zeros[64 * 1024] = {0};
-	struct stat buf;
-	off_t offset = 0;
-	int fd;
-
-	fd = g_open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0);
-	if (fd < 0) {
-		if (errno != ENOENT && errno != EISDIR && errno != ELOOP)
-			g_warning("cannot overwrite %s before deleting it: %s", file,
-				  g_strerror(errno));
-		return;
-	}
-	if (fstat(fd, &buf) != 0 || !S_ISREG(buf.st_mode)) {
-		close(fd);
-		return;
-	}
-	while (offset < buf.st_size) {
-		ssize_t n = pwrite(fd, zeros,
-				   (size_t)MIN(buf.st_size - offset, (off_t)sizeof(zeros)), offset);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			g_warning("cannot overwrite %s before deleting it: %s", file,
-				  n < 0 ? g_strerror(errno) : "short write");
-			break;
-		}
-		offset += n;
-	}
-	if (fdatasync(fd) != 0)
-		g_warning("cannot sync %s before deleting it: %s", file, g_strerror(errno));
-	close(fd);
-}
-
-/* removes @file after overwriting it; a missing file is fine */
-static gboolean
-shred_file(const char *file, GError **error)
-{
-	zero_fill(file);
-	if (g_unlink(file) != 0 && errno != ENOENT) {
-		int saved_errno = errno;
-		g_set_error(error, METRICS_ERROR, METRICS_ERROR_STORAGE, _("Cannot delete %s: %s"),
-			    file, g_strerror(saved_errno));
-		return FALSE;
-	}
-	return TRUE;
-}
-
 static gboolean
 delete_corrupt_copies(const char *path, GError **error)
 {
@@ -125,7 +126,7 @@ delete_corrupt_copies(const char *path, GError **error)
 		if (!g_str_has_prefix(name, prefix))
 			continue;
 		file = g_build_filename(dirname, name, NULL);
-		if (!shred_file(file, error))
+		if (!mrd_shred_file(file, error))
 			return FALSE;
 	}
 	return TRUE;
@@ -146,7 +147,7 @@ mrd_store_delete_files(const char *path, GError **error)
 	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
 		g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
 
-		if (!shred_file(file, error))
+		if (!mrd_shred_file(file, error))
 			return FALSE;
 	}
 	return TRUE;

@@ -23,6 +23,9 @@ struct _MrdStore {
 	sqlite3 *db;		   /* (owned) (nullable) after close */
 	sqlite3_stmt *upsert;	   /* (owned) */
 	sqlite3_stmt *upsert_many; /* (owned) (nullable) prepared on first use */
+	char *wal_path;		   /* (owned) */
+	guint64 wal_pages;	   /* checkpoint once the WAL holds as many frames */
+	guint64 wal_max_bytes;	   /* cut it back once it is longer; 0: never */
 };
 
 /* called for each row of a query, with the statement on that row */
@@ -75,5 +78,7 @@ mrd_store_count_weeks(MrdStore *self, guint64 *n_weeks, gint64 *oldest_week);
 /* files (mrd-store-files.c) */
 gboolean
 mrd_store_move_aside(const char *path, GError **error);
+gboolean
+mrd_store_shrink_wal(const char *wal, guint64 keep, GError **error);
 
 G_END_DECLS

@@ -355,6 +355,23 @@ mrd_store_enable_wal(MrdStore *self, GError **error)
 	return TRUE;
 }
 
+/* the write-ahead log lives as long as the store: SQLite would remove it
+ * (or cut it to nothing) when the store closes, freeing disk blocks with
+ * frames of events in them; kept, the same blocks are written over by the
+ * next frames, and when consent is withdrawn mrd_store_delete_files()
+ * overwrites them with zeros. No journal_size_limit: its cuts free blocks
+ * too; the log is cut back by mrd_store_shrink_wal() instead */
+static gboolean
+mrd_store_keep_wal(MrdStore *self, GError **error)
+{
+	int persist = 1;
+
+	if (sqlite3_file_control(self->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist) != SQLITE_OK)
+		return mrd_store_set_error(self, error,
+					   _("Cannot keep the journal of the metrics store"));
+	return mrd_store_exec(self, "PRAGMA journal_size_limit = -1", error);
+}
+
 static MrdStore *
 mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 {
@@ -363,6 +380,7 @@ mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 	int fd;
 
 	self->path = g_strdup(path);
+	self->wal_path = g_strconcat(path, "-wal", NULL);
 	/* private to the service user whatever the umask: SQLite gives the
 	 * WAL, its index and the journal the database file's mode */
 	fd = g_open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
@@ -382,10 +400,13 @@ mrd_store_open_once(const char *path, gboolean *corrupt, GError **error)
 	sqlite3_extended_result_codes(self->db, 1);
 	sqlite3_busy_timeout(self->db, 1000);
 	/* WAL + FULL: an acknowledged batch survives a crash and a power cut;
-	 * secure_delete: deleted data is overwritten, not left in free pages */
-	if (!mrd_store_enable_wal(self, error) ||
+	 * secure_delete: deleted data is overwritten, not left in free pages;
+	 * temp_store: sorts and statement journals stay in memory, not in
+	 * temporary files whose blocks would be freed unwritten */
+	if (!mrd_store_enable_wal(self, error) || !mrd_store_keep_wal(self, error) ||
 	    !mrd_store_exec(self, "PRAGMA synchronous = FULL", error) ||
 	    !mrd_store_exec(self, "PRAGMA secure_delete = ON", error) ||
+	    !mrd_store_exec(self, "PRAGMA temp_store = MEMORY", error) ||
 	    !mrd_store_exec(self, "PRAGMA foreign_keys = ON", error) ||
 	    !mrd_store_check_integrity(self, error) || !mrd_store_migrate(self, error) ||
 	    !mrd_store_prepare_upsert(self, error)) {
@@ -420,15 +441,43 @@ mrd_store_open(const char *path, GError **error)
 	return mrd_store_open_once(path, &corrupt, error);
 }
 
+/* after each commit, as SQLite's own autocheckpoint: once the WAL holds
+ * its share of frames they are checkpointed into the database, and the
+ * next transaction writes the log from its start again. If one
+ * transaction took the file past its share, it is then cut back, its tail
+ * overwritten first (mrd_store_shrink_wal()) */
+static int
+wal_hook_cb(void *user_data, sqlite3 *db, const char *name, int n_frames)
+{
+	MrdStore *self = user_data;
+	g_autoptr(GError) error = NULL;
+	int n_log = -1, n_done = -1;
+	GStatBuf buf;
+
+	if (n_frames < 0 || (guint64)n_frames < self->wal_pages)
+		return SQLITE_OK;
+	/* PASSIVE is all there can be: this is the only connection */
+	if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_done) !=
+		    SQLITE_OK ||
+	    n_log != n_done)
+		return SQLITE_OK;
+	if (self->wal_max_bytes == 0 || g_stat(self->wal_path, &buf) != 0 ||
+	    (guint64)buf.st_size <= self->wal_max_bytes)
+		return SQLITE_OK;
+	if (!mrd_store_shrink_wal(self->wal_path, self->wal_max_bytes, &error))
+		g_warning("%s", error->message);
+	return SQLITE_OK;
+}
+
 /* caps the size of the database and its WAL together at @max_bytes; beyond
  * it, adding fails with METRICS_ERROR_LIMIT_EXCEEDED.
  *
  * An eighth of the cap (4 to 256 pages) is the WAL's: it is checkpointed
  * into the database once it holds that many pages and cut back to that
- * length when it grew past it, and the database may use the rest. The one
- * transaction being written may take the WAL past its share by the pages
- * it changes; that, and the fixed 32 KiB index of the WAL (-shm), is the
- * margin on top of the cap (docs/metrics-recorder.8.md). */
+ * length when it grew past it (wal_hook_cb()), and the database may use
+ * the rest. The one transaction being written may take the WAL past its
+ * share by the pages it changes; that, and the fixed 32 KiB index of the
+ * WAL (-shm), is the margin on top of the cap (docs/metrics-recorder.8.md). */
 gboolean
 mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 {
@@ -447,11 +496,14 @@ mrd_store_set_max_size(MrdStore *self, guint64 max_bytes, GError **error)
 	wal_pages = CLAMP(cap_pages / 8, 4, 256);
 	/* one page less for the WAL's frame headers (24 bytes a page) */
 	db_pages = cap_pages > wal_pages + 1 + 8 ? cap_pages - wal_pages - 1 : 8;
-	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GUINT64_FORMAT ";"
-			      "PRAGMA wal_autocheckpoint = %" G_GUINT64_FORMAT ";"
-			      "PRAGMA journal_size_limit = %" G_GUINT64_FORMAT,
-			      db_pages, wal_pages, wal_pages * (guint64)(page_size + 24) + 32);
-	return mrd_store_exec(self, sql, error);
+	sql = g_strdup_printf("PRAGMA max_page_count = %" G_GUINT64_FORMAT, db_pages);
+	if (!mrd_store_exec(self, sql, error))
+		return FALSE;
+	/* instead of PRAGMA wal_autocheckpoint, which would replace the hook */
+	self->wal_pages = wal_pages;
+	self->wal_max_bytes = wal_pages * (guint64)(page_size + 24) + 32;
+	sqlite3_wal_hook(self->db, wal_hook_cb, self);
+	return TRUE;
 }
 
 /* lets a write of @n_rows rows of about @bytes take the database past its
@@ -517,17 +569,26 @@ mrd_store_get_size(MrdStore *self)
 /**
  * mrd_store_get_usage:
  * @self: the store
+ * @all_users: whether to count everybody's aggregates and the store's
+ *   bytes, or only those of @uid
+ * @uid: the user, without @all_users
  * @usage: (out caller-allocates): the figures
  * @error: where a failure to count the aggregates goes
  *
  * What the store holds and how much room it takes, for GetStatus. Only
  * counting the aggregates can fail; the weeks and pages are best effort
- * and stay 0 when SQLite cannot tell them.
+ * and stay 0 when SQLite cannot tell them. For one user, the bytes stay 0:
+ * how the store grows shows what everybody records. Whether the store is
+ * full is told either way: it is about the store, not about anybody.
  *
  * Returns: whether the aggregates could be counted
  */
 gboolean
-mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error)
+mrd_store_get_usage(MrdStore *self,
+		    gboolean all_users,
+		    guint32 uid,
+		    MrdStoreUsage *usage,
+		    GError **error)
 {
 	gint64 max_pages, used_pages;
 
@@ -536,20 +597,22 @@ mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error)
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	memset(usage, 0, sizeof(*usage));
-	if (!mrd_store_get_totals(self, &usage->n_keys, &usage->n_events, error))
-		return FALSE;
-	usage->file_bytes = mrd_store_get_size(self);
-	mrd_store_count_weeks(self, &usage->n_weeks, &usage->oldest_week);
 	/* the cap counts the pages in use: the file may be larger (free
 	 * pages, the write-ahead log) */
 	max_pages = mrd_store_query_int(self, "PRAGMA max_page_count");
 	used_pages = mrd_store_query_int(self, "PRAGMA page_count") -
 		     mrd_store_query_int(self, "PRAGMA freelist_count");
-	usage->used_bytes = (guint64)MAX(used_pages, 0) *
-			    (guint64)MAX(mrd_store_query_int(self, "PRAGMA page_size"), 0);
 	/* a page split needs more than one free page: within 3 % (at least
 	 * two pages) of the cap, inserts fail */
 	usage->full = max_pages > 0 && max_pages - used_pages <= MAX(2, max_pages / 32);
+	if (!all_users)
+		return mrd_store_get_user_totals(self, uid, usage, error);
+	if (!mrd_store_get_totals(self, &usage->n_keys, &usage->n_events, error))
+		return FALSE;
+	usage->file_bytes = mrd_store_get_size(self);
+	mrd_store_count_weeks(self, &usage->n_weeks, &usage->oldest_week);
+	usage->used_bytes = (guint64)MAX(used_pages, 0) *
+			    (guint64)MAX(mrd_store_query_int(self, "PRAGMA page_size"), 0);
 	return TRUE;
 }
 
@@ -598,14 +661,13 @@ empty_tables_cb(MrdStore *self, gpointer user_data, GError **error)
 
 /* empties every table with secure_delete on (deleted content overwritten
  * with zeros in the database pages) and checkpoints the WAL into the
- * database; the WAL file is kept at its length (not truncated, which would
- * free its blocks unwritten) so that mrd_store_delete_files() overwrites
- * it; the store is to be closed and its files deleted next */
+ * database; the WAL file is kept at its length (mrd_store_keep_wal(): not
+ * truncated, which would free its blocks unwritten) so that
+ * mrd_store_delete_files() overwrites it; the store is to be closed and
+ * its files deleted next */
 gboolean
 mrd_store_wipe(MrdStore *self, GError **error)
 {
-	int persist = 1;
-
 	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
@@ -618,11 +680,6 @@ mrd_store_wipe(MrdStore *self, GError **error)
 	    SQLITE_OK)
 		return mrd_store_set_error(self, error,
 					   _("Cannot flush the journal of the metrics store"));
-	/* closing must neither delete nor truncate the WAL: it is overwritten
-	 * before it is removed */
-	if (!mrd_store_exec(self, "PRAGMA journal_size_limit = -1", error))
-		return FALSE;
-	sqlite3_file_control(self->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	return TRUE;
 }
 
@@ -633,6 +690,7 @@ mrd_store_finalize(GObject *object)
 
 	mrd_store_close(self);
 	g_free(self->path);
+	g_free(self->wal_path);
 
 	G_OBJECT_CLASS(mrd_store_parent_class)->finalize(object);
 }

@@ -12,14 +12,16 @@ G_BEGIN_DECLS
 #define MRD_TYPE_STORE (mrd_store_get_type())
 G_DECLARE_FINAL_TYPE(MrdStore, mrd_store, MRD, STORE, GObject)
 
-/* what the store holds and the room it takes (GetStatus) */
+/* what the store holds and the room it takes (GetStatus); the first four
+ * of everybody or of one user, the bytes only of everybody */
 typedef struct {
 	guint64 n_keys;	    /* stored aggregate rows */
 	guint64 n_events;   /* their summed counts */
 	guint64 n_weeks;    /* distinct weeks */
 	gint64 oldest_week; /* Monday (usec) of the oldest week, 0 when empty */
-	guint64 file_bytes; /* what mrd_store_get_size() returns */
-	guint64 used_bytes; /* pages in use x page size (what the cap counts) */
+	guint64 file_bytes; /* what mrd_store_get_size() returns; 0 for one user */
+	guint64 used_bytes; /* pages in use x page size (what the cap counts); 0
+			     * for one user */
 	gboolean full;	    /* within the margin of the cap: inserts fail */
 } MrdStoreUsage;
 
@@ -44,7 +46,13 @@ mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError 
 guint64
 mrd_store_get_size(MrdStore *self);
 gboolean
-mrd_store_get_usage(MrdStore *self, MrdStoreUsage *usage, GError **error);
+mrd_store_get_usage(MrdStore *self,
+		    gboolean all_users,
+		    guint32 uid,
+		    MrdStoreUsage *usage,
+		    GError **error);
+gboolean
+mrd_store_get_user_totals(MrdStore *self, guint32 uid, MrdStoreUsage *usage, GError **error);
 void
 mrd_store_close(MrdStore *self);
 gboolean

@@ -132,13 +132,7 @@ record(Fixture *fixture, GVariantBuilder *events, guint32 *accepted, guint32 *dr
 static GVariant *
 get_status(Fixture *fixture)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply =
-		mtest_harness_call(fixture->harness, "GetStatus",
-				   g_variant_new_parsed("(@a{sv} {},)"), "(a{sv})", &error);
-
-	g_assert_no_error(error);
-	return g_variant_get_child_value(reply, 0);
+	return mtest_harness_get_status_all(fixture->harness);
 }
 
 static guint64
@@ -219,8 +213,8 @@ static void
 check_cli_status(Fixture *fixture)
 {
 	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
-	const char *const text_argv[] = {cli, "status", NULL};
-	const char *const json_argv[] = {cli, "--json", "status", NULL};
+	const char *const text_argv[] = {cli, "status", "--all", NULL};
+	const char *const json_argv[] = {cli, "--json", "status", "--all", NULL};
 	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
 	g_autoptr(JsonParser) parser = json_parser_new();
@@ -229,6 +223,9 @@ check_cli_status(Fixture *fixture)
 	JsonObject *drops;
 	JsonArray *by_metric;
 
+	mtest_harness_set_allowed(
+		fixture->harness,
+		(const char *const[]){"org.fedoraproject.Metrics1.read-all", NULL});
 	g_assert_cmpint(mtest_harness_run(fixture->harness, text_argv, &out, &err), ==, 0);
 	g_test_message("metrics-cli status:\n%s", out);
 	g_assert_nonnull(strstr(out, "Dropped since start:\n"));

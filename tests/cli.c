@@ -33,8 +33,9 @@ static const char *const allow_all[] = {ACTION_CONSENT, ACTION_READ_ALL, ACTION_
 					ACTION_UPLOAD, NULL};
 static const char *const allow_nothing[] = {NULL};
 
-/* the JSON keys documented in docs/metrics-cli.1.md */
+/* the JSON keys documented in docs/metrics-cli.1.md: status --all */
 static const char *const status_keys[] = {"consent",
+					  "all-users",
 					  "consent-changed-usec",
 					  "stored-keys",
 					  "stored-events",
@@ -55,6 +56,21 @@ static const char *const status_keys[] = {"consent",
 					  "drops",
 					  "drops-by-metric",
 					  NULL};
+/* status without --all: the caller's own figures and what is about nobody */
+static const char *const own_status_keys[] = {"consent",
+					      "all-users",
+					      "consent-changed-usec",
+					      "stored-keys",
+					      "stored-events",
+					      "stored-weeks",
+					      "store-max-bytes",
+					      "store-full",
+					      "accepted",
+					      "allowlisted-metrics",
+					      "next-week-close",
+					      "upload-window-days",
+					      "server-url",
+					      NULL};
 static const char *const aggregate_keys[] = {"uid",   "event-id",      "week",
 					     "kind",  "payload",       "payload-type",
 					     "count", "duration-usec", NULL};
@@ -209,6 +225,7 @@ test_empty(Fixture *fixture, gconstpointer user_data)
 	g_autofree char *err = NULL;
 	JsonObject *object;
 	const char *const status[] = {"status", NULL};
+	const char *const status_all[] = {"status", "--all", NULL};
 	const char *const show[] = {"show", NULL};
 	const char *const next[] = {"show", "--next", NULL};
 	const char *const sent[] = {"show", "--sent", NULL};
@@ -217,18 +234,24 @@ test_empty(Fixture *fixture, gconstpointer user_data)
 
 	grant(fixture);
 
-	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 0);
+	g_assert_cmpint(run_cli(fixture, status_all, &out, &err), ==, 0);
 	g_assert_cmpstr(err, ==, "");
 	g_assert_nonnull(strstr(out, "0 aggregates of 0 events in 0 weeks, "));
 	g_assert_nonnull(strstr(out, "none (nothing is stored)"));
 	assert_fits_80(out);
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
-	node = run_json(fixture, 0, status);
+	node = run_json(fixture, 0, status_all);
 	object = json_node_get_object(node);
 	assert_keys(object, status_keys);
+	g_assert_true(json_object_get_boolean_member(object, "all-users"));
 	g_assert_cmpint(json_object_get_int_member(object, "stored-keys"), ==, 0);
 	g_assert_cmpint(json_object_get_int_member(object, "next-week-close"), ==, 0);
+	g_clear_pointer(&node, json_node_unref);
+	node = run_json(fixture, 0, status);
+	object = json_node_get_object(node);
+	assert_keys(object, own_status_keys);
+	g_assert_false(json_object_get_boolean_member(object, "all-users"));
 	g_clear_pointer(&node, json_node_unref);
 
 	/* nothing to show: 2, in both modes */
@@ -347,6 +370,7 @@ test_data(Fixture *fixture, gconstpointer user_data)
 	JsonObject *object;
 	JsonArray *array;
 	const char *const status[] = {"status", NULL};
+	const char *const status_all[] = {"status", "--all", NULL};
 	const char *const show[] = {"show", NULL};
 	const char *const show_all[] = {"show", "--all", NULL};
 	const char *const next[] = {"show", "--next", NULL};
@@ -361,8 +385,8 @@ test_data(Fixture *fixture, gconstpointer user_data)
 	grant(fixture);
 	record_some(fixture);
 
-	/* status: what is stored, in IEC units, and when it will go */
-	node = run_json(fixture, 0, status);
+	/* status --all: what is stored, in IEC units, and when it will go */
+	node = run_json(fixture, 0, status_all);
 	object = json_node_get_object(node);
 	assert_keys(object, status_keys);
 	g_assert_cmpint(json_object_get_int_member(object, "stored-keys"), ==, 3);
@@ -377,7 +401,7 @@ test_data(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(json_object_get_int_member(object, "upload-window-days"), ==, 7);
 	n_events = json_object_get_int_member(object, "stored-events");
 	g_clear_pointer(&node, json_node_unref);
-	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 0);
+	g_assert_cmpint(run_cli(fixture, status_all, &out, &err), ==, 0);
 	g_assert_cmpstr(err, ==, "");
 	expected = g_strdup_printf("3 aggregates of %" G_GINT64_FORMAT " events in 1 week, ",
 				   n_events);
@@ -390,6 +414,34 @@ test_data(Fixture *fixture, gconstpointer user_data)
 	assert_fits_80(out);
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
+
+	/* status: the caller's own, without the store's size or the drops */
+	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+	g_clear_pointer(&expected, g_free);
+	expected = g_strdup_printf(" 3 aggregates of %" G_GINT64_FORMAT " events in 1 week\n",
+				   n_events);
+	g_assert_nonnull(strstr(out, "Stored for you: "));
+	g_assert_nonnull(strstr(out, expected));
+	g_assert_null(strstr(out, "KiB"));
+	g_assert_null(strstr(out, "Uploads waiting:"));
+	g_assert_null(strstr(out, "Dropped"));
+	assert_fits_80(out);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	node = run_json(fixture, 0, status);
+	object = json_node_get_object(node);
+	assert_keys(object, own_status_keys);
+	g_assert_cmpint(json_object_get_int_member(object, "stored-keys"), ==, 3);
+	g_assert_cmpint(json_object_get_int_member(object, "stored-events"), ==, n_events);
+	g_clear_pointer(&node, json_node_unref);
+
+	/* status --all without authorisation */
+	mtest_harness_set_allowed(fixture->harness, allow_nothing);
+	g_assert_cmpint(run_cli(fixture, status_all, &out, &err), ==, 5);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	mtest_harness_set_allowed(fixture->harness, allow_all);
 
 	/* show: grouped by metric, kinds as words, in 80 columns */
 	g_assert_cmpint(run_cli(fixture, show, &out, &err), ==, 0);
@@ -515,10 +567,11 @@ test_data(Fixture *fixture, gconstpointer user_data)
 
 /* ---- uploads: show --next with requests due, upload, show --sent ---- */
 
+/* a figure of everybody's status (the uploads are the machine's) */
 static gint64
 status_int(Fixture *fixture, const char *key)
 {
-	const char *const status[] = {"status", NULL};
+	const char *const status[] = {"status", "--all", NULL};
 	g_autoptr(JsonNode) node = run_json(fixture, 0, status);
 
 	return json_object_get_int_member(json_node_get_object(node), key);
@@ -548,7 +601,7 @@ test_uploads(Fixture *fixture, gconstpointer user_data)
 	g_autofree char *err = NULL;
 	/* the daemon's clock a week and a day ahead: this week is closed */
 	const char *const daemon_args[] = {config_arg, "--clock-offset=691200", NULL};
-	const char *const status[] = {"status", NULL};
+	const char *const status[] = {"status", "--all", NULL};
 	const char *const next[] = {"show", "--next", NULL};
 	const char *const sent[] = {"show", "--sent", NULL};
 	const char *const upload[] = {"upload", NULL};
@@ -570,7 +623,7 @@ test_uploads(Fixture *fixture, gconstpointer user_data)
 	mtest_harness_start_daemon(fixture->harness, daemon_args);
 	mtest_wait_until(three_pending_cb, fixture, "three uploads to be queued");
 
-	/* status: the due time of the first request, not an estimate */
+	/* status --all: the due time of the first request, not an estimate */
 	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 0);
 	g_assert_nonnull(strstr(out, "Uploads waiting:       3"));
 	g_assert_null(strstr(out, "random moment"));
@@ -656,7 +709,7 @@ test_store_full(Fixture *fixture, gconstpointer user_data)
 	g_autoptr(JsonNode) node = NULL;
 	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
-	const char *const status[] = {"status", NULL};
+	const char *const status[] = {"status", "--all", NULL};
 	JsonObject *object;
 	JsonObject *drops;
 

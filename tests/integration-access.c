@@ -317,6 +317,132 @@ test_privileged_calls_act(MtestFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(mtest_stored_events(fixture), ==, 0);
 }
 
+static JsonObject *
+status_as_nobody(MtestFixture *fixture, const char *const *args, int expected, JsonNode **node)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL;
+
+	g_assert_cmpint(run_as_nobody(fixture, args, &out), ==, expected);
+	if (expected != 0)
+		return NULL;
+	*node = json_from_string(out, &error);
+	g_assert_no_error(error);
+	return json_node_get_object(*node);
+}
+
+/* GetStatus tells each user their own figures; everybody's, and what is
+ * about the whole machine (the store's size, drops, uploads, clients),
+ * needs read-all */
+static void
+test_status_scope(MtestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(GVariant) own = NULL;
+	g_autoptr(GVariant) all = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree char *example = mtest_harness_build_path("MTEST_EXAMPLE");
+	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
+	const char *const machine_keys[] = {
+		"stored-bytes",	   "store-used-bytes", "drops",	      "drops-by-metric", "clients",
+		"pending-uploads", "set-aside",	       "next-upload", "last-upload",	 NULL};
+	const char *const allow_read_all[] = {"org.fedoraproject.Metrics1.read-all", NULL};
+	const char *const record_args[] = {
+		example, "--count", "2", "--app-id", "org.gnome.Nautilus.desktop", NULL};
+	const char *const status_args[] = {cli, "--json", "status", NULL};
+	const char *const status_all_args[] = {cli, "--json", "status", "--all", NULL};
+	guint64 own_keys = 0, own_accepted = 0, all_keys = 0, all_accepted = 0;
+	guint64 nobody_accepted = 0;
+	gboolean all_users = TRUE;
+	JsonObject *object;
+
+	mtest_grant_consent(fixture);
+	recorder = mtest_record_some(fixture, "org.gnome.Maps.desktop", 1);
+
+	/* the caller's own, and nothing of the machine */
+	own = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_variant_lookup(own, "all-users", "b", &all_users));
+	g_assert_false(all_users);
+	g_assert_true(g_variant_lookup(own, "stored-keys", "t", &own_keys));
+	g_assert_true(g_variant_lookup(own, "accepted", "t", &own_accepted));
+	g_assert_cmpuint(own_keys, ==, 3);
+	g_assert_cmpuint(own_accepted, ==, 3);
+	for (guint i = 0; machine_keys[i] != NULL; i++) {
+		g_autoptr(GVariant) value = g_variant_lookup_value(own, machine_keys[i], NULL);
+		if (value != NULL)
+			g_error("GetStatus without all tells %s", machine_keys[i]);
+	}
+
+	/* everybody's: denied without read-all, then allowed */
+	mtest_harness_set_allowed(fixture->harness, mtest_allow_nothing);
+	g_assert_null(metrics_client_get_status_full_sync(
+		fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS, NULL, &error));
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_PERMISSION_DENIED);
+	g_clear_error(&error);
+	mtest_harness_set_allowed(fixture->harness, allow_read_all);
+	all = metrics_client_get_status_full_sync(fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS,
+						  NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_variant_lookup(all, "all-users", "b", &all_users));
+	g_assert_true(all_users);
+	for (guint i = 0; machine_keys[i] != NULL; i++) {
+		g_autoptr(GVariant) value = g_variant_lookup_value(all, machine_keys[i], NULL);
+		g_assert_nonnull(value);
+	}
+	/* an option of another type is refused, saying what it takes */
+	g_assert_null(mtest_harness_call(fixture->harness, "GetStatus",
+					 g_variant_new_parsed("({'all': <'yes'>},)"), "(a{sv})",
+					 &error));
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA);
+	g_clear_error(&error);
+
+	if (getuid() != 0) {
+		g_test_message("NOTE: the other-uid part needs root (setpriv); CI runs as root");
+		return;
+	}
+	g_assert_cmpint(g_chmod(fixture->harness->tmpdir, 0755), ==, 0);
+	g_assert_cmpint(run_as_nobody(fixture, record_args, NULL), ==, 0);
+
+	/* the other user sees their own figures only */
+	object = status_as_nobody(fixture, status_args, 0, &node);
+	g_assert_false(json_object_get_boolean_member(object, "all-users"));
+	g_assert_cmpint(json_object_get_int_member(object, "stored-keys"), ==, 3);
+	nobody_accepted = (guint64)json_object_get_int_member(object, "accepted");
+	g_assert_cmpuint(nobody_accepted, >, 0);
+	for (guint i = 0; machine_keys[i] != NULL; i++)
+		g_assert_false(json_object_has_member(object, machine_keys[i]));
+	g_clear_pointer(&node, json_node_unref);
+
+	/* and so does root, whose figures did not change */
+	g_clear_pointer(&own, g_variant_unref);
+	own = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_variant_lookup(own, "stored-keys", "t", &own_keys));
+	g_assert_true(g_variant_lookup(own, "accepted", "t", &own_accepted));
+	g_assert_cmpuint(own_keys, ==, 3);
+	g_assert_cmpuint(own_accepted, ==, 3);
+
+	/* with read-all, everybody's */
+	g_clear_pointer(&all, g_variant_unref);
+	all = metrics_client_get_status_full_sync(fixture->client, METRICS_CLIENT_FLAGS_ALL_USERS,
+						  NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_variant_lookup(all, "stored-keys", "t", &all_keys));
+	g_assert_true(g_variant_lookup(all, "accepted", "t", &all_accepted));
+	g_assert_cmpuint(all_keys, ==, 6);
+	g_assert_cmpuint(all_accepted, ==, 3 + nobody_accepted);
+	object = status_as_nobody(fixture, status_all_args, 0, &node);
+	g_assert_true(json_object_get_boolean_member(object, "all-users"));
+	g_assert_cmpint(json_object_get_int_member(object, "stored-keys"), ==, 6);
+	g_clear_pointer(&node, json_node_unref);
+
+	/* without it, the other user's --all is refused (5: not authorised) */
+	mtest_harness_set_allowed(fixture->harness, mtest_allow_nothing);
+	status_as_nobody(fixture, status_all_args, 5, &node);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -324,6 +450,8 @@ main(int argc, char *argv[])
 
 	g_test_add("/metrics/access/clear-and-read-all", MtestFixture, NULL, mtest_fixture_set_up,
 		   test_clear_and_read_all, mtest_fixture_tear_down);
+	g_test_add("/metrics/access/status-scope", MtestFixture, NULL, mtest_fixture_set_up,
+		   test_status_scope, mtest_fixture_tear_down);
 	g_test_add("/metrics/access/other-user", MtestFixture, NULL, mtest_fixture_set_up,
 		   test_other_user, mtest_fixture_tear_down);
 	g_test_add("/metrics/access/privileged-calls", MtestFixture, NULL, fixture_set_up_uploads,

@@ -139,6 +139,7 @@ static void
 test_corrupt_store(MtestFixture *fixture, gconstpointer user_data)
 {
 	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	g_autofree char *wal = g_strconcat(db, "-wal", NULL);
 	g_autoptr(MetricsRecorder) recorder = NULL;
 	g_autoptr(GPtrArray) aggregates = NULL;
 	g_autoptr(GError) error = NULL;
@@ -147,10 +148,13 @@ test_corrupt_store(MtestFixture *fixture, gconstpointer user_data)
 	gboolean kept = FALSE;
 
 	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	/* the write-ahead log stays with the store: damage it too, or SQLite
+	 * rightly reads the pages it holds */
 	g_assert_true(g_file_set_contents(db,
 					  MARKER " this is not an SQLite database at all, "
 						 "it is garbage that must be kept aside",
 					  -1, NULL));
+	g_assert_true(g_file_set_contents(wal, MARKER " nor is this a write-ahead log", -1, NULL));
 	mtest_harness_start_daemon(fixture->harness, NULL);
 
 	recorder = mtest_record_some(fixture, "org.gnome.Maps.desktop", 1);
@@ -344,6 +348,8 @@ static void
 test_corrupt_store_set_aside(MtestFixture *fixture, gconstpointer user_data)
 {
 	g_autofree char *db = g_build_filename(fixture->harness->state_dir, "metrics.db", NULL);
+	g_autofree char *wal = g_strconcat(db, "-wal", NULL);
+	g_autofree char *shm = g_strconcat(db, "-shm", NULL);
 	g_autofree char *later =
 		g_strdup_printf("--clock-offset=%" G_GINT64_FORMAT, (gint64)3 * 7 * 24 * 3600);
 	const char *const later_args[] = {later, NULL};
@@ -374,6 +380,10 @@ test_corrupt_store_set_aside(MtestFixture *fixture, gconstpointer user_data)
 					==, sizeof(garbage));
 	}
 	close(fd);
+	/* the write-ahead log, kept with the store, holds copies of the pages:
+	 * remove it (and its index), so that the damage is what is read */
+	g_assert_cmpint(g_unlink(wal), ==, 0);
+	g_assert_cmpint(g_unlink(shm), ==, 0);
 
 	/* three weeks later: had the old data been taken in, it would be
 	 * queued for upload now */

@@ -495,6 +495,7 @@ mtest_harness_free(MtestHarness *self)
 	remove_tree(self->tmpdir);
 	stop_reaper(self);
 	g_ptr_array_unref(self->bus_includes);
+	g_strfreev(self->allowed);
 	g_free(self->service_exec);
 	g_free(self->tmpdir);
 	g_free(self->state_dir);
@@ -736,6 +737,43 @@ void
 mtest_harness_set_allowed(MtestHarness *self, const char *const *actions)
 {
 	mtest_harness_polkit_mock_call(self, "SetAllowed", g_variant_new("(^as)", actions));
+	g_strfreev(self->allowed);
+	self->allowed = g_strdupv((char **)actions);
+}
+
+/* GetStatus with everybody's figures (the drops, the uploads, the store's
+ * bytes): the read-all action is allowed for that one call, then what the
+ * test allowed is put back */
+GVariant *
+mtest_harness_get_status_all(MtestHarness *self)
+{
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	g_auto(GStrv) with_read_all = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	GVariantBuilder options;
+	const char *const none[] = {NULL};
+	GVariant *status = NULL;
+
+	/* a test that needs no authorisation otherwise may not run the mock */
+	if (self->polkit == NULL)
+		mtest_harness_start_polkit(self);
+	if (self->allowed != NULL)
+		g_strv_builder_addv(builder, (const char **)self->allowed);
+	g_strv_builder_add(builder, "org.fedoraproject.Metrics1.read-all");
+	with_read_all = g_strv_builder_end(builder);
+	mtest_harness_polkit_mock_call(self, "SetAllowed", g_variant_new("(^as)", with_read_all));
+	g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&options, "{sv}", "all", g_variant_new_boolean(TRUE));
+	reply = mtest_harness_call(self, "GetStatus", g_variant_new("(a{sv})", &options), "(a{sv})",
+				   &error);
+	mtest_harness_polkit_mock_call(
+		self, "SetAllowed",
+		g_variant_new("(^as)",
+			      self->allowed != NULL ? (const char *const *)self->allowed : none));
+	g_assert_no_error(error);
+	g_variant_get(reply, "(@a{sv})", &status);
+	return status;
 }
 
 void
@@ -765,6 +803,18 @@ mtest_harness_stop_daemon(MtestHarness *self, gboolean kill)
 		stop_daemon_checked(self);
 	/* the name is released when the process is gone */
 	mtest_harness_wait_for_name(self, METRICS_DBUS_NAME, FALSE);
+}
+
+/* before the daemon starts: its --state-dir is @path (such as a directory
+ * on a file system the test mounted) instead of one in the temporary
+ * directory; the test removes what it leaves there */
+void
+mtest_harness_set_state_dir(MtestHarness *self, const char *path)
+{
+	g_assert_null(self->daemon);
+	g_assert_null(self->service_exec);
+	g_free(self->state_dir);
+	self->state_dir = g_strdup(path);
 }
 
 void

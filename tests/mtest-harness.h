@@ -22,6 +22,7 @@ typedef struct {
 	GDBusConnection *connection; /* (owned) (nullable) */
 	/* private */
 	GPtrArray *bus_includes; /* (owned) (element-type utf8) */
+	GStrv allowed;		 /* (owned) (nullable) what the polkit mock allows */
 	char *service_exec;	 /* (owned) (nullable) the daemon's activation command */
 	GPid test_pid;		 /* the process that made the harness */
 	GPid reaper_pid;	 /* cleans up after the test process: mtest-harness.c */
@@ -46,12 +47,16 @@ void
 mtest_harness_start_polkit(MtestHarness *self);
 void
 mtest_harness_set_allowed(MtestHarness *self, const char *const *actions);
+GVariant *
+mtest_harness_get_status_all(MtestHarness *self);
 void
 mtest_harness_polkit_mock_call(MtestHarness *self, const char *method, GVariant *args);
 void
 mtest_harness_start_daemon(MtestHarness *self, const char *const *extra_args);
 void
 mtest_harness_stop_daemon(MtestHarness *self, gboolean kill);
+void
+mtest_harness_set_state_dir(MtestHarness *self, const char *path);
 void
 mtest_harness_write_consent(MtestHarness *self, const char *state);
 GSubprocess *

@@ -15,6 +15,7 @@ debian_packages=(
     gjs gi-docgen go-md2man groff-base man-db
     libdbus-1-dev systemd polkitd rpm dash
     glib-networking libgnutls28-dev
+    e2fsprogs mount util-linux
 )
 fedora_packages=(
     meson ninja-build pkgconf-pkg-config gcc gettext
@@ -25,6 +26,7 @@ fedora_packages=(
     gjs gi-docgen golang-github-cpuguy83-md2man groff-base man-db
     dbus-devel systemd systemd-rpm-macros polkit rpm-build dash
     glib-networking gnutls-devel
+    e2fsprogs util-linux
 )
 
 as_root() {

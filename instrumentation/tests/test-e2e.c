@@ -198,7 +198,7 @@ assert_no_allowlist_drops(Fixture *fixture)
 				 "value-not-allowed", "expired",	 "over-cap",
 				 "not-sampled",	      "malformed-calls", "no-consent"};
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_autoptr(GVariant) status = mtest_harness_get_status_all(fixture->harness);
 	g_autoptr(GVariant) drops = NULL;
 
 	g_assert_no_error(error);

@@ -92,6 +92,66 @@ test_malformed(void)
 			METRICS_ERROR_INVALID_DATA);
 }
 
+static void
+assert_message(GVariant *wire, const char *part)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) events = mrd_event_batch_parse(wire, &error);
+
+	g_assert_null(events);
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA);
+	g_test_message("%s", error->message);
+	if (strstr(error->message, part) == NULL)
+		g_error("“%s” does not say “%s”", error->message, part);
+	g_variant_unref(wire);
+}
+
+/* a batch serialized big-endian is refused, saying so, whatever its
+ * kinds: GVariant's framing is little-endian either way, only the numbers
+ * are swapped */
+static void
+test_big_endian(void)
+{
+	for (guint32 kind = 0; kind <= METRICS_EVENT_KIND_DURATION; kind++) {
+		GVariantBuilder builder;
+		g_autoptr(GVariant) array = NULL;
+		g_autoptr(GVariant) swapped = NULL;
+
+		g_variant_builder_init(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
+		for (guint i = 0; i < 3; i++)
+			g_variant_builder_add_value(
+				&builder,
+				make_event(16, kind, g_get_real_time(),
+					   kind == METRICS_EVENT_KIND_VALUE ? 1 : 5 + i, 4));
+		array = g_variant_ref_sink(g_variant_builder_end(&builder));
+		swapped = g_variant_byteswap(array);
+		assert_message(g_variant_ref_sink(g_variant_new_from_data(
+				       G_VARIANT_TYPE_BYTESTRING, g_variant_get_data(swapped),
+				       g_variant_get_size(swapped), TRUE, NULL, NULL)),
+			       "the batch is big-endian; RecordEvents takes little-endian GVariant "
+			       "data (g_variant_byteswap()");
+	}
+}
+
+/* each refusal says what was wrong and what to send instead */
+static void
+test_messages(void)
+{
+	assert_message(make_batch(1, make_event(36, 0, 1, 1, 0)), "16 bytes, not as text");
+	assert_message(make_batch(1, make_event(16, 7, 1, 1, 0)),
+		       "use 0 (value), 1 (counter) or 2 (duration)");
+	assert_message(make_batch(1, make_event(16, 0, 1, 2, 0)),
+		       "the amount of a value is always 1");
+	assert_message(make_batch(1, make_event(16, 1, 1, 0, 0)),
+		       "a counter's increment is at least 1");
+	assert_message(make_batch(1, make_event(16, 2, 1, MRD_MAX_DURATION_USEC + 1, 0)),
+		       "a duration is 1 to 31622400000000 microseconds");
+	assert_message(make_batch(1, make_event(16, 0, -3, 1, 0)),
+		       "the time -3 is not positive; give microseconds since the Unix epoch");
+	assert_message(g_variant_ref_sink(g_variant_new_string("not a batch")),
+		       "send the batch's serialized bytes");
+}
+
 /* bytes that are not a normal-form a(ayuxxmv): garbage and truncation are
  * rejected; a damaged byte anywhere never crashes, and whatever is read from
  * it passes every check or the batch is rejected as a whole */
@@ -246,6 +306,8 @@ main(int argc, char *argv[])
 	g_test_add_func("/metrics/event/valid", test_valid);
 	g_test_add_func("/metrics/event/malformed", test_malformed);
 	g_test_add_func("/metrics/event/not-normal-form", test_not_normal_form);
+	g_test_add_func("/metrics/event/big-endian", test_big_endian);
+	g_test_add_func("/metrics/event/messages", test_messages);
 	g_test_add_func("/metrics/event/matches-gvariant", test_matches_gvariant);
 	g_test_add_func("/metrics/event/payload-not-normal", test_payload_not_normal);
 

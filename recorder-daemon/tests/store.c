@@ -74,6 +74,31 @@ make_deltas(guint n_keys, guint64 count, const char *payload)
 	return deltas;
 }
 
+/* @n_keys deltas, each with its own payload @prefix-<i> */
+static GArray *
+make_unique_deltas(guint n_keys, const char *prefix)
+{
+	GArray *deltas = g_array_new(FALSE, TRUE, sizeof(MrdDelta));
+
+	g_array_set_clear_func(deltas, delta_clear);
+	for (guint i = 0; i < n_keys; i++) {
+		g_autofree char *value = g_strdup_printf("%s-%u", prefix, i);
+		g_autoptr(GVariant) maybe = g_variant_ref_sink(
+			g_variant_new_maybe(G_VARIANT_TYPE_VARIANT,
+					    g_variant_new_variant(g_variant_new_string(value))));
+		MrdDelta delta = {
+			.week = mrd_week_start(g_get_real_time()),
+			.kind = METRICS_EVENT_KIND_COUNTER,
+			.payload = g_variant_get_data_as_bytes(maybe),
+			.count = 1,
+			.duration = 0,
+		};
+		memset(delta.id, (int)(i % 255) + 1, sizeof(delta.id));
+		g_array_append_val(deltas, delta);
+	}
+	return deltas;
+}
+
 static void
 test_add_and_dump(Fixture *fixture, gconstpointer user_data)
 {
@@ -461,6 +486,60 @@ test_wal_and_modes(Fixture *fixture, gconstpointer user_data)
 	umask(old_umask);
 }
 
+static guint64
+file_size(const char *path)
+{
+	GStatBuf buf;
+
+	g_assert_cmpint(g_stat(path, &buf), ==, 0);
+	return (guint64)buf.st_size;
+}
+
+/* the write-ahead log is kept when the store closes (SQLite would delete
+ * it, freeing its blocks with the frames in them), and a transaction that
+ * took it past its share of the cap is cut back to that share, its tail
+ * overwritten first; what it held is all in the database */
+static void
+test_wal_kept_and_cut(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MrdStore) store = mrd_store_open(fixture->path, &error);
+	g_autoptr(GArray) deltas =
+		make_unique_deltas(2000, "wal-tail-marker-padding-padding-padding-padding");
+	g_autoptr(GArray) more = make_unique_deltas(10, "after-the-cut");
+	g_autofree char *wal = g_strconcat(fixture->path, "-wal", NULL);
+	/* 1 MiB of 4 KiB pages: the WAL's share is 32 frames of 4096 + 24 bytes
+	 * after its 32-byte header */
+	const guint64 wal_share = 32 * (4096 + 24) + 32;
+	guint64 n_keys = 0, n_events = 0;
+
+	g_assert_no_error(error);
+	g_assert_true(mrd_store_set_max_size(store, 1024 * 1024, &error));
+	g_assert_true(mrd_store_add(store, 1, deltas, &error));
+	g_assert_no_error(error);
+	g_test_message("WAL after a large transaction: %" G_GUINT64_FORMAT " bytes",
+		       file_size(wal));
+	g_assert_cmpuint(file_size(wal), <=, wal_share);
+	mrd_store_close(store);
+	g_clear_object(&store);
+	g_assert_true(g_file_test(wal, G_FILE_TEST_EXISTS));
+
+	store = mrd_store_open(fixture->path, &error);
+	g_assert_no_error(error);
+	g_assert_true(mrd_store_set_max_size(store, 1024 * 1024, &error));
+	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
+	g_assert_cmpuint(n_keys, ==, 2000);
+	g_assert_true(mrd_store_add(store, 1, more, &error));
+	g_assert_no_error(error);
+	mrd_store_close(store);
+	g_clear_object(&store);
+
+	store = mrd_store_open(fixture->path, &error);
+	g_assert_no_error(error);
+	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
+	g_assert_cmpuint(n_keys, ==, 2010);
+}
+
 /* a version 1 database with rows is upgraded in place to the current
  * schema: the rows are kept and the new tables work */
 static void
@@ -633,6 +712,8 @@ main(int argc, char *argv[])
 		   test_delete_overwrites, fixture_tear_down);
 	g_test_add("/metrics/store/wal-and-modes", Fixture, NULL, fixture_set_up,
 		   test_wal_and_modes, fixture_tear_down);
+	g_test_add("/metrics/store/wal-kept-and-cut", Fixture, NULL, fixture_set_up,
+		   test_wal_kept_and_cut, fixture_tear_down);
 	g_test_add("/metrics/store/migrate-v1", Fixture, NULL, fixture_set_up, test_migrate_v1,
 		   fixture_tear_down);
 	g_test_add("/metrics/store/grows-with-keys", Fixture, NULL, fixture_set_up,
