@@ -654,13 +654,16 @@ static void
 test_identity_exited(Fixture *fixture, gconstpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
+	/* a child that lives until its stdin closes, so that its pid can be
+	 * read before it exits (GLib forgets the pid once it reaps it) */
 	g_autoptr(GSubprocess) child =
-		g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, "true", NULL);
+		g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE, &error, "cat", NULL);
 	g_autofree char *app_id = NULL;
 	guint32 pid;
 
 	g_assert_no_error(error);
 	pid = (guint32)g_ascii_strtoull(g_subprocess_get_identifier(child), NULL, 10);
+	g_assert_true(g_output_stream_close(g_subprocess_get_stdin_pipe(child), NULL, &error));
 	g_assert_true(g_subprocess_wait_check(child, NULL, &error));
 	app_id = mrd_caller_read_app_id(-1, pid, &error);
 	g_assert_null(app_id);
