@@ -24,6 +24,23 @@ mcli_print_json(JsonBuilder *builder)
 	g_print("%s\n", text);
 }
 
+/* a payload as the user reads it: the value without GVariant's type
+ * annotations ("0", not "<uint64 0>"; strings keep their quotes), "—"
+ * without one */
+char *
+mcli_format_payload(GVariant *payload)
+{
+	g_autoptr(GVariant) value = NULL;
+
+	if (payload == NULL)
+		return g_strdup("—");
+	/* a value boxed in a variant ("v"): the value itself */
+	value = g_variant_is_of_type(payload, G_VARIANT_TYPE_VARIANT) ?
+			g_variant_get_variant(payload) :
+			g_variant_ref(payload);
+	return g_variant_print(value, FALSE);
+}
+
 char *
 mcli_format_duration(guint64 usec)
 {

@@ -579,9 +579,11 @@ test_uploads(Fixture *fixture, gconstpointer user_data)
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
 
-	/* show --next: the requests, each due at its own random moment */
+	/* show --next: the requests, each due at its own random moment; the
+	 * payloads as plain values, not in GVariant's notation */
 	g_assert_cmpint(run_cli(fixture, next, &out, &err), ==, 0);
 	g_assert_nonnull(strstr(out, "due "));
+	g_assert_null(strstr(out, "<"));
 	g_assert_nonnull(strstr(out, ", 0 attempts"));
 	g_assert_nonnull(strstr(out, APP_ID));
 	assert_fits_80(out);
