@@ -82,5 +82,7 @@ const char *
 mcli_kind_label(MetricsEventKind kind);
 char *
 mcli_format_payload(GVariant *payload);
+void
+mcli_set_print_handlers(void);
 
 G_END_DECLS
