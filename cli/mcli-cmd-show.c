@@ -110,7 +110,7 @@ static void
 print_aggregate(MetricsAggregate *aggregate, gboolean with_uid)
 {
 	GVariant *payload = metrics_aggregate_get_payload(aggregate);
-	g_autofree char *value = payload != NULL ? g_variant_print(payload, FALSE) : g_strdup("—");
+	g_autofree char *value = mcli_format_payload(payload);
 	g_autofree char *amount = NULL;
 	g_autoptr(GString) row = g_string_new("    ");
 
@@ -268,8 +268,7 @@ print_upload_events(GVariant *events)
 		g_autoptr(GVariant) boxed = g_variant_n_children(payload) > 0 ?
 						    g_variant_get_child_value(payload, 0) :
 						    NULL;
-		g_autofree char *value =
-			boxed != NULL ? g_variant_print(boxed, TRUE) : g_strdup("—");
+		g_autofree char *value = mcli_format_payload(boxed);
 		g_autofree char *count_str = g_strdup_printf("%u", count);
 		g_autoptr(GString) row = g_string_new("    ");
 

@@ -8,9 +8,13 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "mcli-common.h"
 
+/* JSON is UTF-8 whatever the locale: written as it is, not through
+ * g_print(), which falls back to ASCII (mcli_set_print_handlers()) */
 void
 mcli_print_json(JsonBuilder *builder)
 {
@@ -21,7 +25,85 @@ mcli_print_json(JsonBuilder *builder)
 	json_generator_set_pretty(generator, TRUE);
 	json_generator_set_root(generator, root);
 	text = json_generator_to_data(generator, NULL);
-	g_print("%s\n", text);
+	fputs(text, stdout);
+	fputs("\n", stdout);
+	fflush(stdout);
+}
+
+/* @text for a terminal whose character set is not UTF-8 (LC_ALL=C, say):
+ * ASCII, typographic quotes, dashes, the ellipsis, arrows and the no-break
+ * space in sizes turned into their ASCII look-alikes instead of the "?" that
+ * g_print() would write for them */
+static char *
+mcli_to_ascii(const char *text)
+{
+	g_autofree char *valid = g_utf8_make_valid(text, -1);
+	g_autoptr(GString) spaced = g_string_sized_new(strlen(valid));
+
+	/* every kind of space a space: GLib pads dates with a figure space,
+	 * which g_str_to_ascii() does not know */
+	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (g_unichar_type(c) == G_UNICODE_SPACE_SEPARATOR)
+			g_string_append_c(spaced, ' ');
+		else if (c == 0x2260) /* ≠ */
+			g_string_append(spaced, "!=");
+		else
+			g_string_append_len(spaced, p, g_utf8_next_char(p) - p);
+	}
+	return g_str_to_ascii(spaced->str, NULL);
+}
+
+static void
+print_for_locale(FILE *stream, const char *text)
+{
+	if (g_get_charset(NULL)) {
+		fputs(text, stream);
+	} else {
+		g_autofree char *ascii = mcli_to_ascii(text);
+
+		fputs(ascii, stream);
+	}
+	fflush(stream);
+}
+
+static void
+print_cb(const char *text)
+{
+	print_for_locale(stdout, text);
+}
+
+static void
+printerr_cb(const char *text)
+{
+	print_for_locale(stderr, text);
+}
+
+/* what g_print() and g_printerr() write: UTF-8 as it is, in any other
+ * locale ASCII (mcli_to_ascii()) */
+void
+mcli_set_print_handlers(void)
+{
+	g_set_print_handler(print_cb);
+	g_set_printerr_handler(printerr_cb);
+}
+
+/* a payload as the user reads it: the value without GVariant's type
+ * annotations ("0", not "<uint64 0>"; strings keep their quotes), "—"
+ * without one */
+char *
+mcli_format_payload(GVariant *payload)
+{
+	g_autoptr(GVariant) value = NULL;
+
+	if (payload == NULL)
+		return g_strdup("—");
+	/* a value boxed in a variant ("v"): the value itself */
+	value = g_variant_is_of_type(payload, G_VARIANT_TYPE_VARIANT) ?
+			g_variant_get_variant(payload) :
+			g_variant_ref(payload);
+	return g_variant_print(value, FALSE);
 }
 
 char *

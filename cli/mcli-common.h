@@ -80,5 +80,9 @@ const char *
 mcli_drop_reason_label(const char *reason);
 const char *
 mcli_kind_label(MetricsEventKind kind);
+char *
+mcli_format_payload(GVariant *payload);
+void
+mcli_set_print_handlers(void);
 
 G_END_DECLS

@@ -284,6 +284,7 @@ main(int argc, char *argv[])
 	};
 
 	setlocale(LC_ALL, "");
+	mcli_set_print_handlers();
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);

@@ -122,6 +122,44 @@ run_cli(Fixture *fixture, const char *const *args, char **out, char **err)
 	return mtest_harness_run_cli(fixture->harness, args, out, err);
 }
 
+/* every byte of @text is ASCII, and no character became "?" */
+static void
+assert_ascii(const char *text)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		if ((guchar)*p >= 0x80 || *p == '?')
+			g_error("not plain ASCII at byte %d of:\n%s", (int)(p - text), text);
+	}
+}
+
+/* runs metrics-cli @args in the C locale, whose character set is ASCII:
+ * checks the status and that stdout and stderr are plain ASCII, typographic
+ * characters replaced by look-alikes rather than "?"; returns stdout */
+static char *
+run_cli_ascii(Fixture *fixture, int expected_status, const char *const *args, char **err)
+{
+	g_autofree char *cli = mtest_harness_build_path("MTEST_CLI");
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree char *out = NULL;
+	g_autofree char *err_local = NULL;
+
+	g_ptr_array_add(argv, (gpointer) "env");
+	g_ptr_array_add(argv, (gpointer) "LC_ALL=C");
+	g_ptr_array_add(argv, cli);
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	g_assert_cmpint(mtest_harness_run(fixture->harness, (const char *const *)argv->pdata, &out,
+					  &err_local),
+			==, expected_status);
+	g_test_message("LC_ALL=C metrics-cli %s:\n%s%s", args[0], out, err_local);
+	assert_ascii(out);
+	assert_ascii(err_local);
+	if (err != NULL)
+		*err = g_steal_pointer(&err_local);
+	return g_steal_pointer(&out);
+}
+
 /* runs metrics-cli @args --json (after the command: it is accepted
  * anywhere), checks the status and a clean stderr, parses stdout */
 static JsonNode *
@@ -632,9 +670,11 @@ test_uploads(Fixture *fixture, gconstpointer user_data)
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
 
-	/* show --next: the requests, each due at its own random moment */
+	/* show --next: the requests, each due at its own random moment; the
+	 * payloads as plain values, not in GVariant's notation */
 	g_assert_cmpint(run_cli(fixture, next, &out, &err), ==, 0);
 	g_assert_nonnull(strstr(out, "due "));
+	g_assert_null(strstr(out, "<"));
 	g_assert_nonnull(strstr(out, ", 0 attempts"));
 	g_assert_nonnull(strstr(out, APP_ID));
 	assert_fits_80(out);
@@ -685,6 +725,25 @@ test_uploads(Fixture *fixture, gconstpointer user_data)
 	g_clear_pointer(&node, json_node_unref);
 
 	g_assert_cmpint(status_int(fixture, "last-upload"), >, 0);
+
+	/* a locale that is not UTF-8: ASCII look-alikes, not "?" */
+	out = run_cli_ascii(fixture, 0, status, NULL);
+	g_assert_nonnull(strstr(out, " KiB of "));
+	g_clear_pointer(&out, g_free);
+	out = run_cli_ascii(fixture, 0, sent, NULL);
+	g_assert_nonnull(strstr(out, "answer \"200 "));
+	/* the payloads as plain values: the summed seconds of the duration */
+	g_assert_nonnull(strstr(out, "  180\n"));
+	g_assert_null(strstr(out, "<"));
+	g_clear_pointer(&out, g_free);
+	out = run_cli_ascii(fixture, 64, (const char *const[]){"bogus", NULL}, &err);
+	g_assert_nonnull(strstr(err, "Unknown command \"bogus\""));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	out = run_cli_ascii(fixture, 0, (const char *const[]){"--help", NULL}, NULL);
+	g_assert_nonnull(strstr(out, "COMMAND [ARGS...]"));
+	g_clear_pointer(&out, g_free);
+
 	g_subprocess_send_signal(sink, SIGTERM);
 	g_subprocess_wait(sink, NULL, NULL);
 }

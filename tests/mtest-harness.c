@@ -925,3 +925,127 @@ mtest_harness_count_state_files(MtestHarness *self)
 		n++;
 	return n;
 }
+
+/* ---- programs run as another user ---- */
+
+/* copies @src to @dest_dir/@name (its contents, following symlinks) with
+ * @mode */
+static void
+copy_readable(const char *src, const char *dest_dir, const char *name, int mode)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *contents = NULL;
+	g_autofree char *dest = g_build_filename(dest_dir, name, NULL);
+	gsize len = 0;
+
+	g_file_get_contents(src, &contents, &len, &error);
+	g_assert_no_error(error);
+	g_file_set_contents_full(dest, contents, (gssize)len, G_FILE_SET_CONTENTS_NONE, mode,
+				 &error);
+	g_assert_no_error(error);
+	/* whatever the umask */
+	g_assert_cmpint(g_chmod(dest, mode), ==, 0);
+}
+
+/* the directory in the harness's own, open to every user, with copies of
+ * the libraries of the build tree (MTEST_LIBDIRS) in lib/ */
+static char *
+shared_dir(MtestHarness *self)
+{
+	g_autofree char *dir = g_build_filename(self->tmpdir, "shared", NULL);
+	g_autofree char *lib = g_build_filename(dir, "lib", NULL);
+	const char *libdirs = g_getenv("MTEST_LIBDIRS");
+	g_auto(GStrv) lib_dirs = g_strsplit(libdirs != NULL ? libdirs : "", ":", -1);
+
+	if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+		return g_steal_pointer(&dir);
+	/* the bus socket is in the harness's directory too */
+	g_assert_cmpint(g_chmod(self->tmpdir, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(lib, 0755), ==, 0);
+	/* whatever the umask */
+	g_assert_cmpint(g_chmod(dir, 0755), ==, 0);
+	g_assert_cmpint(g_chmod(lib, 0755), ==, 0);
+	for (guint i = 0; lib_dirs[i] != NULL; i++) {
+		g_autoptr(GDir) d = NULL;
+		const char *name;
+
+		if (lib_dirs[i][0] == '\0')
+			continue;
+		d = g_dir_open(lib_dirs[i], 0, NULL);
+		g_assert_nonnull(d);
+		while ((name = g_dir_read_name(d)) != NULL) {
+			g_autofree char *src = g_build_filename(lib_dirs[i], name, NULL);
+
+			if (g_str_has_prefix(name, "lib") && strstr(name, ".so") != NULL &&
+			    g_file_test(src, G_FILE_TEST_IS_REGULAR))
+				copy_readable(src, lib, name, 0644);
+		}
+	}
+	return g_steal_pointer(&dir);
+}
+
+/* @value of a sanitizer's options (ASAN_OPTIONS...) with the suppression
+ * files it names copied to @dir */
+static char *
+share_sanitizer_options(const char *value, const char *dir)
+{
+	g_auto(GStrv) options = g_strsplit(value, ":", -1);
+
+	for (guint i = 0; options[i] != NULL; i++) {
+		g_autofree char *name = NULL;
+		g_autofree char *copy = NULL;
+
+		if (!g_str_has_prefix(options[i], "suppressions="))
+			continue;
+		name = g_path_get_basename(options[i] + strlen("suppressions="));
+		copy_readable(options[i] + strlen("suppressions="), dir, name, 0644);
+		copy = g_build_filename(dir, name, NULL);
+		g_free(options[i]);
+		options[i] = g_strconcat("suppressions=", copy, NULL);
+	}
+	return g_strjoinv(":", options);
+}
+
+/*
+ * The command line that runs @argv as @uid (and its gid): argv[0], a
+ * program of the build tree, and the build tree's libraries are copied
+ * where any user may read them, in the harness's directory (which goes with
+ * the harness). The build tree may be closed to other users: a clone in
+ * /root is, as root's home is 0700. The program runs from that directory,
+ * with the copies of the sanitizers' suppression files and its coverage
+ * data there too.
+ */
+GPtrArray *
+mtest_harness_argv_as_user(MtestHarness *self, guint uid, const char *const *argv)
+{
+	static const char *const sanitizer_vars[] = {"ASAN_OPTIONS", "LSAN_OPTIONS",
+						     "UBSAN_OPTIONS"};
+	g_autofree char *dir = shared_dir(self);
+	g_autofree char *name = g_path_get_basename(argv[0]);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+	copy_readable(argv[0], dir, name, 0755);
+	g_ptr_array_add(out, g_strdup("setpriv"));
+	g_ptr_array_add(out, g_strdup_printf("--reuid=%u", uid));
+	g_ptr_array_add(out, g_strdup_printf("--regid=%u", uid));
+	g_ptr_array_add(out, g_strdup("--clear-groups"));
+	g_ptr_array_add(out, g_strdup("env"));
+	g_ptr_array_add(out, g_strdup_printf("--chdir=%s", dir));
+	g_ptr_array_add(out, g_strdup_printf("LD_LIBRARY_PATH=%s/lib", dir));
+	g_ptr_array_add(out, g_strdup_printf("GCOV_PREFIX=%s/gcov", dir));
+	for (guint i = 0; i < G_N_ELEMENTS(sanitizer_vars); i++) {
+		const char *value = g_getenv(sanitizer_vars[i]);
+		g_autofree char *shared = NULL;
+
+		if (value == NULL)
+			continue;
+		shared = share_sanitizer_options(value, dir);
+		g_ptr_array_add(out, g_strdup_printf("%s=%s", sanitizer_vars[i], shared));
+	}
+	g_ptr_array_add(out, g_build_filename(dir, name, NULL));
+	for (guint i = 1; argv[i] != NULL; i++)
+		g_ptr_array_add(out, g_strdup(argv[i]));
+	g_ptr_array_add(out, NULL);
+	return out;
+}

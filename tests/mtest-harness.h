@@ -100,6 +100,8 @@ gboolean
 mtest_process_running(GPid pid);
 void
 mtest_write_file(const char *path, const char *contents);
+GPtrArray *
+mtest_harness_argv_as_user(MtestHarness *self, guint uid, const char *const *argv);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MtestHarness, mtest_harness_free)
 

@@ -101,6 +101,53 @@ def drop_to(uid):
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
 
 
+def copy_readable(src, dest, mode):
+    shutil.copyfile(src, dest)
+    os.chmod(dest, mode)
+
+
+def share(src, shared_dir):
+    """A copy of the file or directory @src in @shared_dir that every user may
+    read: the build and source trees may be closed to other users (a clone
+    in /root is, as root's home is 0700). Returns the copy's path."""
+    dest = os.path.join(shared_dir, os.path.basename(src))
+    if os.path.isdir(src):
+        shutil.copytree(src, dest, copy_function=shutil.copyfile, dirs_exist_ok=True)
+        for parent, dirs, files in os.walk(dest):
+            os.chmod(parent, 0o755)
+            for name in files:
+                os.chmod(os.path.join(parent, name), 0o644)
+    else:
+        copy_readable(src, dest, 0o755 if os.access(src, os.X_OK) else 0o644)
+    return dest
+
+
+def shared_env(shared_dir):
+    """The environment for a program of the build tree run as another user from
+    @shared_dir: the build tree's libraries, the sanitizers' suppression files
+    and the coverage data in there too."""
+    env = dict(os.environ, GCOV_PREFIX=os.path.join(shared_dir, "gcov"))
+    libdir = os.path.join(shared_dir, "lib")
+    os.makedirs(libdir, mode=0o755, exist_ok=True)
+    os.chmod(libdir, 0o755)
+    build_libdir = os.environ.get("METRICS_TYPELIB_DIR", "")
+    if os.path.isdir(build_libdir):
+        for name in os.listdir(build_libdir):
+            path = os.path.join(build_libdir, name)
+            if name.startswith("lib") and ".so" in name and os.path.isfile(path):
+                copy_readable(path, os.path.join(libdir, name), 0o644)
+    env["LD_LIBRARY_PATH"] = libdir
+    for var in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
+        if var not in env:
+            continue
+        options = env[var].split(":")
+        for i, option in enumerate(options):
+            if option.startswith("suppressions="):
+                options[i] = "suppressions=" + share(option.split("=", 1)[1], shared_dir)
+        env[var] = ":".join(options)
+    return env
+
+
 class BusPolicyTest(unittest.TestCase):
     def setUp(self):
         source_root = env_path("METRICS_SOURCE_ROOT")
@@ -144,6 +191,10 @@ class BusPolicyTest(unittest.TestCase):
         os.mkdir(self.state_dir, 0o700)
         os.chown(self.state_dir, SERVICE_UID, SERVICE_UID)
         self.source_root = source_root
+        # what the other users run and read, copied where they may
+        self.shared_dir = os.path.join(self.workdir, "shared")
+        os.mkdir(self.shared_dir)
+        os.chmod(self.shared_dir, 0o755)
 
     @staticmethod
     def stop(process):
@@ -175,14 +226,16 @@ class BusPolicyTest(unittest.TestCase):
         self.assertEqual(Gio.DBusError.get_remote_error(caught.exception), expected)
 
     def start_daemon(self):
-        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
+        env = dict(shared_env(self.shared_dir), DBUS_SYSTEM_BUS_ADDRESS=self.address)
         daemon = subprocess.Popen(
             drop_to(SERVICE_UID)
             + [
-                env_path("METRICS_RECORDER"),
+                share(env_path("METRICS_RECORDER"), self.shared_dir),
                 f"--state-dir={self.state_dir}",
-                f"--allowlist-dir={os.path.join(self.source_root, 'data', 'allowlist')}",
+                "--allowlist-dir="
+                + share(os.path.join(self.source_root, "data", "allowlist"), self.shared_dir),
             ],
+            cwd=self.shared_dir,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -240,6 +293,7 @@ class BusPolicyTest(unittest.TestCase):
         result = subprocess.run(
             drop_to(OTHER_UID)
             + [env_path("METRICS_PYTHON"), "-c", OTHER_USER_SCRIPT, self.address, NAME],
+            cwd=self.shared_dir,
             capture_output=True,
             text=True,
             timeout=TIMEOUT,

@@ -46,12 +46,25 @@ if command -v apt-get >/dev/null 2>&1; then
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then
-        echo "install-deps: installing ${missing[*]}"
+        echo "install-deps: installing ${#missing[@]} packages and what they need" \
+            "(a few minutes on a fresh machine): ${missing[*]}"
+        echo "install-deps: apt-get update"
         as_root apt-get update -qq
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        # a line for each package downloaded and set up, not apt's whole
+        # output (errors go to stderr, unfiltered)
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+            --no-install-recommends "${missing[@]}" |
+            { sed -u -n -E \
+                -e 's/^Get:([0-9]+) [^ ]+ [^ ]+ [^ ]+ ([^ ]+) [^ ]+ ([^ ]+) (.*)/  download \1: \2 \3 \4/p' \
+                -e 's/^Setting up ([^ ]+) .*/  set up \1/p' \
+                -e '/^Need to get /p' -e '/^[0-9]+ upgraded, /p' || true; }
+        echo "install-deps: done"
+    else
+        echo "install-deps: every package is installed already"
     fi
 elif command -v dnf >/dev/null 2>&1; then
-    as_root dnf install -y -q "${fedora_packages[@]}"
+    echo "install-deps: dnf install (a few minutes on a fresh machine): ${fedora_packages[*]}"
+    as_root dnf install -y "${fedora_packages[@]}"
 else
     echo "install-deps: neither apt-get nor dnf found; install the packages listed in $0 by hand" >&2
     exit 1

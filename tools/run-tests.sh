@@ -9,30 +9,31 @@
 # again with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
 # under them. Needs nothing running: the tests start their own bus, polkit
 # mock and daemon.
-set -euo pipefail
+# Every phase runs even when one before it failed; at the end one line sums
+# up all of them (the TAP subtests of every meson test run, and a phase that
+# failed outside meson test as one failure):
+#   tests: N passed, N failed, N skipped
+# and the script exits non-zero when anything failed or was skipped.
+set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/tools/install-deps.sh"
-
 build=${BUILD_DIR:-$top/_build-ci}
 asan_build=${ASAN_BUILD_DIR:-$top/_build-asan}
 
-echo "== build (warnings are errors) and test"
-if [ ! -f "$build/build.ninja" ]; then
-    meson setup "$build" "$top" --werror -Dintrospection=enabled -Ddocs=enabled -Dman=enabled \
-        -Db_coverage=true
-fi
-ninja -C "$build"
-meson test -C "$build" --print-errorlogs --num-processes 2
-echo "== coverage of the product code (floors in tools/check-coverage.sh)"
-"$top/tools/check-coverage.sh" "$build"
-echo "== static analysis of the product code (gcc -fanalyzer: any finding fails)"
-JOBS=2 "$top/tools/check-static.sh" "$build"
+passed=0
+failed=0
+skipped=0
+failed_phases=()
+
+# the subtests of the TAP programs of one meson test run, from its JSON log,
+# as "PASSED FAILED SKIPPED"; "0 0 0" when the run wrote no log
 summarize() {
-    # subtests of the TAP programs, from meson's JSON log
-    /usr/bin/python3 - "$1/meson-logs/testlog.json" <<'PY'
-import json, sys
+    /usr/bin/python3 - "$1" <<'PY'
+import json, os, sys
 passed = failed = skipped = 0
+if not os.path.exists(sys.argv[1]):
+    print("0 0 0")
+    sys.exit(0)
 for line in open(sys.argv[1]):
     t = json.loads(line)
     ok = t["result"] in ("OK", "EXPECTEDFAIL")
@@ -51,43 +52,103 @@ for line in open(sys.argv[1]):
 print(f"{passed} {failed} {skipped}")
 PY
 }
-read -r p1 f1 s1 < <(summarize "$build")
 
-echo "== unit tests and fuzz corpora under valgrind (memcheck: leaks and invalid accesses fail)"
-meson test -C "$build" --setup valgrind --suite unit --suite fuzzing --print-errorlogs \
-    --num-processes 2
-echo "== integration tests with the daemon under valgrind"
+# phase TITLE COMMAND...: runs one phase that is not a meson test run; its
+# failure is noted (and counted as one failed test), not fatal
+phase() {
+    local title=$1 status=0
+    shift
+    echo "== $title"
+    "$@" || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "== FAILED (exit status $status): $title"
+        failed_phases+=("$title")
+        failed=$((failed + 1))
+    fi
+    return 0
+}
+
+# tests TITLE BUILD LOGBASE MESON-TEST-ARGS...: a phase that is one meson test
+# run, whose subtests are counted (from BUILD/meson-logs/LOGBASE.json)
+tests() {
+    local title=$1 dir=$2 logbase=$3 status=0 p f s
+    shift 3
+    echo "== $title"
+    rm -f "$dir/meson-logs/$logbase.json"
+    meson test -C "$dir" --logbase "$logbase" --print-errorlogs "$@" || status=$?
+    read -r p f s < <(summarize "$dir/meson-logs/$logbase.json")
+    # meson failed before or beside its tests (a build error, a timeout
+    # outside TAP): at least one failure
+    if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    skipped=$((skipped + s))
+    if [ "$status" -ne 0 ]; then
+        echo "== FAILED (exit status $status): $title"
+        failed_phases+=("$title")
+    fi
+    return 0
+}
+
+build_ci() {
+    if [ ! -f "$build/build.ninja" ]; then
+        meson setup "$build" "$top" --werror -Dintrospection=enabled -Ddocs=enabled \
+            -Dman=enabled -Db_coverage=true || return
+    fi
+    ninja -C "$build"
+}
+
+build_asan() {
+    if [ ! -f "$asan_build/build.ninja" ]; then
+        meson setup "$asan_build" "$top" --werror -Dintrospection=enabled \
+            -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || return
+    fi
+    ninja -C "$asan_build"
+}
+
+phase "install the dependencies (tools/install-deps.sh)" "$top/tools/install-deps.sh"
+
+phase "build (warnings are errors)" build_ci
+tests "test" "$build" testlog --num-processes 2
+phase "coverage of the product code (floors in tools/check-coverage.sh)" \
+    "$top/tools/check-coverage.sh" "$build"
+phase "static analysis of the product code (gcc -fanalyzer: any finding fails)" \
+    env JOBS=2 "$top/tools/check-static.sh" "$build"
+
+tests "unit tests and fuzz corpora under valgrind (memcheck: leaks and invalid accesses fail)" \
+    "$build" testlog-valgrind --setup valgrind --suite unit --suite fuzzing --num-processes 2
 # the harness starts the daemon through MTEST_DAEMON_WRAPPER; the daemon
 # exits non-zero on a memcheck error, which fails the test; suite "stack" is
 # the tests/integration-*.c programs, one per topic (about 2 minutes)
 glib_supp=$(pkg-config --variable=prefix glib-2.0)/share/glib-2.0/valgrind/glib.supp
-G_SLICE=always-malloc \
-MTEST_DAEMON_WRAPPER="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=$glib_supp --suppressions=$top/tests/valgrind.supp" \
-    meson test -C "$build" --suite stack --print-errorlogs --timeout-multiplier 5 \
-        --num-processes 2
+daemon_wrapper="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=$glib_supp --suppressions=$top/tests/valgrind.supp"
+G_SLICE=always-malloc MTEST_DAEMON_WRAPPER=$daemon_wrapper \
+    tests "integration tests with the daemon under valgrind" \
+    "$build" testlog-valgrind-stack --suite stack --timeout-multiplier 5 --num-processes 2
 # and the daemon that uploads over TLS, whose leaks the ASan run cannot check
 # (tests/upload.c, test_tls_no_resumption)
-G_SLICE=always-malloc \
-MTEST_DAEMON_WRAPPER="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=$glib_supp --suppressions=$top/tests/valgrind.supp" \
-    meson test -C "$build" upload --test-args '-p /metrics/upload/tls-no-resumption' \
-        --print-errorlogs --timeout-multiplier 5
+G_SLICE=always-malloc MTEST_DAEMON_WRAPPER=$daemon_wrapper \
+    tests "the TLS upload with the daemon under valgrind" \
+    "$build" testlog-valgrind-tls upload --test-args '-p /metrics/upload/tls-no-resumption' \
+    --timeout-multiplier 5
 
-echo "== build with ASan+UBSan and test"
-if [ ! -f "$asan_build/build.ninja" ]; then
-    meson setup "$asan_build" "$top" --werror -Dintrospection=enabled \
-        -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
-fi
-ninja -C "$asan_build"
+phase "build with ASan+UBSan" build_asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:fast_unwind_on_malloc=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 \
-    meson test -C "$asan_build" --print-errorlogs --num-processes 2 \
-        --no-suite style --no-suite packaging --no-suite docs
-read -r p2 f2 s2 < <(summarize "$asan_build")
+    tests "test with ASan+UBSan" "$asan_build" testlog --num-processes 2 \
+    --no-suite style --no-suite packaging --no-suite docs
+
 echo
-echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed, $((s1 + s2)) skipped"
-# a skipped test fails CI (it checked nothing; CONTRIBUTING.md, Tests)
-if [ $((s1 + s2)) -gt 0 ]; then
-    echo "skipped tests fail the run: install what they need (tools/install-deps.sh)" >&2
-    exit 1
+if [ ${#failed_phases[@]} -gt 0 ]; then
+    echo "failed phases:"
+    printf '  %s\n' "${failed_phases[@]}"
 fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+# a skipped test fails CI (it checked nothing; CONTRIBUTING.md, Tests)
+if [ "$skipped" -gt 0 ]; then
+    echo "skipped tests fail the run: install what they need (tools/install-deps.sh)" >&2
+fi
+[ "$failed" -eq 0 ] && [ "$skipped" -eq 0 ] && [ ${#failed_phases[@]} -eq 0 ]
