@@ -25,7 +25,7 @@ G_BEGIN_DECLS
  * messages bound the main loop's queue, so the wait of a polite client);
  * a client with nothing in flight may also use a reserve, so that a flood
  * of many clients does not shut a polite one out */
-#define MRD_INTAKE_MAX_MESSAGES 1024
+#define MRD_INTAKE_MAX_MESSAGES 512
 #define MRD_INTAKE_MAX_BYTES (8 * 1024 * 1024)
 #define MRD_INTAKE_RESERVE_MESSAGES 256
 #define MRD_INTAKE_RESERVE_BYTES (4 * 1024 * 1024)
