@@ -76,7 +76,8 @@ run_flood(const char *label, guint n_flooders, GVariant *body, guint seconds)
 	mtest_harness_write_consent(harness, "granted");
 	mtest_harness_start_daemon(harness, NULL);
 	pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(harness->daemon), NULL, 10);
-	g_print("%-40s %10" G_GINT64_FORMAT " KiB\n", "daemon RSS before", bench_read_status(pid, "VmRSS:"));
+	g_print("%-40s %10" G_GINT64_FORMAT " KiB\n", "daemon RSS before",
+		bench_read_status(pid, "VmRSS:"));
 
 	deadline = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
 	for (guint i = 0; i < n_flooders; i++) {
@@ -93,11 +94,10 @@ run_flood(const char *label, guint n_flooders, GVariant *body, guint seconds)
 
 		/* a minute: the daemon before the intake kept clients waiting
 		 * for tens of seconds */
-		reply = g_dbus_connection_call_sync(harness->connection, METRICS_DBUS_NAME,
-						    METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE,
-						    "GetStatus", g_variant_new("(a{sv})", NULL),
-						    NULL, G_DBUS_CALL_FLAGS_NONE, 60 * 1000, NULL,
-						    &error);
+		reply = g_dbus_connection_call_sync(
+			harness->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+			METRICS_DBUS_INTERFACE, "GetStatus", g_variant_new("(a{sv})", NULL), NULL,
+			G_DBUS_CALL_FLAGS_NONE, 60 * 1000, NULL, &error);
 		latency = (double)(g_get_monotonic_time() - start) / 1000.0;
 		if (reply == NULL) {
 			n_failed++;
@@ -116,8 +116,8 @@ run_flood(const char *label, guint n_flooders, GVariant *body, guint seconds)
 		g_clear_pointer(&flooders[i].body, g_variant_unref);
 	}
 
-	g_print("%s: %u connections, %" G_GSIZE_FORMAT "-byte messages, %u s\n", label,
-		n_flooders, g_variant_get_size(owned_body), seconds);
+	g_print("%s: %u connections, %" G_GSIZE_FORMAT "-byte messages, %u s\n", label, n_flooders,
+		g_variant_get_size(owned_body), seconds);
 	g_print("%-40s %10" G_GUINT64_FORMAT "\n", "messages sent", n_sent);
 	g_print("%-40s %10" G_GINT64_FORMAT " KiB\n", "daemon peak RSS (VmHWM)",
 		bench_read_status(pid, "VmHWM:"));

@@ -92,7 +92,7 @@ random_type(Fuzzer *f, guint depth)
 static char *
 random_string(Fuzzer *f)
 {
-	static const char *const samples[] = {"",	 "granted", "denied", "unknown", "all",
+	static const char *const samples[] = {"",      "granted", "denied", "unknown", "all",
 					      "a{sv}", "s",	  "/",	    "éé",      "x"};
 	if (g_rand_boolean(f->rand))
 		return g_strdup(samples[g_rand_int_range(f->rand, 0, G_N_ELEMENTS(samples))]);
@@ -128,7 +128,8 @@ random_basic(Fuzzer *f, char c)
 	case 'h':
 		return g_variant_new_uint32(g_rand_int(f->rand));
 	case 'x':
-		return g_variant_new_int64(((gint64)g_rand_int(f->rand) << 32) | g_rand_int(f->rand));
+		return g_variant_new_int64(((gint64)g_rand_int(f->rand) << 32) |
+					   g_rand_int(f->rand));
 	case 't':
 		return g_variant_new_uint64(((guint64)g_rand_int(f->rand) << 32) |
 					    g_rand_int(f->rand));
@@ -154,8 +155,7 @@ random_value(Fuzzer *f, const GVariantType *type, guint depth)
 		return random_basic(f, str[0]);
 	if (g_variant_type_is_variant(type)) {
 		g_autofree char *inner = depth > 3 ? g_strdup("s") : random_type(f, depth + 1);
-		return g_variant_new_variant(
-			random_value(f, G_VARIANT_TYPE(inner), depth + 1));
+		return g_variant_new_variant(random_value(f, G_VARIANT_TYPE(inner), depth + 1));
 	}
 	if (g_variant_type_is_array(type)) {
 		const GVariantType *element = g_variant_type_element(type);
@@ -204,14 +204,14 @@ valid_batch(Fuzzer *f)
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
 	for (guint i = 0; i < n; i++) {
 		/* never the reference payload, which must not change */
-		g_variant_builder_add(&builder, "(@ayuxxmv)",
-				      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id,
-								g_rand_boolean(f->rand) ? 16 : 15,
-								1),
-				      (guint32)g_rand_int_range(f->rand, 0, 4),
-				      g_get_real_time() + g_rand_int_range(f->rand, -1000, 1000),
-				      (gint64)g_rand_int_range(f->rand, -2, 3),
-				      g_rand_boolean(f->rand) ? g_variant_new_string("fuzz") : NULL);
+		g_variant_builder_add(
+			&builder, "(@ayuxxmv)",
+			g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, id,
+						  g_rand_boolean(f->rand) ? 16 : 15, 1),
+			(guint32)g_rand_int_range(f->rand, 0, 4),
+			g_get_real_time() + g_rand_int_range(f->rand, -1000, 1000),
+			(gint64)g_rand_int_range(f->rand, -2, 3),
+			g_rand_boolean(f->rand) ? g_variant_new_string("fuzz") : NULL);
 	}
 	return metrics_batch_to_wire(g_variant_builder_end(&builder));
 }
@@ -225,7 +225,8 @@ mutated_batch(Fuzzer *f)
 	guint n_flips = g_rand_int_range(f->rand, 0, 8);
 
 	for (guint i = 0; i < n_flips && len > 0; i++)
-		bytes[g_rand_int_range(f->rand, 0, (gint)len)] ^= (guint8)(1u << g_rand_int_range(f->rand, 0, 8));
+		bytes[g_rand_int_range(f->rand, 0, (gint)len)] ^=
+			(guint8)(1u << g_rand_int_range(f->rand, 0, 8));
 	if (len > 0 && g_rand_int_range(f->rand, 0, 4) == 0)
 		len = g_rand_int_range(f->rand, 0, (gint)len);
 	return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, bytes, len, 1);
@@ -285,8 +286,8 @@ method_body(Fuzzer *f, GDBusMethodInfo *method)
 			g_autofree char *s = random_string(f);
 			g_variant_builder_add_value(&builder, g_variant_new_string(s));
 		} else {
-			g_variant_builder_add_value(
-				&builder, random_value(f, G_VARIANT_TYPE(signature), 1));
+			g_variant_builder_add_value(&builder,
+						    random_value(f, G_VARIANT_TYPE(signature), 1));
 		}
 	}
 	if (mode == 3 && g_rand_boolean(f->rand))
@@ -331,7 +332,8 @@ random_message(Fuzzer *f)
 		g_autofree char *type = random_type(f, 0);
 
 		message = g_dbus_message_new_method_call(
-			METRICS_DBUS_NAME, g_rand_int_range(f->rand, 0, 4) == 0 ? "/" : METRICS_DBUS_PATH,
+			METRICS_DBUS_NAME,
+			g_rand_int_range(f->rand, 0, 4) == 0 ? "/" : METRICS_DBUS_PATH,
 			other_interfaces[i][0], other_interfaces[i][1]);
 		body = g_variant_new_tuple((GVariant *[]){random_value(f, G_VARIANT_TYPE(type), 0)},
 					   g_rand_boolean(f->rand) ? 1 : 0);
@@ -475,7 +477,8 @@ main(int argc, char *argv[])
 		{"seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "Stop after N seconds (20)", "N"},
 		{"bursts", 0, 0, G_OPTION_ARG_INT, &max_bursts, "Stop after N bursts (0: none)",
 		 "N"},
-		{"burst-size", 0, 0, G_OPTION_ARG_INT, &burst_size, "Messages per burst (200)", "N"},
+		{"burst-size", 0, 0, G_OPTION_ARG_INT, &burst_size, "Messages per burst (200)",
+		 "N"},
 		{NULL},
 	};
 	Fuzzer f = {0};
@@ -485,7 +488,8 @@ main(int argc, char *argv[])
 
 	g_option_context_add_main_entries(context, options, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error) || xml_path == NULL) {
-		g_printerr("%s\n", error != NULL ? error->message : "METRICS_INTERFACE_XML is not set");
+		g_printerr("%s\n",
+			   error != NULL ? error->message : "METRICS_INTERFACE_XML is not set");
 		return 2;
 	}
 	if (seed < 0)
@@ -514,7 +518,8 @@ main(int argc, char *argv[])
 	g_assert_cmpuint(reference, ==, 20);
 
 	deadline = g_get_monotonic_time() + (gint64)seconds * G_USEC_PER_SEC;
-	while (g_get_monotonic_time() < deadline && (max_bursts == 0 || n_bursts < (guint)max_bursts)) {
+	while (g_get_monotonic_time() < deadline &&
+	       (max_bursts == 0 || n_bursts < (guint)max_bursts)) {
 		g_autoptr(GVariant) status = NULL;
 		guint64 now;
 

@@ -53,9 +53,9 @@ typedef struct {
 
 typedef struct {
 	GMutex mutex;
-	GHashTable *clients;   /* (owned) unique name → (owned) IntakeClient */
-	guint message_rate;    /* 0: unlimited */
-	guint n_in_flight; /* of the shared budget */
+	GHashTable *clients; /* (owned) unique name → (owned) IntakeClient */
+	guint message_rate;  /* 0: unlimited */
+	guint n_in_flight;   /* of the shared budget */
 	gsize bytes_in_flight;
 	guint n_reserve_in_flight;
 	gsize reserve_in_flight;
@@ -89,10 +89,9 @@ struct _MrdIntake {
 
 G_DEFINE_TYPE(MrdIntake, mrd_intake, G_TYPE_OBJECT)
 
-static G_DEFINE_QUARK(mrd-intake-charge, charge)
+static G_DEFINE_QUARK(mrd - intake - charge, charge)
 
-static void
-client_unref_locked(IntakeClient *client)
+	static void client_unref_locked(IntakeClient *client)
 {
 	if (--client->ref_count == 0)
 		g_free(client);
@@ -258,9 +257,10 @@ fold_cb(gpointer user_data)
 		mrd_drops_count(self->drops, MRD_DROP_FLOODED_MESSAGES, n);
 		self->n_unlogged += n;
 		if (self->last_log == 0 || now - self->last_log >= LOG_PERIOD) {
-			g_message("ignoring messages from %s and others over their share: %" G_GUINT64_FORMAT
-				  " dropped unread since the last report",
-				  sender != NULL ? sender : "?", self->n_unlogged);
+			g_message(
+				"ignoring messages from %s and others over their share: %" G_GUINT64_FORMAT
+				" dropped unread since the last report",
+				sender != NULL ? sender : "?", self->n_unlogged);
 			self->last_log = now;
 			self->n_unlogged = 0;
 		}
@@ -283,8 +283,8 @@ count_drop_locked(IntakeState *state,
 		g_free(state->last_dropped);
 		state->last_dropped = g_strdup(sender);
 	}
-	if (client != NULL && g_dbus_message_get_message_type(message) ==
-				      G_DBUS_MESSAGE_TYPE_METHOD_CALL &&
+	if (client != NULL &&
+	    g_dbus_message_get_message_type(message) == G_DBUS_MESSAGE_TYPE_METHOD_CALL &&
 	    (g_dbus_message_get_flags(message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) == 0 &&
 	    (client->last_answered == 0 || now - client->last_answered >= ANSWER_PERIOD) &&
 	    g_queue_get_length(&state->answers) < MAX_QUEUED_ANSWERS) {
@@ -301,8 +301,7 @@ count_drop_locked(IntakeState *state,
 		GSource *source = g_timeout_source_new(FOLD_DELAY_MS);
 
 		state->fold_pending = TRUE;
-		g_source_set_callback(source, fold_cb, g_atomic_rc_box_acquire(state),
-				      state_unref);
+		g_source_set_callback(source, fold_cb, g_atomic_rc_box_acquire(state), state_unref);
 		g_source_set_static_name(source, "[mrd] intake fold");
 		g_source_attach(source, state->context);
 		g_source_unref(source);
@@ -311,10 +310,7 @@ count_drop_locked(IntakeState *state,
 
 /* in GDBus's I/O thread */
 static GDBusMessage *
-filter_cb(GDBusConnection *connection,
-	  GDBusMessage *message,
-	  gboolean incoming,
-	  gpointer user_data)
+filter_cb(GDBusConnection *connection, GDBusMessage *message, gboolean incoming, gpointer user_data)
 {
 	IntakeState *state = user_data;
 	GDBusMessageType type = g_dbus_message_get_message_type(message);

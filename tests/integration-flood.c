@@ -102,9 +102,10 @@ flood_and_check(MtestFixture *fixture, guint n_flooders, GVariant *body)
 
 	g_assert_cmpuint(mtest_record_value_batch(fixture, 20, "before"), ==, 20);
 	if (rss_meaningful())
-		g_test_message("daemon RSS before: %" G_GINT64_FORMAT " KiB; messages of %" G_GSIZE_FORMAT
-			       " bytes",
-			       daemon_status_kib(fixture, "VmRSS:"), g_variant_get_size(owned_body));
+		g_test_message("daemon RSS before: %" G_GINT64_FORMAT
+			       " KiB; messages of %" G_GSIZE_FORMAT " bytes",
+			       daemon_status_kib(fixture, "VmRSS:"),
+			       g_variant_get_size(owned_body));
 	for (guint i = 0; i < n_flooders; i++) {
 		flooders[i].connection = mtest_harness_connect(fixture->harness);
 		flooders[i].body = g_variant_ref(owned_body);
