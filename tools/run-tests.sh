@@ -23,7 +23,8 @@ if [ ! -f "$build/build.ninja" ]; then
         -Db_coverage=true
 fi
 ninja -C "$build"
-meson test -C "$build" --print-errorlogs --num-processes 2
+# the live D-Bus fuzzer (suite fuzz-live) runs once, in the sanitizer build below
+meson test -C "$build" --print-errorlogs --num-processes 2 --no-suite fuzz-live
 echo "== coverage of the product code (floors in tools/check-coverage.sh)"
 "$top/tools/check-coverage.sh" "$build"
 echo "== static analysis of the product code (gcc -fanalyzer: any finding fails)"
