@@ -60,6 +60,9 @@ flood_thread(gpointer user_data)
 	return NULL;
 }
 
+static gboolean
+wrapped(void);
+
 static gint64
 daemon_status_kib(MtestFixture *fixture, const char *field)
 {
@@ -79,13 +82,36 @@ daemon_status_kib(MtestFixture *fixture, const char *field)
 static gboolean
 rss_meaningful(void)
 {
-	const char *wrapper = g_getenv("MTEST_DAEMON_WRAPPER");
-
 #if defined(__SANITIZE_ADDRESS__)
 	return FALSE;
 #else
-	return wrapper == NULL || wrapper[0] == '\0';
+	return !wrapped();
 #endif
+}
+
+/* under valgrind the daemon reads what the bus queued for it (the flood
+ * the filter has not seen yet) many times slower: the polite client waits
+ * longer, and the flood is shorter */
+static gboolean
+wrapped(void)
+{
+	const char *wrapper = g_getenv("MTEST_DAEMON_WRAPPER");
+	return wrapper != NULL && wrapper[0] != '\0';
+}
+
+static int
+polite_timeout_ms(void)
+{
+	return wrapped() ? 300 * 1000 : 60 * 1000;
+}
+
+static GVariant *
+polite_call(MtestFixture *fixture, const char *method, GVariant *parameters, GError **error)
+{
+	return g_dbus_connection_call_sync(fixture->harness->connection, METRICS_DBUS_NAME,
+					   METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE, method,
+					   parameters, NULL, G_DBUS_CALL_FLAGS_NONE,
+					   polite_timeout_ms(), NULL, error);
 }
 
 /* @n_flooders connections send @body for FLOOD_SECONDS; meanwhile the
@@ -94,12 +120,19 @@ static void
 flood_and_check(MtestFixture *fixture, guint n_flooders, GVariant *body)
 {
 	g_autoptr(GVariant) owned_body = g_variant_ref_sink(body);
-	g_autofree Flooder *flooders = g_new0(Flooder, n_flooders);
-	gint64 deadline = g_get_monotonic_time() + FLOOD_SECONDS * G_USEC_PER_SEC;
+	g_autofree Flooder *flooders = NULL;
+	gint64 deadline = g_get_monotonic_time() + (wrapped() ? 1 : FLOOD_SECONDS) * G_USEC_PER_SEC;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
 	guint n_replies = 0;
 	guint64 n_sent = 0;
-	guint32 accepted;
+	guint32 accepted = 0;
 
+	/* one flooder is enough to check that the daemon under valgrind
+	 * drops and frees what it should */
+	if (wrapped())
+		n_flooders = 1;
+	flooders = g_new0(Flooder, n_flooders);
 	g_assert_cmpuint(mtest_record_value_batch(fixture, 20, "before"), ==, 20);
 	if (rss_meaningful())
 		g_test_message("daemon RSS before: %" G_GINT64_FORMAT
@@ -115,11 +148,11 @@ flood_and_check(MtestFixture *fixture, guint n_flooders, GVariant *body)
 
 	/* a polite client: a call at a time, each answered */
 	while (g_get_monotonic_time() < deadline) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) status =
-			metrics_client_get_status_sync(fixture->client, NULL, &error);
+		g_autoptr(GError) local_error = NULL;
+		g_autoptr(GVariant) status = polite_call(
+			fixture, "GetStatus", g_variant_new("(a{sv})", NULL), &local_error);
 
-		g_assert_no_error(error);
+		g_assert_no_error(local_error);
 		g_assert_nonnull(status);
 		n_replies++;
 		g_usleep(100 * 1000);
@@ -137,7 +170,9 @@ flood_and_check(MtestFixture *fixture, guint n_flooders, GVariant *body)
 	g_assert_cmpuint(n_replies, >, 0);
 
 	/* its events are accepted, during the aftermath too */
-	accepted = mtest_record_value_batch(fixture, 20, "after");
+	reply = polite_call(fixture, "RecordEvents", mtest_make_batch(20, 16, "after"), &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(uu)", &accepted, NULL);
 	g_assert_cmpuint(accepted, ==, 20);
 	{
 		g_autoptr(GHashTable) values = mtest_stored_values(fixture);
