@@ -318,6 +318,8 @@ static const McliLabel drop_reasons[] = {
 	{"malformed-calls", N_("malformed calls")},
 	/* TRANSLATORS: why calls were refused */
 	{"rate-limited-calls", N_("calls sent too fast")},
+	/* TRANSLATORS: why messages to the daemon were ignored */
+	{"flooded-messages", N_("messages ignored unread: too many or too large")},
 	/* TRANSLATORS: why events were dropped */
 	{"unidentified", N_("sender not identified")},
 	/* TRANSLATORS: why events were dropped */

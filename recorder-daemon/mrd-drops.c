@@ -25,6 +25,7 @@ static const char *const reason_names[MRD_N_DROP_REASONS] = {
 	[MRD_DROP_NO_CONSENT] = "no-consent",
 	[MRD_DROP_MALFORMED_CALLS] = "malformed-calls",
 	[MRD_DROP_RATE_LIMITED_CALLS] = "rate-limited-calls",
+	[MRD_DROP_FLOODED_MESSAGES] = "flooded-messages",
 	[MRD_DROP_UNIDENTIFIED] = "unidentified",
 	[MRD_DROP_STORE_FULL] = "store-full",
 	[MRD_DROP_STORE_FAILED] = "store-failed",

@@ -31,6 +31,8 @@ typedef enum {
 	MRD_DROP_NO_CONSENT,
 	MRD_DROP_MALFORMED_CALLS,
 	MRD_DROP_RATE_LIMITED_CALLS,
+	/* messages dropped unread by MrdIntake, before GDBus queues them */
+	MRD_DROP_FLOODED_MESSAGES,
 	MRD_DROP_UNIDENTIFIED,
 	/* after it: the store */
 	MRD_DROP_STORE_FULL,

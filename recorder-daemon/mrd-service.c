@@ -14,6 +14,7 @@
 #include "mrd-admission.h"
 #include "mrd-engine.h"
 #include "mrd-event.h"
+#include "mrd-intake.h"
 #include "mrd-reply.h"
 #include "mrd-service.h"
 
@@ -38,6 +39,7 @@ struct _MrdService {
 	MrdCallerRegistry *callers;  /* (owned) */
 	MrdEngine *engine;	     /* (owned) */
 	MrdAdmission *admission;     /* (owned) */
+	MrdIntake *intake;	     /* (owned) drops floods before GDBus queues them */
 	GCancellable *cancellable;   /* (owned) */
 
 	guint rate_limit;      /* events per second per client, 0: none */
@@ -601,6 +603,8 @@ mrd_service_new(GDBusConnection *connection,
 	self->admission =
 		mrd_admission_new(self->callers, authority, mrd_engine_get_drops(self->engine));
 	mrd_admission_set_call_rate_limit(self->admission, self->call_rate_limit);
+	self->intake = mrd_intake_new(connection, mrd_engine_get_drops(self->engine));
+	mrd_intake_set_call_rate_limit(self->intake, self->call_rate_limit);
 	return self;
 }
 
@@ -684,6 +688,7 @@ mrd_service_set_call_rate_limit(MrdService *self, guint calls_per_second)
 	g_return_if_fail(MRD_IS_SERVICE(self));
 	self->call_rate_limit = calls_per_second;
 	mrd_admission_set_call_rate_limit(self->admission, calls_per_second);
+	mrd_intake_set_call_rate_limit(self->intake, calls_per_second);
 }
 
 /* the registry of callers: lets unit tests tell the uid of
@@ -711,6 +716,7 @@ mrd_service_dispose(GObject *object)
 {
 	MrdService *self = MRD_SERVICE(object);
 
+	g_clear_object(&self->intake);
 	g_clear_object(&self->admission);
 	g_clear_object(&self->engine);
 	g_clear_object(&self->callers);

@@ -11,7 +11,8 @@
 # Checks: root and other users cannot own the name; the service user can;
 # anybody may call the Recorder interface, Properties, Introspectable and
 # Peer at that name; a call to any other interface there is refused by the
-# bus.
+# bus; a unicast signal to the daemon is refused too (one GLib cannot decode
+# would cost the daemon its connection), broadcasts still reach it.
 #
 # The paths come from the environment (set in tests/meson.build):
 #   METRICS_SOURCE_ROOT, METRICS_RECORDER, METRICS_PYTHON
@@ -288,6 +289,22 @@ class BusPolicyTest(unittest.TestCase):
             self.assert_remote_error(
                 "org.freedesktop.DBus.Error.AccessDenied", self.call, interface, method
             )
+
+        # no unicast signal reaches the daemon: one whose body GLib cannot
+        # decode (tests/integration-flood.c) would make it exit; after it,
+        # on the same connection, the daemon still answers
+        for destination in [NAME, owner]:
+            signal = Gio.DBusMessage.new_signal(PATH, IFACE, "Anything")
+            signal.set_destination(destination)
+            signal.set_body(GLib.Variant("(a{yg}s)", ({2: "a{sv}", 0: "s"}, "abcdefgh")))
+            self.conn.send_message(signal, Gio.DBusSendMessageFlags.NONE)
+            self.call("org.freedesktop.DBus.Peer", "Ping")
+        # a broadcast is not refused (the daemon subscribes to none of a
+        # client's, so it never sees it)
+        broadcast = Gio.DBusMessage.new_signal(PATH, IFACE, "Anything")
+        broadcast.set_body(GLib.Variant("(s)", ("hello",)))
+        self.conn.send_message(broadcast, Gio.DBusSendMessageFlags.NONE)
+        self.call("org.freedesktop.DBus.Peer", "Ping")
 
         # a third user: cannot own the name, may call the daemon
         result = subprocess.run(

@@ -111,7 +111,8 @@ build_asan() {
 phase "install the dependencies (tools/install-deps.sh)" "$top/tools/install-deps.sh"
 
 phase "build (warnings are errors)" build_ci
-tests "test" "$build" testlog --num-processes 2
+# the live D-Bus fuzzer (suite fuzz-live) runs once, in the sanitizer build below
+tests "test" "$build" testlog --num-processes 2 --no-suite fuzz-live
 phase "coverage of the product code (floors in tools/check-coverage.sh)" \
     "$top/tools/check-coverage.sh" "$build"
 phase "static analysis of the product code (gcc -fanalyzer: any finding fails)" \
