@@ -45,7 +45,7 @@ make_dir(guint n_metrics, guint n_values)
 			"%s{\"id\": \"%08x-0000-4000-8000-%012x\", \"name\": \"metric-%u\", "
 			"\"description\": \"d\", \"purpose\": \"p\", \"owner\": \"o\", "
 			"\"category\": \"usage\", \"kind\": \"%s\", %s"
-			"\"added\": \"2026-11-01\", \"expires\": \"2027-10-31\", "
+			"\"recorders\": [\"session\"], \"added\": \"2026-11-01\", \"expires\": \"2027-10-31\", "
 			"\"weekly_cap\": 1000}\n",
 			i == 0 ? "" : ",", g_random_int(), i, i, with_value ? "value" : "counter",
 			with_value ? "\"payload\": \"s\", \"values_from\": \"apps\", " : "");

@@ -340,6 +340,9 @@ static const McliLabel drop_reasons[] = {
 	{"wrong-type", N_("wrong value type")},
 	/* TRANSLATORS: why events were dropped */
 	{"value-not-allowed", N_("value not allowed")},
+	/* TRANSLATORS: why events were dropped: the sending user or app is
+	 * not one the metric may be recorded by */
+	{"not-a-recorder", N_("sender may not record this metric")},
 	/* TRANSLATORS: why events were dropped */
 	{"not-sampled", N_("not sampled here")},
 	/* TRANSLATORS: why events were dropped */

@@ -72,6 +72,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	for (guint i = 0; i < metrics->len; i++) {
 		const MrdMetric *metric = g_ptr_array_index(metrics, i);
 		MrdEvent event = {0};
+		const MrdValueDomain *strings;
 		MrdDropReason reason;
 
 		memcpy(event.id, metric->id, METRICS_UUID_SIZE);
@@ -80,13 +81,26 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		event.amount = 1;
 		event.payload = g_variant_ref_sink(g_variant_new_string("fuzz"));
 		reason = mrd_allowlist_check(allowlist, &event, 0, NULL);
-		if (g_strcmp0(metric->values_from, "a") == 0) {
+		strings = mrd_metric_get_strings(metric);
+		if (strings != NULL && g_strcmp0(strings->values_from, "a") == 0) {
 			/* the set is the file's, and "fuzz" is in it */
-			g_assert_cmpuint(g_hash_table_size(metric->values), ==, VALUE_SET_A_SIZE);
-			g_assert_true(g_hash_table_contains(metric->values, "spaced"));
-			if (metric->kind == event.kind &&
-			    g_variant_type_equal(metric->payload, G_VARIANT_TYPE_STRING))
+			g_assert_cmpuint(g_hash_table_size(strings->values), ==, VALUE_SET_A_SIZE);
+			g_assert_true(g_hash_table_contains(strings->values, "spaced"));
+			if (metric->kind == event.kind)
 				g_assert_cmpint(reason, ==, MRD_DROP_NONE);
+		}
+		g_clear_pointer(&event.payload, g_variant_unref);
+		/* a value of the metric's own type (its default: zeros, empty
+		 * strings): checked, and a number kept as its bucket's label */
+		if (metric->payload != NULL) {
+			event.payload = g_variant_ref_sink(g_variant_new_from_data(
+				metric->payload, NULL, 0, FALSE, NULL, NULL));
+			reason = mrd_allowlist_check(allowlist, &event, 0, NULL);
+			if (reason == MRD_DROP_NONE && !metric->is_tuple &&
+			    metric->domains[0].labels != NULL)
+				g_assert_true(
+					g_variant_is_of_type(event.payload, G_VARIANT_TYPE_STRING));
+			g_clear_pointer(&event.payload, g_variant_unref);
 		}
 		g_clear_pointer(&event.payload, g_variant_unref);
 		g_assert_true(mrd_allowlist_lookup_name(allowlist, metric->name) != NULL);

@@ -9,8 +9,11 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "metrics-error.h"
 #include "mrd-allowlist-private.h"
@@ -26,10 +29,16 @@
 #define MAX_TYPE_LENGTH 64
 
 static const char *const metric_keys[] = {
-	"id",	 "name",    "description", "purpose",	  "owner",     "category",
-	"kind",	 "payload", "values",	   "values_from", "any_value", "other",
-	"added", "expires", "sample_rate", "weekly_cap",  NULL,
+	"id",	   "name",    "description", "purpose",	   "owner",   "category", "kind",
+	"payload", "values",  "values_from", "other",	   "buckets", "members",  "recorders",
+	"added",   "expires", "sample_rate", "weekly_cap", NULL,
 };
+
+/* what declares the values of one payload value (or of a tuple's member) */
+static const char *const domain_keys[] = {"values", "values_from", "other", "buckets", NULL};
+
+/* the GVariant types of numbers, which are recorded as buckets */
+#define NUMBER_TYPES "ynqiuxtd"
 
 /* ---- error reporting ---- */
 
@@ -197,20 +206,20 @@ field_line(const ParseContext *ctx, const char *field)
 	return line;
 }
 
-/* sets an error naming the file, the line of the field (see field_line())
- * and the field */
-G_GNUC_PRINTF(4, 5)
+/* sets an error naming the file, the line of key @line_key (see
+ * field_line()) and the field @field */
 static gboolean
-set_field_error(GError **error, const ParseContext *ctx, const char *field, const char *format, ...)
+set_error_va(GError **error,
+	     const ParseContext *ctx,
+	     const char *line_key,
+	     const char *field,
+	     const char *format,
+	     va_list args)
 {
 	g_autofree char *what = NULL;
-	g_autofree char *message = NULL;
-	guint line = field_line(ctx, field);
-	va_list args;
+	g_autofree char *message = g_strdup_vprintf(format, args);
+	guint line = field_line(ctx, line_key);
 
-	va_start(args, format);
-	message = g_strdup_vprintf(format, args);
-	va_end(args);
 	if (ctx->name != NULL)
 		what = g_strdup_printf("metrics[%u] (“%s”)", ctx->index, ctx->name);
 	else
@@ -224,6 +233,50 @@ set_field_error(GError **error, const ParseContext *ctx, const char *field, cons
 		g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
 			    /* TRANSLATORS: file: metric, field “name”: the problem */
 			    _("%s: %s, field “%s”: %s"), ctx->filename, what, field, message);
+	return FALSE;
+}
+
+G_GNUC_PRINTF(4, 5)
+static gboolean
+set_field_error(GError **error, const ParseContext *ctx, const char *field, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	set_error_va(error, ctx, field, field, format, args);
+	va_end(args);
+	return FALSE;
+}
+
+/* where a domain's fields are: directly in the metric (@member < 0), or in
+ * element @member of its "members" */
+typedef struct {
+	const ParseContext *ctx;
+	gint member;
+} DomainWhere;
+
+/* an error about @field of the domain: in a member, named
+ * “members[N].field” on the line of “members” */
+G_GNUC_PRINTF(4, 5)
+static gboolean
+set_domain_error(GError **error,
+		 const DomainWhere *where,
+		 const char *field,
+		 const char *format,
+		 ...)
+{
+	g_autofree char *label = NULL;
+	va_list args;
+
+	if (where->member >= 0)
+		label = field != NULL ? g_strdup_printf("members[%d].%s", where->member, field) :
+					g_strdup_printf("members[%d]", where->member);
+	else
+		label = g_strdup(field);
+	va_start(args, format);
+	set_error_va(error, where->ctx, where->member >= 0 ? "members" : field, label, format,
+		     args);
+	va_end(args);
 	return FALSE;
 }
 
@@ -328,94 +381,384 @@ parse_kind(const char *str, MetricsEventKind *kind)
 	return FALSE;
 }
 
+/* a string of @object, or %NULL; FALSE for another type */
 static gboolean
-parse_values(MrdAllowlist *self,
-	     JsonObject *object,
-	     const ParseContext *ctx,
-	     MrdMetric *metric,
-	     GError **error)
+get_domain_string(JsonObject *object,
+		  const DomainWhere *where,
+		  const char *field,
+		  const char **out,
+		  GError **error)
 {
-	JsonNode *values = json_object_get_member(object, "values");
-	const char *values_from = NULL;
-	JsonNode *any = json_object_get_member(object, "any_value");
-	const char *other = NULL;
-	gboolean is_string = metric->payload != NULL &&
-			     g_variant_type_equal(metric->payload, G_VARIANT_TYPE_STRING);
-	guint n_ways;
+	JsonNode *node = json_object_get_member(object, field);
 
-	if (!get_string_member(object, ctx, "values_from", FALSE, MAX_NAME_LENGTH, &values_from,
-			       error) ||
-	    !get_string_member(object, ctx, "other", FALSE, MAX_NAME_LENGTH, &other, error))
+	*out = NULL;
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+		return TRUE;
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING ||
+	    strlen(json_node_get_string(node)) > MAX_NAME_LENGTH)
+		return set_domain_error(error, where, field,
+					_("must be a name of the form [a-z0-9-]+"));
+	*out = json_node_get_string(node);
+	return TRUE;
+}
+
+/* a member of @object unless absent or null */
+static JsonNode *
+get_present(JsonObject *object, const char *field)
+{
+	JsonNode *node = json_object_get_member(object, field);
+
+	return node != NULL && !JSON_NODE_HOLDS_NULL(node) ? node : NULL;
+}
+
+/* the allowed strings of an "s" value: "values" or "values_from" */
+static gboolean
+parse_strings(MrdAllowlist *self,
+	      JsonObject *object,
+	      const DomainWhere *where,
+	      MrdValueDomain *domain,
+	      GError **error)
+{
+	JsonNode *values = get_present(object, "values");
+	const char *values_from = NULL;
+	const char *other = NULL;
+	JsonArray *array;
+
+	if (!get_domain_string(object, where, "values_from", &values_from, error) ||
+	    !get_domain_string(object, where, "other", &other, error))
 		return FALSE;
-	if (values != NULL && JSON_NODE_HOLDS_NULL(values))
-		values = NULL;
-	if (any != NULL && JSON_NODE_HOLDS_NULL(any))
-		any = NULL;
-	if (any != NULL) {
-		if (!JSON_NODE_HOLDS_VALUE(any) || json_node_get_value_type(any) != G_TYPE_BOOLEAN)
-			return set_field_error(error, ctx, "any_value", _("must be true or false"));
-		metric->any_value = json_node_get_boolean(any);
-	}
-	n_ways = (values != NULL) + (values_from != NULL) + (metric->any_value ? 1 : 0);
-	if (!is_string) {
-		if (n_ways > 0 || other != NULL)
-			return set_field_error(
-				error, ctx,
-				values != NULL	    ? "values" :
-				values_from != NULL ? "values_from" :
-				other != NULL	    ? "other" :
-						      "any_value",
-				_("only a payload of type “s” has a set of allowed values"));
-		return TRUE;
-	}
-	if (n_ways != 1)
-		return set_field_error(error, ctx, "values",
-				       _("a payload of type “s” needs exactly one of “values”, "
-					 "“values_from” or “any_value”: true"));
+	if (get_present(object, "buckets") != NULL)
+		return set_domain_error(error, where, "buckets",
+					_("only a number has buckets, not a string"));
+	if ((values != NULL) == (values_from != NULL))
+		return set_domain_error(
+			error, where, values != NULL ? "values_from" : "values",
+			_("a string needs exactly one of “values” or “values_from”: free text "
+			  "is never recorded"));
 	if (other == NULL || g_strcmp0(other, "drop") == 0)
-		metric->map_other = FALSE;
+		domain->map_other = FALSE;
 	else if (g_strcmp0(other, "map") == 0)
-		metric->map_other = TRUE;
+		domain->map_other = TRUE;
 	else
-		return set_field_error(error, ctx, "other", _("must be “drop” or “map”, not “%s”"),
-				       other);
-	if (metric->any_value) {
-		if (metric->map_other)
-			return set_field_error(error, ctx, "other",
-					       _("“map” needs a set of allowed values"));
-		return TRUE;
-	}
+		return set_domain_error(error, where, "other",
+					_("must be “drop” or “map”, not “%s”"), other);
 
 	if (values_from != NULL) {
 		if (!mrd_allowlist_is_valid_name(values_from))
-			return set_field_error(error, ctx, "values_from",
-					       _("“%s” is not a name of the form [a-z0-9-]+"),
-					       values_from);
-		metric->values_from = g_strdup(values_from);
-		metric->values = mrd_allowlist_get_value_set(self, values_from, error);
-		if (metric->values == NULL) {
+			return set_domain_error(error, where, "values_from",
+						_("“%s” is not a name of the form [a-z0-9-]+"),
+						values_from);
+		domain->values_from = g_strdup(values_from);
+		domain->values = mrd_allowlist_get_value_set(self, values_from, error);
+		if (domain->values == NULL) {
 			g_autoptr(GError) error_local = g_steal_pointer(error);
-			return set_field_error(error, ctx, "values_from", "%s",
-					       error_local->message);
+			return set_domain_error(error, where, "values_from", "%s",
+						error_local->message);
 		}
 		return TRUE;
 	}
 
 	if (!JSON_NODE_HOLDS_ARRAY(values))
-		return set_field_error(error, ctx, "values", _("must be an array of strings"));
-	metric->values = mrd_string_set_new();
-	for (guint i = 0; i < json_array_get_length(json_node_get_array(values)); i++) {
-		JsonNode *element = json_array_get_element(json_node_get_array(values), i);
+		return set_domain_error(error, where, "values", _("must be an array of strings"));
+	array = json_node_get_array(values);
+	domain->values = mrd_string_set_new();
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonNode *element = json_array_get_element(array, i);
 
 		if (!JSON_NODE_HOLDS_VALUE(element) ||
 		    json_node_get_value_type(element) != G_TYPE_STRING ||
 		    !g_utf8_validate(json_node_get_string(element), -1, NULL))
-			return set_field_error(error, ctx, "values",
-					       _("element %u is not a string"), i);
-		g_hash_table_add(metric->values, g_strdup(json_node_get_string(element)));
+			return set_domain_error(error, where, "values",
+						_("element %u is not a string"), i);
+		g_hash_table_add(domain->values, g_strdup(json_node_get_string(element)));
 	}
-	if (g_hash_table_size(metric->values) == 0)
-		return set_field_error(error, ctx, "values", _("must not be empty"));
+	if (g_hash_table_size(domain->values) == 0)
+		return set_domain_error(error, where, "values", _("must not be empty"));
+	return TRUE;
+}
+
+/* an edge as a label writes it */
+static char *
+format_edge(const MrdValueDomain *domain, guint i)
+{
+	char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+	if (domain->d_edges == NULL)
+		return g_strdup_printf("%" G_GINT64_FORMAT, domain->edges[i]);
+	return g_strdup(g_ascii_formatd(buffer, sizeof(buffer), "%.15g", domain->d_edges[i]));
+}
+
+/* the buckets of a number: "buckets", increasing edges; the labels are
+ * "<e0", "e0-e1", …, ">=eN" (docs/allowlist.md) */
+static gboolean
+parse_buckets(JsonObject *object, const DomainWhere *where, MrdValueDomain *domain, GError **error)
+{
+	JsonNode *node = get_present(object, "buckets");
+	JsonArray *array;
+	guint n;
+
+	for (guint k = 0; k < 3; k++) {
+		const char *field = (const char *[]){"values", "values_from", "other"}[k];
+
+		if (get_present(object, field) != NULL)
+			return set_domain_error(error, where, field,
+						_("only a string has a set of allowed values, "
+						  "not a number (“%c”)"),
+						domain->type);
+	}
+	if (node == NULL)
+		return set_domain_error(error, where, "buckets",
+					_("a number (“%c”) needs “buckets”: numbers are "
+					  "recorded as the bucket they fall in, never as they are"),
+					domain->type);
+	if (!JSON_NODE_HOLDS_ARRAY(node))
+		return set_domain_error(error, where, "buckets",
+					_("must be an array of increasing numbers"));
+	array = json_node_get_array(node);
+	n = json_array_get_length(array);
+	if (n == 0 || n > MRD_ALLOWLIST_MAX_BUCKET_EDGES)
+		return set_domain_error(error, where, "buckets", _("must have from 1 to %u edges"),
+					(guint)MRD_ALLOWLIST_MAX_BUCKET_EDGES);
+	domain->n_edges = n;
+	if (domain->type == 'd')
+		domain->d_edges = g_new0(double, n);
+	else
+		domain->edges = g_new0(gint64, n);
+	for (guint i = 0; i < n; i++) {
+		JsonNode *element = json_array_get_element(array, i);
+		GType type = JSON_NODE_HOLDS_VALUE(element) ? json_node_get_value_type(element) :
+							      G_TYPE_INVALID;
+
+		if (domain->type == 'd' && (type == G_TYPE_INT64 || type == G_TYPE_DOUBLE)) {
+			domain->d_edges[i] = type == G_TYPE_INT64 ?
+						     (double)json_node_get_int(element) :
+						     json_node_get_double(element);
+			if (!isfinite(domain->d_edges[i]) ||
+			    (i > 0 && domain->d_edges[i] <= domain->d_edges[i - 1]))
+				return set_domain_error(error, where, "buckets",
+							_("the edges must increase"));
+		} else if (domain->type != 'd' && type == G_TYPE_INT64) {
+			domain->edges[i] = json_node_get_int(element);
+			if (i > 0 && domain->edges[i] <= domain->edges[i - 1])
+				return set_domain_error(error, where, "buckets",
+							_("the edges must increase"));
+		} else {
+			return set_domain_error(error, where, "buckets",
+						domain->type == 'd' ?
+							_("element %u is not a number") :
+							_("element %u is not a whole number"),
+						i);
+		}
+	}
+	domain->labels = g_new0(char *, n + 2);
+	for (guint i = 0; i <= n; i++) {
+		g_autofree char *low = i > 0 ? format_edge(domain, i - 1) : NULL;
+		g_autofree char *high = i < n ? format_edge(domain, i) : NULL;
+
+		if (low == NULL)
+			domain->labels[i] = g_strdup_printf("<%s", high);
+		else if (high == NULL)
+			domain->labels[i] = g_strdup_printf(">=%s", low);
+		else
+			domain->labels[i] = g_strdup_printf("%s-%s", low, high);
+	}
+	return TRUE;
+}
+
+/* the domain of one value of type @type, declared in @object */
+static gboolean
+parse_domain(MrdAllowlist *self,
+	     JsonObject *object,
+	     const DomainWhere *where,
+	     const char *type,
+	     MrdValueDomain *domain,
+	     GError **error)
+{
+	domain->type = type[0];
+	if (type[0] == 's')
+		return parse_strings(self, object, where, domain, error);
+	if (type[0] != '\0' && strchr(NUMBER_TYPES, type[0]) != NULL)
+		return parse_buckets(object, where, domain, error);
+	/* a boolean: nothing to declare */
+	for (guint k = 0; domain_keys[k] != NULL; k++) {
+		if (get_present(object, domain_keys[k]) != NULL)
+			return set_domain_error(error, where, domain_keys[k],
+						_("a boolean (“b”) declares no values"));
+	}
+	return TRUE;
+}
+
+/* whether @type is of one value that can be declared: b, s or a number */
+static gboolean
+is_value_type(const GVariantType *type)
+{
+	const char *str = g_variant_type_peek_string(type);
+
+	return g_variant_type_get_string_length(type) == 1 &&
+	       (str[0] == 'b' || str[0] == 's' || strchr(NUMBER_TYPES, str[0]) != NULL);
+}
+
+/* the declared values of the payload: nothing without one; for b, s or a
+ * number in the metric itself; for a tuple in "members", one each */
+static gboolean
+parse_payload_values(MrdAllowlist *self,
+		     JsonObject *object,
+		     const ParseContext *ctx,
+		     MrdMetric *metric,
+		     GError **error)
+{
+	DomainWhere where = {ctx, -1};
+	JsonNode *members = get_present(object, "members");
+	JsonArray *array;
+	const GVariantType *item;
+	guint n;
+
+	if (metric->payload == NULL || g_variant_type_is_tuple(metric->payload)) {
+		for (guint k = 0; domain_keys[k] != NULL; k++) {
+			if (get_present(object, domain_keys[k]) != NULL)
+				return set_field_error(
+					error, ctx, domain_keys[k],
+					metric->payload == NULL ?
+						_("a metric without a payload declares no values") :
+						_("a tuple declares the values of each member in "
+						  "“members”"));
+		}
+	}
+	if (metric->payload == NULL) {
+		if (members != NULL)
+			return set_field_error(error, ctx, "members",
+					       _("a metric without a payload has no members"));
+		return TRUE;
+	}
+	if (!g_variant_type_is_tuple(metric->payload)) {
+		if (members != NULL)
+			return set_field_error(error, ctx, "members",
+					       _("only a tuple payload has members"));
+		if (!is_value_type(metric->payload))
+			return set_field_error(
+				error, ctx, "payload",
+				_("“%s” is not b, s, a number (y n q i u x t d) or a tuple of "
+				  "them"),
+				g_variant_type_peek_string(metric->payload));
+		metric->n_domains = 1;
+		metric->domains = g_new0(MrdValueDomain, 1);
+		return parse_domain(self, object, &where,
+				    g_variant_type_peek_string(metric->payload),
+				    &metric->domains[0], error);
+	}
+
+	metric->is_tuple = TRUE;
+	n = g_variant_type_n_items(metric->payload);
+	if (n == 0)
+		return set_field_error(error, ctx, "payload", _("an empty tuple carries no value"));
+	for (item = g_variant_type_first(metric->payload); item != NULL;
+	     item = g_variant_type_next(item)) {
+		if (!is_value_type(item))
+			return set_field_error(error, ctx, "payload",
+					       _("each member of a tuple is b, s or a number (y n "
+						 "q i u x t d), not “%.*s”"),
+					       (int)g_variant_type_get_string_length(item),
+					       g_variant_type_peek_string(item));
+	}
+	if (members == NULL || !JSON_NODE_HOLDS_ARRAY(members))
+		return set_field_error(error, ctx, "members",
+				       _("a tuple payload needs “members”: an array with the "
+					 "values of each member"));
+	array = json_node_get_array(members);
+	if (json_array_get_length(array) != n)
+		return set_field_error(error, ctx, "members",
+				       _("needs one element for each of the payload’s %u "
+					 "members, not %u"),
+				       n, json_array_get_length(array));
+	metric->n_domains = n;
+	metric->domains = g_new0(MrdValueDomain, n);
+	item = g_variant_type_first(metric->payload);
+	for (guint i = 0; i < n; i++, item = g_variant_type_next(item)) {
+		JsonNode *element = json_array_get_element(array, i);
+		g_autoptr(GList) keys = NULL;
+		char type[2] = {g_variant_type_peek_string(item)[0], '\0'};
+
+		where.member = (gint)i;
+		if (!JSON_NODE_HOLDS_OBJECT(element))
+			return set_domain_error(error, &where, NULL, _("must be an object"));
+		keys = json_object_get_members(json_node_get_object(element));
+		for (GList *l = keys; l != NULL; l = l->next) {
+			if (!g_strv_contains(domain_keys, l->data))
+				return set_domain_error(error, &where, l->data, _("unknown key"));
+		}
+		if (!parse_domain(self, json_node_get_object(element), &where, type,
+				  &metric->domains[i], error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* "recorders": who may record the metric, resolved now */
+static gboolean
+parse_recorders(JsonObject *object, const ParseContext *ctx, MrdMetric *metric, GError **error)
+{
+	JsonNode *node = json_object_get_member(object, "recorders");
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) apps = g_ptr_array_new_with_free_func(g_free);
+	JsonArray *array;
+
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+		return set_field_error(error, ctx, "recorders", _("missing"));
+	if (!JSON_NODE_HOLDS_ARRAY(node) || json_array_get_length(json_node_get_array(node)) == 0)
+		return set_field_error(error, ctx, "recorders",
+				       _("must be a non-empty array of “system”, “session”, "
+					 "“user:NAME” or “app:APP-ID”"));
+	array = json_node_get_array(node);
+	metric->recorder_uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonNode *element = json_array_get_element(array, i);
+		const char *spec;
+		const char *user = NULL;
+
+		if (!JSON_NODE_HOLDS_VALUE(element) ||
+		    json_node_get_value_type(element) != G_TYPE_STRING)
+			return set_field_error(error, ctx, "recorders",
+					       _("element %u is not a string"), i);
+		spec = json_node_get_string(element);
+		if (g_strcmp0(spec, "session") == 0) {
+			metric->by_session = TRUE;
+		} else if (g_strcmp0(spec, "system") == 0) {
+			/* the instrumentation's user, which is the daemon's own
+			 * in the shipped units; a daemon started by hand (tests,
+			 * the demo) counts its own uid as the system's too */
+			guint32 own = (guint32)geteuid();
+
+			g_array_append_val(metric->recorder_uids, own);
+			user = MRD_ALLOWLIST_SYSTEM_USER;
+		} else if (g_str_has_prefix(spec, "user:") && spec[5] != '\0' &&
+			   strlen(spec) <= 5 + MAX_NAME_LENGTH) {
+			user = spec + 5;
+		} else if (g_str_has_prefix(spec, "app:") && g_application_id_is_valid(spec + 4)) {
+			g_ptr_array_add(apps, g_strdup(spec + 4));
+		} else {
+			return set_field_error(error, ctx, "recorders",
+					       _("“%s” is not “system”, “session”, “user:NAME” or "
+						 "“app:APP-ID”"),
+					       spec);
+		}
+		if (user != NULL) {
+			struct passwd *pw = getpwnam(user);
+
+			/* a user that does not exist here records nothing */
+			if (pw != NULL)
+				g_array_append_val(metric->recorder_uids, pw->pw_uid);
+			else
+				g_debug("%s: %s: no user %s here", ctx->filename, metric->name,
+					user);
+		}
+		g_ptr_array_add(names, g_strdup(spec));
+	}
+	g_ptr_array_add(names, NULL);
+	metric->recorders = (GStrv)g_ptr_array_steal(names, NULL);
+	if (apps->len > 0) {
+		g_ptr_array_add(apps, NULL);
+		metric->recorder_apps = (GStrv)g_ptr_array_steal(apps, NULL);
+	}
 	return TRUE;
 }
 
@@ -460,6 +803,12 @@ parse_identity(JsonObject *object, ParseContext *ctx, MrdMetric *metric, GError 
 
 	members = json_object_get_members(object);
 	for (GList *l = members; l != NULL; l = l->next) {
+		/* what the format once had, which allowed any string */
+		if (g_strcmp0(l->data, "any_value") == 0)
+			return set_field_error(
+				error, ctx, l->data,
+				_("is not accepted: a string lists its values (“values” or "
+				  "“values_from”), free text is never recorded"));
 		if (!g_strv_contains(metric_keys, l->data))
 			return set_field_error(error, ctx, l->data, _("unknown key"));
 	}
@@ -599,7 +948,8 @@ parse_metric(MrdAllowlist *self, JsonNode *node, ParseContext *ctx, GError **err
 	if (!parse_identity(object, ctx, metric, error) ||
 	    !parse_texts(object, ctx, metric, error) || !parse_shape(object, ctx, metric, error) ||
 	    !parse_dates(object, ctx, metric, error) || !parse_limits(object, ctx, metric, error) ||
-	    !parse_values(self, object, ctx, metric, error))
+	    !parse_payload_values(self, object, ctx, metric, error) ||
+	    !parse_recorders(object, ctx, metric, error))
 		return NULL;
 	metric->file = g_strdup(ctx->filename);
 	return g_steal_pointer(&metric);

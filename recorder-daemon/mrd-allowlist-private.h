@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 
 void
 mrd_metric_free(MrdMetric *metric);
+void
+mrd_value_domain_clear(MrdValueDomain *domain);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MrdMetric, mrd_metric_free)
 
 gboolean

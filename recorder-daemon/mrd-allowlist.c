@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,6 +66,16 @@ mrd_metric_category_to_string(MrdMetricCategory category)
 }
 
 void
+mrd_value_domain_clear(MrdValueDomain *domain)
+{
+	g_clear_pointer(&domain->values, g_hash_table_unref);
+	g_clear_pointer(&domain->values_from, g_free);
+	g_clear_pointer(&domain->edges, g_free);
+	g_clear_pointer(&domain->d_edges, g_free);
+	g_clear_pointer(&domain->labels, g_strfreev);
+}
+
+void
 mrd_metric_free(MrdMetric *metric)
 {
 	g_free(metric->name);
@@ -72,8 +83,12 @@ mrd_metric_free(MrdMetric *metric)
 	g_free(metric->purpose);
 	g_free(metric->owner);
 	g_clear_pointer(&metric->payload, g_variant_type_free);
-	g_clear_pointer(&metric->values, g_hash_table_unref);
-	g_free(metric->values_from);
+	for (guint i = 0; i < metric->n_domains; i++)
+		mrd_value_domain_clear(&metric->domains[i]);
+	g_free(metric->domains);
+	g_strfreev(metric->recorders);
+	g_clear_pointer(&metric->recorder_uids, g_array_unref);
+	g_strfreev(metric->recorder_apps);
 	g_free(metric->added);
 	g_free(metric->expires);
 	g_free(metric->file);
@@ -326,21 +341,131 @@ mrd_allowlist_get_metrics(MrdAllowlist *self)
 	return metrics;
 }
 
+/* the bucket of @value: how many edges are at most @value */
+static guint
+bucket_of(const MrdValueDomain *domain, GVariant *value)
+{
+	gint64 n = 0;
+	guint i = 0;
+
+	if (domain->type == 'd') {
+		double d = g_variant_get_double(value);
+
+		while (i < domain->n_edges && domain->d_edges[i] <= d)
+			i++;
+		return i;
+	}
+	switch (domain->type) {
+	case 'y':
+		n = g_variant_get_byte(value);
+		break;
+	case 'n':
+		n = g_variant_get_int16(value);
+		break;
+	case 'q':
+		n = g_variant_get_uint16(value);
+		break;
+	case 'i':
+		n = g_variant_get_int32(value);
+		break;
+	case 'u':
+		n = g_variant_get_uint32(value);
+		break;
+	case 'x':
+		n = g_variant_get_int64(value);
+		break;
+	case 't':
+		/* above every edge, which are int64 */
+		if (g_variant_get_uint64(value) > (guint64)G_MAXINT64)
+			return domain->n_edges;
+		n = (gint64)g_variant_get_uint64(value);
+		break;
+	default:
+		g_assert_not_reached();
+	}
+	while (i < domain->n_edges && domain->edges[i] <= n)
+		i++;
+	return i;
+}
+
+/* checks @value (of the domain's type) against @domain; *@stored gets what
+ * is kept instead of it: the same value, "other", or a bucket's label */
+static MrdDropReason
+check_value(const MrdValueDomain *domain, GVariant *value, GVariant **stored)
+{
+	*stored = NULL;
+	switch (domain->type) {
+	case 'b':
+		*stored = g_variant_ref(value);
+		return MRD_DROP_NONE;
+	case 's':
+		if (g_hash_table_contains(domain->values, g_variant_get_string(value, NULL))) {
+			*stored = g_variant_ref(value);
+			return MRD_DROP_NONE;
+		}
+		if (!domain->map_other)
+			return MRD_DROP_VALUE_NOT_ALLOWED;
+		*stored = g_variant_ref_sink(g_variant_new_string(MRD_ALLOWLIST_OTHER_VALUE));
+		return MRD_DROP_NONE;
+	case 'd':
+		if (isnan(g_variant_get_double(value)))
+			return MRD_DROP_VALUE_NOT_ALLOWED;
+		break;
+	default:
+		break;
+	}
+	*stored =
+		g_variant_ref_sink(g_variant_new_string(domain->labels[bucket_of(domain, value)]));
+	return MRD_DROP_NONE;
+}
+
+/* the payload to keep in place of @payload, or %NULL with *@reason */
+static GVariant *
+check_payload(const MrdMetric *metric, GVariant *payload, MrdDropReason *reason)
+{
+	g_autofree GVariant **members = NULL;
+	GVariant *stored = NULL;
+
+	if (!metric->is_tuple) {
+		*reason = check_value(&metric->domains[0], payload, &stored);
+		return stored;
+	}
+	members = g_new0(GVariant *, metric->n_domains);
+	for (guint i = 0; i < metric->n_domains; i++) {
+		g_autoptr(GVariant) member = g_variant_get_child_value(payload, i);
+
+		*reason = check_value(&metric->domains[i], member, &members[i]);
+		if (*reason != MRD_DROP_NONE) {
+			for (guint j = 0; j < i; j++)
+				g_variant_unref(members[j]);
+			return NULL;
+		}
+	}
+	stored = g_variant_ref_sink(g_variant_new_tuple(members, metric->n_domains));
+	for (guint i = 0; i < metric->n_domains; i++)
+		g_variant_unref(members[i]);
+	return stored;
+}
+
 /**
  * mrd_allowlist_check:
- * @event: the event; a value outside the set of a metric that maps to
- *   "other" is replaced by "other"
+ * @event: the event; its payload is replaced by what is kept of it: a
+ *   string outside the set of a metric that maps to "other" by "other", a
+ *   number by the label of its bucket (also within a tuple)
  * @now: usec since the epoch
  * @metric_out: (out) (optional): the event's metric, if it is allowlisted
  *
  * The checks that depend on the allowlist alone: known id, not expired,
- * kind, payload type and value. Sampling and the weekly cap are the
- * caller's, as they need the install's state.
+ * kind, payload type and value. Who may record it
+ * (mrd_metric_is_recorder()), sampling and the weekly cap are the gate's,
+ * as they need the caller and the install's state.
  */
 MrdDropReason
 mrd_allowlist_check(MrdAllowlist *self, MrdEvent *event, gint64 now, const MrdMetric **metric_out)
 {
 	const MrdMetric *metric = g_hash_table_lookup(self->by_id, event->id);
+	MrdDropReason reason = MRD_DROP_NONE;
+	GVariant *stored;
 
 	if (metric_out != NULL)
 		*metric_out = metric;
@@ -354,15 +479,96 @@ mrd_allowlist_check(MrdAllowlist *self, MrdEvent *event, gint64 now, const MrdMe
 		return event->payload == NULL ? MRD_DROP_NONE : MRD_DROP_WRONG_TYPE;
 	if (event->payload == NULL || !g_variant_is_of_type(event->payload, metric->payload))
 		return MRD_DROP_WRONG_TYPE;
-	if (metric->values != NULL &&
-	    !g_hash_table_contains(metric->values, g_variant_get_string(event->payload, NULL))) {
-		if (!metric->map_other)
-			return MRD_DROP_VALUE_NOT_ALLOWED;
-		g_variant_unref(event->payload);
-		event->payload =
-			g_variant_ref_sink(g_variant_new_string(MRD_ALLOWLIST_OTHER_VALUE));
-	}
+	stored = check_payload(metric, event->payload, &reason);
+	if (stored == NULL)
+		return reason;
+	g_variant_unref(event->payload);
+	event->payload = stored;
 	return MRD_DROP_NONE;
+}
+
+/* the range of uids of regular users, from /etc/login.defs as useradd
+ * reads it (UID_MIN, UID_MAX), read once */
+static void
+get_session_uid_range(guint32 *uid_min, guint32 *uid_max)
+{
+	static gsize once = 0;
+	static guint32 range[2] = {1000, 60000};
+
+	if (g_once_init_enter(&once)) {
+		g_autofree char *contents = NULL;
+
+		if (g_file_get_contents("/etc/login.defs", &contents, NULL, NULL)) {
+			g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
+
+			for (guint i = 0; lines[i] != NULL; i++) {
+				g_auto(GStrv) words =
+					g_strsplit_set(g_strstrip(lines[i]), " \t", 2);
+				guint64 value = 0;
+
+				if (words[0] == NULL || words[1] == NULL ||
+				    !g_ascii_string_to_unsigned(g_strstrip(words[1]), 10, 1,
+								G_MAXUINT32 - 1, &value, NULL))
+					continue;
+				if (g_strcmp0(words[0], "UID_MIN") == 0)
+					range[0] = (guint32)value;
+				else if (g_strcmp0(words[0], "UID_MAX") == 0)
+					range[1] = (guint32)value;
+			}
+		}
+		g_once_init_leave(&once, 1);
+	}
+	*uid_min = range[0];
+	*uid_max = range[1];
+}
+
+/**
+ * mrd_allowlist_is_session_uid:
+ *
+ * Whether @uid is that of a regular user, the recorder "session": from
+ * UID_MIN to UID_MAX of /etc/login.defs (1000 to 60000 without it), and
+ * not the overflow user nobody (65534).
+ */
+gboolean
+mrd_allowlist_is_session_uid(guint32 uid)
+{
+	guint32 uid_min, uid_max;
+
+	get_session_uid_range(&uid_min, &uid_max);
+	return uid >= uid_min && uid <= uid_max && uid != 65534;
+}
+
+/**
+ * mrd_metric_is_recorder:
+ * @who: the caller, as the daemon identified it
+ *
+ * Whether @who may record @metric: one of its "recorders" is the caller's
+ * uid (the system instrumentation's user, a named user, any regular user
+ * for "session") or its verified app id.
+ */
+gboolean
+mrd_metric_is_recorder(const MrdMetric *metric, const MrdRecorderIdentity *who)
+{
+	if (metric->by_session && mrd_allowlist_is_session_uid(who->uid))
+		return TRUE;
+	for (guint i = 0; metric->recorder_uids != NULL && i < metric->recorder_uids->len; i++) {
+		if (g_array_index(metric->recorder_uids, guint32, i) == who->uid)
+			return TRUE;
+	}
+	/* an app id is only ever one the caller registry verified from the
+	 * caller's sandbox; an unsandboxed caller has none */
+	if (who->app_id != NULL && metric->recorder_apps != NULL)
+		return g_strv_contains((const char *const *)metric->recorder_apps, who->app_id);
+	return FALSE;
+}
+
+/* the domain of a payload of type "s", or %NULL */
+const MrdValueDomain *
+mrd_metric_get_strings(const MrdMetric *metric)
+{
+	if (metric->is_tuple || metric->n_domains != 1 || metric->domains[0].type != 's')
+		return NULL;
+	return &metric->domains[0];
 }
 
 /**

@@ -19,6 +19,7 @@ static const char *const reason_names[MRD_N_DROP_REASONS] = {
 	[MRD_DROP_WRONG_KIND] = "wrong-kind",
 	[MRD_DROP_WRONG_TYPE] = "wrong-type",
 	[MRD_DROP_VALUE_NOT_ALLOWED] = "value-not-allowed",
+	[MRD_DROP_NOT_A_RECORDER] = "not-a-recorder",
 	[MRD_DROP_RATE_LIMITED] = "rate-limited",
 	[MRD_DROP_NOT_SAMPLED] = "not-sampled",
 	[MRD_DROP_OVER_CAP] = "over-cap",

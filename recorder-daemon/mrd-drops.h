@@ -23,6 +23,8 @@ typedef enum {
 	MRD_DROP_WRONG_KIND,
 	MRD_DROP_WRONG_TYPE,
 	MRD_DROP_VALUE_NOT_ALLOWED,
+	/* the caller may not record the metric (its "recorders") */
+	MRD_DROP_NOT_A_RECORDER,
 	/* the rest of the gate: the client's event rate, sampling, the cap */
 	MRD_DROP_RATE_LIMITED,
 	MRD_DROP_NOT_SAMPLED,

@@ -24,7 +24,8 @@
  * The engine: what the daemon does with events, below the D-Bus surface.
  * A recorded batch goes
  *
- *   gate (mrd_engine_gate) → aggregate → store (mrd_engine_record)
+ *   (the caller identified) → gate (mrd_engine_gate) → aggregate → store
+ *   (mrd_engine_record)
  *     → freeze → upload (the outbox and the uploader, once a week closes)
  *
  * and the engine owns the life cycle that goes with consent: the store,
@@ -433,6 +434,8 @@ seed_caps(MrdEngine *self, gint64 week)
  * mrd_engine_gate:
  * @batch: (element-type MrdEvent): the events of one call, parsed
  * @sender: the caller's unique bus name
+ * @who: the caller as the bus identified it: the gate checks it against
+ *   each metric's recorders
  *
  * Keeps the events of @batch that may be recorded and counts the others:
  * all of them without consent, else those the gate refuses.
@@ -440,7 +443,7 @@ seed_caps(MrdEngine *self, gint64 week)
  * Returns: how many were dropped from @batch
  */
 guint
-mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender)
+mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender, const MrdRecorderIdentity *who)
 {
 	gint64 now, week;
 	guint n = batch->len;
@@ -458,7 +461,7 @@ mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender)
 	now = mrd_clock_get_real_time(self->clock);
 	week = MAX(mrd_week_start(now), first_open_week(self));
 	seed_caps(self, week);
-	return mrd_gate_filter(self->gate, batch, sender, now, week);
+	return mrd_gate_filter(self->gate, batch, sender, who, now, week);
 }
 
 /**

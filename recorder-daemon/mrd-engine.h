@@ -72,7 +72,7 @@ void
 mrd_engine_reload_allowlist(MrdEngine *self);
 
 guint
-mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender);
+mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender, const MrdRecorderIdentity *who);
 gboolean
 mrd_engine_record(MrdEngine *self, guint32 uid, GArray *batch, guint *n_kept, GError **error);
 

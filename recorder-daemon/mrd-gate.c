@@ -18,7 +18,8 @@
 /*
  * The gate: the only way from a received batch to the aggregator. An event
  * passes if the allowlist approves it (known id, not expired, kind, payload
- * type and value), its sender is within its event rate, this install
+ * type and value), its sender is one of the metric's recorders (by the uid
+ * the bus tells, known before the gate), within its event rate, this install
  * samples its metric, and its metric's weekly cap is not reached. The
  * allowlist comes first, so that every event is counted per metric, also
  * what a flooding client loses.
@@ -258,6 +259,7 @@ static MrdDropReason
 check_event(MrdGate *self,
 	    MrdEvent *event,
 	    const char *sender,
+	    const MrdRecorderIdentity *who,
 	    gint64 now,
 	    gint64 week,
 	    gint64 monotonic,
@@ -267,6 +269,8 @@ check_event(MrdGate *self,
 
 	if (reason != MRD_DROP_NONE)
 		return reason;
+	if (!mrd_metric_is_recorder(*metric, who))
+		return MRD_DROP_NOT_A_RECORDER;
 	if (mrd_caller_registry_take_events(self->callers, sender, 1, monotonic) == 0)
 		return MRD_DROP_RATE_LIMITED;
 	if (!is_sampled(self, *metric))
@@ -280,6 +284,7 @@ check_event(MrdGate *self,
  * mrd_gate_filter:
  * @batch: (element-type MrdEvent): the events of one call
  * @sender: the caller's unique bus name
+ * @who: the caller's identity, from the bus
  * @now: the real time, in usec
  * @week: the week the events will be stored in, for the weekly cap
  *
@@ -289,19 +294,25 @@ check_event(MrdGate *self,
  * Returns: how many were dropped
  */
 guint
-mrd_gate_filter(MrdGate *self, GArray *batch, const char *sender, gint64 now, gint64 week)
+mrd_gate_filter(MrdGate *self,
+		GArray *batch,
+		const char *sender,
+		const MrdRecorderIdentity *who,
+		gint64 now,
+		gint64 week)
 {
 	gint64 monotonic = g_get_monotonic_time();
 	guint kept = 0;
 	guint n = batch->len;
 
 	g_return_val_if_fail(MRD_IS_GATE(self), 0);
+	g_return_val_if_fail(who != NULL, 0);
 
 	for (guint i = 0; i < n; i++) {
 		MrdEvent *event = &g_array_index(batch, MrdEvent, i);
 		const MrdMetric *metric = NULL;
 		MrdDropReason reason =
-			check_event(self, event, sender, now, week, monotonic, &metric);
+			check_event(self, event, sender, who, now, week, monotonic, &metric);
 
 		if (reason != MRD_DROP_NONE) {
 			mrd_drops_count_metric(self->drops, reason, event->id,

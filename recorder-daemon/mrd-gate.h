@@ -40,7 +40,8 @@ gboolean
 mrd_sampling_secret_delete(const char *path, GError **error);
 
 /* the gate every event passes before it is aggregated: the allowlist,
- * then the sender's event rate, sampling and the weekly cap */
+ * whether the sender may record the metric, then the sender's event rate,
+ * sampling and the weekly cap */
 #define MRD_TYPE_GATE (mrd_gate_get_type())
 G_DECLARE_FINAL_TYPE(MrdGate, mrd_gate, MRD, GATE, GObject)
 
@@ -57,6 +58,11 @@ mrd_gate_get_sampling(MrdGate *self, const MrdMetric *metric, gboolean *sampled)
 MrdCapTable *
 mrd_gate_get_caps(MrdGate *self);
 guint
-mrd_gate_filter(MrdGate *self, GArray *batch, const char *sender, gint64 now, gint64 week);
+mrd_gate_filter(MrdGate *self,
+		GArray *batch,
+		const char *sender,
+		const MrdRecorderIdentity *who,
+		gint64 now,
+		gint64 week);
 
 G_END_DECLS

@@ -30,6 +30,7 @@
 GVariant *
 mrd_reply_metric(const MrdMetric *metric, gint64 now, const gboolean *sampled)
 {
+	const MrdValueDomain *strings = mrd_metric_get_strings(metric);
 	GVariantBuilder builder;
 
 	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
@@ -49,15 +50,17 @@ mrd_reply_metric(const MrdMetric *metric, gint64 now, const gboolean *sampled)
 		g_variant_new_take_string(metric->payload != NULL ?
 						  g_variant_type_dup_string(metric->payload) :
 						  g_strdup("")));
-	if (metric->values_from != NULL)
+	if (strings != NULL && strings->values_from != NULL)
 		g_variant_builder_add(&builder, "{sv}", "values-from",
-				      g_variant_new_string(metric->values_from));
-	if (metric->values != NULL)
+				      g_variant_new_string(strings->values_from));
+	if (strings != NULL)
 		g_variant_builder_add(&builder, "{sv}", "n-values",
-				      g_variant_new_uint64(g_hash_table_size(metric->values)));
-	if (metric->values != NULL || metric->any_value)
+				      g_variant_new_uint64(g_hash_table_size(strings->values)));
+	if (strings != NULL)
 		g_variant_builder_add(&builder, "{sv}", "other",
-				      g_variant_new_string(metric->map_other ? "map" : "drop"));
+				      g_variant_new_string(strings->map_other ? "map" : "drop"));
+	g_variant_builder_add(&builder, "{sv}", "recorders",
+			      g_variant_new_strv((const char *const *)metric->recorders, -1));
 	g_variant_builder_add(&builder, "{sv}", "added", g_variant_new_string(metric->added));
 	g_variant_builder_add(&builder, "{sv}", "expires", g_variant_new_string(metric->expires));
 	g_variant_builder_add(&builder, "{sv}", "expired",

@@ -24,8 +24,8 @@
  * call (the client's call rate, polkit where the method needs it), hands
  * over to the engine (MrdEngine) and encodes the reply. A recorded batch:
  *
- *   receive → parse (mrd-event) → engine: gate → caller's uid (from the
- *   bus) → engine: aggregate and store, in one transaction → reply
+ *   receive → parse (mrd-event) → caller's uid (from the bus) → engine:
+ *   gate → engine: aggregate and store, in one transaction → reply
  */
 
 #define INTERFACE_VERSION 1
@@ -163,41 +163,51 @@ mrd_service_handle_get_allowlist(MrdDBusRecorder *object,
 typedef struct {
 	MrdService *self; /* (owned) */
 	GDBusMethodInvocation *invocation;
-	GArray *batch;	 /* (owned) (element-type MrdEvent) */
-	guint n_dropped; /* already dropped from the batch */
+	char *sender;  /* (owned) */
+	GArray *batch; /* (owned) (element-type MrdEvent) */
 } RecordData;
 
 static void
 record_data_free(RecordData *data)
 {
 	g_clear_object(&data->self);
+	g_free(data->sender);
 	g_clear_pointer(&data->batch, g_array_unref);
 	g_free(data);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RecordData, record_data_free)
 
+/* the caller is known: the gate checks it against each metric's
+ * recorders, then what passes is aggregated and stored */
 static void
 record_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(RecordData) data = user_data;
 	MrdService *self = data->self;
 	g_autoptr(GError) error = NULL;
-	guint32 uid = 0;
-	guint n = data->batch->len;
+	MrdRecorderIdentity who = {0};
+	guint n_dropped;
 	guint n_kept = 0;
 
-	if (!mrd_caller_registry_get_uid_finish(self->callers, result, &uid, &error)) {
-		count_drop(self, MRD_DROP_UNIDENTIFIED, n);
+	if (!mrd_caller_registry_get_uid_finish(self->callers, result, &who.uid, &error)) {
+		count_drop(self, MRD_DROP_UNIDENTIFIED, data->batch->len);
 		return_error(self, data->invocation, error);
 		return;
 	}
-	if (!mrd_engine_record(self->engine, uid, data->batch, &n_kept, &error)) {
+	/* the uid only: app ids (recorders "app:…") come from the caller's
+	 * sandbox identity, which the registry does not tell yet */
+	who.app_id = NULL;
+	/* only approved metrics of this caller go further, and only with
+	 * consent; a flooding client is cut to its rate there */
+	n_dropped = mrd_engine_gate(self->engine, data->batch, data->sender, &who);
+	if (data->batch->len > 0 &&
+	    !mrd_engine_record(self->engine, who.uid, data->batch, &n_kept, &error)) {
 		return_error(self, data->invocation, error);
 		return;
 	}
 	mrd_dbus_recorder_complete_record_events(MRD_DBUS_RECORDER(self), data->invocation, n_kept,
-						 n - n_kept + data->n_dropped);
+						 data->batch->len - n_kept + n_dropped);
 }
 
 static gboolean
@@ -211,7 +221,6 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) batch = NULL;
 	RecordData *data;
-	guint n_dropped;
 
 	if (mrd_admission_check_options(options, NULL, &error))
 		batch = mrd_event_batch_parse(events, &error);
@@ -222,19 +231,13 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 		return_error(self, invocation, error);
 		return TRUE;
 	}
-	/* only approved metrics go further, and only with consent; a
-	 * flooding client is cut to its rate there, others keep their own */
-	n_dropped = mrd_engine_gate(self->engine, batch, sender);
-	if (batch->len == 0) {
-		mrd_dbus_recorder_complete_record_events(object, invocation, 0, n_dropped);
-		return TRUE;
-	}
-
+	/* identify → gate → aggregate → store: the gate needs the caller's
+	 * uid, which the registry caches per sender */
 	data = g_new0(RecordData, 1);
 	data->self = g_object_ref(self);
 	data->invocation = invocation;
+	data->sender = g_strdup(sender);
 	data->batch = g_steal_pointer(&batch);
-	data->n_dropped = n_dropped;
 	mrd_caller_registry_get_uid_async(self->callers, sender, self->cancellable, record_uid_cb,
 					  data);
 	return TRUE;

@@ -36,7 +36,8 @@ metric(const char *id, const char *name, const char *kind, const char *extra)
 {
 	return g_strdup_printf("{\"id\": \"%s\", \"name\": \"%s\", \"description\": \"Test "
 			       "metric\", \"purpose\": \"Tests\", \"owner\": \"Tests\", "
-			       "\"category\": \"usage\", \"kind\": \"%s\", %s}",
+			       "\"category\": \"usage\", \"kind\": \"%s\", "
+			       "\"recorders\": [\"session\", \"user:root\"], %s}",
 			       id, name, kind, extra);
 }
 

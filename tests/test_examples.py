@@ -100,7 +100,11 @@ class ExamplesTest(unittest.TestCase):
                 # the shipped allowlist, from the source tree
                 "--allowlist-dir="
                 + os.path.join(env_path("METRICS_SOURCE_ROOT"), "data", "allowlist"),
-            ],
+            ]
+            # the tests' overrides: the shipped app metrics are recorded by
+            # regular users only, the tests run as root too
+            + ["--allowlist-dir=" + d
+               for d in env_path("METRICS_TEST_ALLOWLIST_DIRS").split(":")],
         )
         wait_for(self.daemon_is_up, "metrics-recorder to own its name")
 

@@ -1337,7 +1337,8 @@ write_allowlist(const char *dir, const char *name, const char *id, const char *e
 		"{\"format\": 1, \"metrics\": [{\"id\": \"%s\", \"name\": \"%s\", "
 		"\"description\": \"A metric of the upload tests.\", \"purpose\": \"Tests.\", "
 		"\"owner\": \"Fedora Metrics tests\", \"category\": \"usage\", \"kind\": \"value\", "
-		"\"payload\": \"s\", \"any_value\": true, \"added\": \"%s\", \"expires\": \"%s\", "
+		"\"payload\": \"s\", \"values_from\": \"test-values\", "
+		"\"recorders\": [\"session\", \"user:root\"], \"added\": \"%s\", \"expires\": \"%s\", "
 		"\"weekly_cap\": 1000000000}]}\n",
 		id, name, added, expires);
 	g_assert_true(g_file_set_contents(path, json, -1, NULL));

@@ -75,12 +75,35 @@ pids+=("$STACK_POLKIT_PID")
 explain "python-dbusmock's polkitd template stands in for polkit: it says yes" \
     "to the actions it is told to allow (here: changing consent), no to others."
 
+daemon_args=()
+# the shipped app metrics may be recorded by regular users ("session":
+# UID_MIN..UID_MAX of /etc/login.defs) only; a demo run as root or as a
+# system account gets an administrator's override that adds this user
+if [ "$(id -u)" -lt "$(awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs 2>/dev/null || echo 1000)" ]; then
+    mkdir -p "$work/allowlist.d"
+    /usr/bin/python3 - "$top/data/allowlist/apps.json" "$(id -un)" \
+        >"$work/allowlist.d/demo-user.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for metric in doc["metrics"]:
+    metric["recorders"] = metric["recorders"] + ["user:" + sys.argv[2]]
+json.dump(doc, sys.stdout, indent=2)
+PY
+    daemon_args+=("--allowlist-dir=$work/allowlist.d")
+fi
+
 step "Starting metrics-recorder with state in $work/state"
-stack_start_daemon "$build" "$work"
+stack_start_daemon "$build" "$work" "${daemon_args[@]}"
 pids+=("$STACK_DAEMON_PID")
 "$cli" status
 explain "\"Consent: not asked yet\" is the consent state \`unknown\`: nobody has" \
     "answered yet, as after installation. It behaves like \"no\"."
+if [ ${#daemon_args[@]} -gt 0 ]; then
+    explain "Each metric names who may record it; the app metrics, regular users." \
+        "This demo runs as $(id -un), so it adds an administrator's override" \
+        "($work/allowlist.d/demo-user.json, as /etc/metrics/allowlist.d would hold)" \
+        "that lets $(id -un) record them too."
+fi
 
 step "Recording before consent: the library drops the events, the daemon writes nothing"
 "$example" --count 5

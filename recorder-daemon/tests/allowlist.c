@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "metrics-error.h"
@@ -86,7 +87,7 @@ metric_json(const char *id, const char *name, const char *kind, const char *extr
 			       "      \"name\": \"%s\",\n"
 			       "      \"description\": \"Something happened\",\n"
 			       "      \"purpose\": \"To know how often\",\n"
-			       "      \"owner\": \"Tests\",\n"
+			       "      \"owner\": \"Tests\", \"recorders\": [\"session\"],\n"
 			       "      \"category\": \"usage\",\n"
 			       "      \"kind\": \"%s\",\n"
 			       "      \"added\": \"2026-11-01\",\n"
@@ -154,8 +155,11 @@ test_parse_good(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(metric->kind, ==, METRICS_EVENT_KIND_VALUE);
 	g_assert_cmpint(metric->category, ==, MRD_METRIC_CATEGORY_USAGE);
 	g_assert_true(g_variant_type_equal(metric->payload, G_VARIANT_TYPE_STRING));
-	g_assert_cmpuint(g_hash_table_size(metric->values), ==, 2);
-	g_assert_true(metric->map_other);
+	g_assert_nonnull(mrd_metric_get_strings(metric));
+	g_assert_cmpuint(g_hash_table_size(mrd_metric_get_strings(metric)->values), ==, 2);
+	g_assert_true(mrd_metric_get_strings(metric)->map_other);
+	g_assert_cmpstr(metric->recorders[0], ==, "session");
+	g_assert_null(metric->recorders[1]);
 	g_assert_cmpfloat(metric->sample_rate, ==, 0.5);
 	g_assert_cmpuint(metric->weekly_cap, ==, 100);
 	g_assert_cmpstr(metric->expires, ==, "2027-10-31");
@@ -212,6 +216,63 @@ static const BrokenCase broken_cases[] = {
 	{"bad-other", "\"kind\": \"value\",",
 	 "\"kind\": \"value\", \"payload\": \"s\", \"values\": [\"a\"], \"other\": \"keep\",",
 	 "other", 11},
+	/* closed value domains: no free text, no unbounded number */
+	{"any-value", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"s\", \"any_value\": true,", "any_value", 11},
+	{"any-value-with-set", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"s\", \"values\": [\"a\"], \"any_value\": true,",
+	 "any_value", 11},
+	{"number-without-buckets", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"u\",", "buckets", 5},
+	{"double-without-buckets", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"d\",", "buckets", 5},
+	{"number-with-values", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"t\", \"values\": [\"1\"],", "values", 11},
+	{"string-with-buckets", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"s\", \"values\": [\"a\"], \"buckets\": [1],",
+	 "buckets", 11},
+	{"boolean-with-values", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"b\", \"values\": [\"a\"],", "values", 11},
+	{"empty-buckets", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"u\", \"buckets\": [],", "buckets", 11},
+	{"buckets-not-increasing", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"u\", \"buckets\": [4, 2],", "buckets", 11},
+	{"buckets-fraction-for-integer", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"x\", \"buckets\": [0.5],", "buckets", 11},
+	{"buckets-not-numbers", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"d\", \"buckets\": [\"1\"],", "buckets", 11},
+	{"free-type-array", "\"kind\": \"value\",", "\"kind\": \"value\", \"payload\": \"as\",",
+	 "payload", 11},
+	{"free-type-variant", "\"kind\": \"value\",", "\"kind\": \"value\", \"payload\": \"v\",",
+	 "payload", 11},
+	{"free-type-object-path", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"o\",", "payload", 11},
+	{"nested-tuple", "\"kind\": \"value\",", "\"kind\": \"value\", \"payload\": \"(s(su))\",",
+	 "payload", 11},
+	{"tuple-without-members", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"(su)\",", "members", 5},
+	{"tuple-with-top-level-values", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"(su)\", \"values\": [\"a\"],", "values", 11},
+	{"tuple-members-count", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"(su)\", \"members\": [{\"values\": [\"a\"]}],",
+	 "members", 11},
+	{"tuple-member-free-text", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"(su)\", \"members\": [{}, {\"buckets\": [1]}],",
+	 "members[0].values", 11},
+	{"tuple-member-unbounded", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"(su)\", \"members\": [{\"values\": [\"a\"]}, {}],",
+	 "members[1].buckets", 11},
+	{"tuple-member-unknown-key", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"(bq)\", \"members\": [{\"any_value\": true}, "
+	 "{\"buckets\": [1]}],",
+	 "members[0].any_value", 11},
+	{"members-without-tuple", "\"kind\": \"value\",",
+	 "\"kind\": \"value\", \"payload\": \"b\", \"members\": [{}],", "members", 11},
+	/* who may record */
+	{"missing-recorders", " \"recorders\": [\"session\"],", "", "recorders", 5},
+	{"empty-recorders", "[\"session\"]", "[]", "recorders", 9},
+	{"bad-recorder", "[\"session\"]", "[\"anyone\"]", "recorders", 9},
+	{"bad-app-recorder", "[\"session\"]", "[\"app:not an id\"]", "recorders", 9},
 	{"bad-format", "\"format\": 1", "\"format\": 2", "format", 2},
 	{"top-level-key", "\"format\": 1", "\"format\": 1, \"extra\": true", "extra", 2},
 };
@@ -351,9 +412,11 @@ test_override(Fixture *fixture, gconstpointer user_data)
 	g_assert_true(g_str_has_prefix(metric->file, fixture->dirs[1]));
 	g_assert_cmpuint(metric->weekly_cap, ==, 7);
 	/* the admin's value set wins over the shipped one */
-	g_assert_cmpuint(g_hash_table_size(metric->values), ==, 2);
-	g_assert_true(g_hash_table_contains(metric->values, "admin.desktop"));
-	g_assert_false(g_hash_table_contains(metric->values, "shipped.desktop"));
+	g_assert_cmpuint(g_hash_table_size(mrd_metric_get_strings(metric)->values), ==, 2);
+	g_assert_true(
+		g_hash_table_contains(mrd_metric_get_strings(metric)->values, "admin.desktop"));
+	g_assert_false(
+		g_hash_table_contains(mrd_metric_get_strings(metric)->values, "shipped.desktop"));
 	g_assert_nonnull(mrd_allowlist_lookup_name(allowlist, "other-metric"));
 }
 
@@ -434,6 +497,111 @@ test_check_map_other(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(mrd_allowlist_check(allowlist, &event, NOW, NULL), ==, MRD_DROP_NONE);
 	g_assert_cmpstr(g_variant_get_string(event.payload, NULL), ==, "x");
 	g_clear_pointer(&event.payload, g_variant_unref);
+}
+
+/* numbers become the labels of their buckets, also within a tuple; the
+ * number itself is not kept */
+static void
+test_check_buckets(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *a = metric_json(ID_A, "cores", "value",
+					 ",\n \"payload\": \"u\", \"buckets\": [0, 2, 4, 8, 16]");
+	g_autofree char *b = metric_json(ID_B, "offset", "value",
+					 ",\n \"payload\": \"x\", \"buckets\": [-10, 0]");
+	g_autofree char *c = metric_json(ID_C, "pair", "value",
+					 ",\n \"payload\": \"(sdt)\", \"members\": [{\"values\": "
+					 "[\"a\"], \"other\": \"map\"}, {\"buckets\": [0.5, 1.5]}, "
+					 "{\"buckets\": [16]}]");
+	g_autofree char *doc1 = document(a, b);
+	g_autofree char *doc2 = document(c, NULL);
+	g_autoptr(MrdAllowlist) allowlist = mrd_allowlist_new((const char *const *)fixture->dirs);
+	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+	const struct {
+		const char *id;
+		GVariant *payload;
+		const char *stored; /* printed, or NULL for a drop */
+	} cases[] = {
+		{ID_A, g_variant_new_uint32(0), "'0-2'"},
+		{ID_A, g_variant_new_uint32(1), "'0-2'"},
+		{ID_A, g_variant_new_uint32(4), "'4-8'"},
+		{ID_A, g_variant_new_uint32(15), "'8-16'"},
+		{ID_A, g_variant_new_uint32(16), "'>=16'"},
+		{ID_A, g_variant_new_uint32(G_MAXUINT32), "'>=16'"},
+		{ID_B, g_variant_new_int64(-11), "'<-10'"},
+		{ID_B, g_variant_new_int64(-10), "'-10-0'"},
+		{ID_B, g_variant_new_int64(0), "'>=0'"},
+		{ID_B, g_variant_new_int64(G_GINT64_CONSTANT(1712345678901234)), "'>=0'"},
+		{ID_C, g_variant_new("(sdt)", "a", 0.1, G_MAXUINT64), "('a', '<0.5', '>=16')"},
+		{ID_C, g_variant_new("(sdt)", "alice@her-laptop.example", 1.5, (guint64)42),
+		 "('other', '>=1.5', '>=16')"},
+		{ID_C, g_variant_new("(sdt)", "a", NAN, (guint64)1), NULL},
+	};
+
+	write_file(fixture->dirs[0], "one.json", doc1);
+	write_file(fixture->dirs[0], "two.json", doc2);
+	g_assert_cmpuint(mrd_allowlist_load(allowlist, errors), ==, 3);
+	g_assert_cmpuint(errors->len, ==, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		MrdEvent event =
+			make_event(cases[i].id, METRICS_EVENT_KIND_VALUE, cases[i].payload);
+		MrdDropReason reason = mrd_allowlist_check(allowlist, &event, NOW, NULL);
+
+		if (cases[i].stored == NULL) {
+			g_assert_cmpint(reason, ==, MRD_DROP_VALUE_NOT_ALLOWED);
+		} else {
+			g_autofree char *printed = g_variant_print(event.payload, FALSE);
+
+			g_assert_cmpint(reason, ==, MRD_DROP_NONE);
+			g_assert_cmpstr(printed, ==, cases[i].stored);
+		}
+		g_clear_pointer(&event.payload, g_variant_unref);
+	}
+}
+
+/* who may record: the recorders against a caller's uid and app id */
+static void
+test_recorders(Fixture *fixture, gconstpointer user_data)
+{
+	g_autofree char *a_json = metric_json(ID_A, "by-root", "counter", NULL);
+	g_autofree char *b_json = metric_json(ID_B, "by-session", "counter", NULL);
+	g_autofree char *c = metric_json(ID_C, "by-app", "counter", NULL);
+	g_autoptr(GString) a = g_string_new(a_json);
+	g_autofree char *doc1 = NULL;
+	g_autofree char *doc2 = NULL;
+	g_autoptr(MrdAllowlist) allowlist = mrd_allowlist_new((const char *const *)fixture->dirs);
+	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+	const MrdMetric *by_root, *by_session, *by_app;
+	const MrdRecorderIdentity root = {0, NULL};
+	const MrdRecorderIdentity nobody = {65534, NULL};
+	const MrdRecorderIdentity user = {1000, NULL};
+	const MrdRecorderIdentity app = {1000, "org.example.App"};
+	g_autoptr(GString) c_app = g_string_new(c);
+
+	g_string_replace(a, "[\"session\"]", "[\"user:root\", \"system\"]", 1);
+	g_string_replace(c_app, "[\"session\"]", "[\"app:org.example.App\"]", 1);
+	doc1 = document(a->str, b_json);
+	doc2 = document(c_app->str, NULL);
+	write_file(fixture->dirs[0], "one.json", doc1);
+	write_file(fixture->dirs[0], "two.json", doc2);
+	g_assert_cmpuint(mrd_allowlist_load(allowlist, errors), ==, 3);
+	g_assert_cmpuint(errors->len, ==, 0);
+	by_root = mrd_allowlist_lookup_name(allowlist, "by-root");
+	by_session = mrd_allowlist_lookup_name(allowlist, "by-session");
+	by_app = mrd_allowlist_lookup_name(allowlist, "by-app");
+
+	g_assert_true(mrd_metric_is_recorder(by_root, &root));
+	g_assert_false(mrd_metric_is_recorder(by_root, &nobody));
+	g_assert_false(mrd_metric_is_recorder(by_root, &user));
+	g_assert_false(mrd_metric_is_recorder(by_session, &root));
+	g_assert_false(mrd_metric_is_recorder(by_session, &nobody));
+	g_assert_true(mrd_metric_is_recorder(by_session, &user) ==
+		      mrd_allowlist_is_session_uid(1000));
+	g_assert_false(mrd_allowlist_is_session_uid(0));
+	g_assert_false(mrd_allowlist_is_session_uid(65534));
+	/* an app only by the app id the daemon verified, never by its uid */
+	g_assert_false(mrd_metric_is_recorder(by_app, &user));
+	g_assert_true(mrd_metric_is_recorder(by_app, &app));
+	g_assert_cmpstr(mrd_drop_reason_to_string(MRD_DROP_NOT_A_RECORDER), ==, "not-a-recorder");
 }
 
 static void
@@ -529,6 +697,10 @@ main(int argc, char *argv[])
 		   test_check_reasons, fixture_tear_down);
 	g_test_add("/metrics/allowlist/check/map-other", Fixture, NULL, fixture_set_up,
 		   test_check_map_other, fixture_tear_down);
+	g_test_add("/metrics/allowlist/check/buckets", Fixture, NULL, fixture_set_up,
+		   test_check_buckets, fixture_tear_down);
+	g_test_add("/metrics/allowlist/check/recorders", Fixture, NULL, fixture_set_up,
+		   test_recorders, fixture_tear_down);
 	g_test_add_func("/metrics/allowlist/sampling", test_sampling);
 	g_test_add_func("/metrics/allowlist/weekly-cap", test_weekly_cap);
 	return g_test_run();

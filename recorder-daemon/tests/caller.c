@@ -262,7 +262,10 @@ test_isolation(Fixture *fixture, gconstpointer user_data)
 		g_test_build_filename(G_TEST_DIST, "..", "..", "data", "allowlist", NULL);
 	g_autofree char *overrides =
 		g_test_build_filename(G_TEST_DIST, "..", "..", "tests", "allowlist.d", NULL);
-	const char *const dirs[] = {shipped, overrides, NULL};
+	/* the value set of the tests' metrics, built (tests/allowlist-values) */
+	g_autofree char *test_values =
+		g_test_build_filename(G_TEST_BUILT, "..", "..", "tests", "allowlist-values", NULL);
+	const char *const dirs[] = {shipped, overrides, test_values, NULL};
 	g_autoptr(MrdAuthority) authority = mrd_authority_new();
 	g_autoptr(MrdClock) clock = mrd_clock_new();
 	g_autoptr(MrdService) service = NULL;

@@ -9,8 +9,11 @@
  *   - ids and names are unique across all files;
  *   - every metric expires in the future (relative to today);
  *   - descriptions, purposes and owners are present (the parser checks);
- *   - every string payload has a set of allowed values (no "any_value");
- *   - value sets are not empty.
+ *   - every value is from a closed set: a string from its values, a number
+ *     in buckets (the parser rejects anything else: free text, "any_value",
+ *     numbers without buckets), and value sets are not empty;
+ *   - the recorders are "system", "session" or "app:…", never one named
+ *     user, who exists on one machine only.
  *
  *   check-allowlist DIR...
  *
@@ -99,18 +102,25 @@ main(int argc, char *argv[])
 						   (guint)MRD_ALLOWLIST_MAX_LIFETIME_MONTHS);
 					n_problems++;
 				}
-				if (metric->any_value) {
-					g_printerr(
-						"%s: “%s” allows any string value; shipped metrics "
-						"list their values (values or values_from)\n",
-						path, metric->name);
-					n_problems++;
+				for (guint k = 0; k < metric->n_domains; k++) {
+					const MrdValueDomain *domain = &metric->domains[k];
+
+					if (domain->values != NULL &&
+					    g_hash_table_size(domain->values) == 0) {
+						g_printerr("%s: “%s”: the value set %s is empty\n",
+							   path, metric->name, domain->values_from);
+						n_problems++;
+					}
 				}
-				if (metric->values != NULL &&
-				    g_hash_table_size(metric->values) == 0) {
-					g_printerr("%s: “%s”: the value set %s is empty\n", path,
-						   metric->name, metric->values_from);
-					n_problems++;
+				for (guint k = 0; metric->recorders[k] != NULL; k++) {
+					if (g_str_has_prefix(metric->recorders[k], "user:")) {
+						g_printerr(
+							"%s: “%s”: recorder “%s”: shipped metrics "
+							"are recorded by system, session or "
+							"app:…\n",
+							path, metric->name, metric->recorders[k]);
+						n_problems++;
+					}
 				}
 			}
 		}

@@ -576,6 +576,7 @@ make_allowlist(const char *id, const char *expires)
 			       "\"name\": \"test-metric\", \"description\": \"Something\", "
 			       "\"purpose\": \"Tests\", \"owner\": \"Tests\", "
 			       "\"category\": \"usage\", \"kind\": \"counter\", "
+			       "\"recorders\": [\"session\"], "
 			       "\"added\": \"2025-06-01\", \"expires\": \"%s\", "
 			       "\"weekly_cap\": 1000}]}",
 			       id, expires);
