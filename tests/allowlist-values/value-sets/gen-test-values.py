@@ -19,6 +19,10 @@ MARKER = "org.example.MarkerApp-5f2c9.desktop"
 
 FIXED = [
     "x", "y", "ro", "flood", "polite",
+    # integration-flood.c: the batches recorded before and after each flood
+    "before", "after", "again",
+    # fuzzing/dbus-fuzz.c: the reference data, and what the fuzzer records
+    "dbus-fuzz-reference", "fuzz",
     MARKER,
     "org.gnome.Maps.desktop",
     "org.gnome.Nautilus.desktop",
@@ -35,7 +39,7 @@ FIXED = [
 
 def patterns():
     # mtest_record_batches(prefix, n)
-    for prefix in ("before", "after", "fresh", MARKER):
+    for prefix in ("before", "after", "fresh", "kept", MARKER):
         for i in range(64):
             yield "%s-%u" % (prefix, i)
     # integration-store.c: the kill-during-load rounds
