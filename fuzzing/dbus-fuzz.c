@@ -128,8 +128,8 @@ random_basic(Fuzzer *f, char c)
 	case 'h':
 		return g_variant_new_uint32(g_rand_int(f->rand));
 	case 'x':
-		return g_variant_new_int64(((gint64)g_rand_int(f->rand) << 32) |
-					   g_rand_int(f->rand));
+		return g_variant_new_int64(
+			(gint64)(((guint64)g_rand_int(f->rand) << 32) | g_rand_int(f->rand)));
 	case 't':
 		return g_variant_new_uint64(((guint64)g_rand_int(f->rand) << 32) |
 					    g_rand_int(f->rand));
