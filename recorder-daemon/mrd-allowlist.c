@@ -118,14 +118,20 @@ static GHashTable *
 parse_value_set(const char *contents)
 {
 	g_autoptr(GHashTable) set = mrd_string_set_new();
-	g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
+	const char *line = contents;
 
-	for (guint i = 0; lines[i] != NULL; i++) {
-		char *value = g_strstrip(lines[i]);
+	/* one pass over the file, a line at a time: a set may hold many
+	 * thousands of values */
+	while (*line != '\0') {
+		const char *end = strchr(line, '\n');
+		gsize length = end != NULL ? (gsize)(end - line) : strlen(line);
+		char *value = g_strstrip(g_strndup(line, length));
 
 		if (value[0] == '\0' || value[0] == '#')
-			continue;
-		g_hash_table_add(set, g_strdup(value));
+			g_free(value);
+		else
+			g_hash_table_add(set, value);
+		line += length + (end != NULL ? 1 : 0);
 	}
 	return g_steal_pointer(&set);
 }
