@@ -38,9 +38,9 @@ typedef struct {
 typedef struct {
 	guint32 uid;
 	/* the app id of a sandboxed caller as its sandbox identity tells it,
-	 * verified by the caller registry; %NULL for an unsandboxed caller,
-	 * and for now for every caller: the registry does not tell it yet, so
-	 * no "app:" recorder matches anybody */
+	 * verified by the caller registry (docs/sandboxed-apps.md); %NULL for
+	 * an unsandboxed caller, and for every caller where the daemon may not
+	 * read other processes' /proc/PID/root (the shipped unit) */
 	const char *app_id;
 } MrdRecorderIdentity;
 

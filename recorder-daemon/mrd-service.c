@@ -181,23 +181,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RecordData, record_data_free)
 /* the caller is known: the gate checks it against each metric's
  * recorders, then what passes is aggregated and stored */
 static void
-record_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+record_identity_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(RecordData) data = user_data;
 	MrdService *self = data->self;
 	g_autoptr(GError) error = NULL;
 	MrdRecorderIdentity who = {0};
+	g_autofree char *app_id = NULL;
 	guint n_dropped;
 	guint n_kept = 0;
 
-	if (!mrd_caller_registry_get_uid_finish(self->callers, result, &who.uid, &error)) {
+	if (!mrd_caller_registry_get_identity_finish(self->callers, result, &who.uid, &app_id,
+						     &error)) {
 		count_drop(self, MRD_DROP_UNIDENTIFIED, data->batch->len);
 		return_error(self, data->invocation, error);
 		return;
 	}
-	/* the uid only: app ids (recorders "app:…") come from the caller's
-	 * sandbox identity, which the registry does not tell yet */
-	who.app_id = NULL;
+	/* the app id only of a caller whose sandbox the registry verified
+	 * (docs/sandboxed-apps.md); NULL for every other caller */
+	who.app_id = app_id;
 	/* only approved metrics of this caller go further, and only with
 	 * consent; a flooding client is cut to its rate there */
 	n_dropped = mrd_engine_gate(self->engine, data->batch, data->sender, &who);
@@ -238,8 +240,8 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 	data->invocation = invocation;
 	data->sender = g_strdup(sender);
 	data->batch = g_steal_pointer(&batch);
-	mrd_caller_registry_get_uid_async(self->callers, sender, self->cancellable, record_uid_cb,
-					  data);
+	mrd_caller_registry_get_identity_async(self->callers, sender, self->cancellable,
+					       record_identity_cb, data);
 	return TRUE;
 }
 
