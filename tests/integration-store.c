@@ -17,6 +17,11 @@
 #include "metrics-private.h"
 #include "mtest-stack.h"
 
+/* the batches of one round of kill-during-load at most: the tests' value
+ * set (tests/allowlist-values/value-sets/gen-test-values.py) spells out
+ * that many values */
+#define LOAD_BATCHES 3000
+
 static const char *const store_full_args[] = {"--max-store-size=64", NULL};
 /* as fast as the test can send: the per-client event rate is not what it is
  * about */
@@ -46,7 +51,8 @@ test_kill_during_load(MtestFixture *fixture, gconstpointer user_data)
 		gint64 kill_at = g_get_monotonic_time() + g_rand_int_range(rand, 20000, 200000);
 		g_autofree char *flying = g_strdup_printf("load-%u-in-flight", round);
 
-		for (guint i = 0; g_get_monotonic_time() < kill_at; i++) {
+		/* at most LOAD_BATCHES, the values the tests' value set has */
+		for (guint i = 0; g_get_monotonic_time() < kill_at && i < LOAD_BATCHES; i++) {
 			g_autofree char *payload = g_strdup_printf("load-%u-%u", round, i);
 
 			g_assert_cmpuint(mtest_record_value_batch(fixture, batch, payload), ==,

@@ -56,10 +56,11 @@ PY
 # phase TITLE COMMAND...: runs one phase that is not a meson test run; its
 # failure is noted (and counted as one failed test), not fatal
 phase() {
-    local title=$1 status=0
+    local title=$1 status=0 start=$SECONDS
     shift
     echo "== $title"
     "$@" || status=$?
+    echo "== $((SECONDS - start)) s: $title"
     if [ "$status" -ne 0 ]; then
         echo "== FAILED (exit status $status): $title"
         failed_phases+=("$title")
@@ -71,11 +72,12 @@ phase() {
 # tests TITLE BUILD LOGBASE MESON-TEST-ARGS...: a phase that is one meson test
 # run, whose subtests are counted (from BUILD/meson-logs/LOGBASE.json)
 tests() {
-    local title=$1 dir=$2 logbase=$3 status=0 p f s
+    local title=$1 dir=$2 logbase=$3 status=0 p f s start=$SECONDS
     shift 3
     echo "== $title"
     rm -f "$dir/meson-logs/$logbase.json"
     meson test -C "$dir" --logbase "$logbase" --print-errorlogs "$@" || status=$?
+    echo "== $((SECONDS - start)) s: $title"
     read -r p f s < <(summarize "$dir/meson-logs/$logbase.json")
     # meson failed before or beside its tests (a build error, a timeout
     # outside TAP): at least one failure

@@ -16,6 +16,9 @@
 import sys
 
 MARKER = "org.example.MarkerApp-5f2c9.desktop"
+# integration-store.c, LOAD_BATCHES: the most batches of one round of
+# kill-during-load
+LOAD_BATCHES = 3000
 
 FIXED = [
     "x", "y", "ro", "flood", "polite",
@@ -45,7 +48,7 @@ def patterns():
     # integration-store.c: the kill-during-load rounds
     for r in range(5):
         yield "load-%u-in-flight" % r
-        for i in range(20000):
+        for i in range(LOAD_BATCHES):
             yield "load-%u-%u" % (r, i)
     # integration-store.c: filling the store
     for i in range(2000):
