@@ -15,12 +15,26 @@
 #
 # DIR (default: a new directory under ${TMPDIR:-/tmp}) must not exist yet or
 # be empty, and needs about 3 GiB. It is deleted at the end, unless --keep.
-# Needs root (debootstrap, chroot, mount) and the network (Debian's mirror,
-# MIRROR=... to pick another).
+# Needs root (debootstrap, chroot, mount) and the network (the Debian mirror
+# this machine's apt uses, MIRROR=... to pick another).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-mirror=${MIRROR:-http://deb.debian.org/debian}
+# the mirror this machine's apt uses (MIRROR=... to pick another)
+host_mirror() {
+    local uri
+    uri=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+        grep -v -- '-security' | head -n 1)
+    if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+        uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list)
+    fi
+    echo "$uri"
+}
+mirror=${MIRROR:-$(host_mirror)}
+if [ -z "$mirror" ]; then
+    echo "fresh-debian: no Debian mirror in this machine's apt sources; set MIRROR=URL" >&2
+    exit 64
+fi
 as_user=0
 keep=0
 root=
