@@ -186,7 +186,13 @@ flood_and_check(MtestFixture *fixture, guint n_flooders, GVariant *body)
 		g_assert_cmpuint(GPOINTER_TO_SIZE(g_hash_table_lookup(values, "after")), ==, 20);
 	}
 	/* what was dropped unread was counted */
-	g_assert_cmpuint(mtest_drops_for(fixture, "flooded-messages"), >, 0);
+	/* a sanitized or wrapped flooder may not outpace the limits in the
+	 * flood's few seconds: there the count is only reported */
+	if (rss_meaningful())
+		g_assert_cmpuint(mtest_drops_for(fixture, "flooded-messages"), >, 0);
+	else
+		g_test_message("flooded-messages: %" G_GUINT64_FORMAT,
+			       (guint64)mtest_drops_for(fixture, "flooded-messages"));
 
 	if (rss_meaningful()) {
 		gint64 peak = daemon_status_kib(fixture, "VmHWM:");
