@@ -4,15 +4,17 @@
 #
 # The README's second command, and what .ci/run calls: installs the
 # dependencies and builds twice, with warnings as errors:
-#  - a plain (optimised) build: its style, docs and packaging tests, gcc's
+#  - a plain (optimised) build: its style, docs, packaging and flood tests, gcc's
 #    static analyser, and under valgrind the unit tests, the fuzz corpora and
 #    the daemon of the whole-stack integration tests (suite "stack"):
 #    memcheck sees what the sanitizers cannot (uninitialised reads, leaks
 #    of the optimised code);
 #  - an AddressSanitizer + UndefinedBehaviorSanitizer build with coverage:
-#    every other test once, then the coverage floors.
-# Each test runs once without valgrind, in the sanitizer build: the plain
-# build's binaries are tested by the valgrind runs. Needs nothing running:
+#    every test but the style, docs and packaging suites, then the
+#    coverage floors.
+# Apart from the flood test, each test runs once without valgrind, in the
+# sanitizer build: the plain build's binaries are tested by the valgrind
+# runs. Needs nothing running:
 # the tests start their own bus, polkit mock and daemon.
 # Every phase runs even when one before it failed; at the end one line sums
 # up all of them (the TAP subtests of every meson test run, and a phase that
@@ -127,9 +129,10 @@ phase "install the dependencies (tools/install-deps.sh)" "$top/tools/install-dep
 
 phase "build (warnings are errors)" build_ci
 # what only the plain build can test: the sources' style, the documentation,
-# and the packages built from it
-tests "style, docs and packaging tests" "$build" testlog \
-    --num-processes 2 --suite style --suite docs --suite packaging
+# the packages built from it, and the daemon's memory bound under floods
+# (which holds for the optimised daemon, not under a sanitizer)
+tests "style, docs, packaging and flood tests" "$build" testlog \
+    --num-processes 2 --suite style --suite docs --suite packaging --suite flood
 phase "static analysis of the product code (gcc -fanalyzer: any finding fails)" \
     env JOBS=2 "$top/tools/check-static.sh" "$build"
 
