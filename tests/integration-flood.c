@@ -128,6 +128,7 @@ flood_and_check(MtestFixture *fixture, guint n_flooders, GVariant *body)
 	g_autoptr(GVariant) reply = NULL;
 	g_autoptr(GError) error = NULL;
 	guint n_replies = 0;
+	guint n_refused = 0;
 	guint64 n_sent = 0;
 	guint32 accepted = 0;
 	gint64 rss_before = 0;
@@ -157,9 +158,17 @@ flood_and_check(MtestFixture *fixture, guint n_flooders, GVariant *body)
 		g_autoptr(GVariant) status = polite_call(
 			fixture, "GetStatus", g_variant_new("(a{sv})", NULL), &local_error);
 
-		g_assert_no_error(local_error);
-		g_assert_nonnull(status);
-		/* the next call as soon as this one is answered */
+		/* the next call as soon as this one is answered: on a quiet
+		 * machine that is faster than the call rate a client may have,
+		 * and the refusal is an answer too */
+		if (local_error != NULL) {
+			g_autofree char *name = g_dbus_error_get_remote_error(local_error);
+
+			g_assert_cmpstr(name, ==, "org.fedoraproject.Metrics1.Error.LimitExceeded");
+			n_refused++;
+		} else {
+			g_assert_nonnull(status);
+		}
 		n_replies++;
 	}
 	for (guint i = 0; i < n_flooders; i++) {
@@ -172,7 +181,7 @@ flood_and_check(MtestFixture *fixture, guint n_flooders, GVariant *body)
 	g_test_message("%u flooders sent %" G_GUINT64_FORMAT " messages; %u replies to the "
 		       "polite client",
 		       n_flooders, n_sent, n_replies);
-	g_assert_cmpuint(n_replies, >, 0);
+	g_assert_cmpuint(n_replies, >, n_refused);
 
 	/* its events are accepted, during the aftermath too */
 	reply = polite_call(fixture, "RecordEvents", mtest_make_batch(20, 16, "after"), &error);
