@@ -24,6 +24,22 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+
+# Some tests need root: they run clients as other users (setpriv) and
+# install packages into a scratch root (rpm --root). Run by a user who may
+# use sudo, the script runs itself again as root, and gives the build
+# directories back to that user at the end.
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        echo "run-tests: some tests run programs as other users, which needs root:" \
+            "running again through sudo"
+        exec sudo --preserve-env=BUILD_DIR,ASAN_BUILD_DIR,CI \
+            METRICS_TESTS_OWNER="$(id -u):$(id -g)" "$0" "$@"
+    fi
+    echo "run-tests: run as root, or install sudo: some tests run programs as" \
+        "other users" >&2
+    exit 1
+fi
 build=${BUILD_DIR:-$top/_build-ci}
 asan_build=${ASAN_BUILD_DIR:-$top/_build-asan}
 
@@ -169,6 +185,9 @@ echo
 if [ ${#failed_phases[@]} -gt 0 ]; then
     echo "failed phases:"
     printf '  %s\n' "${failed_phases[@]}"
+fi
+if [ -n "${METRICS_TESTS_OWNER:-}" ]; then
+    chown -R "$METRICS_TESTS_OWNER" "$build" "$asan_build" 2>/dev/null
 fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 # a skipped test fails CI (it checked nothing; CONTRIBUTING.md, Tests)
