@@ -5,8 +5,8 @@
 # The README's two commands on a fresh machine: builds a minimal Debian 12
 # root with debootstrap, clones this repository (its current commit) into
 # /root/main there, and runs ./tools/demo.sh and ./tools/run-tests.sh in it
-# through chroot, as root; with --user, the demo also runs as a user who may
-# use sudo, from a clone in that user's home. Prints both exit statuses, the
+# through chroot, as root; with --user, both also run as a user who may use
+# sudo, from a clone in that user's home. Prints both exit statuses, the
 # "tests:" line and how long each took; exits non-zero when either failed.
 # Not run by CI (it downloads Debian and takes 20 minutes or more); see
 # HACKING.md.
@@ -147,6 +147,7 @@ logs=$(mktemp -d)
 demo_status=0
 tests_status=0
 user_status=
+user_tests_status=
 run_step "./tools/demo.sh (as root, in /root/main)" "$logs/demo.log" \
     in_root bash -c 'cd /root/main && ./tools/demo.sh' || demo_status=$?
 run_step "./tools/run-tests.sh (as root, in /root/main)" "$logs/tests.log" \
@@ -165,6 +166,12 @@ if [ "$as_user" = 1 ]; then
         chroot --userspec=newcomer:newcomer "$root" /usr/bin/env -i HOME=/home/newcomer \
         USER=newcomer TERM=dumb LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin \
         bash -c 'cd ~/main && ./tools/demo.sh' || user_status=$?
+    user_tests_status=0
+    run_step "./tools/run-tests.sh (as newcomer, a sudo user, in /home/newcomer/main)" \
+        "$logs/user-tests.log" \
+        chroot --userspec=newcomer:newcomer "$root" /usr/bin/env -i HOME=/home/newcomer \
+        USER=newcomer TERM=dumb LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin \
+        bash -c 'cd ~/main && ./tools/run-tests.sh' || user_tests_status=$?
 fi
 
 echo
@@ -175,7 +182,11 @@ grep -E '^tests: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$logs/tests.log
     echo "(run-tests.sh printed no tests: line)"
 if [ -n "$user_status" ]; then
     echo "demo.sh as a sudo user:   exit status $user_status"
+    echo "run-tests.sh as a sudo user: exit status $user_tests_status"
+    grep -E '^tests: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$logs/user-tests.log" ||
+        echo "(run-tests.sh as the user printed no tests: line)"
 fi
 echo "total time: $(elapsed "$SECONDS")"
 rm -rf "$logs"
-[ "$demo_status" = 0 ] && [ "$tests_status" = 0 ] && [ "${user_status:-0}" = 0 ]
+[ "$demo_status" = 0 ] && [ "$tests_status" = 0 ] && [ "${user_status:-0}" = 0 ] &&
+    [ "${user_tests_status:-0}" = 0 ]

@@ -14,8 +14,8 @@
 #    coverage floors.
 # Apart from the flood test, each test runs once without valgrind, in the
 # sanitizer build: the plain build's binaries are tested by the valgrind
-# runs. Needs nothing running:
-# the tests start their own bus, polkit mock and daemon.
+# runs. Needs nothing running: the tests start their own bus, polkit mock
+# and daemon.
 # Every phase runs even when one before it failed; at the end one line sums
 # up all of them (the TAP subtests of every meson test run, and a phase that
 # failed outside meson test as one failure):
