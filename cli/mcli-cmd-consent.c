@@ -59,6 +59,44 @@ mcli_cmd_consent(McliContext *ctx, int argc, char **argv, GError **error)
 	return print_consent(ctx, error);
 }
 
+static void
+print_user_choice(McliContext *ctx, MetricsUserChoice choice)
+{
+	if (ctx->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "user-choice");
+		json_builder_add_string_value(builder, metrics_user_choice_to_string(choice));
+		json_builder_end_object(builder);
+		mcli_print_json(builder);
+	} else {
+		g_print("%s\n", mcli_user_choice_label(choice));
+	}
+}
+
+/* the caller's own choice: no authorisation, the daemon knows the user
+ * from the bus */
+gboolean
+mcli_cmd_choice(McliContext *ctx, int argc, char **argv, GError **error)
+{
+	const char *usage = "metrics-cli choice [in|out|default]";
+	MetricsUserChoice choice = METRICS_USER_CHOICE_DEFAULT;
+
+	if (argc > 2)
+		return mcli_usage_error(error, usage);
+	if (argc == 2) {
+		if (!metrics_user_choice_from_string(argv[1], &choice))
+			return mcli_usage_error(error, usage);
+		if (!metrics_client_set_user_choice_sync(ctx->client, choice, NULL, error))
+			return FALSE;
+	}
+	if (!metrics_client_get_user_choice_sync(ctx->client, &choice, NULL, error))
+		return FALSE;
+	print_user_choice(ctx, choice);
+	return TRUE;
+}
+
 gboolean
 mcli_cmd_clear(McliContext *ctx, int argc, char **argv, GError **error)
 {

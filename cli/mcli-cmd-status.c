@@ -60,7 +60,11 @@ static const struct {
 };
 
 static void
-print_status_json(GVariant *status, MetricsConsent consent, GVariant *drops, GVariant *by_metric)
+print_status_json(GVariant *status,
+		  MetricsConsent consent,
+		  const MetricsUserChoice *choice,
+		  GVariant *drops,
+		  GVariant *by_metric)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 
@@ -70,6 +74,10 @@ print_status_json(GVariant *status, MetricsConsent consent, GVariant *drops, GVa
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "consent");
 	json_builder_add_string_value(builder, metrics_consent_to_string(consent));
+	if (choice != NULL) {
+		json_builder_set_member_name(builder, "user-choice");
+		json_builder_add_string_value(builder, metrics_user_choice_to_string(*choice));
+	}
 	json_builder_set_member_name(builder, "all-users");
 	json_builder_add_boolean_value(builder, all_users);
 	for (guint i = 0; i < G_N_ELEMENTS(status_keys); i++) {
@@ -240,6 +248,7 @@ static void
 print_status(McliContext *ctx,
 	     GVariant *status,
 	     MetricsConsent consent,
+	     const MetricsUserChoice *choice,
 	     GVariant *drops,
 	     GVariant *by_metric)
 {
@@ -259,6 +268,9 @@ print_status(McliContext *ctx,
 	mcli_print_field(_("Consent:"), mcli_consent_label(consent));
 	/* TRANSLATORS: a label, then a date */
 	mcli_print_field(_("Consent changed:"), changed_str);
+	if (choice != NULL)
+		/* TRANSLATORS: a label, then the user's own choice */
+		mcli_print_field(_("Your choice:"), mcli_user_choice_label(*choice));
 	if (all_users)
 		/* TRANSLATORS: a label, then what is stored for every user */
 		mcli_print_field(_("Stored (all users):"), stored);
@@ -335,6 +347,9 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 	const char *consent_str = "unknown";
 	MetricsConsent consent = METRICS_CONSENT_UNKNOWN;
 	MetricsClientFlags flags = METRICS_CLIENT_FLAGS_NONE;
+	MetricsUserChoice choice = METRICS_USER_CHOICE_DEFAULT;
+	g_autoptr(GError) choice_error = NULL;
+	gboolean has_choice;
 
 	for (int i = 1; i < argc; i++) {
 		if (g_strcmp0(argv[i], "--all") != 0)
@@ -348,10 +363,14 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error)
 	metrics_consent_from_string(consent_str, &consent);
 	drops = g_variant_lookup_value(status, "drops", G_VARIANT_TYPE("a{st}"));
 	by_metric = g_variant_lookup_value(status, "drops-by-metric", G_VARIANT_TYPE("a(sst)"));
+	/* the caller's own choice; a daemon without it has none to show */
+	has_choice = metrics_client_get_user_choice_sync(ctx->client, &choice, NULL, &choice_error);
+	if (!has_choice)
+		g_debug("no user choice: %s", choice_error->message);
 
 	if (ctx->json)
-		print_status_json(status, consent, drops, by_metric);
+		print_status_json(status, consent, has_choice ? &choice : NULL, drops, by_metric);
 	else
-		print_status(ctx, status, consent, drops, by_metric);
+		print_status(ctx, status, consent, has_choice ? &choice : NULL, drops, by_metric);
 	return TRUE;
 }

@@ -222,6 +222,24 @@ mcli_consent_label(MetricsConsent consent)
 	}
 }
 
+const char *
+mcli_user_choice_label(MetricsUserChoice choice)
+{
+	switch (choice) {
+	case METRICS_USER_CHOICE_IN:
+		/* TRANSLATORS: a user's own choice about metrics */
+		return _("in (your data is recorded when the machine's consent is granted)");
+	case METRICS_USER_CHOICE_OUT:
+		/* TRANSLATORS: a user's own choice about metrics */
+		return _("out (nothing of yours is recorded or uploaded)");
+	case METRICS_USER_CHOICE_DEFAULT:
+	default:
+		/* TRANSLATORS: a user's own choice about metrics, when they never
+		 * chose */
+		return _("default (follows the machine's consent)");
+	}
+}
+
 char *
 mcli_format_size(guint64 bytes)
 {
@@ -314,6 +332,8 @@ typedef struct {
 static const McliLabel drop_reasons[] = {
 	/* TRANSLATORS: why events were dropped */
 	{"no-consent", N_("consent not granted")},
+	/* TRANSLATORS: why events were dropped: their user said "not for me" */
+	{"user-opted-out", N_("the user opted out")},
 	/* TRANSLATORS: why events were dropped */
 	{"malformed-calls", N_("malformed calls")},
 	/* TRANSLATORS: why calls were refused */

@@ -42,6 +42,8 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error);
 gboolean
 mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error);
 gboolean
+mcli_cmd_choice(McliContext *ctx, int argc, char **argv, GError **error);
+gboolean
 mcli_cmd_consent(McliContext *ctx, int argc, char **argv, GError **error);
 gboolean
 mcli_cmd_clear(McliContext *ctx, int argc, char **argv, GError **error);
@@ -76,6 +78,8 @@ void
 mcli_print_field(const char *label, const char *value);
 const char *
 mcli_consent_label(MetricsConsent consent);
+const char *
+mcli_user_choice_label(MetricsUserChoice choice);
 const char *
 mcli_drop_reason_label(const char *reason);
 const char *

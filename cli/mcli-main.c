@@ -61,6 +61,16 @@ static const McliOption consent_options[] = {
 	{NULL, NULL},
 };
 
+static const McliOption choice_options[] = {
+	/* TRANSLATORS: an argument of metrics-cli choice in its --help */
+	{"in", N_("Agree for your own account (the machine's consent still applies)")},
+	/* TRANSLATORS: an argument of metrics-cli choice in its --help */
+	{"out", N_("Not for me: record nothing of yours and delete what is stored")},
+	/* TRANSLATORS: an argument of metrics-cli choice in its --help */
+	{"default", N_("Follow the machine's consent, as if you never chose")},
+	{NULL, NULL},
+};
+
 static const McliOption clear_options[] = {
 	/* TRANSLATORS: an option of metrics-cli clear in its --help */
 	{"--all", N_("Delete every user's data; needs authorisation")},
@@ -93,6 +103,9 @@ static const McliCommand commands[] = {
 	/* TRANSLATORS: summary of a command */
 	{"consent", "grant|deny|status", N_("Change or show whether metrics are collected"),
 	 mcli_cmd_consent, consent_options},
+	/* TRANSLATORS: summary of a command */
+	{"choice", "[in|out|default]", N_("Change or show your own choice, for your account only"),
+	 mcli_cmd_choice, choice_options},
 	/* TRANSLATORS: summary of a command */
 	{"clear", "[--all]", N_("Delete your stored data"), mcli_cmd_clear, clear_options},
 	/* TRANSLATORS: summary of a command */

@@ -444,6 +444,184 @@ metrics_client_set_consent_sync(MetricsClient *self,
 }
 
 /**
+ * metrics_client_set_user_choice_async:
+ * @self: a client
+ * @choice: the calling user's own choice
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Records the calling user's own choice, for their account only; it
+ * needs no authorisation. The daemon identifies the user from the bus.
+ * [enum@Metrics.UserChoice.OUT] deletes what the user has stored at once,
+ * and from then on their events are dropped; the machine's consent
+ * ([method@Client.set_consent_async]) still decides for everybody.
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_set_user_choice_async(MetricsClient *self,
+				     MetricsUserChoice choice,
+				     GCancellable *cancellable,
+				     GAsyncReadyCallback callback,
+				     gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "SetUserChoice",
+			    g_variant_new("(s)", metrics_user_choice_to_string(choice)), "()",
+			    METRICS_CLIENT_FLAGS_NONE, cancellable,
+			    metrics_client_set_user_choice_async, callback, user_data);
+}
+
+/**
+ * metrics_client_set_user_choice_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.set_user_choice_async].
+ *
+ * Returns: %TRUE if the choice was saved; %FALSE with
+ *   [error@Metrics.Error.STORAGE] if the daemon could not save it
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_set_user_choice_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply = metrics_client_call_finish(
+		self, result, metrics_client_set_user_choice_async, error);
+	return reply != NULL;
+}
+
+/**
+ * metrics_client_set_user_choice_sync:
+ * @self: a client
+ * @choice: the calling user's own choice
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.set_user_choice_async].
+ *
+ * Returns: %TRUE if the choice was saved
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_set_user_choice_sync(MetricsClient *self,
+				    MetricsUserChoice choice,
+				    GCancellable *cancellable,
+				    GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	sync_call_begin(&call);
+	metrics_client_set_user_choice_async(self, choice, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_set_user_choice_finish(self, result, error);
+}
+
+/**
+ * metrics_client_get_user_choice_async:
+ * @self: a client
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Gets the calling user's own choice, as set with
+ * [method@Client.set_user_choice_async]. Nobody can read another user's.
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_get_user_choice_async(MetricsClient *self,
+				     GCancellable *cancellable,
+				     GAsyncReadyCallback callback,
+				     gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetUserChoice", NULL, "(s)", METRICS_CLIENT_FLAGS_NONE,
+			    cancellable, metrics_client_get_user_choice_async, callback, user_data);
+}
+
+/**
+ * metrics_client_get_user_choice_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @choice: (out) (optional): return location for the choice
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.get_user_choice_async].
+ *
+ * Returns: %TRUE on success; %FALSE with [error@Metrics.Error.FAILED] if
+ *   the daemon answered with an unknown choice
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_get_user_choice_finish(MetricsClient *self,
+				      GAsyncResult *result,
+				      MetricsUserChoice *choice,
+				      GError **error)
+{
+	g_autoptr(GVariant) reply = metrics_client_call_finish(
+		self, result, metrics_client_get_user_choice_async, error);
+	const char *str = NULL;
+	MetricsUserChoice value = METRICS_USER_CHOICE_DEFAULT;
+
+	if (reply == NULL)
+		return FALSE;
+	g_variant_get(reply, "(&s)", &str);
+	if (!metrics_user_choice_from_string(str, &value)) {
+		g_set_error(error, METRICS_ERROR, METRICS_ERROR_FAILED,
+			    _("The metrics daemon sent an unknown choice “%s”"), str);
+		return FALSE;
+	}
+	if (choice != NULL)
+		*choice = value;
+	return TRUE;
+}
+
+/**
+ * metrics_client_get_user_choice_sync:
+ * @self: a client
+ * @choice: (out) (optional): return location for the choice
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.get_user_choice_async].
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_get_user_choice_sync(MetricsClient *self,
+				    MetricsUserChoice *choice,
+				    GCancellable *cancellable,
+				    GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	sync_call_begin(&call);
+	metrics_client_get_user_choice_async(self, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_get_user_choice_finish(self, result, choice, error);
+}
+
+/**
  * metrics_client_get_local_data_async:
  * @self: a client
  * @flags: [flags@Metrics.ClientFlags.ALL_USERS] for every user's data (needs

@@ -78,6 +78,35 @@ metrics_client_set_consent_sync(MetricsClient *self,
 				GError **error);
 
 void
+metrics_client_set_user_choice_async(MetricsClient *self,
+				     MetricsUserChoice choice,
+				     GCancellable *cancellable,
+				     GAsyncReadyCallback callback,
+				     gpointer user_data);
+gboolean
+metrics_client_set_user_choice_finish(MetricsClient *self, GAsyncResult *result, GError **error);
+gboolean
+metrics_client_set_user_choice_sync(MetricsClient *self,
+				    MetricsUserChoice choice,
+				    GCancellable *cancellable,
+				    GError **error);
+void
+metrics_client_get_user_choice_async(MetricsClient *self,
+				     GCancellable *cancellable,
+				     GAsyncReadyCallback callback,
+				     gpointer user_data);
+gboolean
+metrics_client_get_user_choice_finish(MetricsClient *self,
+				      GAsyncResult *result,
+				      MetricsUserChoice *choice,
+				      GError **error);
+gboolean
+metrics_client_get_user_choice_sync(MetricsClient *self,
+				    MetricsUserChoice *choice,
+				    GCancellable *cancellable,
+				    GError **error);
+
+void
 metrics_client_get_local_data_async(MetricsClient *self,
 				    MetricsClientFlags flags,
 				    GCancellable *cancellable,

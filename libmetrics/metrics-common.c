@@ -68,6 +68,59 @@ metrics_consent_from_string(const char *str, MetricsConsent *consent)
 }
 
 /**
+ * metrics_user_choice_to_string:
+ * @choice: a user's choice
+ *
+ * Gets the name of @choice as used on the bus: `default`, `in` or `out`.
+ *
+ * Returns: (transfer none): a static string
+ *
+ * Since: 0.1
+ */
+const char *
+metrics_user_choice_to_string(MetricsUserChoice choice)
+{
+	switch (choice) {
+	case METRICS_USER_CHOICE_IN:
+		return "in";
+	case METRICS_USER_CHOICE_OUT:
+		return "out";
+	case METRICS_USER_CHOICE_DEFAULT:
+	default:
+		return "default";
+	}
+}
+
+/**
+ * metrics_user_choice_from_string:
+ * @str: (nullable): `default`, `in` or `out`
+ * @choice: (out) (optional): return location for the choice
+ *
+ * Parses a user's choice as used on the bus.
+ *
+ * Returns: %TRUE if @str was a valid choice
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_user_choice_from_string(const char *str, MetricsUserChoice *choice)
+{
+	MetricsUserChoice value;
+
+	if (g_strcmp0(str, "default") == 0)
+		value = METRICS_USER_CHOICE_DEFAULT;
+	else if (g_strcmp0(str, "in") == 0)
+		value = METRICS_USER_CHOICE_IN;
+	else if (g_strcmp0(str, "out") == 0)
+		value = METRICS_USER_CHOICE_OUT;
+	else
+		return FALSE;
+	if (choice != NULL)
+		*choice = value;
+	return TRUE;
+}
+
+/**
  * metrics_event_kind_to_string:
  * @kind: an event kind
  *

@@ -41,10 +41,34 @@ typedef enum {
 	METRICS_EVENT_KIND_DURATION,
 } MetricsEventKind;
 
+/**
+ * MetricsUserChoice:
+ * @METRICS_USER_CHOICE_DEFAULT: The user never chose: their account follows
+ *   the machine's consent.
+ * @METRICS_USER_CHOICE_IN: The user said yes for their own account; it
+ *   still takes the machine's consent as well for anything to be kept.
+ * @METRICS_USER_CHOICE_OUT: The user said "not for me": nothing of their
+ *   account is recorded, stored or uploaded, whatever the machine's consent.
+ *
+ * One user's own choice about metrics, kept by the recorder daemon for
+ * their account; it needs no authorisation.
+ *
+ * Since: 0.1
+ */
+typedef enum {
+	METRICS_USER_CHOICE_DEFAULT,
+	METRICS_USER_CHOICE_IN,
+	METRICS_USER_CHOICE_OUT,
+} MetricsUserChoice;
+
 const char *
 metrics_consent_to_string(MetricsConsent consent);
 gboolean
 metrics_consent_from_string(const char *str, MetricsConsent *consent);
+const char *
+metrics_user_choice_to_string(MetricsUserChoice choice);
+gboolean
+metrics_user_choice_from_string(const char *str, MetricsUserChoice *choice);
 const char *
 metrics_event_kind_to_string(MetricsEventKind kind);
 gboolean

@@ -28,10 +28,12 @@
  * [method@Recorder.flush_sync] before they exit. In a [class@Gio.Application],
  * the default recorder flushes itself on [signal@Gio.Application::shutdown].
  *
- * While the user has not consented to metrics, or the daemon is not
- * installed, events are dropped in-process and nothing is sent on the bus.
- * The first event recorded makes the recorder ask the daemon for the consent
- * state and then follow its changes.
+ * While the user has not consented to metrics, the user running the
+ * process opted out for their account ([property@Recorder:user-opted-out]),
+ * or the daemon is not installed, events are dropped in-process and nothing
+ * is sent on the bus. The first event recorded makes the recorder ask the
+ * daemon for the consent state and the user's own choice, and then follow
+ * their changes.
  *
  * Methods of this object may be called from any thread.
  *
@@ -84,6 +86,7 @@ struct _MetricsRecorder {
 	GArray *queue; /* (element-type QueuedEvent) */
 	RecorderState state;
 	MetricsConsent consent;
+	gboolean opted_out;	/* the user said "not for me" (SetUserChoice) */
 	GSource *flush_source;	/* (owned) (nullable) the pending timed flush */
 	GSource *urgent_source; /* (owned) (nullable) the pending immediate flush */
 	guint64 n_dropped;
@@ -91,6 +94,7 @@ struct _MetricsRecorder {
 	/* only used in context */
 	gboolean subscribed;
 	guint properties_changed_id;
+	guint user_choice_id;
 	guint watch_id;
 	guint64 next_batch_id;
 	GArray *pending_batches;   /* (element-type guint64) ascending */
@@ -114,7 +118,7 @@ struct _MetricsTimer {
 G_DEFINE_TYPE(MetricsRecorder, metrics_recorder, G_TYPE_OBJECT)
 G_DEFINE_TYPE(MetricsTimer, metrics_timer, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_CONNECTION, PROP_CONSENT, N_PROPS };
+enum { PROP_0, PROP_CONNECTION, PROP_CONSENT, PROP_USER_OPTED_OUT, N_PROPS };
 static GParamSpec *props[N_PROPS] = {NULL};
 
 static void
@@ -145,6 +149,52 @@ notify_consent_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean
+notify_user_opted_out_cb(gpointer user_data)
+{
+	MetricsRecorder *self = METRICS_RECORDER(user_data);
+	g_object_notify_by_pspec(G_OBJECT(self), props[PROP_USER_OPTED_OUT]);
+	return G_SOURCE_REMOVE;
+}
+
+/* always deferred, never g_main_context_invoke(): that runs the callback at
+ * once when called in the context's thread, with the lock held, and a
+ * notify handler calling a getter would deadlock */
+static void
+metrics_recorder_notify_later(MetricsRecorder *self, GSourceFunc func)
+{
+	g_autoptr(GSource) source = g_idle_source_new();
+
+	g_source_set_priority(source, G_PRIORITY_DEFAULT);
+	g_source_set_callback(source, func, g_object_ref(self), g_object_unref);
+	g_source_set_static_name(source, "[libmetrics] notify");
+	g_source_attach(source, self->context);
+}
+
+/* called with the lock held: whether events may go to the daemon */
+static gboolean
+metrics_recorder_may_send_locked(MetricsRecorder *self)
+{
+	return self->consent == METRICS_CONSENT_GRANTED && !self->opted_out;
+}
+
+/* called with the lock held; drops what is queued when the user opted out,
+ * so that nothing recorded before it is sent after it */
+static void
+metrics_recorder_set_opted_out_locked(MetricsRecorder *self, gboolean opted_out)
+{
+	if (self->opted_out != opted_out) {
+		self->opted_out = opted_out;
+		metrics_recorder_notify_later(self, notify_user_opted_out_cb);
+		g_debug("the user %s", opted_out ? "opted out" : "did not opt out");
+	}
+	if (opted_out && self->queue->len > 0) {
+		g_debug("dropping %u queued events: the user opted out", self->queue->len);
+		self->n_dropped += self->queue->len;
+		g_array_set_size(self->queue, 0);
+	}
+}
+
 /* called with the lock held; drops what is queued when consent is not
  * granted so that nothing recorded before a "no" is sent after it */
 static void
@@ -154,18 +204,8 @@ metrics_recorder_set_consent_locked(MetricsRecorder *self, MetricsConsent consen
 
 	self->state = STATE_READY;
 	if (self->consent != consent) {
-		g_autoptr(GSource) source = g_idle_source_new();
-
 		self->consent = consent;
-		/* always deferred, never g_main_context_invoke(): that runs the
-		 * callback at once when called in the context's thread, with the
-		 * lock held, and a notify::consent handler calling
-		 * metrics_recorder_get_consent() would deadlock */
-		g_source_set_priority(source, G_PRIORITY_DEFAULT);
-		g_source_set_callback(source, notify_consent_cb, g_object_ref(self),
-				      g_object_unref);
-		g_source_set_static_name(source, "[libmetrics] notify consent");
-		g_source_attach(source, self->context);
+		metrics_recorder_notify_later(self, notify_consent_cb);
 	}
 	if (consent != METRICS_CONSENT_GRANTED && self->queue->len > 0) {
 		g_debug("dropping %u queued events: consent is %s", self->queue->len,
@@ -211,12 +251,44 @@ consent_from_reply(GVariant *reply)
 	return consent;
 }
 
+/* whether the user opted out, from the reply of GetUserChoice or its
+ * error: a daemon without the method has no such choice; any other
+ * failure counts as opted out, which is safe */
+static gboolean
+opted_out_from_reply(GVariant *reply, const GError *error)
+{
+	const char *str = NULL;
+	MetricsUserChoice choice = METRICS_USER_CHOICE_OUT;
+
+	if (reply == NULL) {
+		if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD))
+			return FALSE;
+		g_debug("cannot get the user's choice, dropping events: %s", error->message);
+		return TRUE;
+	}
+	g_variant_get(reply, "(&s)", &str);
+	if (!metrics_user_choice_from_string(str, &choice))
+		g_debug("the daemon sent an invalid choice; treating it as opted out");
+	return choice == METRICS_USER_CHOICE_OUT;
+}
+
+/* @consent_reply: the reply of Properties.Get("Consent"), or NULL with
+ * @error; @choice_reply and @choice_error: those of GetUserChoice, asked
+ * only after a consent reply */
 static void
-metrics_recorder_handle_consent_reply(MetricsRecorder *self, GVariant *reply, const GError *error)
+metrics_recorder_handle_consent_reply(MetricsRecorder *self,
+				      GVariant *reply,
+				      const GError *error,
+				      GVariant *choice_reply,
+				      const GError *choice_error)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->lock);
 
-	if (reply != NULL) {
+	if (reply != NULL && choice_reply == NULL && is_daemon_absent_error(choice_error)) {
+		metrics_recorder_set_absent_locked(self);
+	} else if (reply != NULL) {
+		metrics_recorder_set_opted_out_locked(
+			self, opted_out_from_reply(choice_reply, choice_error));
 		metrics_recorder_set_consent_locked(self, consent_from_reply(reply));
 	} else if (is_daemon_absent_error(error)) {
 		metrics_recorder_set_absent_locked(self);
@@ -257,18 +329,85 @@ properties_changed_cb(GDBusConnection *connection,
 	metrics_recorder_set_consent_locked(self, consent);
 }
 
+/* sent by the daemon to this user's connections only */
 static void
-consent_get_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+user_choice_changed_cb(GDBusConnection *connection,
+		       const char *sender_name,
+		       const char *object_path,
+		       const char *interface_name,
+		       const char *signal_name,
+		       GVariant *parameters,
+		       gpointer user_data)
 {
-	g_autoptr(MetricsRecorder) self = METRICS_RECORDER(user_data);
+	MetricsRecorder *self = METRICS_RECORDER(user_data);
+	g_autoptr(GMutexLocker) locker = NULL;
+	MetricsUserChoice choice = METRICS_USER_CHOICE_OUT;
+	const char *str = NULL;
+
+	if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(s)")))
+		return;
+	g_variant_get(parameters, "(&s)", &str);
+	if (!metrics_user_choice_from_string(str, &choice))
+		choice = METRICS_USER_CHOICE_OUT;
+	locker = g_mutex_locker_new(&self->lock);
+	metrics_recorder_set_opted_out_locked(self, choice == METRICS_USER_CHOICE_OUT);
+}
+
+typedef struct {
+	MetricsRecorder *self;	 /* (owned) */
+	GVariant *consent_reply; /* (owned) */
+} ConsentQuery;
+
+static void
+consent_query_free(ConsentQuery *query)
+{
+	g_object_unref(query->self);
+	g_variant_unref(query->consent_reply);
+	g_free(query);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConsentQuery, consent_query_free)
+
+static void
+user_choice_get_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(ConsentQuery) query = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
 
 	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
 	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
-	metrics_recorder_handle_consent_reply(self, reply, error);
-	metrics_recorder_flush_in_context(self);
+	metrics_recorder_handle_consent_reply(query->self, query->consent_reply, NULL, reply,
+					      error);
+	metrics_recorder_flush_in_context(query->self);
+}
+
+/* the consent known, the user's own choice is asked before anything is
+ * sent: an app of a user who opted out sends nothing */
+static void
+consent_get_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(MetricsRecorder) self = METRICS_RECORDER(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	ConsentQuery *query;
+
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	if (reply == NULL) {
+		metrics_recorder_handle_consent_reply(self, NULL, error, NULL, NULL);
+		metrics_recorder_flush_in_context(self);
+		return;
+	}
+	query = g_new0(ConsentQuery, 1);
+	query->self = g_object_ref(self);
+	query->consent_reply = g_steal_pointer(&reply);
+	g_dbus_connection_call(G_DBUS_CONNECTION(source), METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+			       METRICS_DBUS_INTERFACE, "GetUserChoice", NULL, G_VARIANT_TYPE("(s)"),
+			       G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, user_choice_get_cb,
+			       query);
 }
 
 static void
@@ -331,6 +470,10 @@ metrics_recorder_subscribe(MetricsRecorder *self, GDBusConnection *connection)
 		connection, METRICS_DBUS_NAME, "org.freedesktop.DBus.Properties",
 		"PropertiesChanged", METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE,
 		G_DBUS_SIGNAL_FLAGS_NONE, properties_changed_cb, self, NULL);
+	self->user_choice_id = g_dbus_connection_signal_subscribe(
+		connection, METRICS_DBUS_NAME, METRICS_DBUS_INTERFACE, "UserChoiceChanged",
+		METRICS_DBUS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE, user_choice_changed_cb, self,
+		NULL);
 	self->watch_id = g_bus_watch_name_on_connection(connection, METRICS_DBUS_NAME,
 							G_BUS_NAME_WATCHER_FLAGS_NONE,
 							name_appeared_cb, NULL, self, NULL);
@@ -418,7 +561,7 @@ metrics_recorder_take_queue(MetricsRecorder *self, RecorderState *state_out)
 	*state_out = self->state;
 	if (self->state == STATE_IDLE || self->state == STATE_CONNECTING)
 		return NULL;
-	if (self->state == STATE_ABSENT || self->consent != METRICS_CONSENT_GRANTED) {
+	if (self->state == STATE_ABSENT || !metrics_recorder_may_send_locked(self)) {
 		self->n_dropped += self->queue->len;
 		g_array_set_size(self->queue, 0);
 		return NULL;
@@ -623,7 +766,7 @@ metrics_recorder_enqueue(MetricsRecorder *self,
 
 	locker = g_mutex_locker_new(&self->lock);
 	if (!valid || self->state == STATE_ABSENT ||
-	    (self->state == STATE_READY && self->consent != METRICS_CONSENT_GRANTED) ||
+	    (self->state == STATE_READY && !metrics_recorder_may_send_locked(self)) ||
 	    self->queue->len >= MAX_QUEUED_EVENTS) {
 		self->n_dropped++;
 		g_clear_pointer(&payload, g_variant_unref);
@@ -876,7 +1019,9 @@ metrics_recorder_ensure_consent_sync(MetricsRecorder *self,
 {
 	g_autoptr(GDBusConnection) connection = NULL;
 	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) choice_reply = NULL;
 	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GError) choice_error = NULL;
 	RecorderState state;
 
 	g_mutex_lock(&self->lock);
@@ -910,7 +1055,17 @@ metrics_recorder_ensure_consent_sync(MetricsRecorder *self,
 		g_propagate_error(error, g_steal_pointer(&error_local));
 		return FALSE;
 	}
-	metrics_recorder_handle_consent_reply(self, reply, error_local);
+	if (reply != NULL) {
+		choice_reply = g_dbus_connection_call_sync(
+			connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE,
+			"GetUserChoice", NULL, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE,
+			SYNC_CALL_TIMEOUT, cancellable, &choice_error);
+		if (g_error_matches(choice_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+			g_propagate_error(error, g_steal_pointer(&choice_error));
+			return FALSE;
+		}
+	}
+	metrics_recorder_handle_consent_reply(self, reply, error_local, choice_reply, choice_error);
 	/* follow consent changes from now on, in the recorder's context */
 	g_main_context_invoke_full(self->context, G_PRIORITY_DEFAULT, subscribe_invoke_cb,
 				   g_object_ref(self), g_object_unref);
@@ -1000,6 +1155,34 @@ metrics_recorder_get_consent(MetricsRecorder *self)
 }
 
 /**
+ * metrics_recorder_get_user_opted_out: (get-property user-opted-out)
+ * @self: a recorder
+ *
+ * Gets whether the user running this process said "not for me" for their
+ * own account (see [method@Client.set_user_choice_async]), as last
+ * reported by the daemon. While it is %TRUE the recorder drops every event
+ * in the process, without any call to the daemon. It is %FALSE until the
+ * recorder has talked to the daemon, which it does when the first event is
+ * recorded; events recorded before the answer are held and dropped if the
+ * user opted out. Connect to `notify::user-opted-out` to follow changes,
+ * which the daemon sends to this user's connections only.
+ *
+ * Returns: whether the user opted out
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_recorder_get_user_opted_out(MetricsRecorder *self)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	g_return_val_if_fail(METRICS_IS_RECORDER(self), FALSE);
+
+	locker = g_mutex_locker_new(&self->lock);
+	return self->opted_out;
+}
+
+/**
  * metrics_recorder_get_n_dropped:
  * @self: a recorder
  *
@@ -1083,6 +1266,9 @@ metrics_recorder_get_property(GObject *object, guint prop_id, GValue *value, GPa
 	case PROP_CONSENT:
 		g_value_set_enum(value, metrics_recorder_get_consent(self));
 		break;
+	case PROP_USER_OPTED_OUT:
+		g_value_set_boolean(value, metrics_recorder_get_user_opted_out(self));
+		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 		break;
@@ -1116,6 +1302,10 @@ metrics_recorder_dispose(GObject *object)
 	if (self->properties_changed_id != 0) {
 		g_dbus_connection_signal_unsubscribe(self->connection, self->properties_changed_id);
 		self->properties_changed_id = 0;
+	}
+	if (self->user_choice_id != 0) {
+		g_dbus_connection_signal_unsubscribe(self->connection, self->user_choice_id);
+		self->user_choice_id = 0;
 	}
 	g_clear_handle_id(&self->watch_id, g_bus_unwatch_name);
 	if (self->application != NULL) {
@@ -1194,6 +1384,17 @@ metrics_recorder_class_init(MetricsRecorderClass *klass)
 	props[PROP_CONSENT] = g_param_spec_enum("consent", NULL, NULL, METRICS_TYPE_CONSENT,
 						METRICS_CONSENT_UNKNOWN,
 						G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+	/**
+	 * MetricsRecorder:user-opted-out: (getter get_user_opted_out)
+	 *
+	 * Whether the user running this process opted out for their account;
+	 * see [method@Recorder.get_user_opted_out].
+	 *
+	 * Since: 0.1
+	 */
+	props[PROP_USER_OPTED_OUT] = g_param_spec_boolean(
+		"user-opted-out", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
 	g_object_class_install_properties(object_class, N_PROPS, props);
 }

@@ -47,6 +47,8 @@ metrics_recorder_flush_sync(MetricsRecorder *self, GCancellable *cancellable, GE
 
 MetricsConsent
 metrics_recorder_get_consent(MetricsRecorder *self);
+gboolean
+metrics_recorder_get_user_opted_out(MetricsRecorder *self);
 guint64
 metrics_recorder_get_n_dropped(MetricsRecorder *self);
 

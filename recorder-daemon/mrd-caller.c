@@ -855,6 +855,35 @@ mrd_caller_registry_get_n_cached(MrdCallerRegistry *self)
 	return g_hash_table_size(self->clients);
 }
 
+/**
+ * mrd_caller_registry_list_senders:
+ * @uid: a Unix uid
+ *
+ * The connections on the bus known to belong to @uid: those that called
+ * the daemon and are still connected. A signal meant for one user
+ * (UserChoiceChanged) goes to these only.
+ *
+ * Returns: (transfer full) (element-type utf8): their unique names
+ */
+GPtrArray *
+mrd_caller_registry_list_senders(MrdCallerRegistry *self, guint32 uid)
+{
+	GPtrArray *senders = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_return_val_if_fail(MRD_IS_CALLER_REGISTRY(self), senders);
+
+	g_hash_table_iter_init(&iter, self->clients);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		MrdClient *client = value;
+
+		if (client->has_uid && client->uid == uid)
+			g_ptr_array_add(senders, g_strdup(key));
+	}
+	return senders;
+}
+
 static void
 mrd_caller_registry_dispose(GObject *object)
 {

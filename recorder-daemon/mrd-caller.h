@@ -40,6 +40,8 @@ mrd_caller_registry_get_uid_finish(MrdCallerRegistry *self,
 				   GError **error);
 guint
 mrd_caller_registry_get_n_cached(MrdCallerRegistry *self);
+GPtrArray *
+mrd_caller_registry_list_senders(MrdCallerRegistry *self, guint32 uid);
 guint
 mrd_caller_registry_take_events(MrdCallerRegistry *self, const char *sender, guint n, gint64 now);
 void

@@ -31,6 +31,8 @@ typedef enum {
 	MRD_DROP_OVER_CAP,
 	/* before the gate: the call itself */
 	MRD_DROP_NO_CONSENT,
+	/* the caller's uid said "not for me" (SetUserChoice) */
+	MRD_DROP_USER_OPTED_OUT,
 	MRD_DROP_MALFORMED_CALLS,
 	MRD_DROP_RATE_LIMITED_CALLS,
 	/* messages dropped unread by MrdIntake, before GDBus queues them */

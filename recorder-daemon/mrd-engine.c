@@ -18,6 +18,7 @@
 #include "mrd-engine.h"
 #include "mrd-gate.h"
 #include "mrd-uploads.h"
+#include "mrd-user-choices.h"
 #include "mrd-week.h"
 
 /*
@@ -36,6 +37,7 @@
 
 #define STORE_FILENAME "metrics.db"
 #define CONSENT_FILENAME "consent.conf"
+#define USER_CHOICES_FILENAME "user-choices.conf"
 #define SAMPLING_SECRET_FILENAME "sampling-secret"
 /* an upload due within this keeps the daemon from exiting when idle */
 #define IDLE_UPLOAD_HORIZON (15 * G_TIME_SPAN_MINUTE)
@@ -50,6 +52,7 @@ struct _MrdEngine {
 	MrdConfig *config;		      /* (owned) */
 	MrdCallerRegistry *callers;	      /* (owned) */
 	MrdConsent *consent;		      /* (owned) (nullable) until started */
+	MrdUserChoices *user_choices;	      /* (owned) (nullable) until started */
 	MrdDrops *drops;		      /* (owned) */
 	MrdGate *gate;			      /* (owned) */
 	MrdAllowlistSource *allowlist_source; /* (owned) */
@@ -181,6 +184,37 @@ stop_uploads(MrdEngine *self)
 	g_clear_object(&self->uploads);
 }
 
+/* what a user who opted out had stored goes, also when the daemon stopped
+ * between saving the choice and deleting (mrd_engine_set_user_choice()) */
+static void
+forget_user(MrdEngine *self, guint32 uid)
+{
+	g_autoptr(GError) error = NULL;
+	guint64 n_rows = 0, n_requests = 0;
+
+	if (!mrd_store_forget(self->store, TRUE, uid, NULL, &n_rows, &n_requests, &error)) {
+		g_warning("cannot delete the data of a user who opted out: %s", error->message);
+		return;
+	}
+	if (n_rows > 0 || n_requests > 0)
+		g_message("a user opted out: deleted %" G_GUINT64_FORMAT
+			  " stored aggregates and %" G_GUINT64_FORMAT
+			  " requests not sent yet that held their data",
+			  n_rows, n_requests);
+}
+
+static void
+forget_opted_out(MrdEngine *self)
+{
+	g_autoptr(GArray) uids = NULL;
+
+	if (self->user_choices == NULL)
+		return;
+	uids = mrd_user_choices_list_opted_out(self->user_choices);
+	for (guint i = 0; i < uids->len; i++)
+		forget_user(self, g_array_index(uids, guint32, i));
+}
+
 /* the store exists only while consent is granted; opened on demand so a
  * failure to open it (full disk, say) is retried on the next call */
 static MrdStore *
@@ -201,6 +235,7 @@ ensure_store(MrdEngine *self, GError **error)
 		return NULL;
 	}
 	mrd_drops_set_store(self->drops, self->store, TRUE);
+	forget_opted_out(self);
 	/* the weekly counts start again from what this store holds */
 	mrd_cap_table_reset(mrd_gate_get_caps(self->gate));
 	start_uploads(self);
@@ -256,6 +291,7 @@ void
 mrd_engine_start(MrdEngine *self)
 {
 	g_autofree char *consent_path = NULL;
+	g_autofree char *choices_path = NULL;
 	g_autoptr(GError) error = NULL;
 
 	g_return_if_fail(MRD_IS_ENGINE(self));
@@ -270,6 +306,8 @@ mrd_engine_start(MrdEngine *self)
 	}
 	consent_path = g_build_filename(self->state_dir, CONSENT_FILENAME, NULL);
 	self->consent = mrd_consent_new(consent_path);
+	choices_path = g_build_filename(self->state_dir, USER_CHOICES_FILENAME, NULL);
+	self->user_choices = mrd_user_choices_new(choices_path);
 	/* before the store opens: the outbox asks what may leave */
 	mrd_allowlist_source_load(self->allowlist_source);
 
@@ -347,6 +385,65 @@ mrd_engine_set_consent(MrdEngine *self, MetricsConsent consent, GError **error)
 			  error_local->message);
 	update_sampling_secret(self);
 	g_message("consent is now %s", metrics_consent_to_string(consent));
+	return TRUE;
+}
+
+/* ---- each user's own choice ---- */
+
+/* the choice of @uid; "out" until the engine started */
+MetricsUserChoice
+mrd_engine_get_user_choice(MrdEngine *self, guint32 uid)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), METRICS_USER_CHOICE_OUT);
+
+	if (self->user_choices == NULL)
+		return METRICS_USER_CHOICE_OUT;
+	return mrd_user_choices_get(self->user_choices, uid);
+}
+
+/**
+ * mrd_engine_set_user_choice:
+ * @uid: the caller's uid, from the bus
+ * @choice: its choice
+ * @changed: (out) (optional): whether it differs from the one before
+ *
+ * Saves the choice of @uid, whatever the machine's consent (it is not
+ * event data). Opting out deletes what @uid has stored at once, and the
+ * requests not sent yet that hold any of it; events of @uid are dropped
+ * from then on.
+ *
+ * Returns: whether the choice was saved
+ */
+gboolean
+mrd_engine_set_user_choice(MrdEngine *self,
+			   guint32 uid,
+			   MetricsUserChoice choice,
+			   gboolean *changed,
+			   GError **error)
+{
+	gboolean differs;
+
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
+	g_return_val_if_fail(self->user_choices != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	differs = mrd_user_choices_get(self->user_choices, uid) != choice;
+	if (changed != NULL)
+		*changed = differs;
+	if (!differs)
+		return TRUE;
+	/* saved first: if the daemon stops before the deletion below, the
+	 * store deletes it when it next opens */
+	if (!mrd_user_choices_set(self->user_choices, uid, choice, error))
+		return FALSE;
+	g_message("a user's own choice is now %s", metrics_user_choice_to_string(choice));
+	g_debug("uid %u chose %s", uid, metrics_user_choice_to_string(choice));
+	if (choice == METRICS_USER_CHOICE_OUT && self->store != NULL) {
+		/* a request in flight may hold their share: cancelled first */
+		stop_uploads(self);
+		forget_user(self, uid);
+		start_uploads(self);
+	}
 	return TRUE;
 }
 
@@ -456,6 +553,12 @@ mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender, const MrdRec
 		g_array_set_size(batch, 0);
 		return n;
 	}
+	if (mrd_engine_get_user_choice(self, who->uid) == METRICS_USER_CHOICE_OUT) {
+		/* the user said "not for me": not even the gate's counts */
+		mrd_drops_count(self->drops, MRD_DROP_USER_OPTED_OUT, n);
+		g_array_set_size(batch, 0);
+		return n;
+	}
 	/* so that the drops counted here are kept, and the caps seeded */
 	ensure_store(self, NULL);
 	now = mrd_clock_get_real_time(self->clock);
@@ -488,6 +591,10 @@ mrd_engine_record(MrdEngine *self, guint32 uid, GArray *batch, guint *n_kept, GE
 	/* consent may have changed while the caller was identified */
 	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED) {
 		mrd_drops_count(self->drops, MRD_DROP_NO_CONSENT, n);
+		return TRUE;
+	}
+	if (mrd_engine_get_user_choice(self, uid) == METRICS_USER_CHOICE_OUT) {
+		mrd_drops_count(self->drops, MRD_DROP_USER_OPTED_OUT, n);
 		return TRUE;
 	}
 	if (ensure_store(self, &error_local) != NULL) {
@@ -693,6 +800,7 @@ mrd_engine_dispose(GObject *object)
 	g_clear_object(&self->gate);
 	g_clear_object(&self->drops);
 	g_clear_object(&self->consent);
+	g_clear_object(&self->user_choices);
 	g_clear_object(&self->callers);
 	g_clear_object(&self->clock);
 	g_clear_object(&self->cancellable);

@@ -62,6 +62,15 @@ mrd_engine_get_consent_timestamp(MrdEngine *self);
 gboolean
 mrd_engine_set_consent(MrdEngine *self, MetricsConsent consent, GError **error);
 
+MetricsUserChoice
+mrd_engine_get_user_choice(MrdEngine *self, guint32 uid);
+gboolean
+mrd_engine_set_user_choice(MrdEngine *self,
+			   guint32 uid,
+			   MetricsUserChoice choice,
+			   gboolean *changed,
+			   GError **error);
+
 MrdDrops *
 mrd_engine_get_drops(MrdEngine *self);
 MrdAllowlist *

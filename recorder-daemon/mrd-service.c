@@ -251,6 +251,7 @@ typedef struct {
 	MrdService *self; /* (owned) */
 	GDBusMethodInvocation *invocation;
 	MetricsConsent consent;
+	MetricsUserChoice user_choice;
 	gboolean all_users;
 	guint32 uid;
 	void (*run)(MrdService *self, GDBusMethodInvocation *invocation, gpointer data);
@@ -314,6 +315,99 @@ mrd_service_handle_set_consent(MrdDBusRecorder *object,
 	data = call_data_new(self, invocation);
 	data->consent = consent;
 	authorize(self, invocation, MRD_ACTION_SET_CONSENT, set_consent_authorized_cb, data);
+	return TRUE;
+}
+
+/* ---- SetUserChoice, GetUserChoice: the caller's own, no authorisation ---- */
+
+/* unicast to each connection of @uid the daemon knows: another user must
+ * not learn who opted out */
+static void
+emit_user_choice_changed(MrdService *self, guint32 uid, MetricsUserChoice choice)
+{
+	g_autoptr(GPtrArray) senders = mrd_caller_registry_list_senders(self->callers, uid);
+
+	for (guint i = 0; i < senders->len; i++) {
+		g_autoptr(GError) error = NULL;
+
+		if (!g_dbus_connection_emit_signal(
+			    self->connection, g_ptr_array_index(senders, i), METRICS_DBUS_PATH,
+			    METRICS_DBUS_INTERFACE, "UserChoiceChanged",
+			    g_variant_new("(s)", metrics_user_choice_to_string(choice)), &error))
+			g_debug("cannot tell a client its user's choice: %s", error->message);
+	}
+}
+
+static void
+set_user_choice_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+	gboolean changed = FALSE;
+
+	if (!mrd_caller_registry_get_uid_finish(MRD_CALLER_REGISTRY(source), result, &data->uid,
+						&error) ||
+	    !mrd_engine_set_user_choice(data->self->engine, data->uid, data->user_choice, &changed,
+					&error)) {
+		return_error(data->self, data->invocation, error);
+		return;
+	}
+	/* the reply first: the caller's own library then hears the signal
+	 * after the call it made returned */
+	mrd_dbus_recorder_complete_set_user_choice(MRD_DBUS_RECORDER(data->self), data->invocation);
+	if (changed)
+		emit_user_choice_changed(data->self, data->uid, data->user_choice);
+}
+
+static gboolean
+mrd_service_handle_set_user_choice(MrdDBusRecorder *object,
+				   GDBusMethodInvocation *invocation,
+				   const char *choice_str)
+{
+	MrdService *self = MRD_SERVICE(object);
+	g_autoptr(GError) error = NULL;
+	MetricsUserChoice choice = METRICS_USER_CHOICE_DEFAULT;
+	CallData *data;
+
+	if (!metrics_user_choice_from_string(choice_str, &choice)) {
+		g_set_error(&error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+			    _("Invalid choice “%s”: use “in”, “out” or “default”"), choice_str);
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	data = call_data_new(self, invocation);
+	data->user_choice = choice;
+	mrd_caller_registry_get_uid_async(self->callers,
+					  g_dbus_method_invocation_get_sender(invocation),
+					  self->cancellable, set_user_choice_uid_cb, data);
+	return TRUE;
+}
+
+static void
+get_user_choice_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!mrd_caller_registry_get_uid_finish(MRD_CALLER_REGISTRY(source), result, &data->uid,
+						&error)) {
+		return_error(data->self, data->invocation, error);
+		return;
+	}
+	mrd_dbus_recorder_complete_get_user_choice(
+		MRD_DBUS_RECORDER(data->self), data->invocation,
+		metrics_user_choice_to_string(
+			mrd_engine_get_user_choice(data->self->engine, data->uid)));
+}
+
+static gboolean
+mrd_service_handle_get_user_choice(MrdDBusRecorder *object, GDBusMethodInvocation *invocation)
+{
+	MrdService *self = MRD_SERVICE(object);
+
+	mrd_caller_registry_get_uid_async(
+		self->callers, g_dbus_method_invocation_get_sender(invocation), self->cancellable,
+		get_user_choice_uid_cb, call_data_new(self, invocation));
 	return TRUE;
 }
 
@@ -576,6 +670,8 @@ mrd_service_iface_init(MrdDBusRecorderIface *iface)
 {
 	iface->handle_record_events = mrd_service_handle_record_events;
 	iface->handle_set_consent = mrd_service_handle_set_consent;
+	iface->handle_set_user_choice = mrd_service_handle_set_user_choice;
+	iface->handle_get_user_choice = mrd_service_handle_get_user_choice;
 	iface->handle_get_local_data = mrd_service_handle_get_local_data;
 	iface->handle_get_status = mrd_service_handle_get_status;
 	iface->handle_clear = mrd_service_handle_clear;

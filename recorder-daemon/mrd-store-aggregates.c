@@ -230,6 +230,113 @@ mrd_store_clear(MrdStore *self, gboolean all_users, guint32 uid, guint64 *remove
 	return TRUE;
 }
 
+typedef struct {
+	gboolean one_user;
+	guint32 uid;
+	GPtrArray *metrics; /* (nullable) (element-type guint8[16]) */
+	guint64 n_rows;
+	guint64 n_requests;
+} ForgetData;
+
+/* deletes with @sql (bound: ?1 one user, ?2 its uid, ?3 a metric or NULL)
+ * once, or once per metric; adds the rows deleted to @n */
+static gboolean
+forget_run(MrdStore *self, ForgetData *data, const char *sql, guint64 *n, GError **error)
+{
+	const char *failure = _("Cannot delete data from the metrics store");
+	guint n_runs = data->metrics != NULL ? data->metrics->len : 1;
+	sqlite3_stmt *stmt = mrd_store_prepare(self, sql, failure, error);
+
+	if (stmt == NULL)
+		return FALSE;
+	for (guint i = 0; i < n_runs; i++) {
+		sqlite3_reset(stmt);
+		sqlite3_bind_int(stmt, 1, data->one_user ? 1 : 0);
+		sqlite3_bind_int64(stmt, 2, data->uid);
+		if (data->metrics != NULL)
+			sqlite3_bind_blob(stmt, 3, g_ptr_array_index(data->metrics, i),
+					  METRICS_UUID_SIZE, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(stmt, 3);
+		if (sqlite3_step(stmt) != SQLITE_DONE) {
+			mrd_store_set_error(self, error, failure);
+			sqlite3_finalize(stmt);
+			return FALSE;
+		}
+		*n += (guint64)sqlite3_changes(self->db);
+	}
+	sqlite3_finalize(stmt);
+	return TRUE;
+}
+
+static gboolean
+forget_cb(MrdStore *self, gpointer user_data, GError **error)
+{
+	ForgetData *data = user_data;
+
+	/* a request not sent yet merges every user's share of its (metric,
+	 * week): one user's part cannot be taken out of it, so the whole
+	 * request goes (docs/metrics-recorder.8.md) */
+	return forget_run(self, data,
+			  "DELETE FROM aggregate WHERE (?1 = 0 OR uid = ?2) "
+			  "AND (?3 IS NULL OR metric = ?3)",
+			  &data->n_rows, error) &&
+	       forget_run(self, data,
+			  "DELETE FROM outbox WHERE (?3 IS NULL OR metric = ?3) AND "
+			  "(?1 = 0 OR EXISTS (SELECT 1 FROM outbox_share s WHERE "
+			  "s.metric = outbox.metric AND s.week = outbox.week AND "
+			  "s.uid IN (?2, -1)))",
+			  &data->n_requests, error);
+}
+
+/**
+ * mrd_store_forget:
+ * @self: the store
+ * @one_user: whether to delete only what @uid recorded
+ * @uid: the user, with @one_user
+ * @metrics: (nullable) (element-type guint8): only these metrics (16-byte
+ *   ids), or %NULL for all
+ * @n_rows: (out) (optional): aggregate rows deleted
+ * @n_requests: (out) (optional): requests deleted from the outbox
+ * @error: where a failure goes
+ *
+ * Deletes aggregates and the requests not sent yet that hold any of
+ * them, in one transaction, then overwrites the write-ahead log
+ * (mrd_store_scrub_log()), so that none of it stays on disk. The archive
+ * of what was sent is kept: it is already on the server.
+ *
+ * Returns: whether it was deleted; a failure to overwrite the log after
+ *   is only logged
+ */
+gboolean
+mrd_store_forget(MrdStore *self,
+		 gboolean one_user,
+		 guint32 uid,
+		 GPtrArray *metrics,
+		 guint64 *n_rows,
+		 guint64 *n_requests,
+		 GError **error)
+{
+	ForgetData data = {one_user, uid, metrics, 0, 0};
+	g_autoptr(GError) error_scrub = NULL;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (metrics != NULL && metrics->len == 0)
+		data.n_rows = 0;
+	else if (!mrd_store_transaction(self, forget_cb, &data, error))
+		return FALSE;
+	if (!mrd_store_scrub_log(self, &error_scrub))
+		g_warning("deleted, but the journal could not be overwritten: %s",
+			  error_scrub->message);
+	if (n_rows != NULL)
+		*n_rows = data.n_rows;
+	if (n_requests != NULL)
+		*n_requests = data.n_requests;
+	return TRUE;
+}
+
 gboolean
 mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError **error)
 {

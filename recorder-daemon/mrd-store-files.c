@@ -24,7 +24,6 @@
  */
 
 /* the WAL header's length: with it zeroed, the log is empty to SQLite */
-#define WAL_HEADER_SIZE 32
 
 /**
  * mrd_store_shrink_wal:
@@ -48,13 +47,13 @@
 gboolean
 mrd_store_shrink_wal(const char *wal, guint64 keep, GError **error)
 {
-	static const guint8 zeros[WAL_HEADER_SIZE] = {0};
+	static const guint8 zeros[MRD_STORE_WAL_HEADER_SIZE] = {0};
 	g_autoptr(GError) error_local = NULL;
 	int saved_errno;
 	int fd;
 
 	g_return_val_if_fail(wal != NULL, FALSE);
-	g_return_val_if_fail(keep >= WAL_HEADER_SIZE, FALSE);
+	g_return_val_if_fail(keep >= MRD_STORE_WAL_HEADER_SIZE, FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	/* the header first: once it is gone, no frame is read again, even

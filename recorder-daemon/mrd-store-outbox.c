@@ -178,6 +178,24 @@ mark_frozen_before(MrdStore *self, const char *week, GError **error)
 	return mrd_store_run(self, update, _(UPDATE_FAILURE), error);
 }
 
+/* remembers whose aggregates the weeks before @week held, before they go:
+ * one row per (metric, week, uid), never uploaded */
+static gboolean
+record_shares(MrdStore *self, const char *week, GError **error)
+{
+	const char *failure = _("Cannot queue an upload in the metrics store");
+	sqlite3_stmt *stmt = mrd_store_prepare(self,
+					       "INSERT OR IGNORE INTO outbox_share (metric, week, "
+					       "uid) SELECT DISTINCT metric, week, uid FROM "
+					       "aggregate WHERE week < ?1",
+					       failure, error);
+
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text(stmt, 1, week, -1, SQLITE_STATIC);
+	return mrd_store_run(self, stmt, failure, error);
+}
+
 /**
  * mrd_store_outbox_queue:
  * @self: the store
@@ -209,7 +227,8 @@ mrd_store_outbox_queue(MrdStore *self, const char *week, GPtrArray *requests, GE
 		bytes += g_bytes_get_size(
 			((MrdOutboxRequest *)g_ptr_array_index(requests, i))->events);
 	cap = mrd_store_raise_page_cap(self, bytes, requests->len);
-	ok = mrd_store_delete_weeks_before(
+	ok = record_shares(self, week, error) &&
+	     mrd_store_delete_weeks_before(
 		     self, week,
 		     _("Cannot remove the aggregates queued for upload from the metrics store"),
 		     error) &&

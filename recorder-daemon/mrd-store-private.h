@@ -76,6 +76,8 @@ void
 mrd_store_count_weeks(MrdStore *self, guint64 *n_weeks, gint64 *oldest_week);
 
 /* files (mrd-store-files.c) */
+/* the WAL header's length: with it zeroed, the log is empty to SQLite */
+#define MRD_STORE_WAL_HEADER_SIZE 32
 gboolean
 mrd_store_move_aside(const char *path, GError **error);
 gboolean

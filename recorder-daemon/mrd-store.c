@@ -32,7 +32,7 @@
  * files (mrd-store-files.c).
  */
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 G_DEFINE_TYPE(MrdStore, mrd_store, G_TYPE_OBJECT)
 
@@ -252,6 +252,25 @@ static const char *const migrations[] = {
 	"  value TEXT NOT NULL"
 	") WITHOUT ROWID;"
 	"INSERT INTO state (key, value) VALUES ('frozen-before', '');",
+	/* version 5: whose aggregates each frozen (metric, week) of the outbox
+	 * merges, so that a user who opts out takes their share out of what
+	 * is not sent yet (mrd_store_forget()); kept on this machine only.
+	 * Requests frozen before this version get uid -1: anybody's. The
+	 * shares go with the last request of their (metric, week) */
+	"CREATE TABLE outbox_share ("
+	"  metric BLOB NOT NULL,"
+	"  week TEXT NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  PRIMARY KEY (metric, week, uid)"
+	") WITHOUT ROWID;"
+	"INSERT INTO outbox_share (metric, week, uid) "
+	"  SELECT DISTINCT metric, week, -1 FROM outbox;"
+	"CREATE TRIGGER outbox_share_gone AFTER DELETE ON outbox "
+	"  WHEN NOT EXISTS (SELECT 1 FROM outbox o WHERE o.metric = old.metric "
+	"                   AND o.week = old.week) "
+	"BEGIN "
+	"  DELETE FROM outbox_share WHERE metric = old.metric AND week = old.week; "
+	"END;",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SCHEMA_VERSION);
@@ -681,6 +700,37 @@ mrd_store_wipe(MrdStore *self, GError **error)
 		return mrd_store_set_error(self, error,
 					   _("Cannot flush the journal of the metrics store"));
 	return TRUE;
+}
+
+/**
+ * mrd_store_scrub_log:
+ * @self: the store
+ * @error: where a failure goes
+ *
+ * After a deletion that must not be readable on disk any more (of one
+ * user, of one category): checkpoints the write-ahead log into the
+ * database, where secure_delete overwrote the deleted rows, and then
+ * overwrites the whole log but its header with zeros (mrd_store_shrink_wal()),
+ * since its frames still hold the pages as they were before.
+ *
+ * Returns: whether the log could be checkpointed and overwritten
+ */
+gboolean
+mrd_store_scrub_log(MrdStore *self, GError **error)
+{
+	int n_log = -1, n_done = -1;
+
+	g_return_val_if_fail(MRD_IS_STORE(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!mrd_store_check_open(self, error))
+		return FALSE;
+	if (sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_FULL, &n_log, &n_done) !=
+		    SQLITE_OK ||
+	    n_log != n_done)
+		return mrd_store_set_error(self, error,
+					   _("Cannot flush the journal of the metrics store"));
+	return mrd_store_shrink_wal(self->wal_path, MRD_STORE_WAL_HEADER_SIZE, error);
 }
 
 static void

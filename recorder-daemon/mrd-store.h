@@ -42,6 +42,16 @@ mrd_store_dump(MrdStore *self, gboolean all_users, guint32 uid, GError **error);
 gboolean
 mrd_store_clear(MrdStore *self, gboolean all_users, guint32 uid, guint64 *removed, GError **error);
 gboolean
+mrd_store_forget(MrdStore *self,
+		 gboolean one_user,
+		 guint32 uid,
+		 GPtrArray *metrics,
+		 guint64 *n_rows,
+		 guint64 *n_requests,
+		 GError **error);
+gboolean
+mrd_store_scrub_log(MrdStore *self, GError **error);
+gboolean
 mrd_store_get_totals(MrdStore *self, guint64 *n_keys, guint64 *n_events, GError **error);
 guint64
 mrd_store_get_size(MrdStore *self);

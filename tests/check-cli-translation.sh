@@ -85,6 +85,7 @@ for lang in "${languages[@]}"; do
         "See and control the metrics kept on this computer." \
         "Commands:" \
         "Show the consent state and what is stored" \
+        "Change or show your own choice, for your account only" \
         "See metrics-cli(1) for the details, the JSON keys and the exit codes."; do
         msgstr=$(run env TEXTDOMAINDIR="$localedir" gettext -d "$domain" "$msgid")
         # the help is wrapped to 80 columns: compare with the line breaks

@@ -35,6 +35,7 @@ static const char *const allow_nothing[] = {NULL};
 
 /* the JSON keys documented in docs/metrics-cli.1.md: status --all */
 static const char *const status_keys[] = {"consent",
+					  "user-choice",
 					  "all-users",
 					  "consent-changed-usec",
 					  "stored-keys",
@@ -58,6 +59,7 @@ static const char *const status_keys[] = {"consent",
 					  NULL};
 /* status without --all: the caller's own figures and what is about nobody */
 static const char *const own_status_keys[] = {"consent",
+					      "user-choice",
 					      "all-users",
 					      "consent-changed-usec",
 					      "stored-keys",
@@ -333,6 +335,59 @@ test_empty(Fixture *fixture, gconstpointer user_data)
 	g_clear_pointer(&node, json_node_unref);
 	node = run_json(fixture, 2, clear);
 	assert_keys(json_node_get_object(node), (const char *const[]){"removed", NULL});
+}
+
+/* ---- the user's own choice ---- */
+
+static void
+test_choice(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	const char *const show[] = {"choice", NULL};
+	const char *const out_args[] = {"choice", "out", NULL};
+	const char *const default_args[] = {"choice", "default", NULL};
+	const char *const status[] = {"status", NULL};
+	const char *const bogus[] = {"choice", "no", NULL};
+	const char *const extra[] = {"choice", "in", "again", NULL};
+
+	/* no authorisation at all is needed for one's own */
+	mtest_harness_set_allowed(fixture->harness, allow_nothing);
+	g_assert_cmpint(run_cli(fixture, show, &out, &err), ==, 0);
+	g_assert_cmpstr(out, ==, "default (follows the machine's consent)\n");
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run_cli(fixture, out_args, &out, &err), ==, 0);
+	g_assert_cmpstr(out, ==, "out (nothing of yours is recorded or uploaded)\n");
+	g_assert_cmpstr(err, ==, "");
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	node = run_json(fixture, 0, show);
+	assert_keys(json_node_get_object(node), (const char *const[]){"user-choice", NULL});
+	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(node), "user-choice"),
+			==, "out");
+	g_clear_pointer(&node, json_node_unref);
+	node = run_json(fixture, 0, status);
+	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(node), "user-choice"),
+			==, "out");
+	g_clear_pointer(&node, json_node_unref);
+	g_assert_cmpint(run_cli(fixture, status, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, "Your choice:"));
+	g_assert_nonnull(strstr(out, "out (nothing of yours is recorded or uploaded)"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	node = run_json(fixture, 0, default_args);
+	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(node), "user-choice"),
+			==, "default");
+	g_clear_pointer(&node, json_node_unref);
+
+	g_assert_cmpint(run_cli(fixture, bogus, &out, &err), ==, 64);
+	g_assert_nonnull(strstr(err, "Usage:"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run_cli(fixture, extra, &out, &err), ==, 64);
+	g_assert_nonnull(strstr(err, "metrics-cli choice [in|out|default]"));
 }
 
 /* ---- consent ---- */
@@ -973,7 +1028,7 @@ test_help(Fixture *fixture, gconstpointer user_data)
 {
 	g_auto(GStrv) commands = list_commands(fixture);
 
-	g_assert_cmpuint(g_strv_length(commands), ==, 6);
+	g_assert_cmpuint(g_strv_length(commands), ==, 7);
 	for (guint i = 0; commands[i] != NULL; i++) {
 		g_auto(GStrv) options = list_options(fixture, commands[i]);
 
@@ -1227,6 +1282,7 @@ main(int argc, char *argv[])
 #define ADD(path, func, setup) g_test_add(path, Fixture, NULL, setup, func, fixture_tear_down)
 	ADD("/metrics/cli/empty", test_empty, fixture_set_up);
 	ADD("/metrics/cli/consent", test_consent, fixture_set_up);
+	ADD("/metrics/cli/choice", test_choice, fixture_set_up);
 	ADD("/metrics/cli/data", test_data, fixture_set_up);
 	ADD("/metrics/cli/uploads", test_uploads, fixture_set_up);
 	ADD("/metrics/cli/store-full", test_store_full, fixture_set_up_small_store);

@@ -581,7 +581,7 @@ test_migrate_v1(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 4);
+	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 5);
 	sqlite3_finalize(stmt);
 
 	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
@@ -593,8 +593,10 @@ test_migrate_v1(Fixture *fixture, gconstpointer user_data)
 	g_variant_get_child(rows, 0, "(u&s&su@avtt)", &uid, NULL, NULL, NULL, NULL, &count, NULL);
 	g_assert_cmpuint(uid, ==, 1000);
 	g_assert_cmpuint(count, ==, 41);
-	/* the tables of versions 2 and 3 are there */
+	/* the tables of versions 2, 3 and 5 are there */
 	g_assert_cmpint(sqlite3_exec(db, "SELECT count(*) FROM outbox", NULL, NULL, NULL), ==,
+			SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "SELECT count(*) FROM outbox_share", NULL, NULL, NULL), ==,
 			SQLITE_OK);
 	sqlite3_close(db);
 	g_hash_table_insert(counts, (gpointer) "store-full", &one);
