@@ -59,6 +59,73 @@ static const struct {
 	{"server-url", "server-url", "s"},
 };
 
+static gboolean
+category_off_for_user(GVariant *status, const char *name)
+{
+	g_autoptr(GVariant) off =
+		g_variant_lookup_value(status, "user-categories-off", G_VARIANT_TYPE("as"));
+
+	for (gsize i = 0; off != NULL && i < g_variant_n_children(off); i++) {
+		const char *item = NULL;
+
+		g_variant_get_child(off, i, "&s", &item);
+		if (g_strcmp0(item, name) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+add_categories_json(JsonBuilder *builder, GVariant *status)
+{
+	g_autoptr(GVariant) categories =
+		g_variant_lookup_value(status, "categories", G_VARIANT_TYPE("a{ss}"));
+	GVariantIter iter;
+	const char *name, *state;
+
+	if (categories == NULL)
+		return;
+	json_builder_set_member_name(builder, "categories");
+	json_builder_begin_object(builder);
+	g_variant_iter_init(&iter, categories);
+	while (g_variant_iter_next(&iter, "{&s&s}", &name, &state)) {
+		json_builder_set_member_name(builder, name);
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "machine");
+		json_builder_add_string_value(builder, state);
+		json_builder_set_member_name(builder, "user");
+		json_builder_add_string_value(builder,
+					      category_off_for_user(status, name) ? "off" : "on");
+		json_builder_end_object(builder);
+	}
+	json_builder_end_object(builder);
+}
+
+/* "hardware: on, usage: off for you, ..." */
+static char *
+categories_summary(GVariant *status)
+{
+	g_autoptr(GVariant) categories =
+		g_variant_lookup_value(status, "categories", G_VARIANT_TYPE("a{ss}"));
+	g_autoptr(GString) text = g_string_new(NULL);
+	GVariantIter iter;
+	const char *name, *state;
+
+	if (categories == NULL)
+		return NULL;
+	g_variant_iter_init(&iter, categories);
+	while (g_variant_iter_next(&iter, "{&s&s}", &name, &state)) {
+		if (text->len > 0)
+			g_string_append(text, "; ");
+		g_string_append_printf(text, "%s %s", name, mcli_category_state_label(state));
+		if (category_off_for_user(status, name))
+			/* TRANSLATORS: after the state of a category, when the
+			 * user turned it off for their own account */
+			g_string_append(text, _(", off for you"));
+	}
+	return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
 static void
 print_status_json(GVariant *status,
 		  MetricsConsent consent,
@@ -78,6 +145,7 @@ print_status_json(GVariant *status,
 		json_builder_set_member_name(builder, "user-choice");
 		json_builder_add_string_value(builder, metrics_user_choice_to_string(*choice));
 	}
+	add_categories_json(builder, status);
 	json_builder_set_member_name(builder, "all-users");
 	json_builder_add_boolean_value(builder, all_users);
 	for (guint i = 0; i < G_N_ELEMENTS(status_keys); i++) {
@@ -260,6 +328,7 @@ print_status(McliContext *ctx,
 	g_autofree char *set_aside = u64_str(lookup_u64(status, "set-aside"));
 	g_autofree char *next_str = next_upload_summary(status);
 	g_autofree char *last_str = mcli_format_timestamp(lookup_x(status, "last-upload"));
+	g_autofree char *categories = categories_summary(status);
 	gboolean all_users = FALSE;
 
 	g_variant_lookup(status, "all-users", "b", &all_users);
@@ -271,6 +340,10 @@ print_status(McliContext *ctx,
 	if (choice != NULL)
 		/* TRANSLATORS: a label, then the user's own choice */
 		mcli_print_field(_("Your choice:"), mcli_user_choice_label(*choice));
+	if (categories != NULL)
+		/* TRANSLATORS: a label, then each category of metrics and its
+		 * state */
+		mcli_print_field(_("Categories:"), categories);
 	if (all_users)
 		/* TRANSLATORS: a label, then what is stored for every user */
 		mcli_print_field(_("Stored (all users):"), stored);

@@ -240,6 +240,21 @@ mcli_user_choice_label(MetricsUserChoice choice)
 	}
 }
 
+/* the machine's state of a category, as the daemon names it */
+const char *
+mcli_category_state_label(const char *state)
+{
+	if (g_strcmp0(state, "on") == 0)
+		/* TRANSLATORS: the state of a category of metrics */
+		return _("on");
+	if (g_strcmp0(state, "off") == 0)
+		/* TRANSLATORS: the state of a category of metrics */
+		return _("off");
+	/* TRANSLATORS: the state of a category of metrics added after the
+	 * user agreed: it is not recorded until they are asked */
+	return _("not asked yet (not recorded)");
+}
+
 char *
 mcli_format_size(guint64 bytes)
 {

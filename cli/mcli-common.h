@@ -42,6 +42,8 @@ mcli_cmd_status(McliContext *ctx, int argc, char **argv, GError **error);
 gboolean
 mcli_cmd_show(McliContext *ctx, int argc, char **argv, GError **error);
 gboolean
+mcli_cmd_categories(McliContext *ctx, int argc, char **argv, GError **error);
+gboolean
 mcli_cmd_choice(McliContext *ctx, int argc, char **argv, GError **error);
 gboolean
 mcli_cmd_consent(McliContext *ctx, int argc, char **argv, GError **error);
@@ -80,6 +82,8 @@ const char *
 mcli_consent_label(MetricsConsent consent);
 const char *
 mcli_user_choice_label(MetricsUserChoice choice);
+const char *
+mcli_category_state_label(const char *state);
 const char *
 mcli_drop_reason_label(const char *reason);
 const char *

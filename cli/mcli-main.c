@@ -71,6 +71,24 @@ static const McliOption choice_options[] = {
 	{NULL, NULL},
 };
 
+static const McliOption categories_options[] = {
+	/* TRANSLATORS: a category of metrics in the --help of metrics-cli
+	 * categories, which turns it on or off for the whole computer */
+	{"hardware on|off", N_("The computer's devices and their features")},
+	/* TRANSLATORS: a category of metrics in the --help of metrics-cli categories */
+	{"settings on|off", N_("Which settings differ from their defaults")},
+	/* TRANSLATORS: a category of metrics in the --help of metrics-cli categories */
+	{"usage on|off", N_("Which apps and features are used, and how long")},
+	/* TRANSLATORS: a category of metrics in the --help of metrics-cli categories */
+	{"performance on|off", N_("How long things take")},
+	/* TRANSLATORS: a category of metrics in the --help of metrics-cli categories */
+	{"problems on|off", N_("Crashes and errors")},
+	/* TRANSLATORS: an option of metrics-cli categories in its --help */
+	{"--user", N_("Only for your own account, which needs no authorisation; without it, "
+		      "for the whole computer, which does")},
+	{NULL, NULL},
+};
+
 static const McliOption clear_options[] = {
 	/* TRANSLATORS: an option of metrics-cli clear in its --help */
 	{"--all", N_("Delete every user's data; needs authorisation")},
@@ -106,6 +124,10 @@ static const McliCommand commands[] = {
 	/* TRANSLATORS: summary of a command */
 	{"choice", "[in|out|default]", N_("Change or show your own choice, for your account only"),
 	 mcli_cmd_choice, choice_options},
+	/* TRANSLATORS: summary of a command */
+	{"categories", "[--user] [NAME on|off]",
+	 N_("Show or change which categories of metrics are collected"), mcli_cmd_categories,
+	 categories_options},
 	/* TRANSLATORS: summary of a command */
 	{"clear", "[--all]", N_("Delete your stored data"), mcli_cmd_clear, clear_options},
 	/* TRANSLATORS: summary of a command */

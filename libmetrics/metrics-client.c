@@ -622,6 +622,117 @@ metrics_client_get_user_choice_sync(MetricsClient *self,
 }
 
 /**
+ * metrics_client_set_category_async:
+ * @self: a client
+ * @category: `hardware`, `settings`, `usage`, `performance` or `problems`
+ *   (the allowlist's categories)
+ * @enabled: %TRUE to turn it on, %FALSE to turn it off
+ * @flags: [flags@Metrics.ClientFlags.ALL_USERS] for the whole machine,
+ *   which needs authorisation by polkit (action
+ *   `org.fedoraproject.Metrics1.set-consent`; add
+ *   [flags@Metrics.ClientFlags.INTERACTIVE] to allow a dialog); without it,
+ *   for the calling user's own account, which needs none
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Turns a category of metrics on or off. Turning one off deletes at once
+ * what is stored of its metrics: everybody's for the machine, the caller's
+ * for their account. A category off for the machine is off for everybody;
+ * turning it on for one's account makes it follow the machine again. The
+ * state is in the status ([method@Client.get_status_async]): `categories`
+ * for the machine, `user-categories-off` for the caller.
+ *
+ * Since: 0.1
+ */
+void
+metrics_client_set_category_async(MetricsClient *self,
+				  const char *category,
+				  gboolean enabled,
+				  MetricsClientFlags flags,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data)
+{
+	GVariantBuilder categories;
+
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(category != NULL);
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	g_variant_builder_init(&categories, G_VARIANT_TYPE("a{sb}"));
+	g_variant_builder_add(&categories, "{sb}", category, enabled);
+	if ((flags & METRICS_CLIENT_FLAGS_ALL_USERS) != 0)
+		metrics_client_call(self, "SetCategories",
+				    g_variant_new("(a{sb}@a{sv})", &categories,
+						  options_for_flags(METRICS_CLIENT_FLAGS_NONE)),
+				    "()", flags, cancellable, metrics_client_set_category_async,
+				    callback, user_data);
+	else
+		metrics_client_call(self, "SetUserCategories",
+				    g_variant_new("(a{sb})", &categories), "()", flags, cancellable,
+				    metrics_client_set_category_async, callback, user_data);
+}
+
+/**
+ * metrics_client_set_category_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.set_category_async].
+ *
+ * Returns: %TRUE if the choice was saved; %FALSE with
+ *   [error@Metrics.Error.INVALID_DATA] for an unknown category, or
+ *   [error@Metrics.Error.PERMISSION_DENIED] if not authorised
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_set_category_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply =
+		metrics_client_call_finish(self, result, metrics_client_set_category_async, error);
+	return reply != NULL;
+}
+
+/**
+ * metrics_client_set_category_sync:
+ * @self: a client
+ * @category: a category of metrics
+ * @enabled: %TRUE to turn it on, %FALSE to turn it off
+ * @flags: as for [method@Client.set_category_async]
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.set_category_async].
+ *
+ * Returns: %TRUE if the choice was saved
+ *
+ * Since: 0.1
+ */
+gboolean
+metrics_client_set_category_sync(MetricsClient *self,
+				 const char *category,
+				 gboolean enabled,
+				 MetricsClientFlags flags,
+				 GCancellable *cancellable,
+				 GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	sync_call_begin(&call);
+	metrics_client_set_category_async(self, category, enabled, flags, cancellable, sync_call_cb,
+					  &call);
+	result = sync_call_wait(&call);
+	return metrics_client_set_category_finish(self, result, error);
+}
+
+/**
  * metrics_client_get_local_data_async:
  * @self: a client
  * @flags: [flags@Metrics.ClientFlags.ALL_USERS] for every user's data (needs

@@ -107,6 +107,24 @@ metrics_client_get_user_choice_sync(MetricsClient *self,
 				    GError **error);
 
 void
+metrics_client_set_category_async(MetricsClient *self,
+				  const char *category,
+				  gboolean enabled,
+				  MetricsClientFlags flags,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data);
+gboolean
+metrics_client_set_category_finish(MetricsClient *self, GAsyncResult *result, GError **error);
+gboolean
+metrics_client_set_category_sync(MetricsClient *self,
+				 const char *category,
+				 gboolean enabled,
+				 MetricsClientFlags flags,
+				 GCancellable *cancellable,
+				 GError **error);
+
+void
 metrics_client_get_local_data_async(MetricsClient *self,
 				    MetricsClientFlags flags,
 				    GCancellable *cancellable,

@@ -18,7 +18,12 @@ typedef enum {
 	MRD_METRIC_CATEGORY_USAGE,
 	MRD_METRIC_CATEGORY_PERFORMANCE,
 	MRD_METRIC_CATEGORY_PROBLEMS,
+	MRD_N_METRIC_CATEGORIES,
 } MrdMetricCategory;
+
+/* a set of categories, one bit per MrdMetricCategory */
+#define MRD_CATEGORY_BIT(category) (1u << (guint)(category))
+#define MRD_ALL_CATEGORIES ((1u << MRD_N_METRIC_CATEGORIES) - 1)
 
 /* what one value may be: the payload, or one member of a tuple payload;
  * every value is from a closed set (docs/allowlist.md) */

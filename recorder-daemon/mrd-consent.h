@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "metrics-common.h"
+#include "mrd-allowlist.h"
 
 G_BEGIN_DECLS
 
@@ -22,5 +23,11 @@ gint64
 mrd_consent_get_timestamp(MrdConsent *self);
 gboolean
 mrd_consent_set(MrdConsent *self, MetricsConsent state, gint64 now, GError **error);
+guint
+mrd_consent_get_agreed(MrdConsent *self);
+guint
+mrd_consent_get_refused(MrdConsent *self);
+gboolean
+mrd_consent_set_categories(MrdConsent *self, guint on, guint off, GError **error);
 
 G_END_DECLS

@@ -33,6 +33,9 @@ typedef enum {
 	MRD_DROP_NO_CONSENT,
 	/* the caller's uid said "not for me" (SetUserChoice) */
 	MRD_DROP_USER_OPTED_OUT,
+	/* the metric's category is off (or not agreed to yet) for the
+	 * machine, or off for the caller's user */
+	MRD_DROP_CATEGORY_OFF,
 	MRD_DROP_MALFORMED_CALLS,
 	MRD_DROP_RATE_LIMITED_CALLS,
 	/* messages dropped unread by MrdIntake, before GDBus queues them */

@@ -203,16 +203,70 @@ forget_user(MrdEngine *self, guint32 uid)
 			  n_rows, n_requests);
 }
 
+/* (transfer container) (element-type guint8): the ids of the allowlisted
+ * metrics of the categories of @mask; they point into the allowlist */
+static GPtrArray *
+metrics_of_categories(MrdEngine *self, guint mask)
+{
+	g_autoptr(GPtrArray) metrics = mrd_allowlist_get_metrics(mrd_engine_get_allowlist(self));
+	GPtrArray *ids = g_ptr_array_new();
+
+	for (guint i = 0; i < metrics->len; i++) {
+		const MrdMetric *metric = g_ptr_array_index(metrics, i);
+
+		if ((mask & MRD_CATEGORY_BIT(metric->category)) != 0)
+			g_ptr_array_add(ids, (gpointer)metric->id);
+	}
+	return ids;
+}
+
+/* deletes what is stored of the categories of @mask: everybody's, or
+ * with @one_user of @uid only */
+static void
+forget_categories(MrdEngine *self, gboolean one_user, guint32 uid, guint mask)
+{
+	g_autoptr(GPtrArray) ids = NULL;
+	g_autoptr(GError) error = NULL;
+	guint64 n_rows = 0, n_requests = 0;
+
+	if (self->store == NULL || mask == 0)
+		return;
+	ids = metrics_of_categories(self, mask);
+	if (ids->len == 0)
+		return;
+	if (!mrd_store_forget(self->store, one_user, uid, ids, &n_rows, &n_requests, &error)) {
+		g_warning("cannot delete the data of a category turned off: %s", error->message);
+		return;
+	}
+	if (n_rows > 0 || n_requests > 0)
+		g_message("a category was turned off%s: deleted %" G_GUINT64_FORMAT
+			  " stored aggregates and %" G_GUINT64_FORMAT " requests not sent yet",
+			  one_user ? " for one user" : "", n_rows, n_requests);
+}
+
+/* what the choices exclude goes when the store opens: also when the daemon
+ * stopped between saving a choice and deleting */
 static void
 forget_opted_out(MrdEngine *self)
 {
 	g_autoptr(GArray) uids = NULL;
+	g_autoptr(GArray) with_off = NULL;
 
+	if (self->consent != NULL)
+		forget_categories(self, FALSE, 0,
+				  MRD_ALL_CATEGORIES & ~mrd_consent_get_agreed(self->consent));
 	if (self->user_choices == NULL)
 		return;
 	uids = mrd_user_choices_list_opted_out(self->user_choices);
 	for (guint i = 0; i < uids->len; i++)
 		forget_user(self, g_array_index(uids, guint32, i));
+	with_off = mrd_user_choices_list_with_off(self->user_choices);
+	for (guint i = 0; i < with_off->len; i++) {
+		guint32 uid = g_array_index(with_off, guint32, i);
+
+		forget_categories(self, TRUE, uid,
+				  mrd_user_choices_get_off(self->user_choices, uid));
+	}
 }
 
 /* the store exists only while consent is granted; opened on demand so a
@@ -447,6 +501,92 @@ mrd_engine_set_user_choice(MrdEngine *self,
 	return TRUE;
 }
 
+/* ---- categories ---- */
+
+/* the machine's categories: @agreed (may be recorded while consent is
+ * granted) and @refused, as MRD_CATEGORY_BIT()s; the others were never
+ * asked about */
+void
+mrd_engine_get_categories(MrdEngine *self, guint *agreed, guint *refused)
+{
+	g_return_if_fail(MRD_IS_ENGINE(self));
+
+	*agreed = self->consent != NULL ? mrd_consent_get_agreed(self->consent) : 0;
+	*refused = self->consent != NULL ? mrd_consent_get_refused(self->consent) : 0;
+}
+
+/**
+ * mrd_engine_set_categories:
+ * @on: categories to turn on (MRD_CATEGORY_BIT()s)
+ * @off: categories to turn off, disjoint from @on
+ * @changed: (out): whether anything changed
+ *
+ * Saves the machine's choice of categories; what is stored of a category
+ * turned off is deleted at once, everybody's.
+ *
+ * Returns: whether it was saved
+ */
+gboolean
+mrd_engine_set_categories(MrdEngine *self, guint on, guint off, gboolean *changed, GError **error)
+{
+	guint agreed = 0, refused = 0;
+
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
+	g_return_val_if_fail(self->consent != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	mrd_engine_get_categories(self, &agreed, &refused);
+	*changed = (on & ~agreed) != 0 || (off & ~refused) != 0;
+	if (!*changed)
+		return TRUE;
+	if (!mrd_consent_set_categories(self->consent, on, off, error))
+		return FALSE;
+	g_message("categories changed: agreed %#x, refused %#x",
+		  mrd_consent_get_agreed(self->consent), mrd_consent_get_refused(self->consent));
+	if ((off & agreed) != 0 && self->store != NULL) {
+		stop_uploads(self);
+		forget_categories(self, FALSE, 0, off & agreed);
+		start_uploads(self);
+	}
+	return TRUE;
+}
+
+/* the categories @uid turned off for itself */
+guint
+mrd_engine_get_user_off(MrdEngine *self, guint32 uid)
+{
+	g_return_val_if_fail(MRD_IS_ENGINE(self), MRD_ALL_CATEGORIES);
+
+	if (self->user_choices == NULL)
+		return MRD_ALL_CATEGORIES;
+	return mrd_user_choices_get_off(self->user_choices, uid);
+}
+
+/* saves the categories @uid turns off for itself (@off, the others on);
+ * what @uid stored of those newly off is deleted at once */
+gboolean
+mrd_engine_set_user_off(MrdEngine *self, guint32 uid, guint off, GError **error)
+{
+	guint before;
+
+	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
+	g_return_val_if_fail(self->user_choices != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	before = mrd_user_choices_get_off(self->user_choices, uid);
+	if (before == off)
+		return TRUE;
+	if (!mrd_user_choices_set_off(self->user_choices, uid, off, error))
+		return FALSE;
+	g_debug("uid %u turned categories %#x off", uid, off);
+	if ((off & ~before) != 0 && self->store != NULL) {
+		stop_uploads(self);
+		forget_categories(self, TRUE, uid, off & ~before);
+		start_uploads(self);
+	}
+	return TRUE;
+}
+
 /* ---- the allowlist ---- */
 
 static void
@@ -564,7 +704,9 @@ mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender, const MrdRec
 	now = mrd_clock_get_real_time(self->clock);
 	week = MAX(mrd_week_start(now), first_open_week(self));
 	seed_caps(self, week);
-	return mrd_gate_filter(self->gate, batch, sender, who, now, week);
+	return mrd_gate_filter(self->gate, batch, sender, who, now, week,
+			       mrd_consent_get_agreed(self->consent) &
+				       ~mrd_engine_get_user_off(self, who->uid));
 }
 
 /**
@@ -704,6 +846,9 @@ mrd_engine_get_status(MrdEngine *self,
 		status->n_accepted = count != NULL ? *count : 0;
 	}
 	status->n_allowlisted = mrd_allowlist_get_size(mrd_engine_get_allowlist(self));
+	mrd_engine_get_categories(self, &status->categories_agreed, &status->categories_refused);
+	if (!all_users)
+		status->user_off = mrd_engine_get_user_off(self, uid);
 	status->server_url = self->config->server_url;
 	status->window_days = self->config->window_days;
 	if (self->store != NULL &&

@@ -37,6 +37,9 @@ typedef struct {
 	gint64 next_week_close;	 /* usec, 0: nothing stored */
 	const char *server_url;	 /* owned by the engine */
 	guint window_days;
+	guint categories_agreed;  /* MRD_CATEGORY_BIT()s of the machine */
+	guint categories_refused; /* the others were never asked about */
+	guint user_off;		  /* without all_users: the caller's own */
 } MrdEngineStatus;
 
 #define MRD_TYPE_ENGINE (mrd_engine_get_type())
@@ -70,6 +73,15 @@ mrd_engine_set_user_choice(MrdEngine *self,
 			   MetricsUserChoice choice,
 			   gboolean *changed,
 			   GError **error);
+
+void
+mrd_engine_get_categories(MrdEngine *self, guint *agreed, guint *refused);
+gboolean
+mrd_engine_set_categories(MrdEngine *self, guint on, guint off, gboolean *changed, GError **error);
+guint
+mrd_engine_get_user_off(MrdEngine *self, guint32 uid);
+gboolean
+mrd_engine_set_user_off(MrdEngine *self, guint32 uid, guint off, GError **error);
 
 MrdDrops *
 mrd_engine_get_drops(MrdEngine *self);

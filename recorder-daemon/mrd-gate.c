@@ -263,6 +263,7 @@ check_event(MrdGate *self,
 	    gint64 now,
 	    gint64 week,
 	    gint64 monotonic,
+	    guint categories,
 	    const MrdMetric **metric)
 {
 	MrdDropReason reason = mrd_allowlist_check(self->allowlist, event, now, metric);
@@ -271,6 +272,9 @@ check_event(MrdGate *self,
 		return reason;
 	if (!mrd_metric_is_recorder(*metric, who))
 		return MRD_DROP_NOT_A_RECORDER;
+	/* before the rate, the sample and the cap: it uses none of them */
+	if ((categories & MRD_CATEGORY_BIT((*metric)->category)) == 0)
+		return MRD_DROP_CATEGORY_OFF;
 	if (mrd_caller_registry_take_events(self->callers, sender, 1, monotonic) == 0)
 		return MRD_DROP_RATE_LIMITED;
 	if (!is_sampled(self, *metric))
@@ -287,6 +291,8 @@ check_event(MrdGate *self,
  * @who: the caller's identity, from the bus
  * @now: the real time, in usec
  * @week: the week the events will be stored in, for the weekly cap
+ * @categories: the categories that may be recorded for this caller
+ *   (MRD_CATEGORY_BIT()); the events of the others are dropped
  *
  * Keeps the events of @batch that pass the gate, in order; counts the
  * others by reason and metric.
@@ -299,7 +305,8 @@ mrd_gate_filter(MrdGate *self,
 		const char *sender,
 		const MrdRecorderIdentity *who,
 		gint64 now,
-		gint64 week)
+		gint64 week,
+		guint categories)
 {
 	gint64 monotonic = g_get_monotonic_time();
 	guint kept = 0;
@@ -311,8 +318,8 @@ mrd_gate_filter(MrdGate *self,
 	for (guint i = 0; i < n; i++) {
 		MrdEvent *event = &g_array_index(batch, MrdEvent, i);
 		const MrdMetric *metric = NULL;
-		MrdDropReason reason =
-			check_event(self, event, sender, who, now, week, monotonic, &metric);
+		MrdDropReason reason = check_event(self, event, sender, who, now, week, monotonic,
+						   categories, &metric);
 
 		if (reason != MRD_DROP_NONE) {
 			mrd_drops_count_metric(self->drops, reason, event->id,

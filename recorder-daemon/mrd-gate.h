@@ -63,6 +63,7 @@ mrd_gate_filter(MrdGate *self,
 		const char *sender,
 		const MrdRecorderIdentity *who,
 		gint64 now,
-		gint64 week);
+		gint64 week,
+		guint categories);
 
 G_END_DECLS

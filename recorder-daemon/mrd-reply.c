@@ -93,6 +93,37 @@ add_status(GVariantBuilder *builder, const char *key, GVariant *value)
  *
  * Returns: (transfer floating): the reply of GetStatus, a{sv}
  */
+/* (transfer floating): a{ss}, each category "on", "off" or "unknown" */
+GVariant *
+mrd_reply_categories(guint agreed, guint refused)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{ss}"));
+	for (guint c = 0; c < MRD_N_METRIC_CATEGORIES; c++) {
+		const char *state = (agreed & MRD_CATEGORY_BIT(c)) != 0	 ? "on" :
+				    (refused & MRD_CATEGORY_BIT(c)) != 0 ? "off" :
+									   "unknown";
+
+		g_variant_builder_add(&b, "{ss}", mrd_metric_category_to_string(c), state);
+	}
+	return g_variant_builder_end(&b);
+}
+
+/* (transfer floating): as, the names of the categories of @set */
+GVariant *
+mrd_reply_category_list(guint set)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_STRING_ARRAY);
+	for (guint c = 0; c < MRD_N_METRIC_CATEGORIES; c++) {
+		if ((set & MRD_CATEGORY_BIT(c)) != 0)
+			g_variant_builder_add(&b, "s", mrd_metric_category_to_string(c));
+	}
+	return g_variant_builder_end(&b);
+}
+
 GVariant *
 mrd_reply_status(const MrdEngineStatus *st, MrdDrops *drops, guint n_clients)
 {
@@ -112,8 +143,12 @@ mrd_reply_status(const MrdEngineStatus *st, MrdDrops *drops, guint n_clients)
 	add_status(&b, "server-url", g_variant_new_string(st->server_url));
 	add_status(&b, "next-week-close", g_variant_new_int64(st->next_week_close));
 	add_status(&b, "upload-window-days", g_variant_new_uint32(st->window_days));
-	if (!st->all_users)
+	add_status(&b, "categories",
+		   mrd_reply_categories(st->categories_agreed, st->categories_refused));
+	if (!st->all_users) {
+		add_status(&b, "user-categories-off", mrd_reply_category_list(st->user_off));
 		return g_variant_builder_end(&b);
+	}
 	add_status(&b, "stored-bytes", g_variant_new_uint64(st->usage.file_bytes));
 	add_status(&b, "store-used-bytes", g_variant_new_uint64(st->usage.used_bytes));
 	add_status(&b, "drops", mrd_drops_to_variant(drops));

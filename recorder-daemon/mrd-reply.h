@@ -17,6 +17,10 @@ G_BEGIN_DECLS
 GVariant *
 mrd_reply_metric(const MrdMetric *metric, gint64 now, const gboolean *sampled);
 GVariant *
+mrd_reply_categories(guint agreed, guint refused);
+GVariant *
+mrd_reply_category_list(guint set);
+GVariant *
 mrd_reply_status(const MrdEngineStatus *st, MrdDrops *drops, guint n_clients);
 GVariant *
 mrd_reply_requests(GPtrArray *requests, gboolean sent);

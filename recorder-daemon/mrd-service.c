@@ -126,6 +126,48 @@ mrd_service_publish_consent(MrdService *self)
 						mrd_engine_get_consent_timestamp(self->engine));
 }
 
+static void
+mrd_service_publish_categories(MrdService *self)
+{
+	guint agreed = 0, refused = 0;
+
+	mrd_engine_get_categories(self->engine, &agreed, &refused);
+	mrd_dbus_recorder_set_categories(MRD_DBUS_RECORDER(self),
+					 mrd_reply_categories(agreed, refused));
+}
+
+/* parses a{sb} of category names: @on and @off get the bits of those set
+ * TRUE and FALSE */
+static gboolean
+parse_categories(GVariant *categories, guint *on, guint *off, GError **error)
+{
+	GVariantIter iter;
+	const char *name;
+	gboolean enabled;
+
+	*on = *off = 0;
+	g_variant_iter_init(&iter, categories);
+	while (g_variant_iter_next(&iter, "{&sb}", &name, &enabled)) {
+		MrdMetricCategory category;
+
+		if (!mrd_metric_category_from_string(name, &category)) {
+			g_set_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+				    _("Unknown category “%s”: use hardware, settings, usage, "
+				      "performance or problems"),
+				    name);
+			return FALSE;
+		}
+		*on |= enabled ? MRD_CATEGORY_BIT(category) : 0;
+		*off |= enabled ? 0 : MRD_CATEGORY_BIT(category);
+	}
+	if ((*on & *off) != 0) {
+		g_set_error_literal(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA,
+				    _("A category is both on and off: name each category once"));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* ---- GetAllowlist ---- */
 
 static gboolean
@@ -252,6 +294,7 @@ typedef struct {
 	GDBusMethodInvocation *invocation;
 	MetricsConsent consent;
 	MetricsUserChoice user_choice;
+	guint on, off; /* categories */
 	gboolean all_users;
 	guint32 uid;
 	void (*run)(MrdService *self, GDBusMethodInvocation *invocation, gpointer data);
@@ -287,6 +330,8 @@ set_consent_authorized_cb(GObject *source, GAsyncResult *result, gpointer user_d
 		return;
 	}
 	mrd_service_publish_consent(data->self);
+	/* a yes agrees to the categories not refused */
+	mrd_service_publish_categories(data->self);
 	mrd_dbus_recorder_complete_set_consent(MRD_DBUS_RECORDER(data->self), data->invocation);
 }
 
@@ -408,6 +453,92 @@ mrd_service_handle_get_user_choice(MrdDBusRecorder *object, GDBusMethodInvocatio
 	mrd_caller_registry_get_uid_async(
 		self->callers, g_dbus_method_invocation_get_sender(invocation), self->cancellable,
 		get_user_choice_uid_cb, call_data_new(self, invocation));
+	return TRUE;
+}
+
+/* ---- SetCategories (polkit), SetUserCategories (the caller's own) ---- */
+
+static void
+set_categories_authorized_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+	gboolean changed = FALSE;
+
+	if (!mrd_admission_authorize_finish(MRD_ADMISSION(source), result, &error) ||
+	    !mrd_engine_set_categories(data->self->engine, data->on, data->off, &changed, &error)) {
+		return_error(data->self, data->invocation, error);
+		return;
+	}
+	if (changed)
+		mrd_service_publish_categories(data->self);
+	mrd_dbus_recorder_complete_set_categories(MRD_DBUS_RECORDER(data->self), data->invocation);
+}
+
+static gboolean
+mrd_service_handle_set_categories(MrdDBusRecorder *object,
+				  GDBusMethodInvocation *invocation,
+				  GVariant *categories,
+				  GVariant *options)
+{
+	MrdService *self = MRD_SERVICE(object);
+	g_autoptr(GError) error = NULL;
+	guint on = 0, off = 0;
+	CallData *data;
+
+	if (!mrd_admission_check_options(options, NULL, &error) ||
+	    !parse_categories(categories, &on, &off, &error)) {
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	data = call_data_new(self, invocation);
+	data->on = on;
+	data->off = off;
+	authorize(self, invocation, MRD_ACTION_SET_CONSENT, set_categories_authorized_cb, data);
+	return TRUE;
+}
+
+static void
+set_user_categories_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+	guint off;
+
+	if (!mrd_caller_registry_get_uid_finish(MRD_CALLER_REGISTRY(source), result, &data->uid,
+						&error)) {
+		return_error(data->self, data->invocation, error);
+		return;
+	}
+	off = (mrd_engine_get_user_off(data->self->engine, data->uid) | data->off) & ~data->on;
+	if (!mrd_engine_set_user_off(data->self->engine, data->uid, off, &error)) {
+		return_error(data->self, data->invocation, error);
+		return;
+	}
+	mrd_dbus_recorder_complete_set_user_categories(MRD_DBUS_RECORDER(data->self),
+						       data->invocation);
+}
+
+static gboolean
+mrd_service_handle_set_user_categories(MrdDBusRecorder *object,
+				       GDBusMethodInvocation *invocation,
+				       GVariant *categories)
+{
+	MrdService *self = MRD_SERVICE(object);
+	g_autoptr(GError) error = NULL;
+	guint on = 0, off = 0;
+	CallData *data;
+
+	if (!parse_categories(categories, &on, &off, &error)) {
+		return_error(self, invocation, error);
+		return TRUE;
+	}
+	data = call_data_new(self, invocation);
+	data->on = on;
+	data->off = off;
+	mrd_caller_registry_get_uid_async(self->callers,
+					  g_dbus_method_invocation_get_sender(invocation),
+					  self->cancellable, set_user_categories_uid_cb, data);
 	return TRUE;
 }
 
@@ -671,6 +802,8 @@ mrd_service_iface_init(MrdDBusRecorderIface *iface)
 	iface->handle_record_events = mrd_service_handle_record_events;
 	iface->handle_set_consent = mrd_service_handle_set_consent;
 	iface->handle_set_user_choice = mrd_service_handle_set_user_choice;
+	iface->handle_set_categories = mrd_service_handle_set_categories;
+	iface->handle_set_user_categories = mrd_service_handle_set_user_categories;
 	iface->handle_get_user_choice = mrd_service_handle_get_user_choice;
 	iface->handle_get_local_data = mrd_service_handle_get_local_data;
 	iface->handle_get_status = mrd_service_handle_get_status;
@@ -720,6 +853,7 @@ mrd_service_start(MrdService *self, GError **error)
 	mrd_engine_start(self->engine);
 	mrd_dbus_recorder_set_version(MRD_DBUS_RECORDER(self), INTERFACE_VERSION);
 	mrd_service_publish_consent(self);
+	mrd_service_publish_categories(self);
 	return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self), self->connection,
 						METRICS_DBUS_PATH, error);
 }

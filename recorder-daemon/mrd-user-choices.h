@@ -22,5 +22,11 @@ GArray *
 mrd_user_choices_list_opted_out(MrdUserChoices *self);
 gboolean
 mrd_user_choices_set(MrdUserChoices *self, guint32 uid, MetricsUserChoice choice, GError **error);
+guint
+mrd_user_choices_get_off(MrdUserChoices *self, guint32 uid);
+GArray *
+mrd_user_choices_list_with_off(MrdUserChoices *self);
+gboolean
+mrd_user_choices_set_off(MrdUserChoices *self, guint32 uid, guint off, GError **error);
 
 G_END_DECLS

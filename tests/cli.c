@@ -36,6 +36,7 @@ static const char *const allow_nothing[] = {NULL};
 /* the JSON keys documented in docs/metrics-cli.1.md: status --all */
 static const char *const status_keys[] = {"consent",
 					  "user-choice",
+					  "categories",
 					  "all-users",
 					  "consent-changed-usec",
 					  "stored-keys",
@@ -60,6 +61,7 @@ static const char *const status_keys[] = {"consent",
 /* status without --all: the caller's own figures and what is about nobody */
 static const char *const own_status_keys[] = {"consent",
 					      "user-choice",
+					      "categories",
 					      "all-users",
 					      "consent-changed-usec",
 					      "stored-keys",
@@ -388,6 +390,55 @@ test_choice(Fixture *fixture, gconstpointer user_data)
 	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(run_cli(fixture, extra, &out, &err), ==, 64);
 	g_assert_nonnull(strstr(err, "metrics-cli choice [in|out|default]"));
+}
+
+static void
+test_categories(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(JsonNode) node = NULL;
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	const char *const show[] = {"categories", NULL};
+	const char *const off[] = {"categories", "problems", "off", NULL};
+	const char *const user_off[] = {"categories", "--user", "usage", "off", NULL};
+	const char *const bogus[] = {"categories", "crashes", "off", NULL};
+	const char *const bad_state[] = {"categories", "usage", "maybe", NULL};
+	JsonObject *categories;
+
+	node = run_json(fixture, 0, show);
+	categories = json_object_get_object_member(json_node_get_object(node), "categories");
+	g_assert_cmpuint(json_object_get_size(categories), ==, 5);
+	g_assert_cmpstr(json_object_get_string_member(
+				json_object_get_object_member(categories, "usage"), "machine"),
+			==, "unknown");
+	g_clear_pointer(&node, json_node_unref);
+
+	/* the machine's switch needs authorisation; one's own does not */
+	mtest_harness_set_allowed(fixture->harness, allow_nothing);
+	g_assert_cmpint(run_cli(fixture, off, &out, &err), ==, 5);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run_cli(fixture, user_off, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, "usage"));
+	g_assert_nonnull(strstr(out, "off for you"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	mtest_harness_set_allowed(fixture->harness, allow_all);
+	node = run_json(fixture, 0, off);
+	categories = json_object_get_object_member(json_node_get_object(node), "categories");
+	g_assert_cmpstr(json_object_get_string_member(
+				json_object_get_object_member(categories, "problems"), "machine"),
+			==, "off");
+	g_assert_cmpstr(json_object_get_string_member(
+				json_object_get_object_member(categories, "usage"), "user"),
+			==, "off");
+	g_clear_pointer(&node, json_node_unref);
+
+	node = run_json(fixture, 1, bogus);
+	assert_error_json(node, METRICS_ERROR_INVALID_DATA, FALSE);
+	g_clear_pointer(&node, json_node_unref);
+	g_assert_cmpint(run_cli(fixture, bad_state, &out, &err), ==, 64);
+	g_assert_nonnull(strstr(err, "categories [--user] [NAME on|off]"));
 }
 
 /* ---- consent ---- */
@@ -1028,7 +1079,7 @@ test_help(Fixture *fixture, gconstpointer user_data)
 {
 	g_auto(GStrv) commands = list_commands(fixture);
 
-	g_assert_cmpuint(g_strv_length(commands), ==, 7);
+	g_assert_cmpuint(g_strv_length(commands), ==, 8);
 	for (guint i = 0; commands[i] != NULL; i++) {
 		g_auto(GStrv) options = list_options(fixture, commands[i]);
 
@@ -1283,6 +1334,7 @@ main(int argc, char *argv[])
 	ADD("/metrics/cli/empty", test_empty, fixture_set_up);
 	ADD("/metrics/cli/consent", test_consent, fixture_set_up);
 	ADD("/metrics/cli/choice", test_choice, fixture_set_up);
+	ADD("/metrics/cli/categories", test_categories, fixture_set_up);
 	ADD("/metrics/cli/data", test_data, fixture_set_up);
 	ADD("/metrics/cli/uploads", test_uploads, fixture_set_up);
 	ADD("/metrics/cli/store-full", test_store_full, fixture_set_up_small_store);

@@ -621,6 +621,220 @@ test_nothing_uploaded(MtestFixture *fixture, gconstpointer user_data)
 	server_free(server);
 }
 
+/* ---- categories ---- */
+
+static GVariant *
+categories_property(MtestFixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+		fixture->harness->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+		"org.freedesktop.DBus.Properties", "Get",
+		g_variant_new("(ss)", METRICS_DBUS_INTERFACE, "Categories"), G_VARIANT_TYPE("(v)"),
+		G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+	GVariant *value = NULL;
+
+	g_assert_no_error(error);
+	g_variant_get(reply, "(v)", &value);
+	g_assert_true(g_variant_is_of_type(value, G_VARIANT_TYPE("a{ss}")));
+	return value;
+}
+
+static const char *
+category_state(GVariant *categories, const char *name)
+{
+	const char *state = NULL;
+
+	g_assert_true(g_variant_lookup(categories, name, "&s", &state));
+	return state;
+}
+
+static GVariant *
+one_category(const char *name, gboolean on)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sb}"));
+	g_variant_builder_add(&b, "{sb}", name, on);
+	return g_variant_builder_end(&b);
+}
+
+static void
+set_category(MtestFixture *fixture, const char *name, gboolean on, GError **error)
+{
+	g_autoptr(GVariant) reply = mtest_harness_call(
+		fixture->harness, "SetCategories",
+		g_variant_new("(@a{sb}@a{sv})", one_category(name, on),
+			      g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+		"()", error);
+}
+
+static void
+set_user_category(MtestFixture *fixture, const char *name, gboolean on)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+		mtest_harness_call(fixture->harness, "SetUserCategories",
+				   g_variant_new("(@a{sb})", one_category(name, on)), "()", &error);
+
+	g_assert_no_error(error);
+}
+
+/* how many of root's stored rows are of @metric */
+static guint
+own_rows_of(MtestFixture *fixture, const char *metric)
+{
+	g_autoptr(GPtrArray) own = mtest_get_local_data(fixture);
+	guint n = 0;
+
+	for (guint i = 0; i < own->len; i++)
+		n += g_strcmp0(metrics_aggregate_get_event_id(g_ptr_array_index(own, i)), metric) ==
+		     0;
+	return n;
+}
+
+/* a category turned off for the machine goes at once and its events are
+ * dropped; one turned off by a user goes for that user only */
+static void
+test_category_off(MtestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) categories = NULL;
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autofree char *consent_path =
+		g_build_filename(fixture->harness->state_dir, "consent.conf", NULL);
+	g_autofree char *contents = NULL;
+	g_autoptr(GVariant) status = NULL;
+	g_autoptr(GVariant) off = NULL;
+	const char *bad[] = {"", "Usage", "usage ", "crashes", "performance\n"};
+
+	g_assert_cmpuint(getuid(), ==, 0);
+	/* a record of before categories: its yes covers all five */
+	categories = categories_property(fixture);
+	g_assert_cmpstr(category_state(categories, "problems"), ==, "unknown");
+	g_clear_pointer(&categories, g_variant_unref);
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_write_consent(fixture->harness, "granted");
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	categories = categories_property(fixture);
+	g_assert_cmpuint(g_variant_n_children(categories), ==, 5);
+	g_assert_cmpstr(category_state(categories, "hardware"), ==, "on");
+	g_assert_cmpstr(category_state(categories, "problems"), ==, "on");
+	g_clear_pointer(&categories, g_variant_unref);
+
+	/* usage (a value and a duration) and problems (a counter) */
+	recorder = mtest_record_some(fixture, MARKER, 1);
+	g_assert_cmpuint(own_rows_of(fixture, ID_COUNTER), ==, 1);
+
+	/* the machine's switch needs polkit; unknown names change nothing */
+	mtest_harness_set_allowed(fixture->harness, mtest_allow_nothing);
+	set_category(fixture, "problems", FALSE, &error);
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_PERMISSION_DENIED);
+	g_clear_error(&error);
+	mtest_harness_set_allowed(fixture->harness, mtest_allow_consent);
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		set_category(fixture, bad[i], FALSE, &error);
+		g_assert_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA);
+		g_clear_error(&error);
+	}
+	{
+		g_autoptr(GVariant) reply = mtest_harness_call(
+			fixture->harness, "SetCategories",
+			g_variant_new("(@a{ss}@a{sv})", g_variant_new_parsed("{'problems': 'off'}"),
+				      g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+			"()", &error);
+		g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
+		g_clear_error(&error);
+	}
+	g_assert_cmpuint(own_rows_of(fixture, ID_COUNTER), ==, 1);
+
+	set_category(fixture, "problems", FALSE, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(own_rows_of(fixture, ID_COUNTER), ==, 0);
+	g_assert_cmpuint(own_rows_of(fixture, ID_VALUE), ==, 1);
+	categories = categories_property(fixture);
+	g_assert_cmpstr(category_state(categories, "problems"), ==, "off");
+	g_assert_cmpstr(category_state(categories, "usage"), ==, "on");
+	g_assert_true(g_file_get_contents(consent_path, &contents, NULL, NULL));
+	g_assert_nonnull(strstr(contents, "Refused=problems;"));
+	g_clear_object(&recorder);
+	recorder = mtest_record_some(fixture, MARKER, 1);
+	g_assert_cmpuint(own_rows_of(fixture, ID_COUNTER), ==, 0);
+	g_assert_cmpuint(mtest_drops_for(fixture, "category-off"), ==, 1);
+
+	/* root turns usage off for itself: its rows go, from the disk too */
+	g_assert_true(mtest_harness_state_contains(fixture->harness, MARKER));
+	set_user_category(fixture, "usage", FALSE);
+	g_assert_cmpuint(own_rows_of(fixture, ID_VALUE), ==, 0);
+	g_assert_cmpuint(own_rows_of(fixture, ID_DURATION), ==, 0);
+	g_assert_false(mtest_harness_state_contains(fixture->harness, MARKER));
+	status = metrics_client_get_status_sync(fixture->client, NULL, &error);
+	g_assert_no_error(error);
+	off = g_variant_lookup_value(status, "user-categories-off", G_VARIANT_TYPE("as"));
+	g_assert_nonnull(off);
+	g_assert_cmpuint(g_variant_n_children(off), ==, 1);
+	g_clear_object(&recorder);
+	recorder = mtest_record_some(fixture, MARKER, 1);
+	g_assert_cmpuint(mtest_stored_events(fixture), ==, 0);
+
+	/* nobody's usage is still recorded; problems is off for everybody */
+	nobody_records(fixture, NULL);
+	g_assert_cmpuint(rows_of(fixture, NOBODY, NULL), ==, 2);
+
+	/* both survive a restart */
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	g_clear_pointer(&categories, g_variant_unref);
+	categories = categories_property(fixture);
+	g_assert_cmpstr(category_state(categories, "problems"), ==, "off");
+	g_clear_object(&recorder);
+	recorder = mtest_record_some(fixture, MARKER, 1);
+	g_assert_cmpuint(rows_of(fixture, 0, NULL), ==, 0);
+
+	/* back on for the user: recorded again */
+	set_user_category(fixture, "usage", TRUE);
+	g_clear_object(&recorder);
+	recorder = mtest_record_some(fixture, MARKER, 1);
+	g_assert_cmpuint(own_rows_of(fixture, ID_VALUE), ==, 1);
+}
+
+/* a category the consent record does not name was added after the yes: it
+ * is not recorded until asked */
+static void
+test_new_category_unknown(MtestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) categories = NULL;
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autofree char *consent_path =
+		g_build_filename(fixture->harness->state_dir, "consent.conf", NULL);
+
+	mtest_harness_stop_daemon(fixture->harness, FALSE);
+	g_assert_true(g_file_set_contents(consent_path,
+					  "[Consent]\nState=granted\nChanged=1\n"
+					  "Agreed=hardware;settings;usage;performance;\nRefused=\n",
+					  -1, NULL));
+	mtest_harness_start_daemon(fixture->harness, NULL);
+	categories = categories_property(fixture);
+	g_assert_cmpstr(category_state(categories, "usage"), ==, "on");
+	g_assert_cmpstr(category_state(categories, "problems"), ==, "unknown");
+	recorder = mtest_record_some(fixture, MARKER, 1);
+	g_assert_cmpuint(own_rows_of(fixture, ID_VALUE), ==, 1);
+	g_assert_cmpuint(own_rows_of(fixture, ID_COUNTER), ==, 0);
+	g_assert_cmpuint(mtest_drops_for(fixture, "category-off"), ==, 1);
+
+	/* asked again: agreed */
+	mtest_harness_set_allowed(fixture->harness, mtest_allow_consent);
+	set_category(fixture, "problems", TRUE, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&categories, g_variant_unref);
+	categories = categories_property(fixture);
+	g_assert_cmpstr(category_state(categories, "problems"), ==, "on");
+	g_clear_object(&recorder);
+	recorder = mtest_record_some(fixture, MARKER, 1);
+	g_assert_cmpuint(own_rows_of(fixture, ID_COUNTER), ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -638,5 +852,9 @@ main(int argc, char **argv)
 		   test_library_in_process, mtest_fixture_tear_down);
 	g_test_add("/metrics/choice/nothing-uploaded", MtestFixture, NULL, mtest_fixture_set_up,
 		   test_nothing_uploaded, mtest_fixture_tear_down);
+	g_test_add("/metrics/choice/category-off", MtestFixture, NULL, mtest_fixture_set_up,
+		   test_category_off, mtest_fixture_tear_down);
+	g_test_add("/metrics/choice/new-category-unknown", MtestFixture, NULL, mtest_fixture_set_up,
+		   test_new_category_unknown, mtest_fixture_tear_down);
 	return g_test_run();
 }
