@@ -2,25 +2,35 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Copyright 2026 The Fedora Metrics authors
 #
-# Builds the RPMs of packaging/fedora-metrics.spec from the source tree,
+# Builds the RPMs of packaging/fedora-metrics.spec from the release
+# tarball (tools/make-dist.sh, meson dist: the committed files of HEAD),
 # installs them into a scratch root with `rpm --root`, upgrades them to a
 # higher release, removes them, and checks that:
-#   - exactly the sub-packages libs, devel, recorder, cli and
+#   - rpmbuild prints no warning, and rpmlint with Fedora's configuration
+#     reports nothing but what packaging/fedora-metrics.rpmlintrc explains,
+#   - exactly the sub-packages libs, devel, doc, recorder, cli and
 #     instrumentation are built and installed,
-#   - %pre creates the system user metrics (systemd-sysusers in the root),
+#   - %pre creates the system user metrics (systemd-sysusers in the root)
+#     where the spec still needs the scriptlet (a release before Fedora 42),
+#     and has no such scriptlet for current Fedora,
 #   - the packages hold exactly the files of tests/install-manifest.txt,
 #     apart from the exceptions listed at that check,
+#   - the distribution's preset lines (packaging/presets/) enable the timer
+#     and both instrumentation units, and its default "disable *" alone
+#     enables nothing (systemctl --root preset),
 #   - an upgrade keeps the recorder's state (/var/lib/metrics),
+#   - removed as rpm-ostree does (the files go, no scriptlet runs, /var and
+#     the local files of /etc stay), the cleanup that tmpfiles.d installed
+#     at boot deletes the state at the next boot, and then itself,
 #   - removal purges that state and leaves no file of ours behind.
 # Needs rpmbuild (Debian: package rpm); skips (77) without it. rpm's
 # scriptlets run chrooted, so this runs as root or in a user namespace.
 # The scratch root gets dash, rm and systemd-sysusers (with their
 # libraries) for the scriptlets.
-#   check-rpm.sh SOURCE_DIR [BUILD_DIR]
+#   check-rpm.sh SOURCE_DIR
 set -euo pipefail
 
 top=$(cd "$1" && pwd)
-build_dir=${2:-}
 spec=$top/packaging/fedora-metrics.spec
 
 # the only skip: everything else this needs is a failure
@@ -28,7 +38,7 @@ if ! command -v rpmbuild >/dev/null 2>&1; then
     echo "SKIP: rpmbuild not found; install it (Debian: apt-get install rpm, see tools/install-deps.sh)"
     exit 77
 fi
-for prog in rpm rpmspec systemd-sysusers dash; do
+for prog in rpm rpmspec rpmlint systemd-sysusers systemd-tmpfiles systemctl dash git meson; do
     if ! command -v "$prog" >/dev/null 2>&1; then
         echo "$prog not found: install it (tools/install-deps.sh)" >&2
         exit 1
@@ -66,27 +76,48 @@ if [ -z "$(rpm --eval '%{?systemd_post:1}%{?meson:1}')" ]; then
     macros=(--load "$top/tests/rpm-fallback.macros")
     rpmbuild_args+=("${macros[@]}")
 fi
-subpackages="cli devel instrumentation libs recorder"
+subpackages="cli devel doc instrumentation libs recorder"
 expected_packages=$(for sub in $subpackages; do echo "$name-$sub"; done)
 
-step "source tarball $name-$version.tar.xz"
+step "release tarball $name-$version.tar.xz (tools/make-dist.sh)"
 mkdir -p "$work/rpmbuild/SOURCES"
-tarball=$work/rpmbuild/SOURCES/$name-$version.tar.xz
-if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
-    # the tracked files as they are now, committed or not
-    (cd "$top" && git ls-files -z | tar --null -T - --transform "s,^,$name-$version/," -cJf "$tarball")
-else
-    tar -C "$(dirname "$top")" --exclude-vcs ${build_dir:+--exclude="$(basename "$build_dir")"} \
-        --transform "s,^$(basename "$top"),$name-$version," -cJf "$tarball" "$(basename "$top")"
+# the spec's Source0 is the URL of the tarball meson dist makes
+source0=$(rpmspec "${macros[@]}" -P "$spec" 2>/dev/null | sed -n 's/^Source0:[[:space:]]*//p')
+case $source0 in
+https://*/"$name-$version.tar.xz") ;;
+*) fail "Source0 is '$source0', not the https URL of $name-$version.tar.xz" ;;
+esac
+if ! git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+    fail "$top is not a git checkout: the tarball is made by meson dist from a commit"
 fi
+if [ -n "$(git -C "$top" status --porcelain --untracked-files=no)" ]; then
+    echo "NOTE: uncommitted changes are not in the tarball (meson dist packs HEAD); the spec used is the one on disk"
+fi
+"$top/tools/make-dist.sh" "$work/rpmbuild/SOURCES" >"$work/dist.log" 2>&1 || {
+    cat "$work/dist.log"
+    fail "tools/make-dist.sh failed"
+}
+tarball=$work/rpmbuild/SOURCES/$name-$version.tar.xz
+[ -f "$tarball" ] || fail "tools/make-dist.sh made no $name-$version.tar.xz"
+(cd "$work/rpmbuild/SOURCES" && sha256sum -c "$name-$version.tar.xz.sha256sum") ||
+    fail "the tarball does not match its .sha256sum"
+tar -tJf "$tarball" "$name-$version/meson.build" >/dev/null ||
+    fail "the tarball has no $name-$version/meson.build"
+# Source1, the sysusers file, for the releases that still need the scriptlet
 cp "$top/data/systemd/metrics.sysusers.conf" "$work/rpmbuild/SOURCES/"
 
-# build DIR DIST: Release is 1%{?dist}
+# build DIR DIST FEDORA: Release is 1%{?dist}, built as for that Fedora
+# release (which decides whether %pre creates the user)
 build() {
-    step "rpmbuild -bb into $1 (dist '$2')"
-    if ! rpmbuild -bb "${rpmbuild_args[@]}" --define "dist $2" "$spec" >"$work/rpmbuild.log" 2>&1; then
+    step "rpmbuild -bb into $1 (dist '$2', Fedora $3)"
+    if ! rpmbuild -bb "${rpmbuild_args[@]}" --define "dist $2" --define "fedora $3" \
+        "$spec" >"$work/rpmbuild.log" 2>&1; then
         cat "$work/rpmbuild.log"
         fail "rpmbuild failed"
+    fi
+    # rpmbuild's own complaints are a reviewer's first findings
+    if grep -E '^(warning|WARNING|error):' "$work/rpmbuild.log"; then
+        fail "rpmbuild printed the warnings above"
     fi
     mkdir -p "$work/$1"
     mv "$work"/rpmbuild/RPMS/*/*.rpm "$work/$1/"
@@ -95,9 +126,42 @@ build() {
     [ "$built" = "$expected_packages" ] ||
         fail "built $(echo "$built" | tr '\n' ' ')instead of $(echo "$expected_packages" | tr '\n' ' ')"
 }
-build rpms "%{nil}"
-# the same version with a higher release, to test upgrades
-build rpms.1 ".1"
+# release 1 as for Fedora 41, whose rpm does not read sysusers.d files:
+# %pre creates the user
+build rpms "%{nil}" 41
+# the same version with a higher release, to test upgrades, as for current
+# Fedora, where rpm creates the user from the packaged sysusers.d file
+build rpms.1 ".1" 43
+step "rpmlint with Fedora's configuration: nothing but the explained findings"
+lint_conf=()
+lint_rc=$work/lint.rpmlintrc
+cp "$top/packaging/fedora-metrics.rpmlintrc" "$lint_rc"
+if [ -e /etc/xdg/rpmlint/fedora.toml ]; then
+    echo "the host's rpmlint has Fedora's configuration"
+else
+    echo "the host's rpmlint has no Fedora configuration: packaging/rpmlint/fedora.toml"
+    lint_conf=(--config "$top/packaging/rpmlint/fedora.toml")
+fi
+if [ ${#macros[@]} -gt 0 ]; then
+    cat "$top/tests/rpmlint-host.rpmlintrc" >>"$lint_rc"
+fi
+# the spec and the packages for current Fedora; any W: or E: line fails
+# (an unused filter is an error too, so none goes stale)
+rpmlint ${lint_conf[@]+"${lint_conf[@]}"} -r "$lint_rc" "$spec" "$work"/rpms.1/*.rpm >"$work/rpmlint.log" 2>&1 || true
+grep -E ': [WE]: |checked;' "$work/rpmlint.log" || { cat "$work/rpmlint.log"; fail "rpmlint did not run"; }
+if grep -q -E ': [WE]: ' "$work/rpmlint.log"; then
+    fail "rpmlint reports findings that docs/packaging.md does not explain (above)"
+fi
+
+step "%pre creates the user only where rpm cannot"
+rpm -qp --scripts "$work"/rpms/"$name"-recorder-*.rpm >"$work/scripts-41.txt"
+sed -n '/^preinstall/,/^[a-z]*install\|^preuninstall/p' "$work/scripts-41.txt" | grep -q 'metrics' ||
+    fail "for Fedora 41, %pre of the recorder does not create the user metrics"
+rpm -qp --scripts "$work"/rpms.1/"$name"-recorder-*.rpm >"$work/scripts-43.txt"
+if grep -q '^preinstall' "$work/scripts-43.txt"; then
+    cat "$work/scripts-43.txt" >&2
+    fail "for current Fedora the recorder still has a %pre scriptlet (rpm creates the user itself)"
+fi
 
 step "scratch root with a shell, rm and systemd-sysusers for the scriptlets"
 mkdir -p "$root/usr/bin" "$root/var/lib/rpm" "$root/run" "$root/etc"
@@ -175,8 +239,7 @@ dirs=(
     "systemd_system_unit_dir=$(eval_macro '%{_unitdir}')"
     "systemd_user_unit_dir=$(eval_macro '%{_userunitdir}')"
     "sysusers_dir=$(eval_macro '%{_sysusersdir}')"
-    "systemd_system_preset_dir=$(eval_macro '%{_presetdir}')"
-    "systemd_user_preset_dir=$(eval_macro '%{_userpresetdir}')"
+    "tmpfiles_dir=$(eval_macro '%{_tmpfilesdir}')"
     "version=$version"
 )
 languages=$(sed -e 's/#.*//' "$top/po/LINGUAS" | tr -s ' \t' '\n' | sed '/^$/d')
@@ -200,11 +263,17 @@ fi
 # does not install:
 #   %license files (/usr/share/licenses/NAME/, NAME-VERSION/ on Debian's
 #   rpm), the build-id links rpm adds for each ELF file (/usr/lib/.build-id/),
-#   and the man pages rpm compresses
+#   the man pages rpm compresses, and the %ghost copies of the cleanup unit
+#   that tmpfiles.d makes at boot
 license_dir=$(eval_macro '%{_defaultlicensedir}')
 mandir=$(eval_macro '%{_mandir}')
+ghosts=(
+    /etc/systemd/system/metrics-state-cleanup.service
+    /etc/systemd/system/multi-user.target.wants/metrics-state-cleanup.service
+)
 rpm "${db[@]}" -qa --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' | sed -n 's/^[^d][^ ]* //p' |
     grep -v -E -e "^$license_dir/$name-[a-z]+(-$version)?/COPYING\$" -e '^/usr/lib/\.build-id/' |
+    grep -v -x -F "${ghosts[@]/#/-e}" |
     sed "\\,^$mandir/,s/\\.\\(gz\\|bz2\\|xz\\|zst\\)\$//" | LC_ALL=C sort >"$work/packaged.txt"
 for sub in libs recorder; do
     # not piped into grep -q: rpm would die of SIGPIPE under pipefail
@@ -247,13 +316,64 @@ for f in \
 done
 for f in /usr/libexec/metrics-instrumentation \
     /usr/lib/systemd/system/metrics-instrumentation.service \
-    /usr/lib/systemd/user/metrics-instrumentation.service \
-    /usr/lib/systemd/system-preset/90-fedora-metrics.preset \
-    /usr/lib/systemd/user-preset/90-fedora-metrics.preset; do
+    /usr/lib/systemd/user/metrics-instrumentation.service; do
     [ -e "$root$f" ] || fail "$f is not installed"
 done
+if find "$root/usr/lib/systemd" "$root/etc" -name '*.preset' | grep .; then
+    fail "the packages ship presets: enabling units is the distribution's policy"
+fi
 grep -q '^ExecStart=/usr/libexec/metrics-recorder' "$root/usr/lib/systemd/system/metrics-recorder.service" ||
     fail "the unit does not start /usr/libexec/metrics-recorder"
+
+step "enabled by the distribution's presets (systemctl --root preset)"
+# Fedora's own last preset file disables everything not named before it
+sysp=$root/usr/lib/systemd/system-preset
+userp=$root/usr/lib/systemd/user-preset
+mkdir -p "$sysp" "$userp"
+echo 'disable *' >"$sysp/99-default-disable.preset"
+echo 'disable *' >"$userp/99-default-disable.preset"
+system_units=(metrics-recorder.service metrics-upload.service metrics-upload.timer metrics-instrumentation.service)
+# enabled PATH...: fails unless each PATH below the root is a link to the
+# unit of the same name in a unit directory
+enabled() {
+    local link target
+    for link in "$@"; do
+        [ -L "$root$link" ] || fail "$link is not a link: the unit is not enabled"
+        target=$(readlink "$root$link")
+        [ "$(basename "$target")" = "$(basename "$link")" ] || fail "$link points at $target"
+    done
+}
+wants_links() {
+    find "$root/etc/systemd" -path '*.wants/*' -name 'metrics-*' 2>/dev/null | sed "s,^$root,," | LC_ALL=C sort
+}
+# the policy alone: nothing of ours is enabled
+systemctl --root="$root" preset "${system_units[@]}" >/dev/null 2>&1 ||
+    fail "systemctl --root preset failed"
+systemctl --root="$root" --global preset metrics-instrumentation.service >/dev/null 2>&1 ||
+    fail "systemctl --root --global preset failed"
+[ -z "$(wants_links)" ] || fail "'disable *' alone enabled $(wants_links)"
+# with the lines of packaging/presets/, which fedora-release would carry
+cp "$top/packaging/presets/90-default.preset" "$sysp/"
+cp "$top/packaging/presets/90-default-user.preset" "$userp/90-default.preset"
+systemctl --root="$root" preset "${system_units[@]}" 2>&1 | sed 's/^/  /'
+systemctl --root="$root" --global preset metrics-instrumentation.service 2>&1 | sed 's/^/  /'
+wants_links | sed 's/^/  enabled: /'
+enabled /etc/systemd/system/timers.target.wants/metrics-upload.timer \
+    /etc/systemd/system/multi-user.target.wants/metrics-instrumentation.service \
+    /etc/systemd/user/graphical-session.target.wants/metrics-instrumentation.service
+[ "$(wants_links | wc -l)" -eq 3 ] || fail "the presets enabled more than the timer and the two instrumentation units"
+# the recorder is static (started by the bus), the upload service by the timer
+for unit in metrics-recorder.service metrics-upload.service; do
+    state=$(systemctl --root="$root" is-enabled "$unit" 2>/dev/null || true)
+    [ "$state" = static ] || fail "$unit is '$state', not static"
+done
+# the enablement goes again (as %preun's disable does) and so do our presets
+systemctl --root="$root" disable "${system_units[@]}" >/dev/null 2>&1
+systemctl --root="$root" --global disable metrics-instrumentation.service >/dev/null 2>&1
+[ -z "$(wants_links)" ] || fail "systemctl disable left $(wants_links)"
+rm -f "$sysp"/*.preset "$userp"/*.preset
+rmdir "$sysp" "$userp"
+find "$root/etc/systemd" -depth -type d -empty -delete 2>/dev/null || true
 
 step "the recorder has state: consent, store, archive"
 mkdir -p "$root/var/lib/metrics/archive"
@@ -275,8 +395,114 @@ for f in consent.conf metrics.db archive/batch-1; do
     [ -e "$root/var/lib/metrics/$f" ] || fail "the upgrade deleted /var/lib/metrics/$f"
 done
 
-step "remove every package"
 mapfile -t packages < <(rpm "${db[@]}" -qa --qf '%{NAME}\n' | grep "^$name-")
+cleanup_copy=/etc/systemd/system/metrics-state-cleanup.service
+cleanup_link=/etc/systemd/system/multi-user.target.wants/metrics-state-cleanup.service
+# boot_unit ROOT LINK: what systemd does at boot with the enabled unit LINK
+# below ROOT, for the few directives the cleanup unit may use: its
+# ConditionPathExists= decide whether it runs, and its ExecStart= lines run
+# chrooted in order; anything else that could stop it from running fails
+# the test rather than being ignored
+boot_unit() {
+    local r=$1 link=$2 unit line key value path run=1
+    [ -L "$r$link" ] || { echo "not enabled"; return; }
+    unit=$(readlink -f "$r$link")
+    unit=${unit#"$r"}
+    # the link may be relative to its directory
+    [ -f "$r$unit" ] || unit=$(dirname "$link")/$(readlink "$r$link")
+    [ -f "$r$unit" ] || fail "$link points at nothing"
+    while IFS= read -r line; do
+        key=${line%%=*}
+        value=${line#*=}
+        case $key in
+        ConditionPathExists)
+            path=${value#!}
+            if [ "$path" != "$value" ]; then
+                [ ! -e "$r$path" ] || run=0
+            else
+                [ -e "$r$path" ] || run=0
+            fi
+            ;;
+        Condition* | Assert*) fail "boot_unit does not know $key=" ;;
+        esac
+    done < <(grep -E '^[A-Za-z]+=' "$r$unit")
+    if [ "$run" -eq 0 ]; then
+        echo "skipped (condition)"
+        return
+    fi
+    while IFS= read -r line; do
+        # shellcheck disable=SC2086 # the command line is split as systemd does for these
+        chroot "$r" ${line#ExecStart=} || fail "$unit: '${line#ExecStart=}' failed"
+    done < <(grep '^ExecStart=' "$r$unit")
+    echo "ran"
+}
+
+step "image-based desktop: layered, booted, uninstalled without scriptlets, booted again"
+ostree=$work/ostree-root
+cp -a "$root" "$ostree"
+# an rpm file trigger or scriptlet runs tmpfiles without --boot (on
+# rpm-ostree: into the image's default /etc): no copy may come of it
+systemd-tmpfiles --root="$ostree" --create >/dev/null 2>&1 || true
+[ ! -e "$ostree$cleanup_copy" ] || fail "systemd-tmpfiles without --boot copied the cleanup unit into /etc"
+# the first boot: systemd-tmpfiles-setup.service copies and enables it
+systemd-tmpfiles --root="$ostree" --create --boot ||
+    fail "systemd-tmpfiles --boot failed on the package's tmpfiles.d file"
+cmp "$ostree$cleanup_copy" "$ostree/usr/share/metrics/metrics-state-cleanup.service" ||
+    fail "$cleanup_copy is not the packaged cleanup unit"
+[ "$(boot_unit "$ostree" "$cleanup_link")" = "skipped (condition)" ] ||
+    fail "the cleanup unit ran while the recorder is installed"
+for f in consent.conf metrics.db archive/batch-1; do
+    [ -e "$ostree/var/lib/metrics/$f" ] || fail "a boot with the package installed deleted /var/lib/metrics/$f"
+done
+# rpm-ostree uninstall: the next deployment has none of the packages'
+# files (in /usr, and their unmodified defaults in /etc) and runs no
+# scriptlet; /var, and what was added locally to /etc, stay
+rpm "${db[@]/$root/$ostree}" -qa --qf '[%{FILEFLAGS:fflags}|%{FILENAMES}\n]' |
+    while IFS='|' read -r flags path; do
+        [[ "$flags" == *g* ]] && continue
+        [[ "$path" == /var/* ]] && continue
+        echo "$path"
+    done | LC_ALL=C sort -r >"$work/ostree-files.txt"
+grep -q -x /usr/libexec/metrics-recorder "$work/ostree-files.txt" || fail "rpm does not list the recorder's files"
+while read -r path; do
+    if [ -d "$ostree$path" ] && [ ! -L "$ostree$path" ]; then
+        rmdir "$ostree$path" 2>/dev/null || true
+    else
+        rm -f "$ostree$path"
+    fi
+done <"$work/ostree-files.txt"
+rpm "${db[@]/$root/$ostree}" -e --justdb --noscripts --nodeps "${packages[@]}" ||
+    fail "rpm -e --justdb failed"
+[ -e "$ostree/var/lib/metrics/metrics.db" ] || fail "the simulation lost the state before the boot"
+[ -e "$ostree$cleanup_copy" ] || fail "the simulation lost the local copy of the cleanup unit"
+# the next boot: tmpfiles has no configuration of ours any more; the
+# local copy of the cleanup unit runs
+systemd-tmpfiles --root="$ostree" --create --boot >/dev/null 2>&1 || true
+result=$(boot_unit "$ostree" "$cleanup_link")
+[ "$result" = ran ] || fail "the cleanup unit did not run at the first boot without the package: $result"
+[ ! -e "$ostree/var/lib/metrics" ] || fail "/var/lib/metrics survived the boot without the package"
+if [ -e "$ostree$cleanup_copy" ] || [ -L "$ostree$cleanup_link" ]; then
+    fail "the cleanup unit did not remove its own copy and link"
+fi
+(cd "$ostree" && find . -path ./var/lib/rpm -prune -o -print | LC_ALL=C sort) >"$work/ostree-after.txt"
+ostree_left=$(comm -13 "$work/before.txt" "$work/ostree-after.txt" | while read -r path; do
+    if [ ! -d "$ostree/$path" ] || [[ "$path" == *etrics* ]]; then echo "$path"; fi
+done)
+if [ -n "$ostree_left" ]; then
+    echo "$ostree_left" >&2
+    fail "files of ours remain after the image-based removal and a boot"
+fi
+echo "state and cleanup gone at the first boot without the package"
+rm -rf "$ostree"
+
+step "a booted dnf system has the cleanup unit's copies, owned by the package"
+systemd-tmpfiles --root="$root" --create --boot || fail "systemd-tmpfiles --boot failed"
+for f in "$cleanup_copy" "$cleanup_link"; do
+    [ -e "$root$f" ] || [ -L "$root$f" ] || fail "no $f after boot"
+    rpm "${db[@]}" -qf "$f" >/dev/null || fail "no package owns $f"
+done
+
+step "remove every package"
 : >"$root/var/log/systemctl.log"
 rpm "${db[@]}" --nodeps -e "${packages[@]}"
 [ -z "$(rpm "${db[@]}" -qa | grep "^$name-" || true)" ] || fail "packages remain installed"

@@ -14,6 +14,8 @@ debian_packages=(
     valgrind clang-format libxml2-utils shellcheck codespell gcovr git
     gjs gi-docgen go-md2man groff-base man-db
     libdbus-1-dev systemd polkitd rpm dash
+    # devscripts: the checkbashisms that rpmlint runs on scriptlets
+    rpmlint devscripts
     glib-networking libgnutls28-dev
     e2fsprogs mount util-linux
 )
@@ -25,6 +27,7 @@ fedora_packages=(
     valgrind clang-tools-extra libxml2 libasan libubsan ShellCheck codespell gcovr git
     gjs gi-docgen golang-github-cpuguy83-md2man groff-base man-db
     dbus-devel systemd systemd-rpm-macros polkit rpm-build dash
+    rpmlint
     glib-networking gnutls-devel
     e2fsprogs util-linux
 )
