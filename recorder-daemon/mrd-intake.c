@@ -55,6 +55,7 @@ typedef struct {
 	GMutex mutex;
 	GHashTable *clients; /* (owned) unique name → (owned) IntakeClient */
 	guint message_rate;  /* 0: unlimited */
+	guint byte_rate;     /* 0: unlimited */
 	guint n_in_flight;   /* of the shared budget */
 	gsize bytes_in_flight;
 	guint n_reserve_in_flight;
@@ -197,7 +198,7 @@ admit_locked(IntakeState *state, const char *sender, gsize size, gint64 now)
 	/* the rates last: a message refused for its budget costs no tokens */
 	if (!bucket_take(&client->message_tokens, &client->message_refilled, state->message_rate,
 			 1.0, now) ||
-	    !bucket_take(&client->byte_tokens, &client->byte_refilled, MRD_INTAKE_BYTE_RATE,
+	    !bucket_take(&client->byte_tokens, &client->byte_refilled, state->byte_rate,
 			 (double)size, now))
 		return NULL;
 
@@ -392,6 +393,7 @@ mrd_intake_new(GDBusConnection *connection, MrdDrops *drops)
 	g_queue_init(&self->state->answers);
 	self->state->context = g_main_context_ref_thread_default();
 	self->state->message_rate = MRD_INTAKE_MIN_MESSAGE_RATE;
+	self->state->byte_rate = MRD_INTAKE_BYTE_RATE;
 	self->state->owner = self;
 	self->name_owner_changed_id = g_dbus_connection_signal_subscribe(
 		connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
@@ -403,7 +405,9 @@ mrd_intake_new(GDBusConnection *connection, MrdDrops *drops)
 }
 
 /* follows --max-client-calls: a client is cut here only well above it, so
- * that the calls MrdAdmission refuses are still answered */
+ * that the calls MrdAdmission refuses are still answered; with no call
+ * limit (0) there are no rates here either, only the caps on what is in
+ * flight, which bound the memory */
 void
 mrd_intake_set_call_rate_limit(MrdIntake *self, guint calls_per_second)
 {
@@ -412,6 +416,7 @@ mrd_intake_set_call_rate_limit(MrdIntake *self, guint calls_per_second)
 	g_mutex_lock(&self->state->mutex);
 	self->state->message_rate =
 		calls_per_second == 0 ? 0 : MAX(MRD_INTAKE_MIN_MESSAGE_RATE, 2 * calls_per_second);
+	self->state->byte_rate = calls_per_second == 0 ? 0 : MRD_INTAKE_BYTE_RATE;
 	g_mutex_unlock(&self->state->mutex);
 }
 
