@@ -26,11 +26,15 @@
 #include "mtest-harness.h"
 
 #define ID_VALUE "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c001"
-#define CHUNK 8000 /* below the library's in-process queue limit */
+#define MAX_BATCH 1024 /* events per RecordEvents call, at most */
+#define CHUNK 8000     /* below the library's in-process queue limit */
 
 /* the per-client rate limit protects other clients; here one client is
  * the whole point */
 static const char *const unlimited[] = {"--max-client-rate=0", "--max-client-calls=0", NULL};
+
+/* the daemon's program (MTEST_DAEMON, or the one built beside) */
+static const char *daemon_path = BENCH_DAEMON;
 
 static void
 flush_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -64,6 +68,24 @@ status_u64(MetricsClient *client, const char *key)
 		g_error("GetStatus failed: %s", error->message);
 	g_variant_lookup(status, key, "t", &value);
 	return value;
+}
+
+/* the store's files (database, WAL, shared memory) in @state_dir, as
+ * GetStatus would count them for a privileged caller */
+static guint64
+store_file_bytes(const char *state_dir)
+{
+	const char *const names[] = {"metrics.db", "metrics.db-wal", "metrics.db-shm"};
+	guint64 total = 0;
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *path = g_build_filename(state_dir, names[i], NULL);
+		GStatBuf st;
+
+		if (g_stat(path, &st) == 0)
+			total += (guint64)st.st_size;
+	}
+	return total;
 }
 
 static char **
@@ -136,16 +158,47 @@ typedef struct {
 	gint64 switches;    /* context switches during them */
 } RecordFigures;
 
-/* sends @n_events through the library in chunks, each flushed with its
- * batches in flight together; measures the record() calls alone */
+/* flushes in flight at once: each sends one batch */
+#define IN_FLIGHT 8
+
+typedef struct {
+	guint pending;
+	guint failed;
+} Flushes;
+
+static void
+window_flush_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	Flushes *flushes = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!metrics_recorder_flush_finish(METRICS_RECORDER(source), result, &error)) {
+		if (flushes->failed++ == 0)
+			g_printerr("flush failed: %s\n", error->message);
+	}
+	flushes->pending--;
+}
+
+static void
+wait_flushes(Flushes *flushes, guint most)
+{
+	while (flushes->pending > most)
+		g_main_context_iteration(NULL, TRUE);
+}
+
+/* sends @n_events through the library in batches of @batch events, each
+ * flushed at once (so that it is one RecordEvents call), with up to
+ * IN_FLIGHT of them in flight; measures the record() calls alone */
 static void
 run_events(MetricsRecorder *recorder,
 	   guint n_events,
+	   guint batch,
 	   char **values,
 	   guint n_keys,
 	   RecordFigures *figures)
 {
 	SyscallCounter counter = {.io_fd = open("/proc/thread-self/io", O_RDONLY | O_CLOEXEC)};
+	Flushes flushes = {0};
 
 	memset(figures, 0, sizeof(*figures));
 	if (counter.io_fd >= 0) {
@@ -154,7 +207,7 @@ run_events(MetricsRecorder *recorder,
 		counter_overhead = read_rw_calls(counter.io_fd) - first;
 	}
 	for (guint sent = 0; sent < n_events;) {
-		guint n = MIN(CHUNK, n_events - sent);
+		guint n = MIN(batch, n_events - sent);
 		gint64 start;
 
 		counter_start(&counter);
@@ -165,9 +218,12 @@ run_events(MetricsRecorder *recorder,
 		}
 		figures->record_time += g_get_monotonic_time() - start;
 		counter_stop(&counter, &figures->rw_calls, &figures->switches);
-		flush_and_wait(recorder);
+		flushes.pending++;
+		metrics_recorder_flush_async(recorder, NULL, window_flush_cb, &flushes);
+		wait_flushes(&flushes, IN_FLIGHT - 1);
 		sent += n;
 	}
+	wait_flushes(&flushes, 0);
 	if (counter.io_fd >= 0)
 		close(counter.io_fd);
 	else
@@ -190,9 +246,143 @@ callgrind_total(const char *path)
 	return 0;
 }
 
-/* instructions the daemon executes for one run: start, @n_events, stop */
+/* what the benchmark measures: the daemon, or the floor (the no-op service
+ * of bench-floor-service.c, with the same methods on the same bus) */
+typedef enum {
+	TARGET_DAEMON,
+	TARGET_FLOOR,
+	N_TARGETS,
+} Target;
+
+static void
+start_harness(MtestHarness *harness, Target target)
+{
+	g_setenv("MTEST_DAEMON", target == TARGET_DAEMON ? daemon_path : BENCH_FLOOR, TRUE);
+	mtest_harness_start_bus(harness);
+	mtest_harness_write_consent(harness, "granted");
+	mtest_harness_start_daemon(harness, unlimited);
+}
+
+static GPid
+daemon_pid(MtestHarness *harness)
+{
+	return (GPid)g_ascii_strtoll(g_subprocess_get_identifier(harness->daemon), NULL, 10);
+}
+
+/* the CPU time of process @pid so far (user and system), in seconds */
+static double
+process_cpu_seconds(GPid pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *contents = NULL;
+	g_auto(GStrv) fields = NULL;
+	const char *after_name;
+
+	if (!g_file_get_contents(path, &contents, NULL, NULL))
+		return -1;
+	/* the name in parentheses may hold spaces: fields start after it */
+	after_name = strrchr(contents, ')');
+	if (after_name == NULL)
+		return -1;
+	fields = g_strsplit(after_name + 2, " ", -1);
+	if (g_strv_length(fields) < 13)
+		return -1;
+	/* utime and stime: fields 14 and 15 of stat, 12 and 13 after the name */
+	return (double)(g_ascii_strtoull(fields[11], NULL, 10) +
+			g_ascii_strtoull(fields[12], NULL, 10)) /
+	       (double)sysconf(_SC_CLK_TCK);
+}
+
+/* the desktop model: @n_apps apps, each on a connection of its own, send a
+ * few events every few seconds, and the instrumentation (a system and a
+ * user instance) a batch once an hour; one simulated hour, driven as fast
+ * as the calls are answered, with no real waits */
+#define DESKTOP_APPS 30
+#define DESKTOP_PERIOD_S 5
+#define DESKTOP_ROUNDS (3600 / DESKTOP_PERIOD_S)
+#define DESKTOP_INSTRUMENTATION_EVENTS 16
+
+typedef struct {
+	guint64 calls;
+	guint64 events;
+	double cpu_seconds; /* of the daemon, in the hour */
+} DesktopFigures;
+
+static void
+desktop_send(MetricsRecorder *recorder, Flushes *flushes, const char *value, guint n)
+{
+	for (guint i = 0; i < n; i++)
+		metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string(value));
+	flushes->pending++;
+	metrics_recorder_flush_async(recorder, NULL, window_flush_cb, flushes);
+}
+
+static void
+desktop_hour(MtestHarness *harness, GPid pid, guint rounds, DesktopFigures *figures)
+{
+	MetricsRecorder *apps[DESKTOP_APPS + 2];
+	GDBusConnection *connections[DESKTOP_APPS + 2];
+	char *values[DESKTOP_APPS + 2];
+	Flushes flushes = {0};
+	double cpu_start;
+
+	memset(figures, 0, sizeof(*figures));
+	for (guint a = 0; a < DESKTOP_APPS + 2; a++) {
+		g_autoptr(GError) error = NULL;
+
+		connections[a] = g_dbus_connection_new_for_address_sync(
+			harness->address,
+			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+			NULL, NULL, &error);
+		g_assert_no_error(error);
+		apps[a] = metrics_recorder_new(connections[a]);
+		values[a] = g_strdup_printf("org.example.App%u.desktop", a);
+		/* connect and learn the consent, outside the hour */
+		desktop_send(apps[a], &flushes, values[a], 1);
+	}
+	wait_flushes(&flushes, 0);
+	cpu_start = process_cpu_seconds(pid);
+	for (guint round = 0; round < rounds; round++) {
+		/* 1 to 5 events per app and call, 3 on average */
+		for (guint a = 0; a < DESKTOP_APPS; a++) {
+			guint n = 1 + (round + a) % 5;
+
+			desktop_send(apps[a], &flushes, values[a], n);
+			figures->calls++;
+			figures->events += n;
+		}
+		if (round == rounds / 2) {
+			for (guint a = DESKTOP_APPS; a < DESKTOP_APPS + 2; a++) {
+				desktop_send(apps[a], &flushes, values[a],
+					     DESKTOP_INSTRUMENTATION_EVENTS);
+				figures->calls++;
+				figures->events += DESKTOP_INSTRUMENTATION_EVENTS;
+			}
+		}
+		wait_flushes(&flushes, 0);
+	}
+	figures->cpu_seconds = process_cpu_seconds(pid) - cpu_start;
+	for (guint a = 0; a < DESKTOP_APPS + 2; a++) {
+		g_object_unref(apps[a]);
+		g_object_unref(connections[a]);
+		g_free(values[a]);
+	}
+}
+
+/* what a run under callgrind is: the events of run_events(), or the
+ * desktop hour */
+typedef struct {
+	guint n_events; /* 0: none (start-up and shutdown only) */
+	guint batch;
+	gboolean desktop;
+	guint desktop_rounds;
+} Workload;
+
+/* instructions the daemon (or the floor) executes for one run: start,
+ * the workload, stop */
 static guint64
-callgrind_run(guint n_events, char **values, guint n_keys, const char *keep)
+callgrind_run(Target target, const Workload *work, char **values, guint n_keys, const char *keep)
 {
 	g_autoptr(MtestHarness) harness = mtest_harness_new();
 	g_autoptr(MetricsRecorder) recorder = NULL;
@@ -201,13 +391,14 @@ callgrind_run(guint n_events, char **values, guint n_keys, const char *keep)
 		g_strdup_printf("valgrind --tool=callgrind --callgrind-out-file=%s", out);
 
 	g_setenv("MTEST_DAEMON_WRAPPER", wrapper, TRUE);
-	mtest_harness_start_bus(harness);
-	mtest_harness_write_consent(harness, "granted");
-	mtest_harness_start_daemon(harness, unlimited);
+	start_harness(harness, target);
 	recorder = metrics_recorder_new(harness->connection);
-	if (n_events > 0) {
+	if (work->desktop) {
+		DesktopFigures figures;
+		desktop_hour(harness, daemon_pid(harness), work->desktop_rounds, &figures);
+	} else if (work->n_events > 0) {
 		RecordFigures figures;
-		run_events(recorder, n_events, values, n_keys, &figures);
+		run_events(recorder, work->n_events, work->batch, values, n_keys, &figures);
 	}
 	mtest_harness_stop_daemon(harness, FALSE);
 	g_unsetenv("MTEST_DAEMON_WRAPPER");
@@ -220,20 +411,6 @@ callgrind_run(guint n_events, char **values, guint n_keys, const char *keep)
 			g_printerr("cannot keep the profile in %s\n", keep);
 	}
 	return callgrind_total(out);
-}
-
-static void
-start_harness(MtestHarness *harness)
-{
-	mtest_harness_start_bus(harness);
-	mtest_harness_write_consent(harness, "granted");
-	mtest_harness_start_daemon(harness, unlimited);
-}
-
-static GPid
-daemon_pid(MtestHarness *harness)
-{
-	return (GPid)g_ascii_strtoll(g_subprocess_get_identifier(harness->daemon), NULL, 10);
 }
 
 enum {
@@ -249,9 +426,15 @@ enum {
 	N_FIGURES,
 };
 
-/* one run on a new bus, daemon and store; FALSE if events were lost */
+/* one run on a new bus, daemon (or floor) and store, in batches of
+ * @batch; FALSE if events were lost */
 static gboolean
-run_once(guint n_events, char **values, guint n_keys, double figures[N_FIGURES])
+run_once(Target target,
+	 guint n_events,
+	 guint batch,
+	 char **values,
+	 guint n_keys,
+	 double figures[N_FIGURES])
 {
 	g_autoptr(MtestHarness) harness = mtest_harness_new();
 	g_autoptr(MetricsRecorder) recorder = NULL;
@@ -262,7 +445,7 @@ run_once(guint n_events, char **values, guint n_keys, double figures[N_FIGURES])
 	gint64 start, elapsed, rss_idle;
 	GPid pid;
 
-	start_harness(harness);
+	start_harness(harness, target);
 	pid = daemon_pid(harness);
 	rss_idle = bench_read_status(pid, "VmRSS:");
 	recorder = metrics_recorder_new(harness->connection);
@@ -274,12 +457,12 @@ run_once(guint n_events, char **values, guint n_keys, double figures[N_FIGURES])
 		g_error("warm-up failed: %s", error->message);
 
 	start = g_get_monotonic_time();
-	run_events(recorder, n_events, values, n_keys, &record);
+	run_events(recorder, n_events, batch, values, n_keys, &record);
 	elapsed = g_get_monotonic_time() - start;
 
 	accepted = status_u64(client, "accepted") - 1;
 	stored_keys = status_u64(client, "stored-keys");
-	stored_bytes = status_u64(client, "stored-bytes");
+	stored_bytes = store_file_bytes(harness->state_dir);
 	/* kB of 1024 bytes, as MB of 10^6 bytes like the reference's figures */
 	figures[FIG_RSS_IDLE] = rss_idle * 1024.0 / 1e6;
 	figures[FIG_RSS_PEAK] = bench_read_status(pid, "VmHWM:") * 1024.0 / 1e6;
@@ -296,6 +479,35 @@ run_once(guint n_events, char **values, guint n_keys, double figures[N_FIGURES])
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* medians of @n_runs runs of run_once(); FALSE if events were lost */
+static gboolean
+run_medians(Target target,
+	    guint n_runs,
+	    guint n_events,
+	    guint batch,
+	    char **values,
+	    guint n_keys,
+	    double median[N_FIGURES])
+{
+	GArray *samples[N_FIGURES];
+	gboolean ok = TRUE;
+
+	for (guint f = 0; f < N_FIGURES; f++)
+		samples[f] = g_array_new(FALSE, FALSE, sizeof(double));
+	for (guint run = 0; ok && run < n_runs; run++) {
+		double figures[N_FIGURES];
+
+		ok = run_once(target, n_events, batch, values, n_keys, figures);
+		for (guint f = 0; ok && f < N_FIGURES; f++)
+			g_array_append_val(samples[f], figures[f]);
+	}
+	for (guint f = 0; f < N_FIGURES; f++) {
+		median[f] = bench_median(samples[f]);
+		g_array_unref(samples[f]);
+	}
+	return ok;
 }
 
 /* whether @name is a program in PATH */
@@ -323,7 +535,7 @@ strace_record_calls(char **values, guint n_keys, guint *n_out)
 	if (!have_program("strace"))
 		return -1;
 	out = g_build_filename(harness->tmpdir, "strace.out", NULL);
-	start_harness(harness);
+	start_harness(harness, TARGET_DAEMON);
 	recorder = metrics_recorder_new(harness->connection);
 	metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string(values[0]));
 	if (!metrics_recorder_flush_sync(recorder, NULL, &error))
@@ -354,7 +566,93 @@ print_row(const char *figure,
 	g_autofree char *measured =
 		value < 0 ? g_strdup("n/a") : g_strdup_printf("%.*f", decimals, value);
 
-	g_print("%-46s %12s %12s %12s %12s\n", figure, measured, reference, target, ratio);
+	g_print("%-50s %12s %12s %12s %12s\n", figure, measured, reference, target, ratio);
+}
+
+/* a figure beside its floor: the ratio is measured / floor */
+static void
+print_floor_row(const char *figure, int decimals, double value, double floor_, const char *target)
+{
+	g_autofree char *measured =
+		value < 0 ? g_strdup("n/a") : g_strdup_printf("%.*f", decimals, value);
+	g_autofree char *floor_str =
+		floor_ < 0 ? g_strdup("n/a") : g_strdup_printf("%.*f", decimals, floor_);
+	g_autofree char *ratio =
+		value < 0 || floor_ <= 0 ? g_strdup("-") : g_strdup_printf("%.2f", value / floor_);
+
+	g_print("%-50s %12s %12s %12s %12s\n", figure, measured, floor_str, ratio, target);
+}
+
+/* the daemon's (and the floor's) instructions per event, or per call,
+ * for batches of @batch: a loaded run less one without events */
+static void
+callgrind_per_event(const guint64 base[N_TARGETS],
+		    guint n_events,
+		    guint batch,
+		    char **values,
+		    guint n_keys,
+		    const char *keep,
+		    double per_event[N_TARGETS])
+{
+	Workload work = {.n_events = n_events, .batch = batch};
+
+	for (Target t = 0; t < N_TARGETS; t++) {
+		guint64 loaded =
+			callgrind_run(t, &work, values, n_keys, t == TARGET_DAEMON ? keep : NULL);
+		per_event[t] = (double)(loaded - base[t]) / n_events;
+	}
+}
+
+/* the desktop model's figures, for an hour of @rounds rounds (quick runs
+ * simulate part of the hour and scale it up) */
+static int
+run_desktop(gboolean callgrind, guint rounds)
+{
+	DesktopFigures figures[N_TARGETS];
+	double instructions[N_TARGETS] = {-1, -1};
+	double scale = (double)DESKTOP_ROUNDS / rounds;
+
+	for (Target t = 0; t < N_TARGETS; t++) {
+		g_autoptr(MtestHarness) harness = mtest_harness_new();
+
+		start_harness(harness, t);
+		desktop_hour(harness, daemon_pid(harness), rounds, &figures[t]);
+		mtest_harness_stop_daemon(harness, FALSE);
+		figures[t].calls = (guint64)(figures[t].calls * scale);
+		figures[t].events = (guint64)(figures[t].events * scale);
+		figures[t].cpu_seconds *= scale;
+	}
+	if (callgrind) {
+		Workload none = {0}, hour = {.desktop = TRUE, .desktop_rounds = rounds};
+
+		for (Target t = 0; t < N_TARGETS; t++) {
+			guint64 base = callgrind_run(t, &none, NULL, 0, NULL);
+			guint64 loaded = callgrind_run(t, &hour, NULL, 0, NULL);
+
+			instructions[t] = (double)(loaded - base) * scale;
+		}
+	}
+	g_print("# desktop model: %d apps, each a call of 1 to 5 events (3 on average) every "
+		"%d s, and the instrumentation (2 instances) a call of %d events in the hour; "
+		"one simulated hour (%u of its %d rounds, scaled up) without real waits\n",
+		DESKTOP_APPS, DESKTOP_PERIOD_S, DESKTOP_INSTRUMENTATION_EVENTS, rounds,
+		DESKTOP_ROUNDS);
+	g_print("%-50s %12s %12s %12s %12s\n", "figure", "measured", "floor", "/floor", "target");
+	print_floor_row("calls in the hour", 0, (double)figures[TARGET_DAEMON].calls,
+			(double)figures[TARGET_FLOOR].calls, "-");
+	print_floor_row("events in the hour", 0, (double)figures[TARGET_DAEMON].events,
+			(double)figures[TARGET_FLOOR].events, "-");
+	print_floor_row("daemon: CPU seconds per hour (utime+stime)", 3,
+			figures[TARGET_DAEMON].cpu_seconds, figures[TARGET_FLOOR].cpu_seconds, "-");
+	if (callgrind) {
+		print_floor_row("daemon: instructions per hour (callgrind), M", 1,
+				instructions[TARGET_DAEMON] / 1e6, instructions[TARGET_FLOOR] / 1e6,
+				"-");
+		print_floor_row("daemon: instructions per call (callgrind)", 0,
+				instructions[TARGET_DAEMON] / figures[TARGET_DAEMON].calls,
+				instructions[TARGET_FLOOR] / figures[TARGET_FLOOR].calls, "-");
+	}
+	return 0;
 }
 
 int
@@ -362,7 +660,9 @@ main(int argc, char *argv[])
 {
 	gboolean quick = FALSE;
 	gboolean callgrind = FALSE;
+	gboolean desktop = FALSE;
 	gint n_events = 1000000;
+	gint n_small_events = 0;
 	gint n_keys = 1000;
 	gint n_runs = 0;
 	gint n_callgrind = 0;
@@ -374,21 +674,28 @@ main(int argc, char *argv[])
 		{"quick", 0, 0, G_OPTION_ARG_NONE, &quick, "A small run, to check it works", NULL},
 		{"runs", 'r', 0, G_OPTION_ARG_INT, &n_runs,
 		 "Runs to take the medians of (default 3; --quick: 1)", "N"},
-		{"events", 'n', 0, G_OPTION_ARG_INT, &n_events, "Events to send per run", "N"},
+		{"events", 'n', 0, G_OPTION_ARG_INT, &n_events,
+		 "Events to send per run in 1024-event batches", "N"},
+		{"small-events", 0, 0, G_OPTION_ARG_INT, &n_small_events,
+		 "Events to send per run in 64-event batches (default: --events / 4)", "N"},
 		{"keys", 'k', 0, G_OPTION_ARG_INT, &n_keys, "Distinct values (aggregate keys)",
 		 "N"},
 		{"callgrind", 0, 0, G_OPTION_ARG_NONE, &callgrind,
 		 "Also count the daemon's instructions per event with callgrind", NULL},
 		{"callgrind-events", 0, 0, G_OPTION_ARG_INT, &n_callgrind,
-		 "Events of the callgrind run (default 20000; --quick: 2000)", "N"},
+		 "Events of the callgrind runs (default 20000; --quick: 2000)", "N"},
 		{"callgrind-out", 0, 0, G_OPTION_ARG_FILENAME, &callgrind_out,
-		 "Keep the callgrind profile of the loaded run in FILE", "FILE"},
+		 "Keep the callgrind profile of the daemon's 1024-event run in FILE", "FILE"},
+		{"desktop", 0, 0, G_OPTION_ARG_NONE, &desktop,
+		 "Only the desktop model: the daemon's CPU in a simulated hour", NULL},
 		{NULL},
 	};
-	GArray *samples[N_FIGURES];
-	double median[N_FIGURES];
-	double instructions = -1, strace_calls = -1;
-	guint n_straced = 0;
+	double median[N_TARGETS][N_FIGURES], small[N_TARGETS][N_FIGURES],
+		single[N_TARGETS][N_FIGURES];
+	double per_event[N_TARGETS] = {-1, -1}, per_small[N_TARGETS] = {-1, -1},
+	       per_call[N_TARGETS] = {-1, -1};
+	double strace_calls = -1;
+	guint n_straced = 0, n_single;
 	char ratio[N_FIGURES][32];
 
 	g_option_context_add_main_entries(context, options, NULL);
@@ -400,83 +707,120 @@ main(int argc, char *argv[])
 		n_events = 20000;
 		n_keys = 100;
 	}
+	if (n_small_events == 0)
+		n_small_events = MAX(n_events / 4, 64);
 	if (n_runs == 0)
 		n_runs = quick ? 1 : 3;
 	if (n_callgrind == 0)
 		n_callgrind = quick ? 2000 : 20000;
-	if (n_events <= 0 || n_keys <= 0 || n_runs <= 0 || n_callgrind <= 0) {
-		g_printerr("--events, --keys, --runs and --callgrind-events must be positive\n");
+	if (n_events <= 0 || n_small_events <= 0 || n_keys <= 0 || n_runs <= 0 ||
+	    n_callgrind <= 0) {
+		g_printerr("--events, --small-events, --keys, --runs and --callgrind-events must "
+			   "be positive\n");
 		return 2;
 	}
-	if (g_getenv("MTEST_DAEMON") == NULL)
-		g_setenv("MTEST_DAEMON", BENCH_DAEMON, TRUE);
+	if (g_getenv("MTEST_DAEMON") != NULL)
+		daemon_path = g_getenv("MTEST_DAEMON");
+	daemon_path = g_strdup(daemon_path);
 	if (g_getenv("MTEST_BUS_CONFIG") == NULL)
 		g_setenv("MTEST_BUS_CONFIG", BENCH_BUS_CONFIG, TRUE);
 	if (g_getenv("MTEST_ALLOWLIST_DIRS") == NULL)
 		g_setenv("MTEST_ALLOWLIST_DIRS", BENCH_ALLOWLIST_DIRS, TRUE);
+	if (desktop)
+		return run_desktop(callgrind, quick ? DESKTOP_ROUNDS / 20 : DESKTOP_ROUNDS);
 	values = make_values((guint)n_keys);
 
-	for (guint f = 0; f < N_FIGURES; f++)
-		samples[f] = g_array_new(FALSE, FALSE, sizeof(double));
-	for (gint run = 0; run < n_runs; run++) {
-		double figures[N_FIGURES];
-
-		if (!run_once((guint)n_events, values, (guint)n_keys, figures))
+	/* one-event calls: what a call costs, whatever it carries */
+	n_single = (guint)MAX(n_small_events / 16, 64);
+	for (Target t = 0; t < N_TARGETS; t++) {
+		if (!run_medians(t, (guint)n_runs, (guint)n_events, MAX_BATCH, values,
+				 (guint)n_keys, median[t]) ||
+		    !run_medians(t, (guint)n_runs, (guint)n_small_events, 64, values, (guint)n_keys,
+				 small[t]) ||
+		    !run_medians(t, (guint)n_runs, n_single, 1, values, (guint)n_keys, single[t]))
 			return 1;
-		for (guint f = 0; f < N_FIGURES; f++)
-			g_array_append_val(samples[f], figures[f]);
-	}
-	for (guint f = 0; f < N_FIGURES; f++) {
-		median[f] = bench_median(samples[f]);
-		g_array_unref(samples[f]);
 	}
 	strace_calls = strace_record_calls(values, (guint)n_keys, &n_straced);
 	if (callgrind) {
-		guint64 base = callgrind_run(0, values, (guint)n_keys, NULL);
-		guint64 loaded =
-			callgrind_run((guint)n_callgrind, values, (guint)n_keys, callgrind_out);
+		Workload none = {0};
+		guint64 base[N_TARGETS];
 
-		/* the whole daemon process, start to exit, less a run without
-		 * events: D-Bus, parsing, the gate, aggregation, SQLite */
-		instructions = (double)(loaded - base) / n_callgrind;
+		for (Target t = 0; t < N_TARGETS; t++)
+			base[t] = callgrind_run(t, &none, values, (guint)n_keys, NULL);
+		/* the whole process, start to exit, less a run without events:
+		 * D-Bus, parsing, the gate, aggregation, SQLite */
+		callgrind_per_event(base, (guint)n_callgrind, MAX_BATCH, values, (guint)n_keys,
+				    callgrind_out, per_event);
+		callgrind_per_event(base, (guint)n_callgrind, 64, values, (guint)n_keys, NULL,
+				    per_small);
+		callgrind_per_event(base, (guint)MAX(n_callgrind / 10, 64), 1, values,
+				    (guint)n_keys, NULL, per_call);
 	}
 
-	g_snprintf(ratio[FIG_RATE], sizeof(ratio[0]), "%.1fx", median[FIG_RATE] / 6200);
+	g_snprintf(ratio[FIG_RATE], sizeof(ratio[0]), "%.1fx",
+		   median[TARGET_DAEMON][FIG_RATE] / 6200);
 	g_snprintf(ratio[FIG_BYTES_EVENT], sizeof(ratio[0]), "1/%.0f",
-		   95 / MAX(median[FIG_BYTES_EVENT], 0.001));
-	g_snprintf(ratio[FIG_RSS_IDLE], sizeof(ratio[0]), "%.2fx", median[FIG_RSS_IDLE] / 17.5);
-	g_snprintf(ratio[FIG_RSS_PEAK], sizeof(ratio[0]), "%.2fx", median[FIG_RSS_PEAK] / 20.8);
+		   95 / MAX(median[TARGET_DAEMON][FIG_BYTES_EVENT], 0.001));
+	g_snprintf(ratio[FIG_RSS_IDLE], sizeof(ratio[0]), "%.2fx",
+		   median[TARGET_DAEMON][FIG_RSS_IDLE] / 17.5);
+	g_snprintf(ratio[FIG_RSS_PEAK], sizeof(ratio[0]), "%.2fx",
+		   median[TARGET_DAEMON][FIG_RSS_PEAK] / 20.8);
 
-	g_print("# libmetrics -> metrics-recorder -> SQLite: %d events over %d keys, "
-		"median of %d run(s)\n",
-		n_events, n_keys, n_runs);
-	g_print("# reference: eos-event-recorder-daemon on the same machine\n");
-	g_print("%-46s %12s %12s %12s %12s\n", "figure", "measured", "reference", "target",
+	g_print("# libmetrics -> metrics-recorder -> SQLite: %d events in 1024-event batches, "
+		"%d in 64-event batches, %u in 1-event calls, over %d keys, median of %d "
+		"run(s)\n",
+		n_events, n_small_events, n_single, n_keys, n_runs);
+	g_print("# floor: a no-op service of the same methods on the same bus "
+		"(bench-floor-service)\n");
+	g_print("%-50s %12s %12s %12s %12s\n", "figure", "measured", "floor", "/floor", "target");
+	print_floor_row("end to end: events/s, 1024-event batches", 0,
+			median[TARGET_DAEMON][FIG_RATE], median[TARGET_FLOOR][FIG_RATE],
+			">= 0.8 fl.");
+	print_floor_row("end to end: events/s, 64-event batches", 0, small[TARGET_DAEMON][FIG_RATE],
+			small[TARGET_FLOOR][FIG_RATE], ">= 0.8 fl.");
+	print_floor_row("end to end: calls/s, 1-event calls", 0, single[TARGET_DAEMON][FIG_RATE],
+			single[TARGET_FLOOR][FIG_RATE], "-");
+	if (callgrind) {
+		print_floor_row("daemon: instructions per event, 1024-event batches", 0,
+				per_event[TARGET_DAEMON], per_event[TARGET_FLOOR], "<= 2000");
+		print_floor_row("daemon: instructions per event, 64-event batches", 0,
+				per_small[TARGET_DAEMON], per_small[TARGET_FLOOR], "<= 2x fl.");
+		print_floor_row("daemon: instructions per 1-event call", 0, per_call[TARGET_DAEMON],
+				per_call[TARGET_FLOOR], "-");
+	}
+	print_floor_row("app: record() cost, ns per call (amortised)", 0,
+			median[TARGET_DAEMON][FIG_RECORD_NS], median[TARGET_FLOOR][FIG_RECORD_NS],
+			"<= 1000");
+	g_print("\n# the daemon alone; reference: eos-event-recorder-daemon on the same "
+		"machine\n");
+	g_print("%-50s %12s %12s %12s %12s\n", "figure", "measured", "reference", "target",
 		"vs ref.");
-	print_row("app: record() cost, ns per call (amortised)", 0, median[FIG_RECORD_NS], "-",
-		  "<= 1000", "-");
-	print_row("app: read/write syscalls per record()", 4, median[FIG_RW_CALLS], "-", "0", "-");
-	print_row("app: context switches per record()", 4, median[FIG_SWITCHES], "-", "0", "-");
+	print_row("app: read/write syscalls per record()", 4, median[TARGET_DAEMON][FIG_RW_CALLS],
+		  "-", "0", "-");
+	print_row("app: context switches per record()", 4, median[TARGET_DAEMON][FIG_SWITCHES], "-",
+		  "0", "-");
 	if (strace_calls >= 0) {
 		g_autofree char *label =
 			g_strdup_printf("app: all syscalls per record() (strace, %u)", n_straced);
 		print_row(label, 4, strace_calls, "-", "0", "-");
 	}
-	print_row("end to end: accepted events per second", 0, median[FIG_RATE], "6200", ">= 62000",
-		  ratio[FIG_RATE]);
+	print_row("end to end: accepted events per second", 0, median[TARGET_DAEMON][FIG_RATE],
+		  "6200", ">= 62000", ratio[FIG_RATE]);
 	if (callgrind) {
 		g_autofree char *label = g_strdup_printf(
 			"daemon: instructions per event (callgrind, %d)", n_callgrind);
-		g_autofree char *vs = g_strdup_printf("1/%.1f", 272000 / MAX(instructions, 1));
-		print_row(label, 0, instructions, "272000", "<= 27200", vs);
+		g_autofree char *vs =
+			g_strdup_printf("1/%.1f", 272000 / MAX(per_event[TARGET_DAEMON], 1));
+		print_row(label, 0, per_event[TARGET_DAEMON], "272000", "<= 27200", vs);
 	}
-	print_row("daemon: RSS idle, MB", 1, median[FIG_RSS_IDLE], "17.5", "-",
+	print_row("daemon: RSS idle, MB", 1, median[TARGET_DAEMON][FIG_RSS_IDLE], "17.5", "-",
 		  ratio[FIG_RSS_IDLE]);
-	print_row("daemon: peak RSS after the run, MB", 1, median[FIG_RSS_PEAK], "20.8", "<= 20.8",
-		  ratio[FIG_RSS_PEAK]);
-	print_row("store: aggregate rows", 0, median[FIG_ROWS], "-", "-", "-");
-	print_row("store: bytes on disk per event", 2, median[FIG_BYTES_EVENT], "95", "-",
-		  ratio[FIG_BYTES_EVENT]);
-	print_row("store: bytes on disk per key", 0, median[FIG_BYTES_KEY], "-", "-", "-");
+	print_row("daemon: peak RSS after the run, MB", 1, median[TARGET_DAEMON][FIG_RSS_PEAK],
+		  "20.8", "<= 20.8", ratio[FIG_RSS_PEAK]);
+	print_row("store: aggregate rows", 0, median[TARGET_DAEMON][FIG_ROWS], "-", "-", "-");
+	print_row("store: bytes on disk per event", 2, median[TARGET_DAEMON][FIG_BYTES_EVENT], "95",
+		  "-", ratio[FIG_BYTES_EVENT]);
+	print_row("store: bytes on disk per key", 0, median[TARGET_DAEMON][FIG_BYTES_KEY], "-", "-",
+		  "-");
 	return 0;
 }
