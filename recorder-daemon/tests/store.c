@@ -581,7 +581,7 @@ test_migrate_v1(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 5);
+	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 6);
 	sqlite3_finalize(stmt);
 
 	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
@@ -606,13 +606,24 @@ test_migrate_v1(Fixture *fixture, gconstpointer user_data)
 	g_assert_no_error(error);
 	drops_text = g_variant_print(drops, FALSE);
 	g_assert_cmpstr(drops_text, ==, "{'store-full': 1}");
+	/* the migrated rows are the keys the upsert finds (the key's columns
+	 * were reordered in version 6): a delta of one adds to it */
+	{
+		g_autoptr(GArray) deltas = make_deltas(1, 5, NULL);
+
+		g_assert_true(mrd_store_add(store, 1001, deltas, &error));
+		g_assert_no_error(error);
+		g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
+		g_assert_cmpuint(n_keys, ==, 2);
+		g_assert_cmpuint(n_events, ==, 47);
+	}
 
 	/* and opening it again changes nothing */
 	g_clear_object(&store);
 	store = mrd_store_open(fixture->path, &error);
 	g_assert_no_error(error);
 	g_assert_true(mrd_store_get_totals(store, &n_keys, &n_events, &error));
-	g_assert_cmpuint(n_events, ==, 42);
+	g_assert_cmpuint(n_events, ==, 47);
 }
 
 static void
