@@ -386,6 +386,7 @@ callgrind_run(Target target, const Workload *work, char **values, guint n_keys, 
 {
 	g_autoptr(MtestHarness) harness = mtest_harness_new();
 	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_autoptr(MetricsClient) client = NULL;
 	g_autofree char *out = g_build_filename(harness->tmpdir, "callgrind.out", NULL);
 	g_autofree char *wrapper =
 		g_strdup_printf("valgrind --tool=callgrind --callgrind-out-file=%s", out);
@@ -393,6 +394,10 @@ callgrind_run(Target target, const Workload *work, char **values, guint n_keys, 
 	g_setenv("MTEST_DAEMON_WRAPPER", wrapper, TRUE);
 	start_harness(harness, target);
 	recorder = metrics_recorder_new(harness->connection);
+	/* a call answered: the service is past its start-up (and handles
+	 * SIGTERM) before a run without events stops it */
+	client = metrics_client_new(harness->connection);
+	status_u64(client, "accepted");
 	if (work->desktop) {
 		DesktopFigures figures;
 		desktop_hour(harness, daemon_pid(harness), work->desktop_rounds, &figures);
@@ -603,6 +608,69 @@ callgrind_per_event(const guint64 base[N_TARGETS],
 	}
 }
 
+/* --app-run: the app's side alone, in a process of its own on the bus
+ * of DBUS_SYSTEM_BUS_ADDRESS (the floor answering), for callgrind */
+static int
+app_run(guint n_events, guint batch, guint n_keys)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+	g_autoptr(MetricsRecorder) recorder = NULL;
+	g_auto(GStrv) values = make_values(n_keys);
+	RecordFigures figures;
+
+	if (bus == NULL) {
+		g_printerr("%s\n", error->message);
+		return 1;
+	}
+	recorder = metrics_recorder_new(bus);
+	metrics_recorder_record(recorder, ID_VALUE, g_variant_new_string(values[0]));
+	if (!metrics_recorder_flush_sync(recorder, NULL, &error)) {
+		g_printerr("warm-up failed: %s\n", error->message);
+		return 1;
+	}
+	if (n_events > 0)
+		run_events(recorder, n_events, batch, values, n_keys, &figures);
+	return 0;
+}
+
+/* instructions of the app process (record() and the library's sending,
+ * in all its threads) per event: a run of @n_events in batches of @batch
+ * less one without events, each under callgrind, the floor answering */
+static double
+app_instructions_per_event(guint n_events, guint batch, guint n_keys)
+{
+	g_autoptr(MtestHarness) harness = mtest_harness_new();
+	g_autofree char *self_path = g_file_read_link("/proc/self/exe", NULL);
+	guint64 totals[2] = {0, 0};
+
+	if (self_path == NULL)
+		return -1;
+	start_harness(harness, TARGET_FLOOR);
+	for (guint run = 0; run < 2; run++) {
+		g_autofree char *out = g_strdup_printf("%s/app-%u.callgrind", harness->tmpdir, run);
+		g_autofree char *out_arg = g_strdup_printf("--callgrind-out-file=%s", out);
+		g_autofree char *events_arg =
+			g_strdup_printf("--app-run=%u", run == 0 ? 0 : n_events);
+		g_autofree char *batch_arg = g_strdup_printf("--batch=%u", batch);
+		g_autofree char *keys_arg = g_strdup_printf("--keys=%u", n_keys);
+		const char *argv[] = {"valgrind", "--tool=callgrind", "-q",	out_arg, self_path,
+				      events_arg, batch_arg,	      keys_arg, NULL};
+		g_autoptr(GError) error = NULL;
+		int status = 0;
+
+		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+				  NULL, &status, &error) ||
+		    !g_spawn_check_wait_status(status, &error)) {
+			g_printerr("the app's callgrind run failed: %s\n", error->message);
+			return -1;
+		}
+		totals[run] = callgrind_total(out);
+	}
+	mtest_harness_stop_daemon(harness, FALSE);
+	return (double)(totals[1] - totals[0]) / n_events;
+}
+
 /* the desktop model's figures, for an hour of @rounds rounds (quick runs
  * simulate part of the hour and scale it up) */
 static int
@@ -661,6 +729,8 @@ main(int argc, char *argv[])
 	gboolean quick = FALSE;
 	gboolean callgrind = FALSE;
 	gboolean desktop = FALSE;
+	gint app_events = -1;
+	gint batch = MAX_BATCH;
 	gint n_events = 1000000;
 	gint n_small_events = 0;
 	gint n_keys = 1000;
@@ -688,6 +758,10 @@ main(int argc, char *argv[])
 		 "Keep the callgrind profile of the daemon's 1024-event run in FILE", "FILE"},
 		{"desktop", 0, 0, G_OPTION_ARG_NONE, &desktop,
 		 "Only the desktop model: the daemon's CPU in a simulated hour", NULL},
+		{"app-run", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &app_events,
+		 "Only record N events on the system bus (for the app's callgrind runs)", "N"},
+		{"batch", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &batch,
+		 "Events per batch of --app-run", "N"},
 		{NULL},
 	};
 	double median[N_TARGETS][N_FIGURES], small[N_TARGETS][N_FIGURES],
@@ -695,6 +769,7 @@ main(int argc, char *argv[])
 	double per_event[N_TARGETS] = {-1, -1}, per_small[N_TARGETS] = {-1, -1},
 	       per_call[N_TARGETS] = {-1, -1};
 	double strace_calls = -1;
+	double app_per_event[2] = {-1, -1};
 	guint n_straced = 0, n_single;
 	char ratio[N_FIGURES][32];
 
@@ -719,6 +794,8 @@ main(int argc, char *argv[])
 			   "be positive\n");
 		return 2;
 	}
+	if (app_events >= 0)
+		return app_run((guint)app_events, (guint)CLAMP(batch, 1, MAX_BATCH), (guint)n_keys);
 	if (g_getenv("MTEST_DAEMON") != NULL)
 		daemon_path = g_getenv("MTEST_DAEMON");
 	daemon_path = g_strdup(daemon_path);
@@ -755,6 +832,10 @@ main(int argc, char *argv[])
 				    per_small);
 		callgrind_per_event(base, (guint)MAX(n_callgrind / 10, 64), 1, values,
 				    (guint)n_keys, NULL, per_call);
+		app_per_event[0] =
+			app_instructions_per_event((guint)n_callgrind, MAX_BATCH, (guint)n_keys);
+		app_per_event[1] =
+			app_instructions_per_event((guint)n_callgrind, 64, (guint)n_keys);
 	}
 
 	g_snprintf(ratio[FIG_RATE], sizeof(ratio[0]), "%.1fx",
@@ -787,6 +868,12 @@ main(int argc, char *argv[])
 				per_small[TARGET_DAEMON], per_small[TARGET_FLOOR], "<= 2x fl.");
 		print_floor_row("daemon: instructions per 1-event call", 0, per_call[TARGET_DAEMON],
 				per_call[TARGET_FLOOR], "-");
+	}
+	if (callgrind) {
+		print_row("app: instructions per event, 1024-event batches", 0, app_per_event[0],
+			  "-", "<= 3000", "-");
+		print_row("app: instructions per event, 64-event batches", 0, app_per_event[1], "-",
+			  "<= 3000", "-");
 	}
 	print_floor_row("app: record() cost, ns per call (amortised)", 0,
 			median[TARGET_DAEMON][FIG_RECORD_NS], median[TARGET_FLOOR][FIG_RECORD_NS],
