@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "metrics-batch-private.h"
 #include "metrics-enums.h"
 #include "metrics-error.h"
 #include "metrics-private.h"
@@ -59,13 +60,8 @@
 #define SYNC_CALL_TIMEOUT 10000 /* ms */
 #define BATCH_NOT_ASSIGNED G_MAXUINT64
 
-typedef struct {
-	guint8 id[METRICS_UUID_SIZE];
-	guint32 kind;
-	gint64 time;
-	gint64 amount;
-	GVariant *payload; /* (owned) (nullable) */
-} QueuedEvent;
+/* as the encoder reads it (metrics-batch.c) */
+typedef MetricsWireEvent QueuedEvent;
 
 typedef enum {
 	STATE_IDLE,	  /* nothing recorded yet: no bus traffic at all */
@@ -531,22 +527,15 @@ metrics_recorder_connect_async(MetricsRecorder *self)
 }
 
 /* builds the RecordEvents arguments from up to METRICS_MAX_BATCH events
- * taken from the start of @events */
+ * taken from the start of @events: their bytes written directly */
 static GVariant *
 build_batch(GArray *events, guint start, guint n)
 {
-	GVariantBuilder builder;
+	g_autoptr(GBytes) bytes =
+		metrics_batch_encode(&g_array_index(events, QueuedEvent, start), n);
 
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("a" METRICS_WIRE_EVENT_TYPE));
-	for (guint i = start; i < start + n; i++) {
-		QueuedEvent *event = &g_array_index(events, QueuedEvent, i);
-		GVariant *id = g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, event->id,
-							 METRICS_UUID_SIZE, 1);
-
-		g_variant_builder_add(&builder, "(@ayuxxmv)", id, event->kind, event->time,
-				      event->amount, event->payload);
-	}
-	return g_variant_new("(@aya{sv})", metrics_batch_to_wire(g_variant_builder_end(&builder)),
+	return g_variant_new("(@aya{sv})",
+			     g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, bytes, TRUE),
 			     NULL);
 }
 
