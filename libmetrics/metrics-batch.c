@@ -64,7 +64,8 @@ normal_payload(GVariant *payload)
 		return NULL;
 	if (g_variant_is_normal_form(payload))
 		return g_variant_ref(payload);
-	return g_variant_ref_sink(g_variant_get_normal_form(payload));
+	/* a new reference, not floating */
+	return g_variant_get_normal_form(payload);
 }
 
 /* the bytes of the payload's "mv" */
