@@ -7,6 +7,8 @@
 # unexpected one both fail. Paths are written with the install directories
 # as ${name} (the NAME=DIR arguments), the project version as ${version},
 # and a line with ${lang} stands for one line per language of po/LINGUAS.
+# A line "[FEATURE] PATH" is expected only when FEATURE is one of the
+# comma-separated MANIFEST_FEATURES (the optional parts that were built).
 # Also checks that every file has an install tag, so that
 # `meson install --tags` (used by packagers) misses nothing.
 #   check-install-manifest.sh MESON BUILD_DIR MANIFEST LINGUAS VERSION NAME=DIR...
@@ -68,7 +70,12 @@ if [ -z "$languages" ] && grep -q -F -e '${lang}' "$manifest"; then
     echo "$linguas lists no language, so the \${lang} lines of $manifest expect nothing" >&2
     exit 1
 fi
+features=",${MANIFEST_FEATURES:-},"
 grep -v -e '^#' -e '^$' "$manifest" | while IFS= read -r line; do
+    if [[ "$line" =~ ^\[([a-z0-9_-]+)\]\ (.*)$ ]]; then
+        [[ "$features" == *",${BASH_REMATCH[1]},"* ]] || continue
+        line=${BASH_REMATCH[2]}
+    fi
     # shellcheck disable=SC2016 # a literal ${lang}
     if [[ "$line" == *'${lang}'* ]]; then
         for lang in $languages; do

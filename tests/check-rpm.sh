@@ -8,8 +8,8 @@
 # higher release, removes them, and checks that:
 #   - rpmbuild prints no warning, and rpmlint with Fedora's configuration
 #     reports nothing but what packaging/fedora-metrics.rpmlintrc explains,
-#   - exactly the sub-packages libs, devel, doc, recorder, cli and
-#     instrumentation are built and installed,
+#   - exactly the sub-packages libs, devel, doc, recorder, cli,
+#     instrumentation and panel are built and installed,
 #   - %pre creates the system user metrics (systemd-sysusers in the root)
 #     where the spec still needs the scriptlet (a release before Fedora 42),
 #     and has no such scriptlet for current Fedora,
@@ -76,7 +76,7 @@ if [ -z "$(rpm --eval '%{?systemd_post:1}%{?meson:1}')" ]; then
     macros=(--load "$top/tests/rpm-fallback.macros")
     rpmbuild_args+=("${macros[@]}")
 fi
-subpackages="cli devel doc instrumentation libs recorder"
+subpackages="cli devel doc instrumentation libs panel recorder"
 expected_packages=$(for sub in $subpackages; do echo "$name-$sub"; done)
 
 step "release tarball $name-$version.tar.xz (tools/make-dist.sh)"
@@ -244,6 +244,8 @@ dirs=(
 )
 languages=$(sed -e 's/#.*//' "$top/po/LINGUAS" | tr -s ' \t' '\n' | sed '/^$/d')
 grep -v -e '^#' -e '^$' "$top/tests/install-manifest.txt" | while IFS= read -r line; do
+    # the spec builds every optional part ("[FEATURE] PATH" lines)
+    line=${line#\[panel\] }
     for entry in "${dirs[@]}"; do
         line=${line//\$\{${entry%%=*}\}/${entry#*=}}
     done

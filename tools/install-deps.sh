@@ -18,6 +18,7 @@ debian_packages=(
     rpmlint devscripts
     glib-networking libgnutls28-dev
     e2fsprogs mount util-linux
+    libgtk-4-dev libadwaita-1-dev xvfb xauth
 )
 fedora_packages=(
     meson ninja-build pkgconf-pkg-config gcc gettext
@@ -30,6 +31,7 @@ fedora_packages=(
     rpmlint
     glib-networking gnutls-devel
     e2fsprogs util-linux
+    gtk4-devel libadwaita-devel xorg-x11-server-Xvfb xauth
 )
 
 as_root() {
