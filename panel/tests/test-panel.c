@@ -783,7 +783,11 @@ test_screenshots(PanelFixture *fixture, gconstpointer user_data)
 		tmp = g_dir_make_tmp("panel-screenshots-XXXXXX", NULL);
 		dir = tmp;
 	}
-	gtk_window_set_default_size(GTK_WINDOW(fixture->window), 720, 720);
+	/* a window tall enough for the uploads under the charts */
+	gtk_window_destroy(GTK_WINDOW(fixture->window));
+	fixture->window = mpnl_window_new(NULL, fixture->service);
+	gtk_window_set_default_size(GTK_WINDOW(fixture->window), 760, 940);
+	gtk_window_present(GTK_WINDOW(fixture->window));
 	mtest_grant_consent(&fixture->stack);
 	mtest_harness_set_allowed(fixture->stack.harness, allow_read_all);
 	wait_for_state(fixture, MPNL_STATE_GRANTED);
