@@ -111,6 +111,55 @@ mrd_admission_admit(MrdAdmission *self, GDBusMethodInvocation *invocation)
 	return FALSE;
 }
 
+/* the generated skeletons emit one handle-<method> signal per call and
+ * stop at the first handler returning TRUE: connected before the class
+ * handlers run, this admits every method, present and future, in one place */
+static void
+admit_call_marshal(GClosure *closure,
+		   GValue *return_value,
+		   guint n_param_values,
+		   const GValue *param_values,
+		   gpointer invocation_hint,
+		   gpointer marshal_data)
+{
+	MrdAdmission *self = MRD_ADMISSION(closure->data);
+	GDBusMethodInvocation *invocation = g_value_get_object(&param_values[1]);
+
+	g_value_set_boolean(return_value, !mrd_admission_admit(self, invocation));
+}
+
+/**
+ * mrd_admission_guard_calls:
+ * @skeleton: an exported object implementing @iface_type, a gdbus-codegen
+ *   interface
+ * @iface_type: the interface whose handle-* signals are guarded
+ *
+ * Makes every method call on @skeleton pass mrd_admission_admit() first.
+ */
+void
+mrd_admission_guard_calls(MrdAdmission *self, gpointer skeleton, GType iface_type)
+{
+	g_autofree guint *ids = NULL;
+	guint n_ids = 0;
+
+	g_return_if_fail(MRD_IS_ADMISSION(self));
+	g_return_if_fail(G_TYPE_CHECK_INSTANCE_TYPE(skeleton, iface_type));
+
+	ids = g_signal_list_ids(iface_type, &n_ids);
+	for (guint i = 0; i < n_ids; i++) {
+		GSignalQuery query;
+		GClosure *closure;
+
+		g_signal_query(ids[i], &query);
+		if (!g_str_has_prefix(query.signal_name, "handle-") || query.n_params < 1 ||
+		    query.param_types[0] != G_TYPE_DBUS_METHOD_INVOCATION)
+			continue;
+		closure = g_closure_new_object(sizeof(GClosure), G_OBJECT(self));
+		g_closure_set_marshal(closure, admit_call_marshal);
+		g_signal_connect_closure_by_id(skeleton, ids[i], 0, closure, FALSE);
+	}
+}
+
 /* answers @invocation with @error, and logs it: a malformed or refused
  * call once per period, a failure always (not a denied authorisation) */
 void

@@ -29,6 +29,8 @@ mrd_admission_set_call_rate_limit(MrdAdmission *self, guint calls_per_second);
 gboolean
 mrd_admission_admit(MrdAdmission *self, GDBusMethodInvocation *invocation);
 void
+mrd_admission_guard_calls(MrdAdmission *self, gpointer skeleton, GType iface_type);
+void
 mrd_admission_authorize_async(MrdAdmission *self,
 			      GDBusMethodInvocation *invocation,
 			      const char *action_id,

@@ -25,8 +25,8 @@
  * The engine: what the daemon does with events, below the D-Bus surface.
  * A recorded batch goes
  *
- *   (the caller identified) → gate (mrd_engine_gate) → aggregate → store
- *   (mrd_engine_record)
+ *   (mrd_engine_record_batch_async) the caller identified → gate →
+ *   aggregate → store
  *     → freeze → upload (the outbox and the uploader, once a week closes)
  *
  * and the engine owns the life cycle that goes with consent: the store,
@@ -72,6 +72,13 @@ struct _MrdEngine {
 };
 
 G_DEFINE_TYPE(MrdEngine, mrd_engine, G_TYPE_OBJECT)
+
+enum {
+	SIGNAL_CONSENT_CHANGED,
+	N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
 
 static void
 allowlist_changed_cb(MrdAllowlistSource *source, gpointer user_data);
@@ -439,6 +446,7 @@ mrd_engine_set_consent(MrdEngine *self, MetricsConsent consent, GError **error)
 			  error_local->message);
 	update_sampling_secret(self);
 	g_message("consent is now %s", metrics_consent_to_string(consent));
+	g_signal_emit(self, signals[SIGNAL_CONSENT_CHANGED], 0);
 	return TRUE;
 }
 
@@ -667,25 +675,14 @@ seed_caps(MrdEngine *self, gint64 week)
 		g_debug("the weekly caps start at 0: %s", error->message);
 }
 
-/**
- * mrd_engine_gate:
- * @batch: (element-type MrdEvent): the events of one call, parsed
- * @sender: the caller's unique bus name
- * @who: the caller as the bus identified it: the gate checks it against
- *   each metric's recorders
- *
- * Keeps the events of @batch that may be recorded and counts the others:
- * all of them without consent, else those the gate refuses.
- *
- * Returns: how many were dropped from @batch
- */
-guint
-mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender, const MrdRecorderIdentity *who)
+/* keeps the events of @batch that may be recorded and counts the others:
+ * all of them without consent, else those the gate refuses (checking @who
+ * against each metric's recorders); returns how many were dropped */
+static guint
+gate_batch(MrdEngine *self, GArray *batch, const char *sender, const MrdRecorderIdentity *who)
 {
 	gint64 now, week;
 	guint n = batch->len;
-
-	g_return_val_if_fail(MRD_IS_ENGINE(self), 0);
 
 	if (mrd_engine_get_consent(self) != METRICS_CONSENT_GRANTED) {
 		/* counted in memory only: nothing about events is written */
@@ -709,25 +706,16 @@ mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender, const MrdRec
 				       ~mrd_engine_get_user_off(self, who->uid));
 }
 
-/**
- * mrd_engine_record:
- * @uid: the caller's uid, kept with its aggregates
- * @batch: (element-type MrdEvent): events that passed mrd_engine_gate()
- * @n_kept: (out): how many were stored: 0 when consent was withdrawn
- *   meanwhile or the store is full (then they are counted as dropped)
- *
- * Aggregates @batch by week and adds it to the store in one transaction.
- *
- * Returns: whether the store could be written
- */
-gboolean
-mrd_engine_record(MrdEngine *self, guint32 uid, GArray *batch, guint *n_kept, GError **error)
+/* aggregates @batch (what passed gate_batch()) by week and adds it to the
+ * store of @uid in one transaction; @n_kept: how many were stored, 0 when
+ * consent was withdrawn meanwhile or the store is full (then they are
+ * counted as dropped); FALSE when the store could not be written */
+static gboolean
+store_batch(MrdEngine *self, guint32 uid, GArray *batch, guint *n_kept, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 	g_autoptr(GArray) deltas = NULL;
 	guint n = batch->len;
-
-	g_return_val_if_fail(MRD_IS_ENGINE(self), FALSE);
 
 	*n_kept = 0;
 	/* consent may have changed while the caller was identified */
@@ -771,6 +759,126 @@ mrd_engine_record(MrdEngine *self, guint32 uid, GArray *batch, guint *n_kept, GE
 		*count += n;
 	}
 	*n_kept = n;
+	return TRUE;
+}
+
+typedef struct {
+	char *sender;  /* (owned) */
+	GArray *batch; /* (owned) (element-type MrdEvent) */
+	guint n_kept;
+	guint n_dropped;
+} RecordBatch;
+
+static void
+record_batch_free(gpointer data)
+{
+	RecordBatch *record = data;
+
+	g_free(record->sender);
+	g_clear_pointer(&record->batch, g_array_unref);
+	g_free(record);
+}
+
+/* the caller is known: the gate checks it against each metric's
+ * recorders, then what passes is aggregated and stored */
+static void
+record_identity_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	MrdEngine *self = g_task_get_source_object(task);
+	RecordBatch *record = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	MrdRecorderIdentity who = {0};
+	g_autofree char *app_id = NULL;
+
+	if (!mrd_caller_registry_get_identity_finish(self->callers, result, &who.uid, &app_id,
+						     &error)) {
+		mrd_drops_count(self->drops, MRD_DROP_UNIDENTIFIED, record->batch->len);
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	/* the app id only of a caller whose sandbox the registry verified
+	 * (docs/sandboxed-apps.md); NULL for every other caller */
+	who.app_id = app_id;
+	/* only approved metrics of this caller go further, and only with
+	 * consent; a flooding client is cut to its rate there */
+	record->n_dropped = gate_batch(self, record->batch, record->sender, &who);
+	if (record->batch->len > 0 &&
+	    !store_batch(self, who.uid, record->batch, &record->n_kept, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	record->n_dropped += record->batch->len - record->n_kept;
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * mrd_engine_record_batch_async:
+ * @sender: the caller's unique bus name: its uid (and verified app id)
+ *   come from the bus, never from the call
+ * @batch: (transfer full) (element-type MrdEvent): the events of one call,
+ *   checked for shape
+ *
+ * The one path every recorded event takes, whichever interface it came
+ * by: the caller identified, then the gate (consent, the allowlist, the
+ * caller's recorders, its event rate, sampling, the weekly cap), then
+ * aggregation by ISO week and the store, in one transaction. Dropped
+ * events are counted by reason.
+ */
+void
+mrd_engine_record_batch_async(MrdEngine *self,
+			      const char *sender,
+			      GArray *batch,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	RecordBatch *record;
+
+	g_return_if_fail(MRD_IS_ENGINE(self));
+	g_return_if_fail(sender != NULL);
+	g_return_if_fail(batch != NULL);
+
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, mrd_engine_record_batch_async);
+	record = g_new0(RecordBatch, 1);
+	record->sender = g_strdup(sender);
+	record->batch = batch;
+	g_task_set_task_data(task, record, record_batch_free);
+	/* the gate needs the caller's uid, which the registry caches per
+	 * sender */
+	mrd_caller_registry_get_identity_async(self->callers, sender, cancellable,
+					       record_identity_cb, g_steal_pointer(&task));
+}
+
+/**
+ * mrd_engine_record_batch_finish:
+ * @n_kept: (out) (optional): how many events were stored
+ * @n_dropped: (out) (optional): how many were dropped (and counted)
+ *
+ * Returns: %FALSE when the caller could not be identified or the store
+ *   could not be written; a batch the gate dropped entirely is no error
+ */
+gboolean
+mrd_engine_record_batch_finish(MrdEngine *self,
+			       GAsyncResult *result,
+			       guint *n_kept,
+			       guint *n_dropped,
+			       GError **error)
+{
+	RecordBatch *record;
+
+	g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (!g_task_propagate_boolean(G_TASK(result), error))
+		return FALSE;
+	record = g_task_get_task_data(G_TASK(result));
+	if (n_kept != NULL)
+		*n_kept = record->n_kept;
+	if (n_dropped != NULL)
+		*n_dropped = record->n_dropped;
 	return TRUE;
 }
 
@@ -972,6 +1080,16 @@ mrd_engine_class_init(MrdEngineClass *klass)
 
 	object_class->dispose = mrd_engine_dispose;
 	object_class->finalize = mrd_engine_finalize;
+
+	/**
+	 * MrdEngine::consent-changed:
+	 *
+	 * Consent was set to another state (and saved): each bus interface
+	 * publishes it in its own terms.
+	 */
+	signals[SIGNAL_CONSENT_CHANGED] =
+		g_signal_new("consent-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+			     NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -92,10 +92,19 @@ mrd_engine_get_sampling(MrdEngine *self, const MrdMetric *metric, gboolean *samp
 void
 mrd_engine_reload_allowlist(MrdEngine *self);
 
-guint
-mrd_engine_gate(MrdEngine *self, GArray *batch, const char *sender, const MrdRecorderIdentity *who);
+void
+mrd_engine_record_batch_async(MrdEngine *self,
+			      const char *sender,
+			      GArray *batch,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data);
 gboolean
-mrd_engine_record(MrdEngine *self, guint32 uid, GArray *batch, guint *n_kept, GError **error);
+mrd_engine_record_batch_finish(MrdEngine *self,
+			       GAsyncResult *result,
+			       guint *n_kept,
+			       guint *n_dropped,
+			       GError **error);
 
 GVariant *
 mrd_engine_dump(MrdEngine *self, gboolean all_users, guint32 uid, GError **error);

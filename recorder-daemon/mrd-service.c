@@ -24,8 +24,10 @@
  * call (the client's call rate, polkit where the method needs it), hands
  * over to the engine (MrdEngine) and encodes the reply. A recorded batch:
  *
- *   receive → parse (mrd-event) → caller's uid (from the bus) → engine:
- *   gate → engine: aggregate and store, in one transaction → reply
+ *   receive → parse (mrd-event) → engine (mrd_engine_record_batch_async):
+ *   caller's uid (from the bus) → gate → aggregate and store, in one
+ *   transaction → reply
+
  */
 
 #define INTERFACE_VERSION 1
@@ -75,44 +77,6 @@ authorize(MrdService *self,
 {
 	mrd_admission_authorize_async(self->admission, invocation, action_id, self->cancellable,
 				      callback, data);
-}
-
-/* the generated skeleton emits one handle-<method> signal per call and
- * stops at the first handler returning TRUE: connected before the class
- * handlers run, this admits every method, present and future, in one place */
-static void
-admit_call_marshal(GClosure *closure,
-		   GValue *return_value,
-		   guint n_param_values,
-		   const GValue *param_values,
-		   gpointer invocation_hint,
-		   gpointer marshal_data)
-{
-	MrdService *self = MRD_SERVICE(g_value_get_object(&param_values[0]));
-	GDBusMethodInvocation *invocation = g_value_get_object(&param_values[1]);
-
-	g_value_set_boolean(return_value, !mrd_admission_admit(self->admission, invocation));
-}
-
-static void
-mrd_service_limit_calls(MrdService *self)
-{
-	g_autofree guint *ids = NULL;
-	guint n_ids = 0;
-
-	ids = g_signal_list_ids(MRD_DBUS_TYPE_RECORDER, &n_ids);
-	for (guint i = 0; i < n_ids; i++) {
-		GSignalQuery query;
-		GClosure *closure;
-
-		g_signal_query(ids[i], &query);
-		if (!g_str_has_prefix(query.signal_name, "handle-") || query.n_params < 1 ||
-		    query.param_types[0] != G_TYPE_DBUS_METHOD_INVOCATION)
-			continue;
-		closure = g_closure_new_simple(sizeof(GClosure), NULL);
-		g_closure_set_marshal(closure, admit_call_marshal);
-		g_signal_connect_closure_by_id(self, ids[i], 0, closure, FALSE);
-	}
 }
 
 static void
@@ -205,53 +169,31 @@ mrd_service_handle_get_allowlist(MrdDBusRecorder *object,
 typedef struct {
 	MrdService *self; /* (owned) */
 	GDBusMethodInvocation *invocation;
-	char *sender;  /* (owned) */
-	GArray *batch; /* (owned) (element-type MrdEvent) */
 } RecordData;
 
 static void
 record_data_free(RecordData *data)
 {
 	g_clear_object(&data->self);
-	g_free(data->sender);
-	g_clear_pointer(&data->batch, g_array_unref);
 	g_free(data);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RecordData, record_data_free)
 
-/* the caller is known: the gate checks it against each metric's
- * recorders, then what passes is aggregated and stored */
 static void
-record_identity_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+record_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(RecordData) data = user_data;
 	MrdService *self = data->self;
 	g_autoptr(GError) error = NULL;
-	MrdRecorderIdentity who = {0};
-	g_autofree char *app_id = NULL;
-	guint n_dropped;
-	guint n_kept = 0;
+	guint n_kept = 0, n_dropped = 0;
 
-	if (!mrd_caller_registry_get_identity_finish(self->callers, result, &who.uid, &app_id,
-						     &error)) {
-		count_drop(self, MRD_DROP_UNIDENTIFIED, data->batch->len);
-		return_error(self, data->invocation, error);
-		return;
-	}
-	/* the app id only of a caller whose sandbox the registry verified
-	 * (docs/sandboxed-apps.md); NULL for every other caller */
-	who.app_id = app_id;
-	/* only approved metrics of this caller go further, and only with
-	 * consent; a flooding client is cut to its rate there */
-	n_dropped = mrd_engine_gate(self->engine, data->batch, data->sender, &who);
-	if (data->batch->len > 0 &&
-	    !mrd_engine_record(self->engine, who.uid, data->batch, &n_kept, &error)) {
+	if (!mrd_engine_record_batch_finish(self->engine, result, &n_kept, &n_dropped, &error)) {
 		return_error(self, data->invocation, error);
 		return;
 	}
 	mrd_dbus_recorder_complete_record_events(MRD_DBUS_RECORDER(self), data->invocation, n_kept,
-						 data->batch->len - n_kept + n_dropped);
+						 n_dropped);
 }
 
 static gboolean
@@ -275,15 +217,12 @@ mrd_service_handle_record_events(MrdDBusRecorder *object,
 		return_error(self, invocation, error);
 		return TRUE;
 	}
-	/* identify → gate → aggregate → store: the gate needs the caller's
-	 * uid, which the registry caches per sender */
+	/* identify → gate → aggregate → store (the engine) */
 	data = g_new0(RecordData, 1);
 	data->self = g_object_ref(self);
 	data->invocation = invocation;
-	data->sender = g_strdup(sender);
-	data->batch = g_steal_pointer(&batch);
-	mrd_caller_registry_get_identity_async(self->callers, sender, self->cancellable,
-					       record_identity_cb, data);
+	mrd_engine_record_batch_async(self->engine, sender, g_steal_pointer(&batch),
+				      self->cancellable, record_done_cb, data);
 	return TRUE;
 }
 
@@ -329,8 +268,8 @@ set_consent_authorized_cb(GObject *source, GAsyncResult *result, gpointer user_d
 		return_error(data->self, data->invocation, error);
 		return;
 	}
-	mrd_service_publish_consent(data->self);
-	/* a yes agrees to the categories not refused */
+	/* the Consent properties follow through consent-changed; a yes
+	 * agrees to the categories not refused */
 	mrd_service_publish_categories(data->self);
 	mrd_dbus_recorder_complete_set_consent(MRD_DBUS_RECORDER(data->self), data->invocation);
 }
@@ -837,6 +776,9 @@ mrd_service_new(GDBusConnection *connection,
 	self->admission =
 		mrd_admission_new(self->callers, authority, mrd_engine_get_drops(self->engine));
 	mrd_admission_set_call_rate_limit(self->admission, self->call_rate_limit);
+	mrd_admission_guard_calls(self->admission, self, MRD_DBUS_TYPE_RECORDER);
+	g_signal_connect_object(self->engine, "consent-changed",
+				G_CALLBACK(mrd_service_publish_consent), self, G_CONNECT_SWAPPED);
 	self->intake = mrd_intake_new(connection, mrd_engine_get_drops(self->engine));
 	mrd_intake_set_call_rate_limit(self->intake, self->call_rate_limit);
 	return self;
@@ -975,5 +917,4 @@ mrd_service_init(MrdService *self)
 	self->cancellable = g_cancellable_new();
 	self->rate_limit = MRD_DEFAULT_RATE_LIMIT;
 	self->call_rate_limit = MRD_DEFAULT_CALL_RATE_LIMIT;
-	mrd_service_limit_calls(self);
 }
