@@ -365,6 +365,9 @@ static const McliLabel drop_reasons[] = {
 	{"store-failed", N_("store not writable")},
 	/* TRANSLATORS: why events were dropped */
 	{"retention", N_("kept too long unsent")},
+	/* TRANSLATORS: why events were dropped: an event sent through the
+	 * Endless OS metrics interface that has no equivalent here */
+	{"eos-unmapped", N_("Endless event without an equivalent")},
 	/* TRANSLATORS: why events were dropped */
 	{"not-allowlisted", N_("not allowlisted")},
 	/* TRANSLATORS: why events were dropped */

@@ -11,10 +11,12 @@
 
 #include "metrics-private.h"
 #include "mrd-daemon.h"
+#include "mrd-eos.h"
 #include "mrd-idle.h"
 
 /*
- * The process around the service: owns the bus name, stops on SIGTERM and
+ * The process around the service: owns the bus names (its own, and the
+ * Endless client interface's for existing eos-metrics clients), stops on SIGTERM and
  * SIGINT, reloads the allowlist on SIGHUP, and exits after a period without
  * calls. main() (mrd-main.c) parses the command line and builds the service.
  */
@@ -26,6 +28,7 @@ struct _MrdDaemon {
 	GMainLoop *loop;      /* (owned) */
 	MrdIdle *idle;	      /* (owned) (nullable) */
 	guint owner_id;
+	guint eos_owner_id;
 	int exit_status;
 };
 
@@ -50,6 +53,18 @@ name_lost_cb(GDBusConnection *connection, const char *name, gpointer user_data)
 	}
 	self->exit_status = 1;
 	g_main_loop_quit(self->loop);
+}
+
+/* without the Endless name the daemon still serves its own interface:
+ * another recorder of that interface may run, or the bus policy may not
+ * let this one own it */
+static void
+eos_name_lost_cb(GDBusConnection *connection, const char *name, gpointer user_data)
+{
+	if (connection != NULL)
+		g_message("not serving %s: the name is owned by another service or not allowed "
+			  "by the bus policy",
+			  name);
 }
 
 static gboolean
@@ -90,6 +105,7 @@ idle_expired_cb(MrdIdle *idle, gpointer user_data)
 	 * instance instead of reaching this one as it exits */
 	g_message("exiting after a period without calls");
 	g_clear_handle_id(&self->owner_id, g_bus_unown_name);
+	g_clear_handle_id(&self->eos_owner_id, g_bus_unown_name);
 	g_main_loop_quit(self->loop);
 }
 
@@ -125,6 +141,14 @@ mrd_daemon_run(MrdDaemon *self, gboolean replace, guint idle_timeout)
 		self->idle = mrd_idle_new(self->bus, idle_timeout, idle_inhibit_cb, self);
 		g_signal_connect(self->idle, "expired", G_CALLBACK(idle_expired_cb), self);
 	}
+	/* the Endless name first: the bus handles one connection's requests
+	 * in order, so once the daemon's own name is owned (what clients and
+	 * systemd's Type=dbus wait for) the other is settled too */
+	self->eos_owner_id = g_bus_own_name_on_connection(
+		self->bus, MRD_EOS_DBUS_NAME,
+		G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
+			(replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : G_BUS_NAME_OWNER_FLAGS_NONE),
+		name_acquired_cb, eos_name_lost_cb, self, NULL);
 	self->owner_id = g_bus_own_name_on_connection(
 		self->bus, METRICS_DBUS_NAME,
 		G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
@@ -133,6 +157,7 @@ mrd_daemon_run(MrdDaemon *self, gboolean replace, guint idle_timeout)
 	g_main_loop_run(self->loop);
 
 	g_clear_handle_id(&self->owner_id, g_bus_unown_name);
+	g_clear_handle_id(&self->eos_owner_id, g_bus_unown_name);
 	for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
 		g_source_remove(signal_ids[i]);
 	g_clear_object(&self->idle);
@@ -160,6 +185,7 @@ mrd_daemon_dispose(GObject *object)
 	MrdDaemon *self = MRD_DAEMON(object);
 
 	g_clear_handle_id(&self->owner_id, g_bus_unown_name);
+	g_clear_handle_id(&self->eos_owner_id, g_bus_unown_name);
 	g_clear_object(&self->idle);
 	g_clear_object(&self->service);
 	g_clear_object(&self->bus);

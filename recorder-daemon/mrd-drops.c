@@ -33,6 +33,7 @@ static const char *const reason_names[MRD_N_DROP_REASONS] = {
 	[MRD_DROP_STORE_FULL] = "store-full",
 	[MRD_DROP_STORE_FAILED] = "store-failed",
 	[MRD_DROP_RETENTION] = "retention",
+	[MRD_DROP_EOS_UNMAPPED] = "eos-unmapped",
 };
 
 /**

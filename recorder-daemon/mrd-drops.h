@@ -45,6 +45,9 @@ typedef enum {
 	MRD_DROP_STORE_FULL,
 	MRD_DROP_STORE_FAILED,
 	MRD_DROP_RETENTION,
+	/* an event of the Endless interface that this project's model cannot
+	 * hold (docs/eos-compat.md) */
+	MRD_DROP_EOS_UNMAPPED,
 	MRD_N_DROP_REASONS,
 } MrdDropReason;
 

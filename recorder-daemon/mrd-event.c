@@ -20,6 +20,22 @@ mrd_event_clear(gpointer data)
 	g_clear_pointer(&event->payload, g_variant_unref);
 }
 
+/**
+ * mrd_event_batch_new:
+ * @reserved: how many events to make room for
+ *
+ * Returns: (transfer full) (element-type MrdEvent): an empty batch, which
+ *   frees the payloads of its events
+ */
+GArray *
+mrd_event_batch_new(guint reserved)
+{
+	GArray *batch = g_array_sized_new(FALSE, TRUE, sizeof(MrdEvent), reserved);
+
+	g_array_set_clear_func(batch, mrd_event_clear);
+	return batch;
+}
+
 /* the size of the framing offsets of a container of @size bytes */
 static gsize
 offset_size(gsize size)
@@ -317,8 +333,7 @@ mrd_event_batch_parse(GVariant *wire, GError **error)
 			    (guint)METRICS_MAX_BATCH);
 		return NULL;
 	}
-	batch = g_array_sized_new(FALSE, TRUE, sizeof(MrdEvent), n);
-	g_array_set_clear_func(batch, mrd_event_clear);
+	batch = mrd_event_batch_new(n);
 	for (gsize i = 0; i < n; i++) {
 		gsize end = read_offset(data + frames_at + i * frame, frame);
 		MrdEvent event = {0};

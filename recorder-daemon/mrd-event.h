@@ -25,6 +25,8 @@ typedef struct {
 } MrdEvent;
 
 GArray *
+mrd_event_batch_new(guint reserved);
+GArray *
 mrd_event_batch_parse(GVariant *events, GError **error);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "metrics-private.h"
 #include "mrd-admission.h"
 #include "mrd-engine.h"
+#include "mrd-eos.h"
 #include "mrd-event.h"
 #include "mrd-intake.h"
 #include "mrd-reply.h"
@@ -27,7 +28,9 @@
  *   receive → parse (mrd-event) → engine (mrd_engine_record_batch_async):
  *   caller's uid (from the bus) → gate → aggregate and store, in one
  *   transaction → reply
-
+ *
+ * The Endless client interface (MrdEos) hands its events to the same
+ * engine call.
  */
 
 #define INTERFACE_VERSION 1
@@ -42,6 +45,7 @@ struct _MrdService {
 	MrdEngine *engine;	     /* (owned) */
 	MrdAdmission *admission;     /* (owned) */
 	MrdIntake *intake;	     /* (owned) drops floods before GDBus queues them */
+	MrdEos *eos;		     /* (owned) the Endless interface, on the same engine */
 	GCancellable *cancellable;   /* (owned) */
 
 	guint rate_limit;      /* events per second per client, 0: none */
@@ -779,13 +783,14 @@ mrd_service_new(GDBusConnection *connection,
 	mrd_admission_guard_calls(self->admission, self, MRD_DBUS_TYPE_RECORDER);
 	g_signal_connect_object(self->engine, "consent-changed",
 				G_CALLBACK(mrd_service_publish_consent), self, G_CONNECT_SWAPPED);
+	self->eos = mrd_eos_new(self->engine, self->admission, clock);
 	self->intake = mrd_intake_new(connection, mrd_engine_get_drops(self->engine));
 	mrd_intake_set_call_rate_limit(self->intake, self->call_rate_limit);
 	return self;
 }
 
-/* starts the engine (consent, allowlist, store) and exports the object on
- * the bus */
+/* starts the engine (consent, allowlist, store) and exports the objects on
+ * the bus: this interface's and the Endless one (MrdEos) */
 gboolean
 mrd_service_start(MrdService *self, GError **error)
 {
@@ -797,7 +802,8 @@ mrd_service_start(MrdService *self, GError **error)
 	mrd_service_publish_consent(self);
 	mrd_service_publish_categories(self);
 	return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self), self->connection,
-						METRICS_DBUS_PATH, error);
+						METRICS_DBUS_PATH, error) &&
+	       mrd_eos_export(self->eos, self->connection, error);
 }
 
 /* the daemon's configuration (taken); call before mrd_service_start() */
@@ -883,6 +889,7 @@ mrd_service_stop(MrdService *self)
 	g_return_if_fail(MRD_IS_SERVICE(self));
 
 	g_cancellable_cancel(self->cancellable);
+	mrd_eos_unexport(self->eos);
 	if (g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self)) != NULL)
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self));
 	mrd_engine_stop(self->engine);
@@ -894,6 +901,7 @@ mrd_service_dispose(GObject *object)
 	MrdService *self = MRD_SERVICE(object);
 
 	g_clear_object(&self->intake);
+	g_clear_object(&self->eos);
 	g_clear_object(&self->admission);
 	g_clear_object(&self->engine);
 	g_clear_object(&self->callers);

@@ -8,13 +8,17 @@
 # must keep the sandbox docs/packaging.md describes. The activation test
 # writes its own .service file and the security test only checks a score,
 # so neither would notice one of these drifting.
-#   check-unit-consistency.sh ACTIVATION UNIT SYSUSERS POLICY
+# Each further pair of an activation file and a bus policy, for another bus
+# name the same daemon owns (the Endless client interface), must start the
+# same unit as the same user, and let only that user own its name.
+#   check-unit-consistency.sh ACTIVATION UNIT SYSUSERS POLICY [ACTIVATION POLICY]...
 set -euo pipefail
 
 activation=$1
 unit=$2
 sysusers=$3
 policy=$4
+shift 4
 status=0
 
 fail() {
@@ -105,6 +109,38 @@ other_owners=$(xmllint --nonet --xpath \
 [ "$policy_owners" = "$user" ] ||
     fail "in $(basename "$policy") '$(echo "$policy_owners" | tr '\n' ' ')' may own $bus_name, expected exactly $user"
 [ "$other_owners" = 0 ] || fail "$(basename "$policy") lets a context policy own $bus_name"
+
+# ---- the other names of the daemon: same unit, same user, same owner ----
+while [ $# -ge 2 ]; do
+    extra_activation=$1
+    extra_policy=$2
+    shift 2
+    single "$extra_activation" "D-BUS Service" Name
+    extra_name=$value
+    [ -n "$extra_name" ] || fail "$(basename "$extra_activation"): empty Name="
+    if [ "$(basename "$extra_activation")" != "$extra_name.service" ]; then
+        fail "the activation file must be named $extra_name.service, not $(basename "$extra_activation")"
+    fi
+    single "$extra_activation" "D-BUS Service" SystemdService
+    [ "$value" = "$systemd_service" ] ||
+        fail "$(basename "$extra_activation"): SystemdService=$value, expected $systemd_service"
+    single "$extra_activation" "D-BUS Service" Exec
+    [ "$value" = /bin/false ] ||
+        fail "$(basename "$extra_activation"): Exec=$value: only /bin/false keeps the daemon from starting outside systemd"
+    single "$extra_activation" "D-BUS Service" User
+    [ "$value" = "$user" ] || fail "$(basename "$extra_activation"): User=$value, expected $user"
+    extra_owners=$(xmllint --nonet --xpath \
+        "//policy[allow[@own='$extra_name']]/@user" "$extra_policy" 2>/dev/null |
+        grep -o 'user="[^"]*"' | sed 's/^user="\(.*\)"$/\1/' || true)
+    [ "$extra_owners" = "$user" ] ||
+        fail "in $(basename "$extra_policy") '$(echo "$extra_owners" | tr '\n' ' ')' may own $extra_name, expected exactly $user"
+    extra_others=$(xmllint --nonet --xpath \
+        "count(//policy[not(@user)][allow[@own='$extra_name' or @own_prefix]])" "$extra_policy")
+    [ "$extra_others" = 0 ] || fail "$(basename "$extra_policy") lets a context policy own $extra_name"
+done
+if [ $# -ne 0 ]; then
+    fail "an activation file without its bus policy: $1"
+fi
 
 # ---- the unit's type, state and sandbox ----
 expect Type dbus
