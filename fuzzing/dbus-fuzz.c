@@ -9,9 +9,11 @@
  * NO_REPLY_EXPECTED: every method of data/dbus/org.fedoraproject.Metrics1.xml
  * (read at start), with right and wrong signatures, random bodies and
  * mutated RecordEvents batches, plus calls of the standard interfaces and
- * of members that do not exist. After each burst the daemon must still
- * answer GetStatus, and what was stored before the first burst must be
- * unchanged (GetLocalData).
+ * of members that do not exist; and the same for every method of the
+ * Endless client interface the daemon serves too
+ * (data/dbus/com.endlessm.Metrics.xml), with event ids of every length. After each burst the daemon
+ * must still answer GetStatus, and what was stored before the first burst must be unchanged
+ * (GetLocalData).
  *
  * A message GLib itself cannot decode (the array padding bug of
  * docs/architecture.md) would cost the daemon its connection: such
@@ -20,8 +22,9 @@
  *   dbus-fuzz [--seed N] [--seconds N] [--bursts N] [--burst-size N]
  *
  * Needs the harness's environment (MTEST_DAEMON, MTEST_BUS_CONFIG,
- * MTEST_PYTHON, MTEST_ALLOWLIST_DIRS; fuzzing/meson.build sets it) and
- * METRICS_INTERFACE_XML. Exits 1 with the seed and the burst on failure.
+ * MTEST_PYTHON, MTEST_ALLOWLIST_DIRS; fuzzing/meson.build sets it),
+ * METRICS_INTERFACE_XML and METRICS_EOS_INTERFACE_XML. Exits 1 with the seed and the burst on
+ * failure.
  */
 
 #include "config.h"
@@ -38,9 +41,15 @@
 /* the metric of tests/allowlist.d that takes a string value */
 #define ID_VALUE "8f3b6a59-2c1e-4c7a-9b0e-51d2f4a7c001"
 
+/* the Endless client interface (data/dbus/com.endlessm.Metrics.xml) */
+#define EOS_NAME "com.endlessm.Metrics"
+#define EOS_PATH "/com/endlessm/Metrics"
+#define EOS_INTERFACE "com.endlessm.Metrics.EventRecorderServer"
+
 typedef struct {
 	GRand *rand;		   /* (owned) */
 	GDBusInterfaceInfo *iface; /* (owned) */
+	GDBusInterfaceInfo *eos;   /* (owned) */
 	GDBusConnection *connections[N_CONNECTIONS];
 	guint n_pending;
 	guint64 n_sent;
@@ -250,9 +259,27 @@ options_value(Fuzzer *f)
 	return g_variant_builder_end(&builder);
 }
 
-/* the arguments of @method: right, or mutated, or random */
+/* an eos event id: an allowlisted UUID, or random bytes of any length
+ * around 16 */
 static GVariant *
-method_body(Fuzzer *f, GDBusMethodInfo *method)
+eos_event_id(Fuzzer *f)
+{
+	guint8 bytes[40];
+	gsize n = g_rand_boolean(f->rand) ? 16 : (gsize)g_rand_int_range(f->rand, 0, 40);
+
+	if (n == 16 && g_rand_boolean(f->rand)) {
+		metrics_uuid_parse(ID_VALUE, bytes);
+	} else {
+		for (gsize i = 0; i < n; i++)
+			bytes[i] = (guint8)g_rand_int_range(f->rand, 0, 256);
+	}
+	return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, bytes, n, 1);
+}
+
+/* the arguments of @method (of the eos interface with @eos): right, or
+ * mutated, or random */
+static GVariant *
+method_body(Fuzzer *f, GDBusMethodInfo *method, gboolean eos)
 {
 	guint mode = g_rand_int_range(f->rand, 0, 4);
 	GVariantBuilder builder;
@@ -278,6 +305,8 @@ method_body(Fuzzer *f, GDBusMethodInfo *method)
 						    random_value(f, G_VARIANT_TYPE(type), 1));
 		} else if (g_strcmp0(signature, "a{sv}") == 0) {
 			g_variant_builder_add_value(&builder, options_value(f));
+		} else if (eos && g_strcmp0(signature, "ay") == 0) {
+			g_variant_builder_add_value(&builder, eos_event_id(f));
 		} else if (g_strcmp0(signature, "ay") == 0) {
 			g_variant_builder_add_value(&builder, g_rand_boolean(f->rand) ?
 								      mutated_batch(f) :
@@ -305,21 +334,27 @@ random_message(Fuzzer *f)
 		{"org.freedesktop.DBus.Introspectable", "Introspect"},
 		{"org.freedesktop.DBus.Peer", "Ping"},
 		{METRICS_DBUS_INTERFACE, "NoSuchMethod"},
+		{EOS_INTERFACE, "NoSuchMethod"},
+		{EOS_INTERFACE, "StartAggregateTimer"},
 	};
 	g_autoptr(GDBusMessage) message = NULL;
+	/* half the time the eos interface, at its name */
+	gboolean eos = g_rand_boolean(f->rand);
+	GDBusInterfaceInfo *iface = eos ? f->eos : f->iface;
+	const char *name = eos ? EOS_NAME : METRICS_DBUS_NAME;
+	const char *path = eos ? EOS_PATH : METRICS_DBUS_PATH;
 	guint n_methods = 0;
 	guint choice;
 	GVariant *body;
 
-	while (f->iface->methods[n_methods] != NULL)
+	while (iface->methods[n_methods] != NULL)
 		n_methods++;
 	choice = g_rand_int_range(f->rand, 0, n_methods + 2);
 	if (choice < n_methods) {
-		GDBusMethodInfo *method = f->iface->methods[choice];
+		GDBusMethodInfo *method = iface->methods[choice];
 
-		message = g_dbus_message_new_method_call(METRICS_DBUS_NAME, METRICS_DBUS_PATH,
-							 METRICS_DBUS_INTERFACE, method->name);
-		body = method_body(f, method);
+		message = g_dbus_message_new_method_call(name, path, iface->name, method->name);
+		body = method_body(f, method, eos);
 		/* Clear with the right arguments deletes the caller's data,
 		 * which is everything here: its arguments are always wrong */
 		if (g_strcmp0(method->name, "Clear") == 0 && body != NULL &&
@@ -332,15 +367,16 @@ random_message(Fuzzer *f)
 		g_autofree char *type = random_type(f, 0);
 
 		message = g_dbus_message_new_method_call(
-			METRICS_DBUS_NAME,
-			g_rand_int_range(f->rand, 0, 4) == 0 ? "/" : METRICS_DBUS_PATH,
+			name, g_rand_int_range(f->rand, 0, 4) == 0 ? "/" : path,
 			other_interfaces[i][0], other_interfaces[i][1]);
 		body = g_variant_new_tuple((GVariant *[]){random_value(f, G_VARIANT_TYPE(type), 0)},
 					   g_rand_boolean(f->rand) ? 1 : 0);
 		if (g_strcmp0(other_interfaces[i][1], "Get") == 0 && g_rand_boolean(f->rand))
 			body = (g_variant_unref(g_variant_ref_sink(body)),
-				g_variant_new("(ss)", METRICS_DBUS_INTERFACE,
-					      g_rand_boolean(f->rand) ? "Consent" : "Nothing"));
+				g_variant_new("(ss)", iface->name,
+					      g_rand_boolean(f->rand) ?
+						      (eos ? "Enabled" : "Consent") :
+						      "Nothing"));
 	}
 	if (body != NULL)
 		g_dbus_message_set_body(message, body);
@@ -470,6 +506,9 @@ main(int argc, char *argv[])
 	g_autoptr(GDBusNodeInfo) node = NULL;
 	g_autofree char *xml = NULL;
 	const char *xml_path = g_getenv("METRICS_INTERFACE_XML");
+	const char *eos_xml_path = g_getenv("METRICS_EOS_INTERFACE_XML");
+	g_autoptr(GDBusNodeInfo) eos_node = NULL;
+	g_autofree char *eos_xml = NULL;
 	gint64 seed = -1;
 	gint seconds = 20, max_bursts = 0, burst_size = 200;
 	const GOptionEntry options[] = {
@@ -487,9 +526,12 @@ main(int argc, char *argv[])
 	guint n_bursts = 0;
 
 	g_option_context_add_main_entries(context, options, NULL);
-	if (!g_option_context_parse(context, &argc, &argv, &error) || xml_path == NULL) {
-		g_printerr("%s\n",
-			   error != NULL ? error->message : "METRICS_INTERFACE_XML is not set");
+	if (!g_option_context_parse(context, &argc, &argv, &error) || xml_path == NULL ||
+	    eos_xml_path == NULL) {
+		g_printerr("%s\n", error != NULL ?
+					   error->message :
+					   "METRICS_INTERFACE_XML and METRICS_EOS_INTERFACE_XML "
+					   "must be set");
 		return 2;
 	}
 	if (seed < 0)
@@ -504,6 +546,14 @@ main(int argc, char *argv[])
 	f.iface = g_dbus_interface_info_ref(
 		g_dbus_node_info_lookup_interface(node, METRICS_DBUS_INTERFACE));
 	g_assert_nonnull(f.iface);
+	if (!g_file_get_contents(eos_xml_path, &eos_xml, NULL, &error) ||
+	    (eos_node = g_dbus_node_info_new_for_xml(eos_xml, &error)) == NULL) {
+		g_printerr("%s: %s\n", eos_xml_path, error->message);
+		return 2;
+	}
+	f.eos = g_dbus_interface_info_ref(
+		g_dbus_node_info_lookup_interface(eos_node, EOS_INTERFACE));
+	g_assert_nonnull(f.eos);
 
 	harness = mtest_harness_new();
 	mtest_harness_start_bus(harness);
@@ -550,6 +600,7 @@ main(int argc, char *argv[])
 	for (guint i = 0; i < N_CONNECTIONS; i++)
 		g_clear_object(&f.connections[i]);
 	g_dbus_interface_info_unref(f.iface);
+	g_dbus_interface_info_unref(f.eos);
 	g_rand_free(f.rand);
 	return 0;
 }

@@ -584,13 +584,20 @@ write_bus_config(MtestHarness *self)
 		g_string_append_printf(config, "  <include>%s</include>\n",
 				       (const char *)g_ptr_array_index(self->bus_includes, i));
 	if (self->service_exec != NULL) {
-		g_autofree char *file =
-			g_build_filename(services, METRICS_DBUS_NAME ".service", NULL);
-		g_autofree char *service = g_strdup_printf("[D-BUS Service]\nName=%s\nExec=%s\n",
-							   METRICS_DBUS_NAME, self->service_exec);
+		/* both names the daemon owns start it, as the installed
+		 * activation files do */
+		const char *const names[] = {METRICS_DBUS_NAME, "com.endlessm.Metrics"};
 
 		g_assert_cmpint(g_mkdir_with_parents(services, 0700), ==, 0);
-		mtest_write_file(file, service);
+		for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+			g_autofree char *basename = g_strconcat(names[i], ".service", NULL);
+			g_autofree char *file = g_build_filename(services, basename, NULL);
+			g_autofree char *service =
+				g_strdup_printf("[D-BUS Service]\nName=%s\nExec=%s\n", names[i],
+						self->service_exec);
+
+			mtest_write_file(file, service);
+		}
 		g_string_append_printf(config, "  <servicedir>%s</servicedir>\n", services);
 	}
 	g_string_append(config, "</busconfig>\n");

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Copyright 2026 The Fedora Metrics authors
 #
-# The shipped bus policy (data/dbus/org.fedoraproject.Metrics1.conf) on a
-# bus as restrictive as the real system bus: nobody may own a name or send a
+# The shipped bus policies (data/dbus/org.fedoraproject.Metrics1.conf, and
+# com.endlessm.Metrics.conf for the Endless client interface the daemon
+# serves too) on a bus as restrictive as the real system bus: nobody may own a name or send a
 # method call unless a policy allows it. The service user "metrics" is
 # replaced by "nobody", under which the real daemon runs; the test itself
 # runs as root (as CI does) and as a third, unprivileged uid.
@@ -12,7 +13,8 @@
 # anybody may call the Recorder interface, Properties, Introspectable and
 # Peer at that name; a call to any other interface there is refused by the
 # bus; a unicast signal to the daemon is refused too (one GLib cannot decode
-# would cost the daemon its connection), broadcasts still reach it.
+# would cost the daemon its connection), broadcasts still reach it. The same
+# for the Endless name and its EventRecorderServer interface.
 #
 # The paths come from the environment (set in tests/meson.build):
 #   METRICS_SOURCE_ROOT, METRICS_RECORDER, METRICS_PYTHON
@@ -31,6 +33,9 @@ from gi.repository import Gio, GLib
 NAME = "org.fedoraproject.Metrics1"
 PATH = "/org/fedoraproject/Metrics1"
 IFACE = "org.fedoraproject.Metrics1.Recorder"
+EOS_NAME = "com.endlessm.Metrics"
+EOS_PATH = "/com/endlessm/Metrics"
+EOS_IFACE = "com.endlessm.Metrics.EventRecorderServer"
 SERVICE_UID = 65534  # nobody: stands in for the "metrics" service user
 # a user that is neither root nor the service user; the bus needs it to
 # exist (it looks up its groups), "daemon" does on Debian and Fedora
@@ -68,6 +73,7 @@ SYSTEM_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
           send_interface="org.freedesktop.systemd1.Activator"/>
   </policy>
   <include>{policy}</include>
+  <include>{eos_policy}</include>
 </busconfig>
 """
 
@@ -88,6 +94,16 @@ reply = bus.call_sync(sys.argv[2], "/org/fedoraproject/Metrics1",
                       "org.fedoraproject.Metrics1.Recorder", "GetStatus",
                       GLib.Variant("(a{sv})", ({},)), None, 0, -1, None)
 print("consent", reply.unpack()[0]["consent"])
+try:
+    bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                  "RequestName", GLib.Variant("(su)", (sys.argv[3], 4)), None, 0, -1, None)
+    print("owned")
+except GLib.Error as e:
+    print(Gio.DBusError.get_remote_error(e))
+reply = bus.call_sync(sys.argv[3], "/com/endlessm/Metrics", "org.freedesktop.DBus.Properties",
+                      "Get", GLib.Variant("(ss)", ("com.endlessm.Metrics.EventRecorderServer",
+                                                   "Enabled")), None, 0, -1, None)
+print("enabled", reply.unpack()[0])
 """
 
 
@@ -159,15 +175,21 @@ class BusPolicyTest(unittest.TestCase):
         self.socket = os.path.join(self.workdir, "system_bus_socket")
         self.address = f"unix:path={self.socket}"
 
-        with open(os.path.join(source_root, "data", "dbus", f"{NAME}.conf")) as f:
-            shipped = f.read()
-        self.assertIn('user="metrics"', shipped)
-        policy = os.path.join(self.workdir, f"{NAME}.conf")
-        with open(policy, "w") as f:
-            f.write(shipped.replace('user="metrics"', 'user="nobody"'))
+        policies = {}
+        for name in (NAME, EOS_NAME):
+            with open(os.path.join(source_root, "data", "dbus", f"{name}.conf")) as f:
+                shipped = f.read()
+            self.assertIn('user="metrics"', shipped)
+            policies[name] = os.path.join(self.workdir, f"{name}.conf")
+            with open(policies[name], "w") as f:
+                f.write(shipped.replace('user="metrics"', 'user="nobody"'))
         config = os.path.join(self.workdir, "system.conf")
         with open(config, "w") as f:
-            f.write(SYSTEM_CONF.format(socket=self.socket, policy=policy))
+            f.write(
+                SYSTEM_CONF.format(
+                    socket=self.socket, policy=policies[NAME], eos_policy=policies[EOS_NAME]
+                )
+            )
 
         self.bus = subprocess.Popen(
             ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile"],
@@ -216,10 +238,13 @@ class BusPolicyTest(unittest.TestCase):
             None,
         )
 
-    def call(self, interface, method, args=None, path=PATH):
+    def call(self, interface, method, args=None, path=PATH, name=NAME):
         return self.conn.call_sync(
-            NAME, path, interface, method, args, None, Gio.DBusCallFlags.NONE, -1, None
+            name, path, interface, method, args, None, Gio.DBusCallFlags.NONE, -1, None
         )
+
+    def eos_call(self, interface, method, args=None):
+        return self.call(interface, method, args, path=EOS_PATH, name=EOS_NAME)
 
     def assert_remote_error(self, expected, function, *args):
         with self.assertRaises(GLib.Error) as caught:
@@ -243,26 +268,32 @@ class BusPolicyTest(unittest.TestCase):
         )
         self.addCleanup(self.stop, daemon)
         deadline = time.monotonic() + TIMEOUT
-        while not self.bus_call("NameHasOwner", GLib.Variant("(s)", (NAME,)), "(b)")[0]:
+        while not all(
+            self.bus_call("NameHasOwner", GLib.Variant("(s)", (name,)), "(b)")[0]
+            for name in (NAME, EOS_NAME)
+        ):
             self.assertIsNone(daemon.poll(), "the daemon could not start as the service user")
             self.assertLess(time.monotonic(), deadline, "the daemon did not own its name")
             time.sleep(0.05)
 
     def test_policy(self):
-        # root may not own the name (the bus says so, not the daemon)
-        self.assert_remote_error(
-            "org.freedesktop.DBus.Error.AccessDenied",
-            self.bus_call,
-            "RequestName",
-            GLib.Variant("(su)", (NAME, 4)),
-            "(u)",
-        )
+        # root may not own the names (the bus says so, not the daemon)
+        for name in (NAME, EOS_NAME):
+            self.assert_remote_error(
+                "org.freedesktop.DBus.Error.AccessDenied",
+                self.bus_call,
+                "RequestName",
+                GLib.Variant("(su)", (name, 4)),
+                "(u)",
+            )
 
-        # the service user may
+        # the service user may, one daemon owning both
         self.start_daemon()
         owner = self.bus_call("GetNameOwner", GLib.Variant("(s)", (NAME,)), "(s)")[0]
         uid = self.bus_call("GetConnectionUnixUser", GLib.Variant("(s)", (owner,)), "(u)")[0]
         self.assertEqual(uid, SERVICE_UID)
+        eos_owner = self.bus_call("GetNameOwner", GLib.Variant("(s)", (EOS_NAME,)), "(s)")[0]
+        self.assertEqual(eos_owner, owner)
 
         # anybody may call the interface and the standard ones
         status = self.call(IFACE, "GetStatus", GLib.Variant("(a{sv})", ({},))).unpack()[0]
@@ -306,10 +337,51 @@ class BusPolicyTest(unittest.TestCase):
         self.conn.send_message(broadcast, Gio.DBusSendMessageFlags.NONE)
         self.call("org.freedesktop.DBus.Peer", "Ping")
 
-        # a third user: cannot own the name, may call the daemon
+        # the Endless name: its interface and the standard ones, nothing
+        # else, and no unicast signal
+        enabled = self.eos_call(
+            "org.freedesktop.DBus.Properties", "Get", GLib.Variant("(ss)", (EOS_IFACE, "Enabled"))
+        ).unpack()[0]
+        self.assertFalse(enabled)
+        self.eos_call(EOS_IFACE, "UploadEvents")
+        self.eos_call(
+            EOS_IFACE,
+            "RecordSingularEvent",
+            GLib.Variant(
+                "(uayxbv)", (0, bytes(range(16)), 0, False, GLib.Variant("i", 0))
+            ),
+        )
+        xml = self.eos_call("org.freedesktop.DBus.Introspectable", "Introspect").unpack()[0]
+        self.assertIn(EOS_IFACE, xml)
+        self.eos_call("org.freedesktop.DBus.Peer", "Ping")
+        self.assert_remote_error(
+            "org.freedesktop.DBus.Error.UnknownMethod", self.eos_call, EOS_IFACE, "NoSuchMethod"
+        )
+        for interface, method in [
+            ("com.endlessm.Metrics.Other", "Anything"),
+            ("com.endlessm.Metrics.AggregateTimer", "StopTimer"),
+            ("org.freedesktop.DBus.Debug.Stats", "GetStats"),
+        ]:
+            self.assert_remote_error(
+                "org.freedesktop.DBus.Error.AccessDenied", self.eos_call, interface, method
+            )
+        signal = Gio.DBusMessage.new_signal(EOS_PATH, EOS_IFACE, "Anything")
+        signal.set_destination(EOS_NAME)
+        signal.set_body(GLib.Variant("(a{yg}s)", ({2: "a{sv}", 0: "s"}, "abcdefgh")))
+        self.conn.send_message(signal, Gio.DBusSendMessageFlags.NONE)
+        self.eos_call("org.freedesktop.DBus.Peer", "Ping")
+
+        # a third user: cannot own the names, may call the daemon at both
         result = subprocess.run(
             drop_to(OTHER_UID)
-            + [env_path("METRICS_PYTHON"), "-c", OTHER_USER_SCRIPT, self.address, NAME],
+            + [
+                env_path("METRICS_PYTHON"),
+                "-c",
+                OTHER_USER_SCRIPT,
+                self.address,
+                NAME,
+                EOS_NAME,
+            ],
             cwd=self.shared_dir,
             capture_output=True,
             text=True,
@@ -317,8 +389,13 @@ class BusPolicyTest(unittest.TestCase):
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(
-            result.stdout.split("\n")[:2],
-            ["org.freedesktop.DBus.Error.AccessDenied", "consent unknown"],
+            result.stdout.split("\n")[:4],
+            [
+                "org.freedesktop.DBus.Error.AccessDenied",
+                "consent unknown",
+                "org.freedesktop.DBus.Error.AccessDenied",
+                "enabled False",
+            ],
         )
 
 
