@@ -44,11 +44,14 @@ def walk(element, parents=()):
 
 
 def map_symbols(path):
+    # one version node per release that added symbols, each with its
+    # global: section; the first also has the local: one
     text = open(path).read()
-    body = re.search(r"global:(.*?)local:", text, re.S)
-    if body is None:
+    bodies = re.findall(r"global:(.*?)(?:local:|\})", text, re.S)
+    if not bodies:
         raise SystemExit(f"{path}: no global: section")
-    return set(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*;", body.group(1)))
+    return {symbol for body in bodies
+            for symbol in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*;", body)}
 
 
 def main(gir_path, map_path):
