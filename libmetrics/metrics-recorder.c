@@ -7,6 +7,9 @@
 
 #include "config.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "metrics-batch-private.h"
 #include "metrics-enums.h"
 #include "metrics-error.h"
@@ -28,6 +31,25 @@
  * running (as it is in any GTK or GApplication app); short-lived programs call
  * [method@Recorder.flush_sync] before they exit. In a [class@Gio.Application],
  * the default recorder flushes itself on [signal@Gio.Application::shutdown].
+ *
+ * The default recorder also sends what is still queued when the process
+ * exits normally (`exit()` or the end of `main()`, which is also how a
+ * Python or GJS script ends), with at most 3 seconds for the whole of it, so
+ * that a daemon that does not answer never keeps a program from exiting.
+ * This is a safety net, not the way to deliver: the exit of a process cannot
+ * report a failure, and `_exit()`, a signal or a crash skip it. Call
+ * [method@Recorder.flush_sync] (or [method@Recorder.flush_async] and wait for
+ * it) where the program knows it is done. A process created by `fork()`
+ * does not send again at its exit what its parent had queued. Recorders
+ * made with [ctor@Recorder.new] are not flushed at exit: their connection
+ * may be closed by then.
+ *
+ * What became of the events is counted: [method@Recorder.get_n_accepted]
+ * (kept by the daemon), [method@Recorder.get_n_rejected] (refused by the
+ * daemon's allowlist or limits) and [method@Recorder.get_n_dropped] (dropped
+ * in this process: no consent, no daemon, invalid, or not delivered).
+ * Recording and flushing succeed in each of these cases, so that metrics
+ * never disturb the app; the counts are for its developers and tests.
  *
  * While the user has not consented to metrics, the user running the
  * process opted out for their account ([property@Recorder:user-opted-out]),
@@ -58,6 +80,7 @@
 #define FLUSH_THRESHOLD 256
 #define MAX_QUEUED_EVENTS 8192
 #define SYNC_CALL_TIMEOUT 10000 /* ms */
+#define EXIT_FLUSH_TIMEOUT_MS 3000
 #define BATCH_NOT_ASSIGNED G_MAXUINT64
 
 /* as the encoder reads it (metrics-batch.c) */
@@ -86,6 +109,8 @@ struct _MetricsRecorder {
 	GSource *flush_source;	/* (owned) (nullable) the pending timed flush */
 	GSource *urgent_source; /* (owned) (nullable) the pending immediate flush */
 	guint64 n_dropped;
+	guint64 n_accepted; /* acknowledged as kept by the daemon */
+	guint64 n_rejected; /* acknowledged as dropped by the daemon */
 
 	/* only used in context */
 	gboolean subscribed;
@@ -121,6 +146,11 @@ static void
 metrics_recorder_flush_in_context(MetricsRecorder *self);
 static void
 metrics_recorder_connect_async(MetricsRecorder *self);
+static gboolean
+metrics_recorder_flush_until(MetricsRecorder *self,
+			     gint64 deadline,
+			     GCancellable *cancellable,
+			     GError **error);
 
 static void
 queued_event_clear(gpointer data)
@@ -604,6 +634,16 @@ metrics_recorder_complete_waiters(MetricsRecorder *self)
 		g_clear_error(&self->send_error);
 }
 
+/* what the daemon said about a batch, for get_n_accepted and get_n_rejected */
+static void
+metrics_recorder_count_reply(MetricsRecorder *self, guint32 accepted, guint32 dropped)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->lock);
+
+	self->n_accepted += accepted;
+	self->n_rejected += dropped;
+}
+
 static void
 record_events_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -622,11 +662,11 @@ record_events_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (reply == NULL) {
 		/* never loud: the app must not suffer from metrics */
 		g_debug("sending %u events failed: %s", data->n_events, error->message);
-		if (is_daemon_absent_error(error)) {
-			g_mutex_lock(&self->lock);
+		g_mutex_lock(&self->lock);
+		self->n_dropped += data->n_events;
+		if (is_daemon_absent_error(error))
 			metrics_recorder_set_absent_locked(self);
-			g_mutex_unlock(&self->lock);
-		}
+		g_mutex_unlock(&self->lock);
 		if (self->send_error == NULL)
 			self->send_error = g_steal_pointer(&error);
 	} else {
@@ -634,6 +674,7 @@ record_events_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		g_variant_get(reply, "(uu)", &accepted, &dropped);
 		g_debug("sent %u events: %u accepted, %u dropped", data->n_events, accepted,
 			dropped);
+		metrics_recorder_count_reply(self, accepted, dropped);
 	}
 	metrics_recorder_complete_waiters(self);
 }
@@ -805,6 +846,34 @@ metrics_recorder_record(MetricsRecorder *self, const char *event_id, GVariant *p
  */
 void
 metrics_recorder_add(MetricsRecorder *self, const char *event_id, GVariant *payload, gint64 count)
+{
+	g_return_if_fail(METRICS_IS_RECORDER(self));
+	g_return_if_fail(event_id != NULL);
+
+	metrics_recorder_enqueue(self, event_id, METRICS_EVENT_KIND_COUNTER, g_get_real_time(),
+				 count, payload);
+}
+
+/**
+ * metrics_recorder_add_count:
+ * @self: a recorder
+ * @event_id: the metric's id (a UUID)
+ * @count: how much to add, at least 1
+ * @payload: (nullable) (transfer floating): the value the counter is kept for,
+ *   or %NULL for a counter without one
+ *
+ * Adds @count to a counter metric, like [method@Recorder.add] with the
+ * arguments in the order in which bindings can leave out the payload:
+ * `recorder.add_count(id, 2)` in Python; `recorder.add_count(id, 2, null)`
+ * in GJS. Returns at once and never fails.
+ *
+ * Since: 0.2
+ */
+void
+metrics_recorder_add_count(MetricsRecorder *self,
+			   const char *event_id,
+			   gint64 count,
+			   GVariant *payload)
 {
 	g_return_if_fail(METRICS_IS_RECORDER(self));
 	g_return_if_fail(event_id != NULL);
@@ -1000,9 +1069,23 @@ subscribe_invoke_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* the timeout of one synchronous call: SYNC_CALL_TIMEOUT, or what is left
+ * until @deadline (monotonic time; 0 for none) */
+static int
+call_timeout(gint64 deadline)
+{
+	gint64 left;
+
+	if (deadline == 0)
+		return SYNC_CALL_TIMEOUT;
+	left = (deadline - g_get_monotonic_time()) / 1000;
+	return (int)CLAMP(left, 1, SYNC_CALL_TIMEOUT);
+}
+
 /* for flush_sync, which must not depend on the recorder's main context */
 static gboolean
 metrics_recorder_ensure_consent_sync(MetricsRecorder *self,
+				     gint64 deadline,
 				     GCancellable *cancellable,
 				     GError **error)
 {
@@ -1038,7 +1121,7 @@ metrics_recorder_ensure_consent_sync(MetricsRecorder *self,
 	reply = g_dbus_connection_call_sync(
 		connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH, "org.freedesktop.DBus.Properties",
 		"Get", g_variant_new("(ss)", METRICS_DBUS_INTERFACE, "Consent"),
-		G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, SYNC_CALL_TIMEOUT, cancellable,
+		G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, call_timeout(deadline), cancellable,
 		&error_local);
 	if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 		g_propagate_error(error, g_steal_pointer(&error_local));
@@ -1073,22 +1156,41 @@ metrics_recorder_ensure_consent_sync(MetricsRecorder *self,
  * context to run; use it before a short-lived program exits. It waits for at
  * most a few seconds per batch.
  *
- * Returns: %TRUE if every queued event was delivered or deliberately dropped
+ * %TRUE does not mean that the daemon kept the events: it also refuses
+ * events (an id that is not in the allowlist, a payload of the wrong type)
+ * and without consent or without a daemon they are dropped here. Compare
+ * [method@Recorder.get_n_accepted], [method@Recorder.get_n_rejected] and
+ * [method@Recorder.get_n_dropped] before and after the call to learn what
+ * happened.
+ *
+ * Returns: %TRUE if every queued event was delivered or deliberately dropped;
+ *   %FALSE if sending failed (the events are then counted as dropped)
  *
  * Since: 0.1
  */
 gboolean
 metrics_recorder_flush_sync(MetricsRecorder *self, GCancellable *cancellable, GError **error)
 {
-	g_autoptr(GArray) events = NULL;
-	g_autoptr(GDBusConnection) connection = NULL;
-	RecorderState state;
-
 	g_return_val_if_fail(METRICS_IS_RECORDER(self), FALSE);
 	g_return_val_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-	if (!metrics_recorder_ensure_consent_sync(self, cancellable, error))
+	return metrics_recorder_flush_until(self, 0, cancellable, error);
+}
+
+/* flush_sync, each call bounded by what is left until @deadline (monotonic
+ * time; 0 for SYNC_CALL_TIMEOUT per call) */
+static gboolean
+metrics_recorder_flush_until(MetricsRecorder *self,
+			     gint64 deadline,
+			     GCancellable *cancellable,
+			     GError **error)
+{
+	g_autoptr(GArray) events = NULL;
+	g_autoptr(GDBusConnection) connection = NULL;
+	RecorderState state;
+
+	if (!metrics_recorder_ensure_consent_sync(self, deadline, cancellable, error))
 		return FALSE;
 	events = metrics_recorder_take_queue(self, &state);
 	if (events == NULL)
@@ -1105,15 +1207,21 @@ metrics_recorder_flush_sync(MetricsRecorder *self, GCancellable *cancellable, GE
 		reply = g_dbus_connection_call_sync(
 			connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH, METRICS_DBUS_INTERFACE,
 			"RecordEvents", build_batch(events, start, n), G_VARIANT_TYPE("(uu)"),
-			G_DBUS_CALL_FLAGS_NONE, SYNC_CALL_TIMEOUT, cancellable, &error_local);
+			G_DBUS_CALL_FLAGS_NONE, call_timeout(deadline), cancellable, &error_local);
 		if (reply == NULL) {
-			if (is_daemon_absent_error(error_local)) {
-				g_mutex_lock(&self->lock);
+			g_mutex_lock(&self->lock);
+			/* this batch and the ones not sent yet are lost */
+			self->n_dropped += events->len - start;
+			if (is_daemon_absent_error(error_local))
 				metrics_recorder_set_absent_locked(self);
-				g_mutex_unlock(&self->lock);
-			}
+			g_mutex_unlock(&self->lock);
 			g_propagate_error(error, metrics_error_from_dbus(error_local));
 			return FALSE;
+		} else {
+			guint32 accepted = 0, dropped = 0;
+
+			g_variant_get(reply, "(uu)", &accepted, &dropped);
+			metrics_recorder_count_reply(self, accepted, dropped);
 		}
 	}
 	return TRUE;
@@ -1175,8 +1283,9 @@ metrics_recorder_get_user_opted_out(MetricsRecorder *self)
  * metrics_recorder_get_n_dropped:
  * @self: a recorder
  *
- * Gets how many events this recorder dropped in-process (no consent, no
- * daemon, invalid, or over the queue limit). For diagnostics and tests.
+ * Gets how many events this recorder dropped in-process: no consent, no
+ * daemon, invalid, over the queue limit, or (since 0.2) sent without an
+ * answer from the daemon. For diagnostics and tests.
  *
  * Returns: a count
  *
@@ -1191,6 +1300,55 @@ metrics_recorder_get_n_dropped(MetricsRecorder *self)
 
 	locker = g_mutex_locker_new(&self->lock);
 	return self->n_dropped;
+}
+
+/**
+ * metrics_recorder_get_n_accepted:
+ * @self: a recorder
+ *
+ * Gets how many of the events this recorder sent the daemon acknowledged
+ * as kept. The daemon answers only after committing them to its store, so
+ * after [method@Recorder.flush_sync] returns, this counts every event of
+ * the flush that will be stored. For diagnostics and tests.
+ *
+ * Returns: a count
+ *
+ * Since: 0.2
+ */
+guint64
+metrics_recorder_get_n_accepted(MetricsRecorder *self)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	g_return_val_if_fail(METRICS_IS_RECORDER(self), 0);
+
+	locker = g_mutex_locker_new(&self->lock);
+	return self->n_accepted;
+}
+
+/**
+ * metrics_recorder_get_n_rejected:
+ * @self: a recorder
+ *
+ * Gets how many of the events this recorder sent the daemon dropped: not
+ * in the allowlist, of the wrong kind or payload type, a value outside the
+ * metric's set, not recorded by this caller, over a limit, or consent
+ * withdrawn meanwhile. The daemon tells the reasons to administrators
+ * (`metrics-cli status --all`). For diagnostics and tests.
+ *
+ * Returns: a count
+ *
+ * Since: 0.2
+ */
+guint64
+metrics_recorder_get_n_rejected(MetricsRecorder *self)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	g_return_val_if_fail(METRICS_IS_RECORDER(self), 0);
+
+	locker = g_mutex_locker_new(&self->lock);
+	return self->n_rejected;
 }
 
 /**
@@ -1214,6 +1372,35 @@ metrics_recorder_new(GDBusConnection *connection)
 	return g_object_new(METRICS_TYPE_RECORDER, "connection", connection, NULL);
 }
 
+static MetricsRecorder *default_recorder = NULL;
+static pid_t default_recorder_pid = 0;
+
+/* the process exits (main() returned, exit(), sys.exit() in Python, the end
+ * of a GJS script) with events still queued: send them, as flush_sync
+ * would, but for at most EXIT_FLUSH_TIMEOUT_MS in all, so that a daemon
+ * that does not answer never keeps a program from exiting. A program that
+ * recorded nothing makes no bus traffic here. A child that inherited the
+ * queue through fork() does not send it again: its parent does. */
+static void
+default_recorder_flush_at_exit(void)
+{
+	MetricsRecorder *self = default_recorder;
+	g_autoptr(GError) error = NULL;
+	guint queued;
+
+	if (self == NULL || getpid() != default_recorder_pid)
+		return;
+	g_mutex_lock(&self->lock);
+	queued = self->queue->len;
+	g_mutex_unlock(&self->lock);
+	if (queued == 0)
+		return;
+	g_debug("flushing %u events at exit", queued);
+	if (!metrics_recorder_flush_until(
+		    self, g_get_monotonic_time() + EXIT_FLUSH_TIMEOUT_MS * 1000, NULL, &error))
+		g_debug("flush at exit failed: %s", error->message);
+}
+
 /**
  * metrics_recorder_get_default:
  *
@@ -1228,7 +1415,6 @@ metrics_recorder_new(GDBusConnection *connection)
 MetricsRecorder *
 metrics_recorder_get_default(void)
 {
-	static MetricsRecorder *default_recorder = NULL;
 	static gsize initialized = 0;
 
 	if (g_once_init_enter(&initialized)) {
@@ -1236,6 +1422,8 @@ metrics_recorder_get_default(void)
 		/* at once: an app that records and quits before the recorder
 		 * has connected must still have its events flushed */
 		metrics_recorder_watch_application(default_recorder);
+		default_recorder_pid = getpid();
+		atexit(default_recorder_flush_at_exit);
 		g_once_init_leave(&initialized, 1);
 	}
 	return default_recorder;

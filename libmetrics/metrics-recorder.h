@@ -27,6 +27,11 @@ metrics_recorder_record(MetricsRecorder *self, const char *event_id, GVariant *p
 void
 metrics_recorder_add(MetricsRecorder *self, const char *event_id, GVariant *payload, gint64 count);
 void
+metrics_recorder_add_count(MetricsRecorder *self,
+			   const char *event_id,
+			   gint64 count,
+			   GVariant *payload);
+void
 metrics_recorder_record_duration(MetricsRecorder *self,
 				 const char *event_id,
 				 GVariant *payload,
@@ -51,6 +56,10 @@ gboolean
 metrics_recorder_get_user_opted_out(MetricsRecorder *self);
 guint64
 metrics_recorder_get_n_dropped(MetricsRecorder *self);
+guint64
+metrics_recorder_get_n_accepted(MetricsRecorder *self);
+guint64
+metrics_recorder_get_n_rejected(MetricsRecorder *self);
 
 void
 metrics_timer_stop(MetricsTimer *self);

@@ -28,6 +28,10 @@ typedef struct {
 	char *consent;	  /* what the fake daemon reports */
 	GPtrArray *calls; /* (element-type GVariant) decoded RecordEvents batches */
 	guint n_consent_gets;
+	/* how the fake daemon answers RecordEvents: NULL keeps every event,
+	 * "half" drops half of each batch (rounded down), "error" refuses the
+	 * batch as InvalidData */
+	const char *reply;
 	MetricsRecorder *recorder;
 } Fixture;
 
@@ -61,7 +65,16 @@ fake_method_call(GDBusConnection *connection,
 		g_assert_true(g_variant_is_normal_form(events));
 		n = (guint32)g_variant_n_children(events);
 		g_ptr_array_add(fixture->calls, g_steal_pointer(&events));
-		g_dbus_method_invocation_return_value(invocation, g_variant_new("(uu)", n, 0));
+		if (g_strcmp0(fixture->reply, "error") == 0)
+			g_dbus_method_invocation_return_dbus_error(
+				invocation, "org.fedoraproject.Metrics1.Error.InvalidData",
+				"scripted refusal");
+		else if (g_strcmp0(fixture->reply, "half") == 0)
+			g_dbus_method_invocation_return_value(
+				invocation, g_variant_new("(uu)", n - n / 2, n / 2));
+		else
+			g_dbus_method_invocation_return_value(invocation,
+							      g_variant_new("(uu)", n, 0));
 		return;
 	}
 	g_dbus_method_invocation_return_dbus_error(
@@ -422,6 +435,93 @@ test_flush_sync(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(count_sent_events(fixture), ==, 2);
 }
 
+typedef struct {
+	Fixture *fixture;
+	GError *error; /* (owned) (nullable) */
+	gboolean ok;
+} FlushSyncResult;
+
+static gpointer
+flush_sync_result_thread(gpointer user_data)
+{
+	FlushSyncResult *result = user_data;
+
+	result->ok = metrics_recorder_flush_sync(result->fixture->recorder, NULL, &result->error);
+	return NULL;
+}
+
+/* flush_sync in another thread while the fake daemon answers here */
+static gboolean
+flush_sync_in_thread(Fixture *fixture, GError **error)
+{
+	FlushSyncResult result = {fixture, NULL, FALSE};
+	GThread *thread = g_thread_new("app", flush_sync_result_thread, &result);
+	guint n_calls = fixture->calls->len;
+
+	while (fixture->calls->len == n_calls)
+		g_main_context_iteration(NULL, TRUE);
+	g_thread_join(thread);
+	if (result.error != NULL)
+		g_propagate_error(error, result.error);
+	return result.ok;
+}
+
+static void
+flush_error_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	GError **error = user_data;
+
+	g_assert_false(metrics_recorder_flush_finish(METRICS_RECORDER(source), result, error));
+	g_assert_nonnull(*error);
+}
+
+/* what the daemon answered is counted: kept, refused, or (when it refuses
+ * the whole batch) dropped, and every recorded event is in one count */
+static void
+test_counts(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	fixture->reply = "half";
+	for (guint i = 0; i < 5; i++)
+		metrics_recorder_add_count(fixture->recorder, ID_COUNTER, 2, NULL);
+	flush_and_wait(fixture);
+	g_assert_cmpuint(count_sent_events(fixture), ==, 5);
+	g_assert_cmpuint(metrics_recorder_get_n_accepted(fixture->recorder), ==, 3);
+	g_assert_cmpuint(metrics_recorder_get_n_rejected(fixture->recorder), ==, 2);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(fixture->recorder), ==, 0);
+
+	/* the same from flush_sync */
+	metrics_recorder_record(fixture->recorder, ID_VALUE, NULL);
+	metrics_recorder_add_count(fixture->recorder, ID_COUNTER, 1, g_variant_new_string("x"));
+	g_assert_true(flush_sync_in_thread(fixture, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(metrics_recorder_get_n_accepted(fixture->recorder), ==, 4);
+	g_assert_cmpuint(metrics_recorder_get_n_rejected(fixture->recorder), ==, 3);
+
+	/* a refused batch: the flush fails, in both forms, and its events are
+	 * counted as dropped */
+	fixture->reply = "error";
+	for (guint i = 0; i < 3; i++)
+		metrics_recorder_record(fixture->recorder, ID_VALUE, NULL);
+	g_assert_false(flush_sync_in_thread(fixture, &error));
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA);
+	g_clear_error(&error);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(fixture->recorder), ==, 3);
+
+	metrics_recorder_record(fixture->recorder, ID_VALUE, NULL);
+	metrics_recorder_record(fixture->recorder, ID_VALUE, NULL);
+	metrics_recorder_flush_async(fixture->recorder, NULL, flush_error_cb, &error);
+	while (error == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA);
+	g_assert_cmpuint(metrics_recorder_get_n_dropped(fixture->recorder), ==, 5);
+	g_assert_cmpuint(metrics_recorder_get_n_accepted(fixture->recorder), ==, 4);
+	g_assert_cmpuint(metrics_recorder_get_n_rejected(fixture->recorder), ==, 3);
+	/* 5 + 2 + 3 + 2 recorded, 4 + 3 + 5 counted */
+	g_assert_cmpuint(count_sent_events(fixture), ==, 12);
+}
+
 /* the daemon is not there: recording and flushing return at once */
 static void
 test_daemon_absent(Fixture *fixture, gconstpointer user_data)
@@ -633,6 +733,8 @@ main(int argc, char *argv[])
 	g_test_add("/metrics/recorder/daemon-absent", Fixture, NULL, fixture_set_up_bus,
 		   test_daemon_absent, fixture_tear_down);
 	g_test_add("/metrics/recorder/flush-sync", Fixture, NULL, fixture_set_up, test_flush_sync,
+		   fixture_tear_down);
+	g_test_add("/metrics/recorder/counts", Fixture, NULL, fixture_set_up, test_counts,
 		   fixture_tear_down);
 	g_test_add("/metrics/recorder/deny-drops-queued", Fixture, NULL, fixture_set_up,
 		   test_deny_drops_queued, fixture_tear_down);
