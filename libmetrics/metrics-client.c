@@ -12,6 +12,7 @@
 #include "metrics-client.h"
 #include "metrics-error.h"
 #include "metrics-private.h"
+#include "metrics-results-private.h"
 
 /**
  * MetricsClient:
@@ -29,7 +30,8 @@
 
 struct _MetricsClient {
 	GObject parent_instance;
-	GDBusConnection *connection; /* (owned) */
+	GMutex lock;
+	GDBusConnection *connection; /* (owned) (nullable) until connected; protected by lock */
 };
 
 G_DEFINE_TYPE(MetricsClient, metrics_client, G_TYPE_OBJECT)
@@ -112,6 +114,72 @@ call_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_task_return_pointer(task, reply, (GDestroyNotify)g_variant_unref);
 }
 
+/* a call waiting for the system bus of a client made without a connection */
+typedef struct {
+	const char *method;	/* static */
+	GVariant *parameters;	/* (owned) */
+	const char *reply_type; /* static */
+	MetricsClientFlags flags;
+} PendingCall;
+
+static void
+pending_call_free(PendingCall *call)
+{
+	g_clear_pointer(&call->parameters, g_variant_unref);
+	g_free(call);
+}
+
+static void
+metrics_client_send(MetricsClient *self,
+		    GDBusConnection *connection,
+		    const char *method,
+		    GVariant *parameters,
+		    const char *reply_type,
+		    MetricsClientFlags flags,
+		    GTask *task)
+{
+	g_dbus_connection_call(connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
+			       METRICS_DBUS_INTERFACE, method, parameters,
+			       G_VARIANT_TYPE(reply_type), call_flags(flags),
+			       /* a person may take a while to authenticate; an upload
+				* waits for the server's answers */
+			       (flags & METRICS_CLIENT_FLAGS_INTERACTIVE) != 0 ||
+					       g_strcmp0(method, "UploadNow") == 0 ?
+				       G_MAXINT :
+				       -1,
+			       g_task_get_cancellable(task), call_cb, task);
+}
+
+static void
+bus_get_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	MetricsClient *self = g_task_get_source_object(task);
+	PendingCall *call = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) connection = g_bus_get_finish(result, &error);
+
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		g_object_unref(task);
+		return;
+	}
+	if (connection == NULL) {
+		g_task_return_new_error(task, METRICS_ERROR, METRICS_ERROR_NOT_RUNNING,
+					/* TRANSLATORS: %s is the reason */
+					_("Cannot connect to the system bus: %s"), error->message);
+		g_object_unref(task);
+		return;
+	}
+	/* the first connection obtained is the client's from now on */
+	g_mutex_lock(&self->lock);
+	if (self->connection == NULL)
+		self->connection = g_object_ref(connection);
+	g_mutex_unlock(&self->lock);
+	metrics_client_send(self, connection, call->method, call->parameters, call->reply_type,
+			    call->flags, task);
+}
+
 static void
 metrics_client_call(MetricsClient *self,
 		    const char *method,
@@ -124,18 +192,26 @@ metrics_client_call(MetricsClient *self,
 		    gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	g_autoptr(GDBusConnection) connection = NULL;
+	PendingCall *call;
 
 	g_task_set_source_tag(task, source_tag);
-	g_dbus_connection_call(self->connection, METRICS_DBUS_NAME, METRICS_DBUS_PATH,
-			       METRICS_DBUS_INTERFACE, method, parameters,
-			       G_VARIANT_TYPE(reply_type), call_flags(flags),
-			       /* a person may take a while to authenticate; an upload
-				* waits for the server's answers */
-			       (flags & METRICS_CLIENT_FLAGS_INTERACTIVE) != 0 ||
-					       g_strcmp0(method, "UploadNow") == 0 ?
-				       G_MAXINT :
-				       -1,
-			       cancellable, call_cb, g_steal_pointer(&task));
+	g_mutex_lock(&self->lock);
+	if (self->connection != NULL)
+		connection = g_object_ref(self->connection);
+	g_mutex_unlock(&self->lock);
+	if (connection != NULL) {
+		metrics_client_send(self, connection, method, parameters, reply_type, flags,
+				    g_steal_pointer(&task));
+		return;
+	}
+	call = g_new0(PendingCall, 1);
+	call->method = method;
+	call->parameters = g_variant_ref_sink(parameters);
+	call->reply_type = reply_type;
+	call->flags = flags;
+	g_task_set_task_data(task, call, (GDestroyNotify)pending_call_free);
+	g_bus_get(G_BUS_TYPE_SYSTEM, cancellable, bus_get_cb, g_steal_pointer(&task));
 }
 
 static GVariant *
@@ -163,9 +239,13 @@ first_child(GVariant *reply)
 
 /**
  * metrics_client_new:
- * @connection: the bus on which the daemon runs, usually the system bus
+ * @connection: (nullable): the bus on which the daemon runs, or %NULL for the
+ *   system bus
  *
- * Creates a client. It does no I/O until a call is made.
+ * Creates a client. It does no I/O until a call is made; with %NULL, the
+ * first call connects to the system bus, as [ctor@Recorder.new] does, and
+ * fails with [error@Metrics.Error.NOT_RUNNING] if there is none. Before
+ * 0.2, @connection could not be %NULL.
  *
  * Returns: (transfer full): a new client
  *
@@ -174,7 +254,7 @@ first_child(GVariant *reply)
 MetricsClient *
 metrics_client_new(GDBusConnection *connection)
 {
-	g_return_val_if_fail(G_IS_DBUS_CONNECTION(connection), NULL);
+	g_return_val_if_fail(connection == NULL || G_IS_DBUS_CONNECTION(connection), NULL);
 	return g_object_new(METRICS_TYPE_CLIENT, "connection", connection, NULL);
 }
 
@@ -182,16 +262,23 @@ metrics_client_new(GDBusConnection *connection)
  * metrics_client_get_connection: (get-property connection)
  * @self: a client
  *
- * Gets the bus connection given at construction.
+ * Gets the bus connection given at construction, or the system bus once a
+ * client made without one has connected.
  *
- * Returns: (transfer none): the connection
+ * Returns: (transfer none) (nullable): the connection, or %NULL before a
+ *   client made without one has made a call
  *
  * Since: 0.1
  */
 GDBusConnection *
 metrics_client_get_connection(MetricsClient *self)
 {
+	g_autoptr(GMutexLocker) locker = NULL;
+
 	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+
+	/* once set, the connection is kept until dispose */
+	locker = g_mutex_locker_new(&self->lock);
 	return self->connection;
 }
 
@@ -1264,6 +1351,368 @@ metrics_client_get_sent_uploads_sync(MetricsClient *self,
 	return metrics_client_get_sent_uploads_finish(self, result, error);
 }
 
+/* ---- typed results ---- */
+
+typedef gpointer (*DictToObject)(GVariant *dict);
+
+/* an aa{sv} as a GPtrArray of the objects @convert makes of each a{sv} */
+static GPtrArray *
+dicts_to_objects(GVariant *dicts, DictToObject convert)
+{
+	gsize n = g_variant_n_children(dicts);
+	GPtrArray *objects = g_ptr_array_new_full(n, g_object_unref);
+
+	for (gsize i = 0; i < n; i++)
+		g_ptr_array_add(objects, convert(g_variant_get_child_value(dicts, i)));
+	return objects;
+}
+
+/**
+ * metrics_client_query_status_async:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.ALL_USERS] for everybody's figures, which needs
+ *   authorisation; [flags@Metrics.ClientFlags.INTERACTIVE] to let polkit ask for it
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Asks the daemon for its status, as [method@Client.get_status_full_async]
+ * does, and returns it typed: the consent state, the limits, and what is
+ * stored for the calling user, or with [flags@Metrics.ClientFlags.ALL_USERS]
+ * for everybody, with the drops and the uploads (which needs authorisation:
+ * the call then fails with [error@Metrics.Error.PERMISSION_DENIED]).
+ *
+ * Since: 0.2
+ */
+void
+metrics_client_query_status_async(MetricsClient *self,
+				  MetricsClientFlags flags,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetStatus", options_only(flags), "(a{sv})", flags, cancellable,
+			    metrics_client_query_status_async, callback, user_data);
+}
+
+/**
+ * metrics_client_query_status_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.query_status_async].
+ *
+ * Returns: (transfer full): the status, or %NULL on error
+ *
+ * Since: 0.2
+ */
+MetricsStatus *
+metrics_client_query_status_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply =
+		metrics_client_call_finish(self, result, metrics_client_query_status_async, error);
+	g_autoptr(GVariant) value = NULL;
+
+	if (reply == NULL)
+		return NULL;
+	value = g_variant_get_child_value(reply, 0);
+	return metrics_status_new_from_variant(g_steal_pointer(&value));
+}
+
+/**
+ * metrics_client_query_status_sync:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.ALL_USERS] for everybody's figures, which needs
+ *   authorisation; [flags@Metrics.ClientFlags.INTERACTIVE] to let polkit ask for it
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.query_status_async].
+ *
+ * Returns: (transfer full): the status, or %NULL on error
+ *
+ * Since: 0.2
+ */
+MetricsStatus *
+metrics_client_query_status_sync(MetricsClient *self,
+				 MetricsClientFlags flags,
+				 GCancellable *cancellable,
+				 GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_query_status_async(self, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_query_status_finish(self, result, error);
+}
+
+/**
+ * metrics_client_list_metrics_async:
+ * @self: a client
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Asks the daemon for the allowlist, as [method@Client.get_allowlist_async]
+ * does, and returns it typed: every metric it may record, with what it is
+ * for and whether this computer records it. Any caller may read it.
+ *
+ * Since: 0.2
+ */
+void
+metrics_client_list_metrics_async(MetricsClient *self,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetAllowlist", options_only(METRICS_CLIENT_FLAGS_NONE),
+			    "(aa{sv})", METRICS_CLIENT_FLAGS_NONE, cancellable,
+			    metrics_client_list_metrics_async, callback, user_data);
+}
+
+/**
+ * metrics_client_list_metrics_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.list_metrics_async].
+ *
+ * Returns: (transfer container) (element-type MetricsAllowlistEntry): the approved
+ *   metrics sorted by name, or %NULL on error
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+metrics_client_list_metrics_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply =
+		metrics_client_call_finish(self, result, metrics_client_list_metrics_async, error);
+	g_autoptr(GVariant) value = NULL;
+
+	if (reply == NULL)
+		return NULL;
+	value = g_variant_get_child_value(reply, 0);
+	return dicts_to_objects(value, (DictToObject)metrics_allowlist_entry_new_from_variant);
+}
+
+/**
+ * metrics_client_list_metrics_sync:
+ * @self: a client
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.list_metrics_async].
+ *
+ * Returns: (transfer container) (element-type MetricsAllowlistEntry): the approved
+ *   metrics sorted by name, or %NULL on error
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+metrics_client_list_metrics_sync(MetricsClient *self, GCancellable *cancellable, GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_list_metrics_async(self, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_list_metrics_finish(self, result, error);
+}
+
+/**
+ * metrics_client_list_pending_uploads_async:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.INTERACTIVE] to allow an authentication dialog
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Gets the requests waiting to be uploaded, and what the weeks not yet
+ * closed would send, as [method@Client.get_pending_uploads_async] does,
+ * typed. They merge every local user's data, so this needs authorisation
+ * by polkit (action `org.fedoraproject.Metrics1.read-all`).
+ *
+ * Since: 0.2
+ */
+void
+metrics_client_list_pending_uploads_async(MetricsClient *self,
+					  MetricsClientFlags flags,
+					  GCancellable *cancellable,
+					  GAsyncReadyCallback callback,
+					  gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetPendingUploads", options_only(METRICS_CLIENT_FLAGS_NONE),
+			    "(aa{sv})", flags, cancellable,
+			    metrics_client_list_pending_uploads_async, callback, user_data);
+}
+
+/**
+ * metrics_client_list_pending_uploads_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.list_pending_uploads_async].
+ *
+ * Returns: (transfer container) (element-type MetricsUpload): the requests in the
+ *   order they are due, or %NULL on error
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+metrics_client_list_pending_uploads_finish(MetricsClient *self,
+					   GAsyncResult *result,
+					   GError **error)
+{
+	g_autoptr(GVariant) reply = metrics_client_call_finish(
+		self, result, metrics_client_list_pending_uploads_async, error);
+	g_autoptr(GVariant) value = NULL;
+
+	if (reply == NULL)
+		return NULL;
+	value = g_variant_get_child_value(reply, 0);
+	return dicts_to_objects(value, (DictToObject)metrics_upload_new_from_variant);
+}
+
+/**
+ * metrics_client_list_pending_uploads_sync:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.INTERACTIVE] to allow an authentication dialog
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.list_pending_uploads_async].
+ *
+ * Returns: (transfer container) (element-type MetricsUpload): the requests in the
+ *   order they are due, or %NULL on error
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+metrics_client_list_pending_uploads_sync(MetricsClient *self,
+					 MetricsClientFlags flags,
+					 GCancellable *cancellable,
+					 GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_list_pending_uploads_async(self, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_list_pending_uploads_finish(self, result, error);
+}
+
+/**
+ * metrics_client_list_sent_uploads_async:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.INTERACTIVE] to allow an authentication dialog
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Gets the archive of the requests the server accepted in the last 90
+ * days, as [method@Client.get_sent_uploads_async] does, typed. This needs
+ * authorisation by polkit (action `org.fedoraproject.Metrics1.read-all`).
+ *
+ * Since: 0.2
+ */
+void
+metrics_client_list_sent_uploads_async(MetricsClient *self,
+				       MetricsClientFlags flags,
+				       GCancellable *cancellable,
+				       GAsyncReadyCallback callback,
+				       gpointer user_data)
+{
+	g_return_if_fail(METRICS_IS_CLIENT(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	metrics_client_call(self, "GetSentUploads", options_only(METRICS_CLIENT_FLAGS_NONE),
+			    "(aa{sv})", flags, cancellable, metrics_client_list_sent_uploads_async,
+			    callback, user_data);
+}
+
+/**
+ * metrics_client_list_sent_uploads_finish:
+ * @self: a client
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Client.list_sent_uploads_async].
+ *
+ * Returns: (transfer container) (element-type MetricsUpload): the sent requests,
+ *   oldest first, or %NULL on error
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+metrics_client_list_sent_uploads_finish(MetricsClient *self, GAsyncResult *result, GError **error)
+{
+	g_autoptr(GVariant) reply = metrics_client_call_finish(
+		self, result, metrics_client_list_sent_uploads_async, error);
+	g_autoptr(GVariant) value = NULL;
+
+	if (reply == NULL)
+		return NULL;
+	value = g_variant_get_child_value(reply, 0);
+	return dicts_to_objects(value, (DictToObject)metrics_upload_new_from_variant);
+}
+
+/**
+ * metrics_client_list_sent_uploads_sync:
+ * @self: a client
+ * @flags: [flags@Metrics.ClientFlags.INTERACTIVE] to allow an authentication dialog
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Synchronous form of [method@Client.list_sent_uploads_async].
+ *
+ * Returns: (transfer container) (element-type MetricsUpload): the sent requests,
+ *   oldest first, or %NULL on error
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+metrics_client_list_sent_uploads_sync(MetricsClient *self,
+				      MetricsClientFlags flags,
+				      GCancellable *cancellable,
+				      GError **error)
+{
+	SyncCall call;
+	g_autoptr(GAsyncResult) result = NULL;
+
+	g_return_val_if_fail(METRICS_IS_CLIENT(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	sync_call_begin(&call);
+	metrics_client_list_sent_uploads_async(self, flags, cancellable, sync_call_cb, &call);
+	result = sync_call_wait(&call);
+	return metrics_client_list_sent_uploads_finish(self, result, error);
+}
+
 static void
 metrics_client_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -1271,7 +1720,7 @@ metrics_client_get_property(GObject *object, guint prop_id, GValue *value, GPara
 
 	switch (prop_id) {
 	case PROP_CONNECTION:
-		g_value_set_object(value, self->connection);
+		g_value_set_object(value, metrics_client_get_connection(self));
 		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -1305,6 +1754,16 @@ metrics_client_dispose(GObject *object)
 }
 
 static void
+metrics_client_finalize(GObject *object)
+{
+	MetricsClient *self = METRICS_CLIENT(object);
+
+	g_mutex_clear(&self->lock);
+
+	G_OBJECT_CLASS(metrics_client_parent_class)->finalize(object);
+}
+
+static void
 metrics_client_class_init(MetricsClientClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
@@ -1312,6 +1771,7 @@ metrics_client_class_init(MetricsClientClass *klass)
 	object_class->get_property = metrics_client_get_property;
 	object_class->set_property = metrics_client_set_property;
 	object_class->dispose = metrics_client_dispose;
+	object_class->finalize = metrics_client_finalize;
 
 	(void)metrics_error_quark();
 	metrics_i18n_init();
@@ -1319,7 +1779,8 @@ metrics_client_class_init(MetricsClientClass *klass)
 	/**
 	 * MetricsClient:connection: (getter get_connection)
 	 *
-	 * The bus on which the daemon runs.
+	 * The bus on which the daemon runs; %NULL at construction for the
+	 * system bus, which is set here once connected.
 	 *
 	 * Since: 0.1
 	 */
@@ -1332,4 +1793,5 @@ metrics_client_class_init(MetricsClientClass *klass)
 static void
 metrics_client_init(MetricsClient *self)
 {
+	g_mutex_init(&self->lock);
 }

@@ -8,7 +8,12 @@
 #include <gio/gio.h>
 
 #include "metrics-aggregate.h"
+#include "metrics-allowlist-entry.h"
 #include "metrics-common.h"
+#include "metrics-drop-count.h"
+#include "metrics-status.h"
+#include "metrics-upload-event.h"
+#include "metrics-upload.h"
 
 G_BEGIN_DECLS
 
@@ -213,5 +218,57 @@ metrics_client_get_sent_uploads_sync(MetricsClient *self,
 				     MetricsClientFlags flags,
 				     GCancellable *cancellable,
 				     GError **error);
+
+/* typed results */
+void
+metrics_client_query_status_async(MetricsClient *self,
+				  MetricsClientFlags flags,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data);
+MetricsStatus *
+metrics_client_query_status_finish(MetricsClient *self, GAsyncResult *result, GError **error);
+MetricsStatus *
+metrics_client_query_status_sync(MetricsClient *self,
+				 MetricsClientFlags flags,
+				 GCancellable *cancellable,
+				 GError **error);
+void
+metrics_client_list_metrics_async(MetricsClient *self,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data);
+GPtrArray *
+metrics_client_list_metrics_finish(MetricsClient *self, GAsyncResult *result, GError **error);
+GPtrArray *
+metrics_client_list_metrics_sync(MetricsClient *self, GCancellable *cancellable, GError **error);
+void
+metrics_client_list_pending_uploads_async(MetricsClient *self,
+					  MetricsClientFlags flags,
+					  GCancellable *cancellable,
+					  GAsyncReadyCallback callback,
+					  gpointer user_data);
+GPtrArray *
+metrics_client_list_pending_uploads_finish(MetricsClient *self,
+					   GAsyncResult *result,
+					   GError **error);
+GPtrArray *
+metrics_client_list_pending_uploads_sync(MetricsClient *self,
+					 MetricsClientFlags flags,
+					 GCancellable *cancellable,
+					 GError **error);
+void
+metrics_client_list_sent_uploads_async(MetricsClient *self,
+				       MetricsClientFlags flags,
+				       GCancellable *cancellable,
+				       GAsyncReadyCallback callback,
+				       gpointer user_data);
+GPtrArray *
+metrics_client_list_sent_uploads_finish(MetricsClient *self, GAsyncResult *result, GError **error);
+GPtrArray *
+metrics_client_list_sent_uploads_sync(MetricsClient *self,
+				      MetricsClientFlags flags,
+				      GCancellable *cancellable,
+				      GError **error);
 
 G_END_DECLS

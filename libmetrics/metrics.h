@@ -8,11 +8,16 @@
 #define __METRICS_H_INSIDE__
 
 #include "metrics-aggregate.h"
+#include "metrics-allowlist-entry.h"
 #include "metrics-client.h"
 #include "metrics-common.h"
+#include "metrics-drop-count.h"
 #include "metrics-enums.h"
 #include "metrics-error.h"
 #include "metrics-recorder.h"
+#include "metrics-status.h"
+#include "metrics-upload-event.h"
+#include "metrics-upload.h"
 #include "metrics-version.h"
 
 #undef __METRICS_H_INSIDE__
