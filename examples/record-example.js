@@ -27,14 +27,17 @@ function main(args) {
     // a value: the payload is a GVariant of the type the allowlist gives
     recorder.record(APP_OPENED_ID, new GLib.Variant('s', appId));
 
-    // a counter without a payload
-    recorder.add(CRASH_COUNT_ID, null, 1);
+    // a counter without a payload: the count first, then the payload (null)
+    recorder.add_count(CRASH_COUNT_ID, 1, null);
 
     GLib.usleep(10000);
     timer.stop();
 
-    // a short-lived program flushes before it exits; recording itself never
-    // fails, but delivering may
+    // a short-lived program flushes before it exits. Without it, the default
+    // recorder still sends what is queued when gjs exits, but with a short
+    // bound and no way to report a failure; flush_sync() waits until the
+    // daemon has stored the events. Recording itself never fails, but
+    // delivering may.
     try {
         recorder.flush_sync(null);
     } catch (error) {
@@ -42,8 +45,12 @@ function main(args) {
         return 1;
     }
 
+    // a successful flush does not mean the daemon kept everything: it refuses
+    // what its allowlist does not approve, and without consent or without a
+    // daemon the events are dropped here; the counts tell which
     const consent = Metrics.Consent.to_string(recorder.get_consent());
     print(`recorded 3 events (consent: ${consent}, dropped in-process: ${recorder.get_n_dropped()})`);
+    print(`the daemon kept ${recorder.get_n_accepted()} and refused ${recorder.get_n_rejected()}`);
     return 0;
 }
 

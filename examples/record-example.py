@@ -31,23 +31,31 @@ def main():
     # a value: the payload is a GVariant of the type the allowlist gives
     recorder.record(APP_OPENED_ID, GLib.Variant("s", app_id))
 
-    # a counter without a payload
-    recorder.add(CRASH_COUNT_ID, None, 1)
+    # a counter without a payload: the count first, the payload may be left out
+    recorder.add_count(CRASH_COUNT_ID, 1)
 
     GLib.usleep(10000)
     timer.stop()
 
-    # a short-lived program flushes before it exits; recording itself never
-    # fails, but delivering may
+    # a short-lived program flushes before it exits. Without it, the default
+    # recorder still sends what is queued when Python exits, but with a
+    # short bound and no way to report a failure; flush_sync() waits until
+    # the daemon has stored the events. Recording itself never fails, but
+    # delivering may.
     try:
         recorder.flush_sync(None)
     except GLib.Error as error:
         print(f"could not deliver the events: {error.message}", file=sys.stderr)
         return 1
 
+    # a successful flush does not mean the daemon kept everything: it refuses
+    # what its allowlist does not approve, and without consent or without a
+    # daemon the events are dropped here; the counts tell which
     consent = Metrics.Consent.to_string(recorder.get_consent())
     print(f"recorded 3 events (consent: {consent}, dropped in-process: "
           f"{recorder.get_n_dropped()})")
+    print(f"the daemon kept {recorder.get_n_accepted()} and refused "
+          f"{recorder.get_n_rejected()}")
     return 0
 
 

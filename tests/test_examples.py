@@ -47,7 +47,10 @@ def wait_for(predicate, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-class ExamplesTest(unittest.TestCase):
+class StackTest(unittest.TestCase):
+    """a private system bus, the built daemon on it and, if asked, the
+    polkit mock; also used by test_gi.py"""
+
     # what the daemon starts with: consent already granted, as if the user
     # had agreed earlier (no polkit is needed to record or read one's own
     # data), or nothing (never asked) for the settings tests
@@ -195,6 +198,7 @@ class ExamplesTest(unittest.TestCase):
         )
         self.assertEqual(result.stderr, "", "the example wrote to stderr")
         self.assertIn("recorded 3 events (consent: granted, dropped in-process: 0)", result.stdout)
+        self.assertIn("the daemon kept 3 and refused 0", result.stdout)
 
     def stored(self):
         result = subprocess.run(
@@ -237,6 +241,10 @@ class ExamplesTest(unittest.TestCase):
 
         for row in stored.values():
             self.assertEqual(row["uid"], os.getuid())
+
+
+class ExamplesTest(StackTest):
+    """the examples of examples/ record what they say they do"""
 
     def test_nothing_stored_before_examples(self):
         with self.logs_on_failure():
