@@ -504,9 +504,16 @@ test_counts(Fixture *fixture, gconstpointer user_data)
 	fixture->reply = "error";
 	for (guint i = 0; i < 3; i++)
 		metrics_recorder_record(fixture->recorder, ID_VALUE, NULL);
-	g_assert_false(flush_sync_in_thread(fixture, &error));
-	g_assert_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA);
-	g_clear_error(&error);
+	if (!flush_sync_in_thread(fixture, &error)) {
+		g_assert_error(error, METRICS_ERROR, METRICS_ERROR_INVALID_DATA);
+		g_clear_error(&error);
+	} else {
+		/* on a slow run (valgrind) the recorder's own timer sent the batch
+		 * before flush_sync did; its events must still be counted */
+		g_assert_no_error(error);
+	}
+	while (metrics_recorder_get_n_dropped(fixture->recorder) < 3)
+		g_main_context_iteration(NULL, TRUE);
 	g_assert_cmpuint(metrics_recorder_get_n_dropped(fixture->recorder), ==, 3);
 
 	metrics_recorder_record(fixture->recorder, ID_VALUE, NULL);
