@@ -35,6 +35,9 @@ child_main(const char *how)
 	mtest_harness_start_bus(harness);
 	mtest_harness_start_polkit(harness);
 	mtest_harness_start_daemon(harness, NULL);
+	/* the name shows on the bus before the daemon's own callback logs it;
+	 * the parent looks for that line in the log */
+	mtest_harness_wait_for_daemon_log(harness, "owning org.fedoraproject.Metrics1", 1);
 	g_print("%s %s %s %d %s\n", g_subprocess_get_identifier(harness->bus),
 		g_subprocess_get_identifier(harness->polkit),
 		g_subprocess_get_identifier(harness->daemon), (int)harness->reaper_pid,
