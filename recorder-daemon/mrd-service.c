@@ -327,24 +327,28 @@ emit_user_choice_changed(MrdService *self, guint32 uid, MetricsUserChoice choice
 }
 
 static void
-set_user_choice_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+run_for_caller_uid(MrdService *self,
+		   GDBusMethodInvocation *invocation,
+		   CallData *data,
+		   void (*run)(MrdService *, GDBusMethodInvocation *, gpointer));
+
+static void
+run_set_user_choice(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
 {
-	g_autoptr(CallData) data = user_data;
+	CallData *data = user_data;
 	g_autoptr(GError) error = NULL;
 	gboolean changed = FALSE;
 
-	if (!mrd_caller_registry_get_uid_finish(MRD_CALLER_REGISTRY(source), result, &data->uid,
-						&error) ||
-	    !mrd_engine_set_user_choice(data->self->engine, data->uid, data->user_choice, &changed,
+	if (!mrd_engine_set_user_choice(self->engine, data->uid, data->user_choice, &changed,
 					&error)) {
-		return_error(data->self, data->invocation, error);
+		return_error(self, invocation, error);
 		return;
 	}
 	/* the reply first: the caller's own library then hears the signal
 	 * after the call it made returned */
-	mrd_dbus_recorder_complete_set_user_choice(MRD_DBUS_RECORDER(data->self), data->invocation);
+	mrd_dbus_recorder_complete_set_user_choice(MRD_DBUS_RECORDER(self), invocation);
 	if (changed)
-		emit_user_choice_changed(data->self, data->uid, data->user_choice);
+		emit_user_choice_changed(self, data->uid, data->user_choice);
 }
 
 static gboolean
@@ -365,27 +369,18 @@ mrd_service_handle_set_user_choice(MrdDBusRecorder *object,
 	}
 	data = call_data_new(self, invocation);
 	data->user_choice = choice;
-	mrd_caller_registry_get_uid_async(self->callers,
-					  g_dbus_method_invocation_get_sender(invocation),
-					  self->cancellable, set_user_choice_uid_cb, data);
+	run_for_caller_uid(self, invocation, data, run_set_user_choice);
 	return TRUE;
 }
 
 static void
-get_user_choice_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+run_get_user_choice(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
 {
-	g_autoptr(CallData) data = user_data;
-	g_autoptr(GError) error = NULL;
+	CallData *data = user_data;
 
-	if (!mrd_caller_registry_get_uid_finish(MRD_CALLER_REGISTRY(source), result, &data->uid,
-						&error)) {
-		return_error(data->self, data->invocation, error);
-		return;
-	}
 	mrd_dbus_recorder_complete_get_user_choice(
-		MRD_DBUS_RECORDER(data->self), data->invocation,
-		metrics_user_choice_to_string(
-			mrd_engine_get_user_choice(data->self->engine, data->uid)));
+		MRD_DBUS_RECORDER(self), invocation,
+		metrics_user_choice_to_string(mrd_engine_get_user_choice(self->engine, data->uid)));
 }
 
 static gboolean
@@ -393,9 +388,7 @@ mrd_service_handle_get_user_choice(MrdDBusRecorder *object, GDBusMethodInvocatio
 {
 	MrdService *self = MRD_SERVICE(object);
 
-	mrd_caller_registry_get_uid_async(
-		self->callers, g_dbus_method_invocation_get_sender(invocation), self->cancellable,
-		get_user_choice_uid_cb, call_data_new(self, invocation));
+	run_for_caller_uid(self, invocation, call_data_new(self, invocation), run_get_user_choice);
 	return TRUE;
 }
 
@@ -442,24 +435,17 @@ mrd_service_handle_set_categories(MrdDBusRecorder *object,
 }
 
 static void
-set_user_categories_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+run_set_user_categories(MrdService *self, GDBusMethodInvocation *invocation, gpointer user_data)
 {
-	g_autoptr(CallData) data = user_data;
+	CallData *data = user_data;
 	g_autoptr(GError) error = NULL;
-	guint off;
+	guint off = (mrd_engine_get_user_off(self->engine, data->uid) | data->off) & ~data->on;
 
-	if (!mrd_caller_registry_get_uid_finish(MRD_CALLER_REGISTRY(source), result, &data->uid,
-						&error)) {
-		return_error(data->self, data->invocation, error);
+	if (!mrd_engine_set_user_off(self->engine, data->uid, off, &error)) {
+		return_error(self, invocation, error);
 		return;
 	}
-	off = (mrd_engine_get_user_off(data->self->engine, data->uid) | data->off) & ~data->on;
-	if (!mrd_engine_set_user_off(data->self->engine, data->uid, off, &error)) {
-		return_error(data->self, data->invocation, error);
-		return;
-	}
-	mrd_dbus_recorder_complete_set_user_categories(MRD_DBUS_RECORDER(data->self),
-						       data->invocation);
+	mrd_dbus_recorder_complete_set_user_categories(MRD_DBUS_RECORDER(self), invocation);
 }
 
 static gboolean
@@ -479,9 +465,7 @@ mrd_service_handle_set_user_categories(MrdDBusRecorder *object,
 	data = call_data_new(self, invocation);
 	data->on = on;
 	data->off = off;
-	mrd_caller_registry_get_uid_async(self->callers,
-					  g_dbus_method_invocation_get_sender(invocation),
-					  self->cancellable, set_user_categories_uid_cb, data);
+	run_for_caller_uid(self, invocation, data, run_set_user_categories);
 	return TRUE;
 }
 
@@ -505,6 +489,19 @@ own_data_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	run_call_data(data);
+}
+
+/* runs @run once the caller's uid, from the bus, is in @data (owned) */
+static void
+run_for_caller_uid(MrdService *self,
+		   GDBusMethodInvocation *invocation,
+		   CallData *data,
+		   void (*run)(MrdService *, GDBusMethodInvocation *, gpointer))
+{
+	data->run = run;
+	mrd_caller_registry_get_uid_async(self->callers,
+					  g_dbus_method_invocation_get_sender(invocation),
+					  self->cancellable, own_data_uid_cb, data);
 }
 
 static void
@@ -539,16 +536,14 @@ mrd_service_dispatch_user_scope(MrdService *self,
 		return;
 	}
 	data = call_data_new(self, invocation);
-	data->run = run;
 	if (!g_variant_lookup(options, "all", "b", &data->all_users))
 		data->all_users = FALSE;
 	if (data->all_users) {
+		data->run = run;
 		authorize(self, invocation, action_id, all_data_authorized_cb, data);
 		return;
 	}
-	mrd_caller_registry_get_uid_async(self->callers,
-					  g_dbus_method_invocation_get_sender(invocation),
-					  self->cancellable, own_data_uid_cb, data);
+	run_for_caller_uid(self, invocation, data, run);
 }
 
 static void
