@@ -65,6 +65,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 rpmbuild_args=(
     --define "_topdir $work/rpmbuild"
     --define "debug_package %{nil}"
+    # the build host's name goes into every package's header; where the
+    # machine's own name does not resolve (a fresh chroot or container)
+    # rpmbuild warns while looking it up, so name it, as build farms do
+    --define "_buildhost localhost"
     --without check
     # Debian cannot resolve Fedora's BuildRequires: build with what is here
     --nodeps
